@@ -1,0 +1,112 @@
+package onetime
+
+import (
+	"crypto/rand"
+)
+
+// Keys are bearer capabilities: 50 characters of [0-9a-z] drawn from
+// crypto/rand (258 bits), followed by a 6-character pair tag that the secret
+// key and the metadata key of one pair share. The tag lets the service derive
+// the same [ID.Slot] from either key, so a partitioned store can keep a pair
+// together; it is 31 bits of an otherwise 258-bit key, so holding one key
+// gives no useful advantage in guessing the other.
+const (
+	keyBodyLen = 50
+	keyTagLen  = 6
+	// KeyLen is the length of every secret key and metadata key.
+	KeyLen = keyBodyLen + keyTagLen
+)
+
+const keyAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+// randomBase36 fills dst with characters of keyAlphabet drawn uniformly from
+// crypto/rand by rejection sampling (bytes >= 252 are discarded so that every
+// character is equally likely).
+func randomBase36(dst []byte) {
+	var buf [64]byte
+	n := 0
+	for n < len(dst) {
+		rand.Read(buf[:]) // never fails (crypto/rand panics rather than return short)
+		for _, b := range buf {
+			if b >= 252 {
+				continue
+			}
+			dst[n] = keyAlphabet[b%36]
+			n++
+			if n == len(dst) {
+				return
+			}
+		}
+	}
+}
+
+// newKeyPair returns a fresh secret key and metadata key sharing one tag.
+func newKeyPair() (secretKey, metadataKey string) {
+	var b [2*keyBodyLen + keyTagLen]byte
+	randomBase36(b[:])
+	tag := b[2*keyBodyLen:]
+	var sk, mk [KeyLen]byte
+	copy(sk[:], b[:keyBodyLen])
+	copy(sk[keyBodyLen:], tag)
+	copy(mk[:], b[keyBodyLen:2*keyBodyLen])
+	copy(mk[keyBodyLen:], tag)
+	return string(sk[:]), string(mk[:])
+}
+
+// validKey reports whether k has the form of a key this package issues.
+// Anything else cannot name a stored record and is answered as not found
+// without asking the store.
+func validKey(k string) bool {
+	if len(k) != KeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func keyTag(k string) string { return k[keyBodyLen:] }
+
+// Generated passwords avoid look-alikes (i l o 1 I O 0).
+const (
+	genUpper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	genLower   = "abcdefghjkmnpqrstuvwxyz"
+	genDigits  = "23456789"
+	genSymbols = "!#$%&*+-=?@^_"
+	genAll     = genUpper + genLower + genDigits + genSymbols
+)
+
+// randIndex returns a uniform random integer in [0, n) for n <= 256.
+func randIndex(n int) int {
+	limit := 256 - 256%n
+	var b [1]byte
+	for {
+		rand.Read(b[:])
+		if int(b[0]) < limit {
+			return int(b[0]) % n
+		}
+	}
+}
+
+// generatePassword returns a random password of the given length (at least
+// 4) holding at least one character of each set, in random positions.
+func generatePassword(length int) []byte {
+	p := make([]byte, length)
+	sets := [...]string{genUpper, genLower, genDigits, genSymbols}
+	for i, set := range sets {
+		p[i] = set[randIndex(len(set))]
+	}
+	for i := len(sets); i < length; i++ {
+		p[i] = genAll[randIndex(len(genAll))]
+	}
+	// Fisher-Yates, so the guaranteed characters are not always first.
+	for i := length - 1; i > 0; i-- {
+		j := randIndex(i + 1)
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}

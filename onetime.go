@@ -1,0 +1,237 @@
+package onetime
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by the [Service] and by every [Store]. Check them with
+// [errors.Is]; the texts carry no key, passphrase or value.
+var (
+	// ErrNotFound means there is no such secret or receipt for the caller:
+	// unknown, already received, burned and expired look the same.
+	ErrNotFound = errors.New("onetime: not found")
+
+	// ErrWrongPassphrase means the secret exists but the passphrase given
+	// (or its absence) does not open it. The secret survives; the attempt
+	// is counted. Report it to untrusted callers exactly like ErrNotFound.
+	ErrWrongPassphrase = errors.New("onetime: wrong passphrase")
+
+	// ErrTooLarge means a value exceeds the configured maximum size.
+	ErrTooLarge = errors.New("onetime: secret too large")
+
+	// ErrInvalid means a request was malformed: a bad TTL, a passphrase
+	// that is too short or too long, an unusable recipient. Errors that
+	// wrap it are [*InputError] values with a message fit for the caller.
+	ErrInvalid = errors.New("onetime: invalid input")
+
+	// ErrExists is returned by [Store.Create] when either id of the pair
+	// is already stored. Nothing is written in that case.
+	ErrExists = errors.New("onetime: record already exists")
+)
+
+// An InputError describes a rejected request. It wraps [ErrInvalid] (or
+// [ErrTooLarge] for an oversized value), and its Message is safe to show to
+// the caller: it never contains the value, a key or a passphrase.
+type InputError struct {
+	// Field names the offending input: "secret", "ttl", "passphrase",
+	// "recipient", "length".
+	Field string
+	// Message is a human-readable sentence, e.g. "Invalid TTL".
+	Message string
+
+	kind error
+}
+
+func (e *InputError) Error() string { return "onetime: " + e.Message }
+
+// Unwrap returns [ErrInvalid] or [ErrTooLarge].
+func (e *InputError) Unwrap() error { return e.kind }
+
+func invalid(field, msg string) error {
+	return &InputError{Field: field, Message: msg, kind: ErrInvalid}
+}
+
+// State is the life-cycle state of a secret as its receipt reports it.
+type State uint8
+
+// The states of a receipt. A state never goes back: new -> viewed ->
+// received or burned; expired and orphaned are reported, not stored, when
+// the secret vanished without being received or burned.
+const (
+	StateNew      State = iota + 1 // created, receipt not read yet
+	StateViewed                    // the receipt has been read
+	StateReceived                  // the secret was revealed
+	StateBurned                    // the secret was destroyed unread
+	StateExpired                   // the secret outlived its TTL unread
+	StateOrphaned                  // the secret vanished before its TTL (e.g. evicted)
+)
+
+var stateNames = [...]string{"", "new", "viewed", "received", "burned", "expired", "orphaned"}
+
+// String returns the state's name as the v1 API spells it ("new", "viewed", ...).
+func (s State) String() string {
+	if int(s) < len(stateNames) && s != 0 {
+		return stateNames[s]
+	}
+	return "unknown"
+}
+
+// An ID names a secret or a receipt to a [Store]. It is a keyed hash of the
+// key the caller holds, never the key itself, so a copy of a store reveals
+// no key. An ID is 40 lowercase hexadecimal characters: the first
+// [SlotLen] are the pair's slot, shared by a secret and its receipt, the
+// rest are unique to the record.
+type ID string
+
+// SlotLen is the length of the slot prefix of every [ID].
+const SlotLen = 8
+
+// idLen is the length of a whole ID.
+const idLen = 40
+
+// Slot returns the part of the id that a secret and its receipt share.
+// Stores that partition their data (a Redis Cluster) place a pair by it, so
+// that every operation on one pair touches one partition.
+func (id ID) Slot() string {
+	if len(id) < SlotLen {
+		return string(id)
+	}
+	return string(id[:SlotLen])
+}
+
+// Valid reports whether id has the form of an ID.
+func (id ID) Valid() bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// A Secret is the stored half of a pair that the reader's key opens. Stores
+// keep every field as given and return copies.
+type Secret struct {
+	ID         ID // keyed hash of the secret key
+	MetadataID ID // the receipt of this secret, in the same slot
+
+	// Sealed is the value, encrypted and authenticated; opaque to stores.
+	Sealed []byte
+	// Check is the passphrase verifier, empty when the secret has no
+	// passphrase. Stores compare it byte for byte in Reveal.
+	Check []byte
+	// Attempts counts wrong passphrases so far; MaxAttempts is the count
+	// at which the secret is burned.
+	Attempts, MaxAttempts int
+
+	ShareDomain string
+	ExpiresAt   time.Time // the secret is gone when !now.Before(ExpiresAt)
+}
+
+// Metadata is the stored receipt of a secret: what its creator may learn
+// through the metadata key. Stores keep every field as given, change only
+// State, Updated, Received and Burned, and return copies.
+type Metadata struct {
+	ID       ID // keyed hash of the metadata key
+	SecretID ID // the secret this receipt describes, in the same slot
+
+	// Owner is the customer id of the creator, "" when anonymous. Only
+	// receipts with an owner are listed by [Store.Recent].
+	Owner string
+	State State // one of new, viewed, received, burned as stored
+
+	PassphraseRequired bool
+	ShareDomain        string
+
+	Created, Updated   time.Time
+	Received, Burned   time.Time // zero until the event
+	SecretExpiresAt    time.Time // the secret's own expiry
+	ExpiresAt          time.Time // the receipt's expiry, after the secret's
+
+	// Sealed holds the secret key and the obscured recipients, encrypted
+	// under a key derived from the metadata key; opaque to stores.
+	Sealed []byte
+	// OwnerSealed holds the metadata key encrypted for the owner's recent
+	// list; nil for anonymous receipts. Opaque to stores.
+	OwnerSealed []byte
+
+	// SecretPresent is not stored: reads report whether the secret record
+	// still exists and is unexpired at the time given.
+	SecretPresent bool
+}
+
+// A Store persists secrets and their receipts. The [Service] owns every
+// rule (validation, keys, sealing, TTLs, the clock); a Store owns only
+// persistence and the atomicity of each method. The conformance suite in
+// package storetest is the definition of a correct Store.
+//
+// Time: a Store never reads the clock. Each method gets now, and a record
+// is expired when !now.Before(its ExpiresAt), whether or not the backend
+// has removed it yet. Nothing expired is ever returned or changed, and no
+// method extends an expiry. Every time the service passes is in UTC and
+// truncated to the microsecond, so a store may keep microseconds.
+//
+// Ids: a secret and its receipt share [ID.Slot]. A partitioned store MUST
+// place both by it, so that each method below touches one partition
+// (Recent and Sweep excepted) and can be one atomic step.
+//
+// Errors: a Store MUST return [ErrNotFound], [ErrWrongPassphrase] and
+// [ErrExists] (possibly wrapped) where documented, honour a cancelled
+// context, and never put an id, value or check in an error's text.
+//
+// A Store is safe for concurrent use by many goroutines and, for backends
+// shared between processes, by many processes.
+type Store interface {
+	// Create stores a secret and its receipt atomically, and lists the
+	// receipt under its owner when it has one. If either id is already
+	// stored it MUST return ErrExists and write nothing.
+	Create(ctx context.Context, s *Secret, m *Metadata) error
+
+	// Reveal consumes the secret with the given id and returns it. It
+	// MUST be atomic: among concurrent callers at most one gets the
+	// secret. When s.Check is non-empty and differs from check, Reveal
+	// instead adds one to Attempts and returns ErrWrongPassphrase; the
+	// attempt that reaches MaxAttempts burns the secret as Burn would.
+	// On success it deletes the secret and moves the receipt to received,
+	// stamping Received and Updated with now. Missing or expired:
+	// ErrNotFound.
+	Reveal(ctx context.Context, id ID, check []byte, now time.Time) (*Secret, error)
+
+	// Receipt returns the receipt with the given id, with SecretPresent
+	// set. It changes nothing. Missing or expired: ErrNotFound.
+	Receipt(ctx context.Context, id ID, now time.Time) (*Metadata, error)
+
+	// MarkViewed moves a new receipt to viewed, stamping Updated with now.
+	// It is a no-op, not an error, when the receipt is in any other
+	// state. Missing or expired: ErrNotFound.
+	MarkViewed(ctx context.Context, id ID, now time.Time) error
+
+	// Burn destroys the unread secret of the receipt with the given id
+	// and moves the receipt to burned, stamping Burned and Updated with
+	// now; it returns the receipt as changed. It MUST be atomic with
+	// Reveal: of a burn and a reveal of one secret exactly one succeeds.
+	// When the receipt is missing or expired, or its secret is gone (or
+	// the receipt is not new or viewed): ErrNotFound.
+	Burn(ctx context.Context, id ID, now time.Time) (*Metadata, error)
+
+	// Recent returns up to limit unexpired receipts of owner, newest
+	// Created first, those created at the same instant in reverse order
+	// of Create, with SecretPresent set.
+	Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*Metadata, error)
+
+	// Sweep reclaims the space of records expired at now and reports how
+	// many records it removed. Expiry as seen by the other methods never
+	// depends on it. Backends that expire records by themselves may do
+	// little or nothing.
+	Sweep(ctx context.Context, now time.Time) (int, error)
+
+	// Close releases the store's resources. It does not close a client or
+	// database handle that the caller passed in.
+	Close() error
+}

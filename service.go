@@ -1,0 +1,640 @@
+package onetime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults for the zero fields of [Options].
+const (
+	DefaultTTL                 = 7 * 24 * time.Hour
+	DefaultMinTTL              = time.Minute
+	DefaultMaxTTL              = 7 * 24 * time.Hour
+	DefaultMaxTTLAuthenticated = 30 * 24 * time.Hour
+	DefaultMaxSize             = 1 << 20
+	DefaultMaxAttempts         = 10
+	DefaultRecentLimit         = 100
+	DefaultSweepInterval       = time.Minute
+	DefaultPasswordLength      = 12
+
+	// MaxPassphraseLen is the longest passphrase, in characters.
+	MaxPassphraseLen = 128
+	// MinPasswordLength and MaxPasswordLength bound generated passwords.
+	MinPasswordLength = 4
+	MaxPasswordLength = 128
+	// MaxRecipients bounds the recipients of one secret.
+	MaxRecipients = 10
+)
+
+// Options configure a [Service]. A nil *Options, and every zero field,
+// means the default.
+type Options struct {
+	// Now is the service's clock; nil means time.Now. Stores never read a
+	// clock: every time they see comes from here.
+	Now func() time.Time
+
+	// DefaultTTL is the lifetime of a secret shared without one (7 days).
+	DefaultTTL time.Duration
+	// MinTTL, MaxTTL and MaxTTLAuthenticated clamp requested lifetimes:
+	// 1 minute, 7 days for anonymous callers, 30 days for customers.
+	MinTTL, MaxTTL, MaxTTLAuthenticated time.Duration
+
+	// MaxSize is the largest value in bytes (1 MiB). Larger values are
+	// rejected, never truncated.
+	MaxSize int
+	// MinPassphraseLen is the shortest passphrase in characters (1).
+	MinPassphraseLen int
+	// MaxAttempts is the number of wrong passphrases that burns a secret (10).
+	MaxAttempts int
+	// RecentLimit bounds the receipts that Recent returns (100).
+	RecentLimit int
+
+	// RestrictReceipts, when set, serves the receipt of a customer's
+	// secret only to that customer. By default the metadata key alone is
+	// the capability, as in the reference service.
+	RestrictReceipts bool
+
+	// KDFConcurrency bounds how many passphrase derivations (argon2id, 19
+	// MiB each) run at once; others wait. Default: GOMAXPROCS.
+	KDFConcurrency int
+
+	// SweepInterval is how often the service asks the store to reclaim
+	// expired records (1 minute); negative disables sweeping.
+	SweepInterval time.Duration
+
+	// Notifier, when set, is told of every recipient of a new secret.
+	Notifier Notifier
+	// Logger receives operational errors (sweeps, notifications); nil
+	// means slog.Default(). Nothing logged carries a key, passphrase,
+	// value or recipient address.
+	Logger *slog.Logger
+}
+
+// A Notifier hands a new secret's link to its recipient, by e-mail or
+// otherwise. The Service calls it after the secret is stored; an error is
+// logged and does not undo the share.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// A Notification is one recipient's share of a new secret.
+type Notification struct {
+	Recipient   string // the address in clear: never store or log it
+	Owner       string // the customer who shared the secret
+	SecretKey   string
+	ShareDomain string
+	ExpiresAt   time.Time
+}
+
+// Service is the one-time-secret engine. It owns every rule and all
+// cryptography and keeps its records in a [Store]. It is safe for
+// concurrent use.
+type Service struct {
+	store Store
+	seal  *sealer
+	opts  Options
+	log   *slog.Logger
+
+	stop     context.CancelFunc
+	sweeping sync.WaitGroup
+}
+
+// New returns a Service that keeps its records in store, sealed with keys
+// derived from secret (at least [MinServerSecretLen] bytes of high
+// entropy, kept outside the store). The same secret must be given to every
+// Service sharing a store, and on every restart: records sealed under
+// another secret cannot be found or opened.
+//
+// Unless disabled, New starts a goroutine that sweeps the store;
+// [Service.Close] stops it.
+func New(store Store, secret []byte, opts *Options) (*Service, error) {
+	if store == nil {
+		return nil, errors.New("onetime: nil Store")
+	}
+	if len(secret) < MinServerSecretLen {
+		return nil, fmt.Errorf("onetime: the server secret must be at least %d bytes, got %d", MinServerSecretLen, len(secret))
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	setDefault(&o.DefaultTTL, DefaultTTL)
+	setDefault(&o.MinTTL, DefaultMinTTL)
+	setDefault(&o.MaxTTL, DefaultMaxTTL)
+	setDefault(&o.MaxTTLAuthenticated, DefaultMaxTTLAuthenticated)
+	setDefault(&o.MaxSize, DefaultMaxSize)
+	setDefault(&o.MinPassphraseLen, 1)
+	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&o.RecentLimit, DefaultRecentLimit)
+	setDefault(&o.KDFConcurrency, runtime.GOMAXPROCS(0))
+	setDefault(&o.SweepInterval, DefaultSweepInterval)
+	switch {
+	case o.MinTTL < time.Second || o.MaxTTL < o.MinTTL || o.MaxTTLAuthenticated < o.MinTTL:
+		return nil, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated")
+	case o.MinPassphraseLen > MaxPassphraseLen:
+		return nil, fmt.Errorf("onetime: MinPassphraseLen above %d", MaxPassphraseLen)
+	case o.MaxSize < 0 || o.MaxAttempts < 0 || o.RecentLimit < 0 || o.KDFConcurrency < 0:
+		return nil, errors.New("onetime: negative limit in Options")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	sl, err := newSealer(secret, o.KDFConcurrency)
+	if err != nil {
+		return nil, fmt.Errorf("onetime: deriving keys: %w", err)
+	}
+	s := &Service{store: store, seal: sl, opts: o, log: o.Logger}
+	if o.SweepInterval > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stop = cancel
+		s.sweeping.Add(1)
+		go s.sweepLoop(ctx)
+	}
+	return s, nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+// Close stops the sweeper. It does not close the Store, which belongs to
+// the caller. Close is safe to call more than once.
+func (s *Service) Close() error {
+	if s.stop != nil {
+		s.stop()
+		s.sweeping.Wait()
+	}
+	return nil
+}
+
+func (s *Service) sweepLoop(ctx context.Context) {
+	defer s.sweeping.Done()
+	t := time.NewTicker(s.opts.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.store.Sweep(ctx, s.now()); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "onetime: sweep failed", "err", err)
+			}
+		}
+	}
+}
+
+// now is the service's clock, in UTC and truncated to the microsecond as
+// the Store contract promises.
+func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
+
+// MaxSize returns the largest value the service accepts, in bytes.
+func (s *Service) MaxSize() int { return s.opts.MaxSize }
+
+// A ShareRequest describes a secret to store.
+type ShareRequest struct {
+	// Owner is the customer id of the creator, "" when anonymous.
+	Owner string
+	// Value is stored byte for byte; required.
+	Value []byte
+	// TTL is the secret's lifetime; zero means the default. It is
+	// clamped into [MinTTL, the caller's maximum]; negative clamps to MinTTL.
+	TTL time.Duration
+	// MaxTTL, when positive, lowers the caller's maximum lifetime for this
+	// request (a per-customer policy of the embedding program).
+	MaxTTL time.Duration
+	// Passphrase, when not empty, is required to reveal the secret.
+	Passphrase string
+	// Recipients are e-mail addresses to notify; customers only. Only
+	// their obscured form is stored.
+	Recipients []string
+	// ShareDomain is recorded and reported as given.
+	ShareDomain string
+}
+
+// A GenerateRequest describes a random password to create and store. Its
+// fields mean what they mean in [ShareRequest].
+type GenerateRequest struct {
+	Owner string
+	// Length of the password: zero means 12; clamped into [4, 128].
+	Length      int
+	TTL         time.Duration
+	MaxTTL      time.Duration
+	Passphrase  string
+	Recipients  []string
+	ShareDomain string
+}
+
+// A Receipt is what the creator of a secret may know of it.
+type Receipt struct {
+	Owner       string // "" when anonymous
+	MetadataKey string
+	// SecretKey is set only while the secret can still be revealed (state
+	// new or viewed).
+	SecretKey string
+	State     State
+
+	TTL         time.Duration // the secret's lifetime as granted
+	SecretTTL   time.Duration // left on the secret; zero once it is gone
+	MetadataTTL time.Duration // left on this receipt
+
+	Created, Updated time.Time
+	Received, Burned time.Time // zero unless the event happened
+
+	Recipients         []string // obscured, e.g. "de*****@e*****.com"
+	ShareDomain        string
+	PassphraseRequired bool
+
+	// Value is set only in the answer to Generate: the password made.
+	Value []byte
+}
+
+// Alive reports whether the secret can still be revealed.
+func (r *Receipt) Alive() bool { return r.State == StateNew || r.State == StateViewed }
+
+// A Revealed secret is the answer to Reveal.
+type Revealed struct {
+	Value       []byte
+	SecretKey   string
+	ShareDomain string
+}
+
+// Share stores a secret and returns its receipt, which holds the secret
+// key for the reader and the metadata key for the creator.
+func (s *Service) Share(ctx context.Context, req ShareRequest) (*Receipt, error) {
+	if len(req.Value) == 0 {
+		return nil, invalid("secret", "You did not provide anything to share")
+	}
+	if len(req.Value) > s.opts.MaxSize {
+		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
+			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
+	}
+	return s.create(ctx, req)
+}
+
+// Generate makes a random password from upper and lower case letters,
+// digits and symbols (no look-alikes such as l, 1, O, 0; at least one of
+// each set), stores it as Share would, and returns the receipt with Value
+// set.
+func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Receipt, error) {
+	n := req.Length
+	switch {
+	case n == 0:
+		n = DefaultPasswordLength
+	case n < MinPasswordLength:
+		n = MinPasswordLength
+	case n > MaxPasswordLength:
+		n = MaxPasswordLength
+	}
+	value := generatePassword(n)
+	r, err := s.create(ctx, ShareRequest{
+		Owner: req.Owner, Value: value, TTL: req.TTL, MaxTTL: req.MaxTTL,
+		Passphrase: req.Passphrase, Recipients: req.Recipients, ShareDomain: req.ShareDomain,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Value = value
+	return r, nil
+}
+
+func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error) {
+	ttl := s.ttl(req.TTL, req.MaxTTL, req.Owner)
+	if req.Passphrase != "" {
+		n := utf8.RuneCountInString(req.Passphrase)
+		if n < s.opts.MinPassphraseLen {
+			return nil, invalid("passphrase", fmt.Sprintf("Passphrase must be at least %d characters long", s.opts.MinPassphraseLen))
+		}
+		if n > MaxPassphraseLen {
+			return nil, invalid("passphrase", fmt.Sprintf("Passphrase must be at most %d characters long", MaxPassphraseLen))
+		}
+	}
+	recipients, err := s.recipients(req.Owner, req.Recipients)
+	if err != nil {
+		return nil, err
+	}
+
+	secretKey, metaKey := newKeyPair()
+	sid, mid := s.seal.secretID(secretKey), s.seal.metadataID(metaKey)
+
+	var pk, check []byte
+	if req.Passphrase != "" {
+		if pk, err = s.seal.passphraseKey(ctx, secretKey, req.Passphrase); err != nil {
+			return nil, err
+		}
+		check = s.seal.checkFor(pk)
+	}
+	va, err := s.seal.valueAEAD(secretKey, pk)
+	if err != nil {
+		return nil, err
+	}
+	ma, err := s.seal.metadataAEAD(metaKey)
+	if err != nil {
+		return nil, err
+	}
+	obscured := make([]string, len(recipients))
+	for i, r := range recipients {
+		obscured[i] = obscureEmail(r)
+	}
+
+	now := s.now()
+	sec := &Secret{
+		ID: sid, MetadataID: mid,
+		Sealed:      seal(va, req.Value, []byte(sid)),
+		Check:       check,
+		MaxAttempts: s.opts.MaxAttempts,
+		ShareDomain: req.ShareDomain,
+		ExpiresAt:   now.Add(ttl),
+	}
+	meta := &Metadata{
+		ID: mid, SecretID: sid,
+		Owner:              req.Owner,
+		State:              StateNew,
+		PassphraseRequired: check != nil,
+		ShareDomain:        req.ShareDomain,
+		Created:            now,
+		Updated:            now,
+		SecretExpiresAt:    sec.ExpiresAt,
+		ExpiresAt:          now.Add(2 * ttl),
+		Sealed:             seal(ma, receiptPayload{secretKey, obscured}.marshal(), []byte(mid)),
+	}
+	if req.Owner != "" {
+		meta.OwnerSealed = seal(s.seal.owners, []byte(metaKey), ownerAD(mid, req.Owner))
+	}
+	if err := s.store.Create(ctx, sec, meta); err != nil {
+		return nil, fmt.Errorf("onetime: share: %w", err)
+	}
+	s.notify(ctx, req, recipients, secretKey, sec.ExpiresAt)
+	meta.SecretPresent = true
+	return s.receipt(meta, metaKey, secretKey, obscured, now), nil
+}
+
+// ttl applies the TTL policy: default when zero, clamped into
+// [MinTTL, the caller's maximum], whole seconds.
+func (s *Service) ttl(ttl, perCallerMax time.Duration, owner string) time.Duration {
+	limit := s.opts.MaxTTL
+	if owner != "" {
+		limit = s.opts.MaxTTLAuthenticated
+	}
+	if perCallerMax > 0 && perCallerMax < limit {
+		limit = max(perCallerMax, s.opts.MinTTL)
+	}
+	if ttl == 0 {
+		ttl = s.opts.DefaultTTL
+	}
+	return min(max(ttl, s.opts.MinTTL), limit).Truncate(time.Second)
+}
+
+func (s *Service) recipients(owner string, in []string) ([]string, error) {
+	var out []string
+	for _, r := range in {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue // an empty value is the same as an absent one
+		}
+		if owner == "" {
+			return nil, invalid("recipient", "An account is required to send emails.")
+		}
+		a, err := mail.ParseAddress(r)
+		if err != nil || a.Address != r || len(r) > 254 || !strings.Contains(r[strings.LastIndexByte(r, '@'):], ".") {
+			return nil, invalid("recipient", "Invalid recipient address")
+		}
+		out = append(out, r)
+	}
+	if len(out) > MaxRecipients {
+		return nil, invalid("recipient", fmt.Sprintf("At most %d recipients are allowed", MaxRecipients))
+	}
+	return out, nil
+}
+
+func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []string, secretKey string, expires time.Time) {
+	if s.opts.Notifier == nil {
+		return
+	}
+	for _, r := range recipients {
+		err := s.opts.Notifier.Notify(ctx, Notification{
+			Recipient: r, Owner: req.Owner, SecretKey: secretKey,
+			ShareDomain: req.ShareDomain, ExpiresAt: expires,
+		})
+		if err != nil {
+			// The error may quote the address; log only its kind.
+			s.log.ErrorContext(ctx, "onetime: notifying a recipient failed", "recipient", obscureEmail(r), "err_type", fmt.Sprintf("%T", err))
+		}
+	}
+}
+
+// Reveal returns the value of the secret with the given key and destroys
+// it: no later call gets it. A secret with a passphrase needs it; a wrong
+// or missing one returns [ErrWrongPassphrase] and counts an attempt, and
+// the attempt that reaches MaxAttempts burns the secret. A passphrase
+// given for a secret without one is ignored. An unknown, received, burned
+// or expired key returns [ErrNotFound].
+func (s *Service) Reveal(ctx context.Context, secretKey, passphrase string) (*Revealed, error) {
+	if !validKey(secretKey) {
+		return nil, ErrNotFound
+	}
+	id := s.seal.secretID(secretKey)
+	var pk, check []byte
+	// A passphrase longer than any accepted at share time cannot be right;
+	// it is sent as no passphrase, which still counts as a wrong attempt.
+	if passphrase != "" && utf8.RuneCountInString(passphrase) <= MaxPassphraseLen {
+		var err error
+		if pk, err = s.seal.passphraseKey(ctx, secretKey, passphrase); err != nil {
+			return nil, err
+		}
+		check = s.seal.checkFor(pk)
+	}
+	sec, err := s.store.Reveal(ctx, id, check, s.now())
+	if err != nil {
+		return nil, storeErr("reveal", err)
+	}
+	if len(sec.Check) == 0 {
+		pk = nil // the secret has no passphrase: the one given played no part
+	}
+	va, err := s.seal.valueAEAD(secretKey, pk)
+	if err != nil {
+		return nil, err
+	}
+	value, err := open(va, sec.Sealed, []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("onetime: reveal: %w", err)
+	}
+	return &Revealed{Value: value, SecretKey: secretKey, ShareDomain: sec.ShareDomain}, nil
+}
+
+// Receipt returns the receipt of the secret with the given metadata key.
+// The first read of a new receipt moves it to viewed, and already reports
+// viewed. viewer is the customer asking ("" when anonymous); it matters
+// only with Options.RestrictReceipts, where another customer's receipt is
+// [ErrNotFound] and is left unchanged.
+func (s *Service) Receipt(ctx context.Context, viewer, metadataKey string) (*Receipt, error) {
+	m, err := s.lookup(ctx, viewer, metadataKey)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if m.State == StateNew && m.SecretPresent {
+		if err := s.store.MarkViewed(ctx, m.ID, now); err != nil {
+			return nil, storeErr("receipt", err)
+		}
+		m.State, m.Updated = StateViewed, now
+	}
+	return s.open(m, metadataKey, now)
+}
+
+func (s *Service) lookup(ctx context.Context, viewer, metadataKey string) (*Metadata, error) {
+	if !validKey(metadataKey) {
+		return nil, ErrNotFound
+	}
+	m, err := s.store.Receipt(ctx, s.seal.metadataID(metadataKey), s.now())
+	if err != nil {
+		return nil, storeErr("receipt", err)
+	}
+	if s.opts.RestrictReceipts && m.Owner != "" && m.Owner != viewer {
+		return nil, ErrNotFound
+	}
+	return m, nil
+}
+
+// Burn destroys the unread secret of the receipt with the given metadata
+// key and returns the receipt, now burned. A secret already received,
+// burned or expired returns [ErrNotFound]. viewer is as in Receipt.
+func (s *Service) Burn(ctx context.Context, viewer, metadataKey string) (*Receipt, error) {
+	if !validKey(metadataKey) {
+		return nil, ErrNotFound
+	}
+	if s.opts.RestrictReceipts {
+		if _, err := s.lookup(ctx, viewer, metadataKey); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	m, err := s.store.Burn(ctx, s.seal.metadataID(metadataKey), now)
+	if err != nil {
+		return nil, storeErr("burn", err)
+	}
+	return s.open(m, metadataKey, now)
+}
+
+// Recent returns the customer's latest receipts, newest first, at most
+// Options.RecentLimit. Anonymous callers ("") have no list.
+func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, error) {
+	if customer == "" {
+		return nil, nil
+	}
+	now := s.now()
+	ms, err := s.store.Recent(ctx, customer, now, s.opts.RecentLimit)
+	if err != nil {
+		return nil, storeErr("recent", err)
+	}
+	out := make([]*Receipt, 0, len(ms))
+	for _, m := range ms {
+		key, err := open(s.seal.owners, m.OwnerSealed, ownerAD(m.ID, customer))
+		if err != nil {
+			return nil, fmt.Errorf("onetime: recent: %w", err)
+		}
+		r, err := s.open(m, string(key), now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// open unseals a stored receipt with its metadata key.
+func (s *Service) open(m *Metadata, metadataKey string, now time.Time) (*Receipt, error) {
+	ma, err := s.seal.metadataAEAD(metadataKey)
+	if err != nil {
+		return nil, err
+	}
+	b, err := open(ma, m.Sealed, []byte(m.ID))
+	if err != nil {
+		return nil, fmt.Errorf("onetime: receipt: %w", err)
+	}
+	var p receiptPayload
+	if err := p.unmarshal(b); err != nil {
+		return nil, fmt.Errorf("onetime: receipt: %w", err)
+	}
+	return s.receipt(m, metadataKey, p.secretKey, p.recipients, now), nil
+}
+
+// receipt applies the state rules to a stored receipt as of now.
+func (s *Service) receipt(m *Metadata, metadataKey, secretKey string, recipients []string, now time.Time) *Receipt {
+	r := &Receipt{
+		Owner:              m.Owner,
+		MetadataKey:        metadataKey,
+		State:              m.State,
+		TTL:                m.SecretExpiresAt.Sub(m.Created),
+		MetadataTTL:        max(m.ExpiresAt.Sub(now), 0),
+		Created:            m.Created,
+		Updated:            m.Updated,
+		Received:           m.Received,
+		Burned:             m.Burned,
+		Recipients:         recipients,
+		ShareDomain:        m.ShareDomain,
+		PassphraseRequired: m.PassphraseRequired,
+	}
+	if r.Recipients == nil {
+		r.Recipients = []string{}
+	}
+	if r.Alive() && !m.SecretPresent {
+		// The secret vanished without being received or burned.
+		if now.Before(m.SecretExpiresAt) {
+			r.State = StateOrphaned
+		} else {
+			r.State = StateExpired
+		}
+	}
+	if r.Alive() {
+		r.SecretKey = secretKey
+		r.SecretTTL = m.SecretExpiresAt.Sub(now)
+	}
+	return r
+}
+
+// storeErr passes the sentinels through and wraps anything else with the
+// operation's name (stores keep ids out of their errors).
+func storeErr(op string, err error) error {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrWrongPassphrase) {
+		return err
+	}
+	return fmt.Errorf("onetime: %s: %w", op, err)
+}
+
+// obscureEmail hides most of an address as the reference service does:
+// "delano@example.com" becomes "de*****@e*****.com".
+func obscureEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return "*****"
+	}
+	local, domain := addr[:at], addr[at+1:]
+	tld := ""
+	if dot := strings.LastIndexByte(domain, '.'); dot >= 0 {
+		tld = domain[dot:]
+	}
+	return firstRunes(local, 2) + "*****@" + firstRunes(domain, 1) + "*****" + tld
+}
+
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
