@@ -149,10 +149,10 @@ type Metadata struct {
 	PassphraseRequired bool
 	ShareDomain        string
 
-	Created, Updated   time.Time
-	Received, Burned   time.Time // zero until the event
-	SecretExpiresAt    time.Time // the secret's own expiry
-	ExpiresAt          time.Time // the receipt's expiry, after the secret's
+	Created, Updated time.Time
+	Received, Burned time.Time // zero until the event
+	SecretExpiresAt  time.Time // the secret's own expiry
+	ExpiresAt        time.Time // the receipt's expiry, after the secret's
 
 	// Sealed holds the secret key and the obscured recipients, encrypted
 	// under a key derived from the metadata key; opaque to stores.
