@@ -244,7 +244,11 @@ type Receipt struct {
 	// SecretKey is set only while the secret can still be revealed (state
 	// new or viewed).
 	SecretKey string
-	State     State
+	// ShortKey is the first 6 characters of the secret key, kept for
+	// display (the v1 burn answer's secret_shortkey) after the key itself
+	// is withheld.
+	ShortKey string
+	State    State
 
 	TTL         time.Duration // the secret's lifetime as granted
 	SecretTTL   time.Duration // left on the secret; zero once it is gone
@@ -576,6 +580,7 @@ func (s *Service) receipt(m *Metadata, metadataKey, secretKey string, recipients
 	r := &Receipt{
 		Owner:              m.Owner,
 		MetadataKey:        metadataKey,
+		ShortKey:           secretKey[:min(6, len(secretKey))],
 		State:              m.State,
 		TTL:                m.SecretExpiresAt.Sub(m.Created),
 		MetadataTTL:        max(m.ExpiresAt.Sub(now), 0),
