@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeAPI is a minimal in-memory server of the v1 routes loadgen uses. It
+// tests loadgen itself; the run against the real httpapi is in
+// httpapi_test.go. Its faults make it lie in the ways loadgen must catch.
+type fakeAPI struct {
+	mu      sync.Mutex
+	secrets map[string]fakeSecret
+	seq     atomic.Int64
+
+	swapValues  bool // reveal answers another secret's value
+	loseSecrets bool // reveal answers Unknown secret
+	wrongOpens  bool // a wrong passphrase reveals the secret
+}
+
+type fakeSecret struct{ value, pass string }
+
+func newFakeAPI() *fakeAPI { return &fakeAPI{secrets: map[string]fakeSecret{}} }
+
+func (f *fakeAPI) handler() http.Handler {
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	unknown := func(w http.ResponseWriter) {
+		reply(w, 404, map[string]string{"message": "Unknown secret"})
+	}
+	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, map[string]string{"status": "nominal", "locale": "en"})
+	})
+	share := func(w http.ResponseWriter, r *http.Request, value string) {
+		pass := r.PostFormValue("passphrase")
+		n := f.seq.Add(1)
+		key := fmt.Sprintf("s%049d", n)
+		f.mu.Lock()
+		f.secrets[key] = fakeSecret{value, pass}
+		f.mu.Unlock()
+		rec := map[string]any{"custid": "anon", "metadata_key": fmt.Sprintf("m%049d", n), "secret_key": key, "passphrase_required": pass != ""}
+		if r.URL.Path == "/api/v1/generate" {
+			rec["value"] = value
+		}
+		reply(w, 200, rec)
+	}
+	mux.HandleFunc("POST /api/v1/share", func(w http.ResponseWriter, r *http.Request) {
+		v := r.PostFormValue("secret")
+		if v == "" {
+			reply(w, 404, map[string]string{"message": "You did not provide anything to share"})
+			return
+		}
+		share(w, r, v)
+	})
+	mux.HandleFunc("POST /api/v1/generate", func(w http.ResponseWriter, r *http.Request) {
+		share(w, r, "Xy3#kP9mQw2z")
+	})
+	mux.HandleFunc("POST /api/v1/secret/{key}", func(w http.ResponseWriter, r *http.Request) {
+		key := r.PathValue("key")
+		pass := r.PostFormValue("passphrase")
+		f.mu.Lock()
+		s, ok := f.secrets[key]
+		if ok && (s.pass == pass || f.wrongOpens) {
+			delete(f.secrets, key)
+		}
+		f.mu.Unlock()
+		switch {
+		case !ok || f.loseSecrets:
+			unknown(w)
+		case s.pass != pass && !f.wrongOpens:
+			unknown(w)
+		default:
+			v := s.value
+			if f.swapValues {
+				v = strings.ToUpper(v)
+			}
+			reply(w, 200, map[string]string{"value": v, "secret_key": key, "share_domain": ""})
+		}
+	})
+	return mux
+}
+
+func runFake(t *testing.T, f *fakeAPI, args ...string) *Report {
+	t.Helper()
+	srv := httptest.NewServer(f.handler())
+	t.Cleanup(srv.Close)
+	cfg, err := parseFlags(append([]string{"-url", srv.URL}, args...), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestRunModes(t *testing.T) {
+	for _, args := range [][]string{
+		{"-mode", "share", "-n", "300", "-c", "4"},
+		{"-mode", "generate", "-n", "300", "-c", "4"},
+		{"-mode", "reveal", "-n", "300", "-c", "4"},
+		{"-mode", "pair", "-n", "300", "-c", "4"},
+		{"-mode", "pair", "-n", "300", "-c", "4", "-passphrase"},
+		{"-mode", "reveal", "-n", "300", "-c", "4", "-passphrase=x y&z", "-size", "1000"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			rep := runFake(t, newFakeAPI(), args...)
+			if !rep.OK() || rep.Ops != 300 {
+				t.Errorf("ops %d errors %d (%v) wrong %d, want 300 clean ops", rep.Ops, rep.Errors, rep.ErrorKinds, rep.WrongValues)
+			}
+			if rep.Latency.Count != 300 || rep.Latency.P50 <= 0 || rep.Latency.P99 < rep.Latency.P50 {
+				t.Errorf("latency %+v", rep.Latency)
+			}
+		})
+	}
+}
+
+func TestRunDurationStopsByItself(t *testing.T) {
+	start := time.Now()
+	rep := runFake(t, newFakeAPI(), "-mode", "reveal", "-d", "300ms", "-c", "4")
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("a 300ms reveal run (prefill + timed) took %v", el)
+	}
+	if !rep.OK() || rep.Ops == 0 || rep.Ops > int64(rep.Prefilled) {
+		t.Errorf("ops %d prefilled %d errors %v", rep.Ops, rep.Prefilled, rep.ErrorKinds)
+	}
+}
+
+func TestRunCatchesWrongValues(t *testing.T) {
+	f := newFakeAPI()
+	f.swapValues = true
+	rep := runFake(t, f, "-mode", "pair", "-n", "50", "-c", "2")
+	if rep.OK() || rep.WrongValues != 50 || rep.Errors != 0 {
+		t.Errorf("swapped values: ok=%v wrong %d errors %d, want 50 wrong values", rep.OK(), rep.WrongValues, rep.Errors)
+	}
+}
+
+func TestRunCatchesLostSecrets(t *testing.T) {
+	f := newFakeAPI()
+	f.loseSecrets = true
+	rep := runFake(t, f, "-mode", "pair", "-n", "50", "-c", "2")
+	if rep.OK() || rep.WrongValues != 50 || rep.Ops != 0 {
+		t.Errorf("lost secrets: ok=%v wrong %d ops %d, want 50 wrong values", rep.OK(), rep.WrongValues, rep.Ops)
+	}
+}
+
+func TestRunBurst(t *testing.T) {
+	rep := runFake(t, newFakeAPI(), "-mode", "pair", "-d", "300ms", "-c", "2", "-burst", "8")
+	if !rep.OK() || rep.Burst == nil || rep.Burst.WrongAttempts == 0 {
+		t.Fatalf("burst run: ok=%v %+v", rep.OK(), rep.Burst)
+	}
+
+	f := newFakeAPI()
+	f.wrongOpens = true
+	rep = runFake(t, f, "-mode", "share", "-d", "300ms", "-c", "2", "-burst", "4")
+	if rep.OK() || rep.Burst.WrongValues == 0 {
+		t.Errorf("a server that opens secrets for a wrong passphrase passed: %+v", rep.Burst)
+	}
+}
+
+func TestRunRefusesDeadServer(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	cfg, err := parseFlags([]string{"-url", url, "-n", "1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(context.Background(), cfg, nil); err == nil {
+		t.Error("run against a closed server: no error")
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	rep := runFake(t, newFakeAPI(), "-mode", "pair", "-n", "20", "-c", "2")
+	var b strings.Builder
+	if err := rep.writeJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"mode", "ops", "ops_per_sec", "errors", "wrong_values", "latency_ms", "requests_ms"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("JSON summary lacks %q: %s", k, b.String())
+		}
+	}
+	if strings.Count(b.String(), "\n") != 1 {
+		t.Errorf("JSON summary is not one line")
+	}
+	b.Reset()
+	rep.writeText(&b)
+	if !strings.Contains(b.String(), "OK\n") {
+		t.Errorf("text summary: %s", b.String())
+	}
+}
