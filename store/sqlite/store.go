@@ -1,0 +1,365 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/onetimego/onetime"
+)
+
+// Receipt states as stored; they are onetime.State values.
+const (
+	stateNew      = int(onetime.StateNew)
+	stateViewed   = int(onetime.StateViewed)
+	stateReceived = int(onetime.StateReceived)
+	stateBurned   = int(onetime.StateBurned)
+)
+
+// key is the stored form of an id: the 20 bytes its hex spells, or, for a
+// string that is not a well-formed ID (never produced by the service), the
+// string itself, stored as TEXT, which SQLite never confuses with a BLOB.
+func key(id onetime.ID) any {
+	if !id.Valid() {
+		return string(id)
+	}
+	var b [20]byte
+	hex.Decode(b[:], []byte(id))
+	return b[:]
+}
+
+// id is the inverse of key.
+func id(v any) onetime.ID {
+	switch v := v.(type) {
+	case []byte:
+		if len(v) == 20 {
+			return onetime.ID(hex.EncodeToString(v))
+		}
+		return onetime.ID(v)
+	case string:
+		return onetime.ID(v)
+	}
+	return ""
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// nullMicros stores a zero time as NULL.
+func nullMicros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullBytes stores an empty check as NULL: an empty check means no
+// passphrase.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func (s *Store) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// isExists reports whether err is a violated primary key or unique
+// constraint: an id already stored.
+func isExists(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code()
+	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// Create implements [onetime.Store]. Both rows go in one transaction; a
+// duplicate id of either aborts it with onetime.ErrExists.
+func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Metadata) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("create", err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO onetime_secrets
+		(id, metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		key(sec.ID), key(sec.MetadataID), sec.Sealed, nullBytes(sec.Check),
+		sec.Attempts, sec.MaxAttempts, sec.ShareDomain, micros(sec.ExpiresAt))
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO onetime_receipts
+			(id, secret_id, owner, state, passphrase, share_domain, created, updated,
+			 received, burned, secret_expires_at, expires_at, sealed, owner_sealed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			key(m.ID), key(m.SecretID), nullString(m.Owner), int(m.State), m.PassphraseRequired,
+			m.ShareDomain, micros(m.Created), micros(m.Updated), nullMicros(m.Received),
+			nullMicros(m.Burned), micros(m.SecretExpiresAt), micros(m.ExpiresAt), m.Sealed, m.OwnerSealed)
+	}
+	if err != nil {
+		if isExists(err) {
+			return onetime.ErrExists
+		}
+		return wrap("create", err)
+	}
+	return wrap("create", tx.Commit())
+}
+
+// Reveal implements [onetime.Store]. The secret is taken by one
+// conditional DELETE ... RETURNING: of concurrent callers, in this process
+// or another, exactly one deletes the row.
+func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now time.Time) (*onetime.Secret, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap("reveal", err)
+	}
+	defer tx.Rollback()
+	k, t := key(sid), micros(now)
+	sec := &onetime.Secret{ID: sid}
+	var mid any
+	var expires int64
+	err = tx.QueryRowContext(ctx, `DELETE FROM onetime_secrets
+		WHERE id = ?1 AND expires_at > ?2 AND (chk IS NULL OR chk = ?3)
+		RETURNING metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at`,
+		k, t, nullBytes(check)).Scan(&mid, &sec.Sealed, &sec.Check, &sec.Attempts, &sec.MaxAttempts, &sec.ShareDomain, &expires)
+	switch {
+	case err == nil:
+		sec.MetadataID, sec.ExpiresAt = id(mid), fromMicros(expires)
+		if _, err := tx.ExecContext(ctx, `UPDATE onetime_receipts SET state = ?1, received = ?2, updated = ?2
+			WHERE id = ?3 AND expires_at > ?2`, stateReceived, t, key(sec.MetadataID)); err != nil {
+			return nil, wrap("reveal", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, wrap("reveal", err)
+		}
+		return sec, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, wrap("reveal", err)
+	}
+	// No live secret with a matching check. This transaction already holds
+	// the write lock (the DELETE took it), so what follows sees the same
+	// state: a live row here has a different check.
+	var attempts, maxAttempts int
+	err = tx.QueryRowContext(ctx, `UPDATE onetime_secrets SET attempts = attempts + 1
+		WHERE id = ?1 AND expires_at > ?2
+		RETURNING attempts, max_attempts, metadata_id`, k, t).Scan(&attempts, &maxAttempts, &mid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, onetime.ErrNotFound
+	}
+	if err != nil {
+		return nil, wrap("reveal", err)
+	}
+	if attempts >= maxAttempts {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM onetime_secrets WHERE id = ?`, k); err != nil {
+			return nil, wrap("reveal", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE onetime_receipts SET state = ?1, burned = ?2, updated = ?2
+			WHERE id = ?3 AND expires_at > ?2`, stateBurned, t, mid); err != nil {
+			return nil, wrap("reveal", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, wrap("reveal", err)
+	}
+	return nil, onetime.ErrWrongPassphrase
+}
+
+// receiptColumns are the columns scanned by scanReceipt, followed by
+// whether the secret is present.
+const receiptColumns = `id, secret_id, owner, state, passphrase, share_domain,
+	created, updated, received, burned, secret_expires_at, expires_at,
+	sealed, owner_sealed`
+
+const secretPresent = `EXISTS (SELECT 1 FROM onetime_secrets s WHERE s.id = r.secret_id AND s.expires_at > ?2)`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanReceipt(row scanner, present bool) (*onetime.Metadata, error) {
+	var (
+		m                                        onetime.Metadata
+		mid, sid                                 any
+		owner                                    sql.NullString
+		state                                    int
+		created, updated, secretExpires, expires int64
+		received, burned                         sql.NullInt64
+	)
+	dest := []any{&mid, &sid, &owner, &state, &m.PassphraseRequired, &m.ShareDomain,
+		&created, &updated, &received, &burned, &secretExpires, &expires, &m.Sealed, &m.OwnerSealed}
+	if present {
+		dest = append(dest, &m.SecretPresent)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	m.ID, m.SecretID, m.Owner, m.State = id(mid), id(sid), owner.String, onetime.State(state)
+	m.Created, m.Updated = fromMicros(created), fromMicros(updated)
+	m.Received, m.Burned = fromNullMicros(received), fromNullMicros(burned)
+	m.SecretExpiresAt, m.ExpiresAt = fromMicros(secretExpires), fromMicros(expires)
+	return &m, nil
+}
+
+// Receipt implements [onetime.Store]: one read-only statement.
+func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.Metadata, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	m, err := scanReceipt(s.r.QueryRowContext(ctx, `SELECT `+receiptColumns+`, `+secretPresent+`
+		FROM onetime_receipts r WHERE r.id = ?1 AND r.expires_at > ?2`, key(mid), micros(now)), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, onetime.ErrNotFound
+	}
+	if err != nil {
+		return nil, wrap("receipt", err)
+	}
+	return m, nil
+}
+
+// MarkViewed implements [onetime.Store]: one UPDATE that changes a new
+// receipt and matches (changing nothing) a live receipt in another state.
+func (s *Store) MarkViewed(ctx context.Context, mid onetime.ID, now time.Time) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	var one int
+	err := s.w.QueryRowContext(ctx, `UPDATE onetime_receipts
+		SET updated = CASE WHEN state = ?1 THEN ?3 ELSE updated END,
+		    state = CASE WHEN state = ?1 THEN ?2 ELSE state END
+		WHERE id = ?4 AND expires_at > ?3 RETURNING 1`,
+		stateNew, stateViewed, micros(now), key(mid)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return onetime.ErrNotFound
+	}
+	return wrap("mark viewed", err)
+}
+
+// Burn implements [onetime.Store]. One conditional UPDATE ... RETURNING
+// claims the receipt only while its secret is live, and the secret is
+// deleted in the same transaction, under the same write lock: of a burn
+// and a reveal, exactly one succeeds.
+func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.Metadata, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrap("burn", err)
+	}
+	defer tx.Rollback()
+	m, err := scanReceipt(tx.QueryRowContext(ctx, `UPDATE onetime_receipts AS r
+		SET state = ?3, burned = ?2, updated = ?2
+		WHERE r.id = ?1 AND r.expires_at > ?2 AND r.state IN (?4, ?5) AND `+secretPresent+`
+		RETURNING `+receiptColumns,
+		key(mid), micros(now), stateBurned, stateNew, stateViewed), false)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, onetime.ErrNotFound
+	}
+	if err != nil {
+		return nil, wrap("burn", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM onetime_secrets WHERE id = ?`, key(m.SecretID)); err != nil {
+		return nil, wrap("burn", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, wrap("burn", err)
+	}
+	return m, nil
+}
+
+// Recent implements [onetime.Store]: one read-only statement walking the
+// owner index from the newest entry.
+func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if owner == "" || limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+receiptColumns+`, `+secretPresent+`
+		FROM onetime_receipts r WHERE r.owner = ?1 AND r.expires_at > ?2
+		ORDER BY r.created DESC, r.seq DESC LIMIT ?3`, owner, micros(now), limit)
+	if err != nil {
+		return nil, wrap("recent", err)
+	}
+	defer rows.Close()
+	var out []*onetime.Metadata
+	for rows.Next() {
+		m, err := scanReceipt(rows, true)
+		if err != nil {
+			return nil, wrap("recent", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("recent", err)
+	}
+	return out, nil
+}
+
+// Sweep implements [onetime.Store]. It deletes expired secrets, then
+// expired receipts, SweepBatch rows per transaction through the expiry
+// indexes: its cost is proportional to the number of rows expired, and
+// other writers get the lock between batches.
+func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	t := micros(now)
+	total := 0
+	for _, q := range []string{
+		`DELETE FROM onetime_secrets WHERE id IN
+			(SELECT id FROM onetime_secrets WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+		`DELETE FROM onetime_receipts WHERE seq IN
+			(SELECT seq FROM onetime_receipts WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	} {
+		for {
+			if err := s.check(ctx); err != nil {
+				return total, err
+			}
+			res, err := s.w.ExecContext(ctx, q, t, s.sweepBatch)
+			if err != nil {
+				return total, wrap("sweep", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return total, wrap("sweep", err)
+			}
+			total += int(n)
+			if n < int64(s.sweepBatch) {
+				break
+			}
+		}
+	}
+	return total, nil
+}
