@@ -2,19 +2,16 @@ package onetime
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"hash"
-	"sync"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // MinServerSecretLen is the least number of bytes a server secret may have.
@@ -46,7 +43,7 @@ var errUnseal = errors.New("onetime: sealed data failed authentication")
 // sealer holds the keys derived from the server secret and does all the
 // cryptography of the service. See SECURITY.md for the scheme.
 type sealer struct {
-	ids, seal, salt, check hmacPool
+	ids, seal, salt, check prf
 	owners                 cipher.AEAD
 	kdf                    chan struct{} // bounds concurrent argon2id runs
 }
@@ -57,7 +54,7 @@ func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
 	}
 	var s sealer
 	for _, p := range []struct {
-		pool  *hmacPool
+		pool  *prf
 		label string
 	}{{&s.ids, labelIDs}, {&s.seal, labelSeal}, {&s.salt, labelSalt}, {&s.check, labelCheck}} {
 		k, err := derive(p.label)
@@ -70,45 +67,67 @@ func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.owners, err = newGCM(ok); err != nil {
-		return nil, err
-	}
+	s.owners = newAEAD(ok)
 	s.kdf = make(chan struct{}, kdfConcurrency)
 	return &s, nil
 }
 
-// hmacPool recycles HMAC-SHA256 states keyed with one key; hmac.New costs
-// several allocations and two block computations that Reset avoids.
-type hmacPool struct{ p sync.Pool }
+// prf is HMAC-SHA256 under one key, computed with the key pads prepared
+// once and the message in a stack buffer, so the hot path allocates
+// nothing. Every message the service hashes is short and of fixed shape.
+type prf struct{ ipad, opad [sha256.BlockSize]byte }
 
-func (p *hmacPool) init(key []byte) {
-	p.p.New = func() any { return hmac.New(sha256.New, key) }
-}
+const prfMaxMsg = 128
 
-// sum returns HMAC(key, parts...) appended to dst.
-func (p *hmacPool) sum(dst []byte, parts ...[]byte) []byte {
-	h := p.p.Get().(hash.Hash)
-	h.Reset()
-	for _, b := range parts {
-		h.Write(b)
+func (p *prf) init(key []byte) {
+	// Keys here are 32 bytes, shorter than a block, so HMAC uses them as is.
+	for i := range p.ipad {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		p.ipad[i], p.opad[i] = k^0x36, k^0x5c
 	}
-	dst = h.Sum(dst)
-	p.p.Put(h)
-	return dst
 }
 
-// ids returns the store ids of a pair's secret key and metadata key. Both
-// start with the slot derived from the pair's shared tag.
-func (s *sealer) secretID(secretKey string) ID { return s.id('s', secretKey) }
-func (s *sealer) metadataID(metaKey string) ID { return s.id('m', metaKey) }
+// sum returns HMAC(key, concatenation of parts). The parts together must
+// not exceed prfMaxMsg bytes.
+func (p *prf) sum(parts ...string) [sha256.Size]byte {
+	var buf [sha256.BlockSize + prfMaxMsg]byte
+	n := copy(buf[:], p.ipad[:])
+	for _, part := range parts {
+		if len(part) > len(buf)-n {
+			panic("onetime: prf message too long")
+		}
+		n += copy(buf[n:], part)
+	}
+	inner := sha256.Sum256(buf[:n])
+	n = copy(buf[:], p.opad[:])
+	n += copy(buf[n:], inner[:])
+	return sha256.Sum256(buf[:n])
+}
 
-func (s *sealer) id(kind byte, key string) ID {
-	var sum [2 * sha256.Size]byte
-	slot := s.ids.sum(sum[:0], []byte{'t'}, []byte(keyTag(key)))
-	rec := s.ids.sum(sum[:sha256.Size], []byte{kind}, []byte(key))
+// pairIDs returns the store ids of a new pair's keys, which share a tag and
+// so a slot; secretID and metadataID return the id of one key.
+func (s *sealer) pairIDs(secretKey, metaKey string) (ID, ID) {
+	slot := s.ids.sum("t", keyTag(secretKey))
+	return s.id(&slot, 's', secretKey), s.id(&slot, 'm', metaKey)
+}
+
+func (s *sealer) secretID(secretKey string) ID { return s.id(nil, 's', secretKey) }
+func (s *sealer) metadataID(metaKey string) ID { return s.id(nil, 'm', metaKey) }
+
+// id is the slot (the keyed hash of the key's tag) followed by the keyed
+// hash of the whole key, domain-separated by kind.
+func (s *sealer) id(slot *[sha256.Size]byte, kind byte, key string) ID {
+	if slot == nil {
+		sl := s.ids.sum("t", keyTag(key))
+		slot = &sl
+	}
+	rec := s.ids.sum(string(kind), key)
 	var out [idLen]byte
 	hex.Encode(out[:SlotLen], slot[:SlotLen/2])
-	hex.Encode(out[SlotLen:], rec[sha256.Size:sha256.Size+(idLen-SlotLen)/2])
+	hex.Encode(out[SlotLen:], rec[:(idLen-SlotLen)/2])
 	return ID(out[:])
 }
 
@@ -122,32 +141,38 @@ func (s *sealer) passphraseKey(ctx context.Context, secretKey, passphrase string
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.kdf }()
-	salt := s.salt.sum(nil, []byte(secretKey))[:16]
-	return argon2.IDKey([]byte(passphrase), salt, argonTime, argonMemory, argonThreads, argonKeyLen), nil
+	salt := s.salt.sum(secretKey)
+	return argon2.IDKey([]byte(passphrase), salt[:16], argonTime, argonMemory, argonThreads, argonKeyLen), nil
 }
 
 // checkFor returns the verifier stored for a passphrase key.
-func (s *sealer) checkFor(pk []byte) []byte { return s.check.sum(nil, pk) }
+func (s *sealer) checkFor(pk []byte) []byte {
+	c := s.check.sum(string(pk))
+	return c[:]
+}
 
 // valueAEAD returns the AEAD that seals a secret's value: its key is derived
 // from the secret key and, when there is one, the passphrase key, so neither
 // a store dump nor the server secret alone can open it.
-func (s *sealer) valueAEAD(secretKey string, pk []byte) (cipher.AEAD, error) {
-	var k [sha256.Size]byte
-	return newGCM(s.seal.sum(k[:0], []byte{'v'}, []byte(secretKey), pk))
+func (s *sealer) valueAEAD(secretKey string, pk []byte) cipher.AEAD {
+	k := s.seal.sum("v", secretKey, string(pk))
+	return newAEAD(k[:])
 }
 
-func (s *sealer) metadataAEAD(metaKey string) (cipher.AEAD, error) {
-	var k [sha256.Size]byte
-	return newGCM(s.seal.sum(k[:0], []byte{'m'}, []byte(metaKey)))
+func (s *sealer) metadataAEAD(metaKey string) cipher.AEAD {
+	k := s.seal.sum("m", metaKey)
+	return newAEAD(k[:])
 }
 
-func newGCM(key []byte) (cipher.AEAD, error) {
-	b, err := aes.NewCipher(key)
+// newAEAD returns ChaCha20-Poly1305 under a 32-byte key. Every record is
+// sealed under a key of its own, so the cipher is set up per record, which
+// ChaCha20-Poly1305 does with one small allocation.
+func newAEAD(key []byte) cipher.AEAD {
+	a, err := chacha20poly1305.New(key)
 	if err != nil {
-		return nil, err
+		panic("onetime: " + err.Error()) // unreachable: keys are 32 bytes
 	}
-	return cipher.NewGCM(b)
+	return a
 }
 
 // seal encrypts plaintext with a fresh random nonce, binding it to ad (the
@@ -185,7 +210,11 @@ type receiptPayload struct {
 }
 
 func (p receiptPayload) marshal() []byte {
-	b := binary.AppendUvarint(nil, uint64(len(p.secretKey)))
+	n := 1 + len(p.secretKey)
+	for _, r := range p.recipients {
+		n += binary.MaxVarintLen16 + len(r)
+	}
+	b := binary.AppendUvarint(make([]byte, 0, n), uint64(len(p.secretKey)))
 	b = append(b, p.secretKey...)
 	for _, r := range p.recipients {
 		b = binary.AppendUvarint(b, uint64(len(r)))

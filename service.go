@@ -331,7 +331,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 	}
 
 	secretKey, metaKey := newKeyPair()
-	sid, mid := s.seal.secretID(secretKey), s.seal.metadataID(metaKey)
+	sid, mid := s.seal.pairIDs(secretKey, metaKey)
 
 	var pk, check []byte
 	if req.Passphrase != "" {
@@ -340,14 +340,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 		}
 		check = s.seal.checkFor(pk)
 	}
-	va, err := s.seal.valueAEAD(secretKey, pk)
-	if err != nil {
-		return nil, err
-	}
-	ma, err := s.seal.metadataAEAD(metaKey)
-	if err != nil {
-		return nil, err
-	}
+	va, ma := s.seal.valueAEAD(secretKey, pk), s.seal.metadataAEAD(metaKey)
 	obscured := make([]string, len(recipients))
 	for i, r := range recipients {
 		obscured[i] = obscureEmail(r)
@@ -467,11 +460,7 @@ func (s *Service) Reveal(ctx context.Context, secretKey, passphrase string) (*Re
 	if len(sec.Check) == 0 {
 		pk = nil // the secret has no passphrase: the one given played no part
 	}
-	va, err := s.seal.valueAEAD(secretKey, pk)
-	if err != nil {
-		return nil, err
-	}
-	value, err := open(va, sec.Sealed, []byte(id))
+	value, err := open(s.seal.valueAEAD(secretKey, pk), sec.Sealed, []byte(id))
 	if err != nil {
 		return nil, fmt.Errorf("onetime: reveal: %w", err)
 	}
@@ -560,11 +549,7 @@ func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, erro
 
 // open unseals a stored receipt with its metadata key.
 func (s *Service) open(m *Metadata, metadataKey string, now time.Time) (*Receipt, error) {
-	ma, err := s.seal.metadataAEAD(metadataKey)
-	if err != nil {
-		return nil, err
-	}
-	b, err := open(ma, m.Sealed, []byte(m.ID))
+	b, err := open(s.seal.metadataAEAD(metadataKey), m.Sealed, []byte(m.ID))
 	if err != nil {
 		return nil, fmt.Errorf("onetime: receipt: %w", err)
 	}
