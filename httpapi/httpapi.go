@@ -1,0 +1,584 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/onetimego/onetime"
+)
+
+// Options configure the handler. A nil *Options, and every zero field,
+// means the default. The service's own options (onetime.Options) hold the
+// rules of secrets themselves: the maximum size, TTL bounds, passphrase
+// length, RestrictReceipts (receipts of customers served to their owner
+// only) and the Notifier that recipients are handed to.
+type Options struct {
+	// Auth tells who is calling. nil means every caller is anonymous, and
+	// a request that carries an Authorization header anyway is answered
+	// "Not authorized" (bad credentials never fall back to anonymous).
+	Auth Authenticator
+
+	// RequireAuthToCreate answers share, create and generate from
+	// anonymous callers with "Not authorized".
+	RequireAuthToCreate bool
+
+	// MaxTTL, when set, returns the longest lifetime the given caller
+	// ("" when anonymous) may grant; zero or negative means the service's
+	// bound. It can only lower the service's bound.
+	MaxTTL func(customer string) time.Duration
+
+	// ShareDomain is recorded on every new secret and reported as the
+	// share_domain of its receipt ("" by default). A share_domain
+	// parameter is honoured only when it names ShareDomain or one of
+	// ShareDomains (compared without regard to case); otherwise it is
+	// ignored.
+	ShareDomain  string
+	ShareDomains []string
+
+	// IntendedStatus sends the status in X-OTS-Intended-Status (400, 401,
+	// 404, 413, 429, 500) as the HTTP status of errors. By default every
+	// error is sent with 404, as the reference service does and as some
+	// clients expect.
+	IntendedStatus bool
+
+	// Logger receives one line per request (request id, route pattern,
+	// status, duration) and unexpected errors; nil means slog.Default().
+	// No key, passphrase, value, recipient address, raw path or query
+	// string is ever logged.
+	Logger *slog.Logger
+
+	// RateLimiter, when set, limits every request but GET /status (the
+	// health check) per client address, unrouted ones included. Off by
+	// default.
+	RateLimiter RateLimiter
+
+	// ClientIPHeader names a header set by a trusted reverse proxy that
+	// carries the client's address ("X-Forwarded-For", "X-Real-IP"). Its
+	// last comma-separated element is used (the one the proxy added).
+	// Empty (the default) uses the connection's address: set it only
+	// behind a proxy that overwrites or appends the header, since clients
+	// can send anything in it.
+	ClientIPHeader string
+
+	// MaxBodySize bounds request bodies in bytes. Zero means three times
+	// the service's maximum value size (a value percent-encoded in a form
+	// body may triple) plus 64 KiB. A larger body is answered as a value
+	// too large.
+	MaxBodySize int64
+}
+
+// New returns an http.Handler serving the Onetime Secret REST API v1 under
+// /api/v1/ with svc. Mount it at "/api/v1/" in a mux, or under another
+// prefix with http.StripPrefix; it answers every path it does not serve
+// with the JSON error "Not Found".
+func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
+	if svc == nil {
+		return nil, errors.New("httpapi: nil Service")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxBodySize < 0 {
+		return nil, errors.New("httpapi: negative MaxBodySize")
+	}
+	if o.MaxBodySize == 0 {
+		o.MaxBodySize = 3*int64(svc.MaxSize()) + maxHeaderRoom
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.ClientIPHeader = http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))
+	o.ShareDomains = append([]string(nil), o.ShareDomains...)
+	return &handler{svc: svc, opts: o, log: o.Logger}, nil
+}
+
+type handler struct {
+	svc  *onetime.Service
+	opts Options
+	log  *slog.Logger
+}
+
+// An apiError is an answer of the v1 API's error kind.
+type apiError struct {
+	status  int // the intended status
+	message string
+}
+
+func (e *apiError) Error() string { return "httpapi: " + e.message }
+
+var (
+	errNoRoute       = &apiError{http.StatusNotFound, "Not Found"}
+	errUnknownSecret = &apiError{http.StatusNotFound, "Unknown secret"}
+	errNotAuthorized = &apiError{http.StatusUnauthorized, "Not authorized"}
+	errRateLimited   = &apiError{http.StatusTooManyRequests, "Cripes! You have been rate limited."}
+	errUnexpected    = &apiError{http.StatusInternalServerError, "An unexpected error occurred"}
+	errInvalidTTL    = &apiError{http.StatusBadRequest, "Invalid TTL"}
+	errInvalidLength = &apiError{http.StatusBadRequest, "Invalid length"}
+	errInvalidBody   = &apiError{http.StatusBadRequest, "Invalid request body"}
+	errNotUTF8       = &apiError{http.StatusBadRequest, "Secret value must be UTF-8 text"}
+)
+
+// What a route does.
+type action uint8
+
+const (
+	actStatus action = iota + 1
+	actAuthcheck
+	actShare
+	actGenerate
+	actReveal
+	actReceipt
+	actBurn
+	actRecent
+)
+
+// A route is a matched request: what to do, the pattern to log, and the
+// key from the path.
+type route struct {
+	act     action
+	pattern string // e.g. "POST /api/v1/secret/{secret_key}": what is logged
+	key     string
+}
+
+const prefix = "/api/v1/"
+
+// match routes a request. It is written out rather than left to
+// http.ServeMux so that a wrong method is "Not Found" (never 405), HEAD is
+// not served as GET, and the pattern is known for logging.
+func match(method, escapedPath string) (route, bool) {
+	rest, ok := strings.CutPrefix(escapedPath, prefix)
+	if !ok {
+		return route{}, false
+	}
+	seg := strings.Split(rest, "/")
+	for i, s := range seg {
+		u, err := url.PathUnescape(s)
+		if err != nil || u == "" {
+			return route{}, false
+		}
+		seg[i] = u
+	}
+	get, post := method == http.MethodGet, method == http.MethodPost
+	r := route{}
+	switch {
+	case len(seg) == 1 && seg[0] == "status" && get:
+		r.act = actStatus
+	case len(seg) == 1 && seg[0] == "authcheck" && get:
+		r.act = actAuthcheck
+	case len(seg) == 1 && (seg[0] == "share" || seg[0] == "create") && post:
+		r.act = actShare
+	case len(seg) == 1 && seg[0] == "generate" && post:
+		r.act = actGenerate
+	case len(seg) == 2 && seg[0] == "secret" && post:
+		r.act, r.key = actReveal, seg[1]
+		r.pattern = method + " " + prefix + "secret/{secret_key}"
+	case len(seg) >= 2 && len(seg) <= 3 && receiptBase(seg[0]):
+		switch {
+		case len(seg) == 2 && seg[1] == "recent" && (get || post):
+			r.act = actRecent
+		case len(seg) == 2 && (get || post):
+			r.act, r.key = actReceipt, seg[1]
+			r.pattern = method + " " + prefix + seg[0] + "/{metadata_key}"
+		case len(seg) == 3 && seg[2] == "burn" && post:
+			r.act, r.key = actBurn, seg[1]
+			r.pattern = method + " " + prefix + seg[0] + "/{metadata_key}/burn"
+		}
+	}
+	if r.act == 0 {
+		return route{}, false
+	}
+	if r.pattern == "" {
+		r.pattern = method + " " + prefix + strings.Join(seg, "/") // no key in these
+	}
+	return r, true
+}
+
+func receiptBase(s string) bool { return s == "private" || s == "metadata" || s == "receipt" }
+
+// reqInfo is what the request log line says of a request.
+type reqInfo struct {
+	customer string
+	intended int
+	message  string
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rt, ok := match(r.Method, r.URL.EscapedPath())
+	pattern := rt.pattern
+	if !ok {
+		pattern = "unrouted"
+	}
+	rid := newRequestID()
+	w.Header().Set("X-Request-Id", rid)
+	ctx := r.Context()
+	info := &reqInfo{}
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			// The panic value may quote anything: log only its type.
+			h.log.LogAttrs(ctx, slog.LevelError, "httpapi: panic serving request",
+				slog.String("request_id", rid), slog.String("route", pattern),
+				slog.String("panic_type", fmt.Sprintf("%T", p)))
+			if sw.status == 0 {
+				h.writeError(sw, errUnexpected, "", false, info)
+			}
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", rid),
+			slog.String("route", pattern),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)),
+		}
+		if info.intended != 0 {
+			attrs = append(attrs, slog.Int("intended_status", info.intended), slog.String("message", info.message))
+		}
+		if info.customer != "" {
+			attrs = append(attrs, slog.String("customer", info.customer))
+		}
+		h.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+	}()
+
+	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodySize)
+	if h.opts.RateLimiter != nil && rt.act != actStatus {
+		allowed, err := h.opts.RateLimiter.Allow(ctx, h.clientAddr(r))
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelWarn, "httpapi: rate limiter failed; request let through",
+				slog.String("request_id", rid), slog.String("err", err.Error()))
+		} else if !allowed {
+			h.writeError(sw, errRateLimited, rt.key, rt.act == actReveal, info)
+			return
+		}
+	}
+	if !ok {
+		h.writeError(sw, errNoRoute, "", false, info)
+		return
+	}
+	err := h.serve(ctx, sw, r, rt, info)
+	if err != nil {
+		h.writeError(sw, h.classify(ctx, err, rid), rt.key, rt.act == actReveal, info)
+	}
+}
+
+func (h *handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, rt route, info *reqInfo) error {
+	customer, err := h.authenticate(r)
+	if err != nil {
+		return err
+	}
+	info.customer = customer
+
+	switch rt.act {
+	case actStatus:
+		return writeOK(w, []byte(`{"status":"nominal","locale":"en"}`))
+	case actAuthcheck:
+		if customer == "" {
+			return errNotAuthorized
+		}
+		return writeOK(w, []byte(`{"status":"nominal","locale":"en"}`))
+	case actShare, actGenerate:
+		return h.create(ctx, w, r, rt.act, customer)
+	case actReveal:
+		p, err := h.params(r)
+		if err != nil {
+			return err
+		}
+		v, err := h.svc.Reveal(ctx, rt.key, p.get(pPassphrase))
+		if err != nil {
+			return err
+		}
+		b := append(make([]byte, 0, len(v.Value)+200), `{"value":`...)
+		b = appendString(b, string(v.Value))
+		b = append(b, `,"secret_key":`...)
+		b = appendString(b, v.SecretKey)
+		b = append(b, `,"share_domain":`...)
+		b = appendString(b, v.ShareDomain)
+		return writeOK(w, append(b, '}'))
+	case actReceipt:
+		rc, err := h.svc.Receipt(ctx, customer, rt.key)
+		if err != nil {
+			return err
+		}
+		return writeOK(w, appendReceipt(nil, rc, modeReceipt))
+	case actBurn:
+		rc, err := h.svc.Burn(ctx, customer, rt.key)
+		if err != nil {
+			return err
+		}
+		b := append([]byte(nil), `{"state":`...)
+		b = appendReceipt(b, rc, modeReceipt)
+		b = append(b, `,"secret_shortkey":`...)
+		b = appendString(b, rc.ShortKey)
+		return writeOK(w, append(b, '}'))
+	case actRecent:
+		if customer == "" {
+			return errNotAuthorized
+		}
+		rcs, err := h.svc.Recent(ctx, customer)
+		if err != nil {
+			return err
+		}
+		b := []byte{'['}
+		for i, rc := range rcs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendReceipt(b, rc, modeRecent)
+		}
+		return writeOK(w, append(b, ']'))
+	}
+	return errNoRoute
+}
+
+// create serves share, create and generate.
+func (h *handler) create(ctx context.Context, w http.ResponseWriter, r *http.Request, act action, customer string) error {
+	if customer == "" && h.opts.RequireAuthToCreate {
+		return errNotAuthorized
+	}
+	p, err := h.params(r)
+	if err != nil {
+		return err
+	}
+	var ttl time.Duration
+	if s := p.get(pTTL); s != "" {
+		n, ok := parseInt(s)
+		if !ok {
+			return errInvalidTTL
+		}
+		ttl = secondsToDuration(n)
+	}
+	var maxTTL time.Duration
+	if h.opts.MaxTTL != nil {
+		maxTTL = max(h.opts.MaxTTL(customer), 0)
+	}
+	domain := h.shareDomain(p.get(pShareDomain))
+	var rc *onetime.Receipt
+	mode := modeReceipt
+	if act == actGenerate {
+		length := 0
+		if s := p.get(pLength); s != "" {
+			n, ok := parseInt(s)
+			if !ok {
+				return errInvalidLength
+			}
+			// Below the minimum (0 and negatives included) is the minimum.
+			length = int(min(max(n, onetime.MinPasswordLength), onetime.MaxPasswordLength))
+		}
+		rc, err = h.svc.Generate(ctx, onetime.GenerateRequest{
+			Owner: customer, Length: length, TTL: ttl, MaxTTL: maxTTL,
+			Passphrase: p.get(pPassphrase), Recipients: p[pRecipient], ShareDomain: domain,
+		})
+		mode = modeGenerate
+	} else {
+		value := p.get(pSecret)
+		if len(value) <= h.svc.MaxSize() && !utf8.ValidString(value) {
+			// JSON cannot carry it back byte for byte: refuse rather
+			// than hand back something else later.
+			return errNotUTF8
+		}
+		rc, err = h.svc.Share(ctx, onetime.ShareRequest{
+			Owner: customer, Value: []byte(value), TTL: ttl, MaxTTL: maxTTL,
+			Passphrase: p.get(pPassphrase), Recipients: p[pRecipient], ShareDomain: domain,
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return writeOK(w, appendReceipt(nil, rc, mode))
+}
+
+// secondsToDuration converts a number of seconds, saturating; the service
+// clamps the result into its bounds.
+func secondsToDuration(n int64) time.Duration {
+	const limit = math.MaxInt64 / int64(time.Second)
+	switch {
+	case n > limit:
+		return time.Duration(math.MaxInt64)
+	case n < -limit:
+		return -time.Duration(math.MaxInt64)
+	}
+	return time.Duration(n) * time.Second
+}
+
+func (h *handler) shareDomain(asked string) string {
+	if asked != "" {
+		if strings.EqualFold(asked, h.opts.ShareDomain) {
+			return h.opts.ShareDomain
+		}
+		for _, d := range h.opts.ShareDomains {
+			if strings.EqualFold(asked, d) {
+				return d
+			}
+		}
+	}
+	return h.opts.ShareDomain
+}
+
+func (h *handler) params(r *http.Request) (params, error) {
+	return parseParams(r.Header.Get("Content-Type"), r.URL.RawQuery, r.Body)
+}
+
+func (h *handler) authenticate(r *http.Request) (string, error) {
+	if h.opts.Auth == nil {
+		if len(r.Header.Values("Authorization")) > 0 {
+			return "", errNotAuthorized
+		}
+		return "", nil
+	}
+	customer, err := h.opts.Auth.Authenticate(r)
+	if errors.Is(err, ErrUnauthorized) {
+		return "", errNotAuthorized
+	}
+	if err != nil {
+		return "", fmt.Errorf("httpapi: authenticating: %w", err)
+	}
+	return customer, nil
+}
+
+// clientAddr is the address a request is attributed to for rate limiting.
+// IPv6 clients are grouped by /64, the block one subscriber usually holds.
+func (h *handler) clientAddr(r *http.Request) string {
+	addr := ""
+	if h.opts.ClientIPHeader != "" {
+		if vs := r.Header.Values(h.opts.ClientIPHeader); len(vs) > 0 {
+			v := vs[len(vs)-1]
+			if i := strings.LastIndexByte(v, ','); i >= 0 {
+				v = v[i+1:]
+			}
+			addr = strings.TrimSpace(v)
+		}
+	}
+	if addr == "" {
+		addr = r.RemoteAddr
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host
+		}
+	}
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		ip = ip.Unmap()
+		if ip.Is6() {
+			p, _ := ip.Prefix(64)
+			return p.String()
+		}
+		return ip.String()
+	}
+	if len(addr) > 64 {
+		addr = addr[:64] // a proxy header holding something else: keep keys bounded
+	}
+	return addr
+}
+
+// classify turns an error into the answer the caller gets. Only the
+// messages of the v1 API and of onetime.InputError reach the caller;
+// anything else is logged and answered as unexpected.
+func (h *handler) classify(ctx context.Context, err error, rid string) *apiError {
+	var ae *apiError
+	var ie *onetime.InputError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, onetime.ErrNotFound), errors.Is(err, onetime.ErrWrongPassphrase):
+		return errUnknownSecret
+	case errors.As(err, &ie):
+		if errors.Is(err, onetime.ErrTooLarge) {
+			return &apiError{http.StatusRequestEntityTooLarge, ie.Message}
+		}
+		return &apiError{http.StatusBadRequest, ie.Message}
+	case isTooLarge(err):
+		return &apiError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", h.svc.MaxSize())}
+	case errors.Is(err, errBadBody):
+		return errInvalidBody
+	}
+	// The core and stores keep keys and values out of error texts.
+	h.log.LogAttrs(ctx, slog.LevelError, "httpapi: unexpected error",
+		slog.String("request_id", rid), slog.String("err", err.Error()))
+	return errUnexpected
+}
+
+func isTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+func (h *handler) writeError(w http.ResponseWriter, e *apiError, key string, withKey bool, info *reqInfo) {
+	info.intended, info.message = e.status, e.message
+	status := http.StatusNotFound
+	if h.opts.IntendedStatus {
+		status = e.status
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-OTS-Intended-Status", strconv.Itoa(e.status))
+	if status == http.StatusUnauthorized {
+		hd.Set("WWW-Authenticate", `Basic realm="onetime", charset="UTF-8"`)
+	}
+	b := append([]byte(nil), `{"message":`...)
+	b = appendString(b, e.message)
+	if withKey {
+		b = append(b, `,"secret_key":`...)
+		b = appendString(b, key)
+	}
+	b = append(b, '}')
+	hd.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeOK(w http.ResponseWriter, body []byte) error {
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	return nil
+}
+
+// statusWriter remembers the status sent, for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,286 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The parameters the API reads. Every other name is ignored, so that a
+// request cannot make the handler hold more than it needs.
+const (
+	pSecret      = "secret"
+	pPassphrase  = "passphrase"
+	pTTL         = "ttl"
+	pLength      = "length"
+	pRecipient   = "recipient"
+	pShareDomain = "share_domain"
+)
+
+// Bounds on what one request may carry besides the value itself.
+const (
+	maxParts      = 100 // multipart parts, known or not
+	maxValues     = 100 // values kept for one parameter (recipient)
+	maxNumberLen  = 64  // ttl, length: longer is not a usable integer
+	maxHeaderRoom = 64 << 10
+)
+
+// errBadBody means a body that claims a format it does not have (broken
+// JSON, a multipart body without its boundary).
+var errBadBody = errors.New("httpapi: malformed request body")
+
+// canonicalName maps a parameter name as sent to the one the API reads,
+// or "" for a name it ignores. recipient[] is how PHP-style clients send a
+// list.
+func canonicalName(name string) string {
+	switch name {
+	case pSecret, pPassphrase, pTTL, pLength, pRecipient, pShareDomain:
+		return name
+	case "recipient[]":
+		return pRecipient
+	}
+	return ""
+}
+
+// params are a request's parameters, merged: known names only, empty
+// values dropped (an empty value is the same as an absent one).
+type params map[string][]string
+
+// get returns the first value of name, or "".
+func (p params) get(name string) string {
+	if v := p[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// add records a value under its canonical name, dropping empty values,
+// unknown names and values past the per-name bound.
+func (p params) add(name, value string) {
+	name = canonicalName(name)
+	if name == "" || value == "" || len(p[name]) >= maxValues {
+		return
+	}
+	p[name] = append(p[name], value)
+}
+
+// parseParams merges the parameters of a request: the query string, then
+// the body, a name present in the body replacing that name from the query.
+// body must already be bounded (http.MaxBytesReader); a read error from it
+// is returned as is.
+//
+// The body is read as multipart/form-data or JSON when its Content-Type
+// says so, and otherwise as application/x-www-form-urlencoded (also without
+// a Content-Type, which Go's ParseForm would ignore) unless it starts with
+// '{', which makes it a JSON object (fetch() sends a string body as
+// text/plain).
+func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
+	p := params{}
+	q, _ := url.ParseQuery(rawQuery) // like Request.URL.Query: bad pairs are dropped
+	for name, vs := range q {
+		for _, v := range vs {
+			p.add(name, v)
+		}
+	}
+	if body == nil {
+		return p, nil
+	}
+	b := params{}
+	mediaType, mtParams, _ := mime.ParseMediaType(contentType)
+	var err error
+	switch {
+	case mediaType == "multipart/form-data":
+		err = parseMultipart(b, body, mtParams["boundary"])
+	default:
+		var data []byte
+		data, err = io.ReadAll(body)
+		if err != nil {
+			break
+		}
+		trimmed := bytes.TrimSpace(data)
+		isJSON := mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
+		if !isJSON && mediaType != "application/x-www-form-urlencoded" && len(trimmed) > 0 && trimmed[0] == '{' {
+			isJSON = true
+		}
+		if isJSON {
+			err = parseJSON(b, trimmed)
+		} else {
+			bq, _ := url.ParseQuery(string(data))
+			for name, vs := range bq {
+				for _, v := range vs {
+					b.add(name, v)
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for name, vs := range b {
+		p[name] = vs
+	}
+	return p, nil
+}
+
+func parseMultipart(p params, body io.Reader, boundary string) error {
+	if boundary == "" {
+		return errBadBody
+	}
+	mr := multipart.NewReader(body, boundary)
+	for i := 0; ; i++ {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if isTooLarge(err) {
+				return err
+			}
+			return errBadBody
+		}
+		if i >= maxParts {
+			return errBadBody
+		}
+		// File parts count too: curl -F secret=@file.txt sends one.
+		name := canonicalName(part.FormName())
+		if name == "" {
+			continue // NextPart skips what is left of it
+		}
+		v, err := io.ReadAll(part)
+		if err != nil {
+			if isTooLarge(err) {
+				return err
+			}
+			return errBadBody
+		}
+		p.add(name, string(v))
+	}
+}
+
+// parseJSON reads a JSON object. Strings are taken as they are, numbers
+// as written, booleans as "true" or "false"; null is absent; an array is a
+// list of such scalars (recipient). Objects and nested arrays are ignored.
+// An empty body (or null) is no parameters.
+func parseJSON(p params, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return errBadBody
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errBadBody // trailing data
+	}
+	for name, v := range obj {
+		if canonicalName(name) == "" {
+			continue
+		}
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				if s, ok := jsonScalar(e); ok {
+					p.add(name, s)
+				}
+			}
+		default:
+			if s, ok := jsonScalar(v); ok {
+				p.add(name, s)
+			}
+		}
+	}
+	return nil
+}
+
+func jsonScalar(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return v.String(), true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
+}
+
+// parseInt reads an integer parameter: decimal digits with an optional
+// sign, or a number whose value is a whole number (3600.0, 1e3, as JSON
+// may carry it). Surrounding spaces are ignored. Values beyond the range of
+// int64 saturate; they are clamped by the service in any case. Anything
+// else is not an integer.
+func parseInt(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > maxNumberLen {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	} else if errors.Is(err, strconv.ErrRange) {
+		if s[0] == '-' {
+			return math.MinInt64, true
+		}
+		return math.MaxInt64, true
+	}
+	if !isDecimalNumber(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	switch {
+	case math.IsInf(f, 1) || f >= math.MaxInt64:
+		return math.MaxInt64, true
+	case math.IsInf(f, -1) || f <= math.MinInt64:
+		return math.MinInt64, true
+	case f != math.Trunc(f):
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// isDecimalNumber reports whether s is a number in JSON's syntax, with an
+// optional leading '+' (so no hexadecimal, no "inf", no underscores).
+func isDecimalNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if digits() == 0 {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
