@@ -432,6 +432,8 @@ func testBurn(t *testing.T, st onetime.Store) {
 	if _, err := st.Burn(ctx, m.ID, at); err != nil {
 		t.Errorf("Burn of a viewed receipt: %v", err)
 	}
+	_, err = st.Reveal(ctx, s.ID, nil, at)
+	wantErr(t, "Reveal after burning a viewed receipt", err, onetime.ErrNotFound)
 	s, m = create(t, st, "", t0)
 	if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
 		t.Fatal(err)
