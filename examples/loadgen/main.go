@@ -39,6 +39,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -56,6 +57,7 @@ type config struct {
 	Burst      int
 	Pool       int
 	Timeout    time.Duration
+	CPUProfile string
 }
 
 // passFlag is -passphrase: given alone it switches on a passphrase chosen
@@ -95,6 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Burst, "burst", 0, "extra workers making wrong-passphrase reveals during the run")
 	fs.IntVar(&c.Pool, "pool", 1_000_000, "reveal mode with -d only: at most this many secrets shared beforehand")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write loadgen's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -138,7 +141,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+	}
 	rep, err := run(ctx, cfg, os.Stderr)
+	pprof.StopCPUProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(2)
