@@ -1,0 +1,30 @@
+package redis_test
+
+import (
+	"testing"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/redis"
+	"github.com/onetimego/onetime/store/storetest"
+)
+
+// newStore returns a Store on client under a prefix unique to t.
+func newStore(t testing.TB, client redisClient) *redis.Store {
+	t.Helper()
+	s, err := redis.New(client, &redis.Options{Prefix: redistest.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformanceStandalone(t *testing.T) {
+	c := redistest.Standalone(t).Client(t)
+	storetest.Run(t, func(t *testing.T) onetime.Store { return newStore(t, c) })
+}
+
+func TestConformanceCluster(t *testing.T) {
+	c := redistest.Cluster(t).Client(t)
+	storetest.Run(t, func(t *testing.T) onetime.Store { return newStore(t, c) })
+}

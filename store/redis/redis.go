@@ -1,0 +1,460 @@
+package redis
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime"
+)
+
+// DefaultPrefix starts every key when Options.Prefix is empty.
+const DefaultPrefix = "onetime:"
+
+// MaxIndexed is how many receipts an owner's recent index keeps: Recent
+// lists at most this many, newest first; older entries are dropped as new
+// ones come in.
+const MaxIndexed = 2000
+
+// ErrClosed is returned by every method of a closed Store.
+var ErrClosed = errors.New("redis: store closed")
+
+// errReply means Redis answered a script with something it never returns.
+var errReply = errors.New("redis: unexpected reply from a script")
+
+// Options configure a Store. A nil *Options, and every zero field, means
+// the default.
+type Options struct {
+	// Prefix starts every key the Store writes, so that several
+	// applications (or tests) can share one Redis. Default "onetime:". It
+	// must not contain '{' or '}', which would change how a Cluster places
+	// keys.
+	Prefix string
+}
+
+// Store is an [onetime.Store] in Redis. It is safe for concurrent use by
+// many goroutines and processes sharing one Redis deployment.
+type Store struct {
+	c      goredis.UniversalClient
+	prefix string
+	// single is true for a client of one server (standalone or Sentinel
+	// failover), where one script may reach every key: Create and Recent
+	// are then one round trip too.
+	single bool
+	cap    int
+	closed atomic.Bool
+}
+
+// New returns a Store that keeps its records in the Redis deployment that
+// client reaches: a *goredis.Client of one server or of a Sentinel
+// failover group, a *goredis.ClusterClient, or any other UniversalClient
+// (treated like a Cluster: every key may be on another shard). The client
+// stays the caller's: Close does not close it.
+func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redis: nil client")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(o.Prefix, "{}") {
+		return nil, errors.New("redis: Options.Prefix must not contain '{' or '}'")
+	}
+	_, single := client.(*goredis.Client)
+	return &Store{c: client, prefix: o.Prefix, single: single, cap: MaxIndexed}, nil
+}
+
+// pair is the start of both keys of the pair with the given id:
+// prefix + "{" + slot + "}", the hash tag that keeps them in one slot.
+func (s *Store) pair(id onetime.ID) string {
+	return s.prefix + "{" + id.Slot() + "}"
+}
+
+// Kinds of record, the letter after a pair's hash tag.
+const (
+	kindSecret  = "s"
+	kindReceipt = "m"
+)
+
+func (s *Store) key(id onetime.ID, kind string) string {
+	return s.pair(id) + kind + keyRest(rawRest(id))
+}
+
+// indexKey names an owner's recent index. The owner is hashed so that the
+// key is short and free of hash-tag braces whatever the owner id is; the
+// index lives in its own slot.
+func (s *Store) indexKey(owner string) string {
+	h := sha256.Sum256([]byte(owner))
+	return s.prefix + "o:" + base64.RawURLEncoding.EncodeToString(h[:16])
+}
+
+// memberTail is an index member without its sequence number: the
+// receipt's expiry in whole seconds rounded up, then its id (slot and
+// rest) in raw bytes.
+func memberTail(m *onetime.Metadata) string {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, 24), ceilSeconds(m.ExpiresAt))
+	slot, _ := hex.DecodeString(m.ID.Slot())
+	b = append(b, slot...)
+	return string(append(b, rawRest(m.ID)...))
+}
+
+// memberID returns the receipt id of an index member.
+func memberID(member string) (onetime.ID, bool) {
+	if len(member) != 28 {
+		return "", false
+	}
+	return onetime.ID(hex.EncodeToString([]byte(member[8:]))), true
+}
+
+// ready fails fast on a closed store or a done context.
+func (s *Store) ready(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return ctx.Err()
+}
+
+// fail wraps an error from Redis or the client. Neither puts keys in
+// their texts (connection errors, timeouts, READONLY, CROSSSLOT, script
+// errors name at most a script's digest), and this adds none.
+func fail(op string, err error) error {
+	return fmt.Errorf("redis: %s: %w", op, err)
+}
+
+// Create implements [onetime.Store]. On one server it is one script. On a
+// Cluster the owner's index is written first, in its own slot, and the
+// pair second: a reader may meet an index entry whose pair is not written
+// yet (or never will be, if the second step fails) and skips it; the
+// entry is dropped when the receipt it names would have expired. A pair is
+// never stored unlisted. When the pair exists, the index entry just added
+// is removed again.
+func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Metadata) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() {
+		return fmt.Errorf("redis: create: ids malformed or not of one slot: %w", onetime.ErrInvalid)
+	}
+	// Records keep their partner's id without its slot, which is theirs.
+	linked := sec.MetadataID.Valid() && m.SecretID.Valid() &&
+		sec.MetadataID.Slot() == sec.ID.Slot() && m.SecretID.Slot() == m.ID.Slot()
+	var srec, mrec []byte
+	if linked {
+		var err error
+		if srec, err = encodeSecret(sec); err != nil {
+			return err
+		}
+		if mrec, err = encodeReceipt(m); err != nil {
+			return err
+		}
+	}
+	// With empty records, the script only checks existence: a pair that
+	// collides with a stored one is ErrExists however it is malformed.
+	keys := []string{s.key(sec.ID, kindSecret), s.key(m.ID, kindReceipt)}
+	args := []any{srec, pxat(sec.ExpiresAt), mrec, pxat(m.ExpiresAt)}
+
+	var idx, added string
+	if m.Owner != "" && linked {
+		idx = s.indexKey(m.Owner)
+		score, tail, px := micros(m.Created), memberTail(m), pxat(m.ExpiresAt)
+		if s.single {
+			keys = append(keys, idx)
+			args = append(args, score, tail, s.cap)
+		} else {
+			var err error
+			if added, err = indexAddScript.Run(ctx, s.c, []string{idx}, score, tail, px, s.cap).Text(); err != nil {
+				return fail("create", err)
+			}
+		}
+	}
+	n, err := createScript.Run(ctx, s.c, keys, args...).Int64()
+	if err != nil {
+		return fail("create", err)
+	}
+	switch n {
+	case 1:
+		return nil
+	case 0:
+		if added != "" {
+			// Best effort: readers skip the entry anyway, as its receipt
+			// is someone else's or absent.
+			s.c.ZRem(context.WithoutCancel(ctx), idx, added)
+		}
+		return onetime.ErrExists
+	default:
+		return fmt.Errorf("redis: create: secret and receipt do not name each other in one slot: %w", onetime.ErrInvalid)
+	}
+}
+
+// Reveal implements [onetime.Store]: one script finds the secret, checks
+// it against now and the passphrase check, and either counts a wrong
+// attempt (burning the secret at its limit) or deletes it and marks the
+// receipt received.
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.Secret, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if !id.Valid() {
+		return nil, onetime.ErrNotFound
+	}
+	v, err := revealScript.Run(ctx, s.c, []string{s.key(id, kindSecret)}, s.pair(id), check, micros(now)).Result()
+	if err != nil {
+		return nil, fail("reveal", err)
+	}
+	switch v := v.(type) {
+	case int64:
+		if v == 1 {
+			return nil, onetime.ErrWrongPassphrase
+		}
+		return nil, onetime.ErrNotFound
+	case string:
+		return decodeSecret(id, []byte(v))
+	}
+	return nil, errReply
+}
+
+// Receipt implements [onetime.Store].
+func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if !id.Valid() {
+		return nil, onetime.ErrNotFound
+	}
+	v, err := receiptScript.Run(ctx, s.c, []string{s.key(id, kindReceipt)}, s.pair(id), micros(now)).Result()
+	if err != nil {
+		return nil, fail("receipt", err)
+	}
+	m, err := receiptReply(id, v)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, onetime.ErrNotFound
+	}
+	return m, nil
+}
+
+// receiptReply decodes receiptScript's answer: nil for not found.
+func receiptReply(id onetime.ID, v any) (*onetime.Metadata, error) {
+	switch v := v.(type) {
+	case int64:
+		return nil, nil
+	case []any:
+		if len(v) == 2 {
+			rec, ok1 := v[0].(string)
+			present, ok2 := v[1].(int64)
+			if ok1 && ok2 {
+				m, err := decodeReceipt(id, []byte(rec))
+				if err != nil {
+					return nil, err
+				}
+				m.SecretPresent = present == 1
+				return m, nil
+			}
+		}
+	}
+	return nil, errReply
+}
+
+// MarkViewed implements [onetime.Store].
+func (s *Store) MarkViewed(ctx context.Context, id onetime.ID, now time.Time) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if !id.Valid() {
+		return onetime.ErrNotFound
+	}
+	n, err := markViewedScript.Run(ctx, s.c, []string{s.key(id, kindReceipt)}, micros(now)).Int64()
+	if err != nil {
+		return fail("mark viewed", err)
+	}
+	if n == 0 {
+		return onetime.ErrNotFound
+	}
+	return nil
+}
+
+// Burn implements [onetime.Store].
+func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if !id.Valid() {
+		return nil, onetime.ErrNotFound
+	}
+	v, err := burnScript.Run(ctx, s.c, []string{s.key(id, kindReceipt)}, s.pair(id), micros(now)).Result()
+	if err != nil {
+		return nil, fail("burn", err)
+	}
+	switch v := v.(type) {
+	case int64:
+		return nil, onetime.ErrNotFound
+	case string:
+		return decodeReceipt(id, []byte(v))
+	}
+	return nil, errReply
+}
+
+// Recent implements [onetime.Store]. On one server it is one script. On a
+// Cluster it takes one round trip to read the owner's index and one
+// pipelined batch (a round trip to each master, in parallel) to read the
+// receipts, repeated only when some entries turn out dangling. It lists at
+// most [MaxIndexed] receipts.
+func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if owner == "" || limit <= 0 {
+		return nil, nil
+	}
+	limit = min(limit, s.cap)
+	if s.single {
+		return s.recentOne(ctx, owner, now, limit)
+	}
+	return s.recentPartitioned(ctx, owner, now, limit)
+}
+
+func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+	v, err := recentScript.Run(ctx, s.c, []string{s.indexKey(owner)}, s.prefix, micros(now), limit).Slice()
+	if err != nil {
+		return nil, fail("recent", err)
+	}
+	if len(v)%3 != 0 {
+		return nil, errReply
+	}
+	out := make([]*onetime.Metadata, 0, len(v)/3)
+	seen := make(map[onetime.ID]bool, len(v)/3)
+	for i := 0; i < len(v); i += 3 {
+		member, ok1 := v[i].(string)
+		rec, ok2 := v[i+1].(string)
+		present, ok3 := v[i+2].(int64)
+		id, ok4 := memberID(member)
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			return nil, errReply
+		}
+		m, err := decodeReceipt(id, []byte(rec))
+		if err != nil {
+			return nil, err
+		}
+		if m.Owner != owner || seen[id] {
+			continue
+		}
+		seen[id] = true
+		m.SecretPresent = present == 1
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (s *Store) recentPartitioned(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+	idx := s.indexKey(owner)
+	var out []*onetime.Metadata
+	seen := make(map[onetime.ID]bool)
+	for offset := 0; len(out) < limit; {
+		count := limit - len(out) + 8 // a little slack for dangling entries
+		v, err := recentIndexScript.Run(ctx, s.c, []string{idx}, offset, count).Slice()
+		if err != nil {
+			return nil, fail("recent", err)
+		}
+		if len(v) == 0 {
+			return nil, errReply
+		}
+		dropped, ok := v[0].(int64)
+		if !ok {
+			return nil, errReply
+		}
+		ids := make([]onetime.ID, 0, len(v)-1)
+		for _, x := range v[1:] {
+			member, _ := x.(string)
+			id, ok := memberID(member)
+			if !ok {
+				return nil, errReply
+			}
+			ids = append(ids, id)
+		}
+		ms, err := s.receipts(ctx, ids, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if m == nil || m.Owner != owner || seen[m.ID] || len(out) == limit {
+				continue // dangling, not the owner's (a rejected Create), or listed
+			}
+			seen[m.ID] = true
+			out = append(out, m)
+		}
+		if len(ids)+int(dropped) < count {
+			break // the index is exhausted
+		}
+		offset += len(ids)
+	}
+	return out, nil
+}
+
+// receipts reads many receipts, on any shards, in one pipeline: goredis
+// sends each shard its part at once. Missing or expired ones are nil.
+func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) ([]*onetime.Metadata, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*goredis.Cmd, len(ids))
+	args := func(id onetime.ID) ([]string, []any) {
+		return []string{s.key(id, kindReceipt)}, []any{s.pair(id), micros(now)}
+	}
+	s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, id := range ids {
+			k, a := args(id)
+			cmds[i] = receiptScript.EvalSha(ctx, p, k, a...)
+		}
+		return nil
+	})
+	out := make([]*onetime.Metadata, len(ids))
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			k, a := args(ids[i])
+			v, err = receiptScript.Run(ctx, s.c, k, a...).Result()
+		}
+		if err != nil {
+			return nil, fail("recent", err)
+		}
+		if out[i], err = receiptReply(ids[i], v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Sweep implements [onetime.Store]. It removes nothing and returns 0:
+// Redis expires every record by itself at its ExpiresAt (PEXPIREAT), and
+// owner-index entries are dropped by Create and Recent once Redis has
+// expired their receipts, and by the index's cap.
+func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
+	if err := s.ready(ctx); err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// Close marks the store closed; later calls return [ErrClosed]. It does
+// not close the client, which is the caller's.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+var _ onetime.Store = (*Store)(nil)

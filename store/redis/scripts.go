@@ -1,0 +1,241 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// The Lua scripts. Each Store method runs one of them with EVALSHA
+// (falling back to EVAL on NOSCRIPT, as goredis.Script.Run does), so that
+// each step is atomic on the server and costs one round trip.
+//
+// KEYS name the record a method is asked about. The partner record of the
+// pair (the receipt of a secret, the secret of a receipt) is found from the
+// record itself and shares its hash slot, so on a Cluster the script still
+// touches one slot; it is not in KEYS because its name is not known before
+// the record is read. Redis 7 allows undeclared keys of the script's own
+// slot.
+//
+// Times arrive as integer microseconds (ARGV), compared with the 7-byte
+// times of the records (see codec.go). Updates patch the fixed header with
+// SETRANGE, which keeps the key's expiry, and only after reading the key
+// in the same script: nothing recreates a key without its expiry.
+
+// luaLib is prepended to every script.
+const luaLib = `
+local B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+-- b64 is base64url without padding, as Go's base64.RawURLEncoding.
+local function b64(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local b1, b2, b3 = string.byte(s, i, i + 2)
+    local n = b1 * 65536 + (b2 or 0) * 256 + (b3 or 0)
+    local c1 = math.floor(n / 262144) % 64
+    local c2 = math.floor(n / 4096) % 64
+    local c3 = math.floor(n / 64) % 64
+    local c4 = n % 64
+    out[#out + 1] = string.sub(B64, c1 + 1, c1 + 1) .. string.sub(B64, c2 + 1, c2 + 1)
+    if b2 then out[#out + 1] = string.sub(B64, c3 + 1, c3 + 1) end
+    if b3 then out[#out + 1] = string.sub(B64, c4 + 1, c4 + 1) end
+  end
+  return table.concat(out)
+end
+
+-- present reports (1 or 0) whether the secret at skey exists and is
+-- unexpired at now.
+local function present(skey, now)
+  local h = redis.call('GETRANGE', skey, 0, 6)
+  if #h == 7 and now < struct.unpack('>i7', h, 1) then return 1 end
+  return 0
+end
+
+-- stamp moves the receipt at mkey, if it exists and is unexpired at now,
+-- to state (2 viewed, 3 received, 4 burned), stamping Updated and, for
+-- received and burned, the event's time. It returns the new header, or
+-- nil when there is no live receipt.
+local function stamp(mkey, now, state)
+  local h = redis.call('GETRANGE', mkey, 0, 59)
+  if #h < 60 or now >= struct.unpack('>i7', h, 37) then return nil end
+  local t = struct.pack('>i7', now)
+  local rec, burn = string.sub(h, 16, 22), string.sub(h, 23, 29)
+  if state == 3 then rec = t elseif state == 4 then burn = t end
+  local head = string.char(state) .. string.sub(h, 2, 8) .. t .. rec .. burn
+  redis.call('SETRANGE', mkey, 0, head)
+  return head
+end
+
+-- server_seconds is Redis's own clock, in seconds. It is used only to
+-- drop owner-index entries whose receipt Redis itself has already
+-- expired (the same clock that runs PEXPIREAT), never for the logical
+-- expiry the caller's now decides.
+local function server_seconds()
+  return tonumber(redis.call('TIME')[1])
+end
+
+-- index_add lists a receipt under its owner: score is Created in
+-- microseconds; members are seq (4 bytes) .. tail, where seq orders
+-- receipts created in the same microsecond (ZREVRANGE gives the last
+-- created first). The index is capped and its oldest entries pruned when
+-- Redis has expired their receipts; its own expiry follows its latest
+-- receipt's. Returns the member added.
+local function index_add(key, score, tail, px, cap)
+  local seq = 0
+  local top = redis.call('ZREVRANGEBYSCORE', key, score, score, 'LIMIT', 0, 1)
+  if top[1] then seq = struct.unpack('>I4', top[1]) + 1 end
+  local member = struct.pack('>I4', seq) .. tail
+  redis.call('ZADD', key, score, member)
+  local n = redis.call('ZCARD', key)
+  if n > cap then redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1) end
+  local secs = server_seconds()
+  for _, m in ipairs(redis.call('ZRANGE', key, 0, 3)) do
+    if struct.unpack('>I4', m, 5) < secs then redis.call('ZREM', key, m) end
+  end
+  if redis.call('PEXPIRETIME', key) < tonumber(px) then
+    redis.call('PEXPIREAT', key, px)
+  end
+  return member
+end
+`
+
+// createScript stores a pair, and with a third key lists the receipt in
+// its owner's index (one server: all in one step).
+// KEYS: secret, receipt[, index]. ARGV: secret record, its PXAT, receipt
+// record, its PXAT[, score, member tail, cap].
+// Returns 0 when either record exists (nothing written), else 1; with
+// empty records it only checks existence, and returns 2 for none.
+var createScript = goredis.NewScript(luaLib + `
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+if ARGV[1] == '' then return 2 end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[4])
+if KEYS[3] then index_add(KEYS[3], ARGV[5], ARGV[6], ARGV[4], tonumber(ARGV[7])) end
+return 1
+`)
+
+// indexAddScript lists a receipt in its owner's index: the first half of
+// Create on a Cluster, where the index lives in another slot.
+// KEYS: index. ARGV: score, member tail, receipt PXAT, cap.
+// Returns the member added.
+var indexAddScript = goredis.NewScript(luaLib + `
+return index_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
+`)
+
+// revealScript consumes a secret.
+// KEYS: secret. ARGV: pair key prefix ("<prefix>{slot}"), check, now.
+// Returns 0 (missing or expired), 1 (wrong passphrase, counted; the
+// secret burned at its limit) or the secret's record as it was.
+var revealScript = goredis.NewScript(luaLib + `
+local s = redis.call('GET', KEYS[1])
+if not s then return 0 end
+local now = tonumber(ARGV[3])
+if now >= struct.unpack('>i7', s, 1) then return 0 end
+local mkey = ARGV[1] .. 'm' .. b64(string.sub(s, 8, 23))
+local cl = string.byte(s, 27)
+if cl > 0 and string.sub(s, 28, 27 + cl) ~= ARGV[2] then
+  local am = struct.unpack('>I3', s, 24)
+  local max = am % 4096
+  local attempts = (am - max) / 4096 + 1
+  if attempts >= max or attempts >= 4095 then
+    redis.call('DEL', KEYS[1])
+    stamp(mkey, now, 4)
+  else
+    redis.call('SETRANGE', KEYS[1], 23, struct.pack('>I3', attempts * 4096 + max))
+  end
+  return 1
+end
+redis.call('DEL', KEYS[1])
+stamp(mkey, now, 3)
+return s
+`)
+
+// receiptScript reads a receipt and whether its secret is present.
+// KEYS: receipt. ARGV: pair key prefix, now.
+// Returns 0 (missing or expired) or {record, present}.
+var receiptScript = goredis.NewScript(luaLib + `
+local m = redis.call('GET', KEYS[1])
+if not m then return 0 end
+local now = tonumber(ARGV[2])
+if now >= struct.unpack('>i7', m, 37) then return 0 end
+return {m, present(ARGV[1] .. 's' .. b64(string.sub(m, 44, 59)), now)}
+`)
+
+// markViewedScript moves a new receipt to viewed.
+// KEYS: receipt. ARGV: now. Returns 0 (missing or expired) or 1.
+var markViewedScript = goredis.NewScript(luaLib + `
+local h = redis.call('GETRANGE', KEYS[1], 0, 59)
+local now = tonumber(ARGV[1])
+if #h < 60 or now >= struct.unpack('>i7', h, 37) then return 0 end
+if string.byte(h, 1) == 1 then stamp(KEYS[1], now, 2) end
+return 1
+`)
+
+// burnScript destroys the live secret of a new or viewed receipt.
+// KEYS: receipt. ARGV: pair key prefix, now.
+// Returns 0 (nothing to burn) or the receipt's new record.
+var burnScript = goredis.NewScript(luaLib + `
+local m = redis.call('GET', KEYS[1])
+if not m then return 0 end
+local now = tonumber(ARGV[2])
+if now >= struct.unpack('>i7', m, 37) then return 0 end
+local st = string.byte(m, 1)
+if st ~= 1 and st ~= 2 then return 0 end
+local skey = ARGV[1] .. 's' .. b64(string.sub(m, 44, 59))
+if present(skey, now) == 0 then return 0 end
+redis.call('DEL', skey)
+return stamp(KEYS[1], now, 4) .. string.sub(m, 30)
+`)
+
+// recentIndexScript reads a page of an owner's index, newest first, and
+// drops the entries whose receipts Redis has expired: the first half of
+// Recent on a Cluster.
+// KEYS: index. ARGV: offset, count.
+// Returns {number dropped, live members...}.
+var recentIndexScript = goredis.NewScript(luaLib + `
+local first = tonumber(ARGV[1])
+local ms = redis.call('ZREVRANGE', KEYS[1], first, first + tonumber(ARGV[2]) - 1)
+local secs = server_seconds()
+local out = {0}
+for _, m in ipairs(ms) do
+  if struct.unpack('>I4', m, 5) < secs then
+    redis.call('ZREM', KEYS[1], m)
+    out[1] = out[1] + 1
+  else
+    out[#out + 1] = m
+  end
+end
+return out
+`)
+
+// recentScript lists an owner's live receipts, newest first, with their
+// secrets' presence: all of Recent on one server, where every key is
+// reachable from one script. Entries whose receipt is gone are dropped
+// (Create is atomic there, so a missing receipt is gone for good).
+// KEYS: index. ARGV: key prefix, now, limit.
+// Returns {member, record, present, member, record, present, ...}.
+var recentScript = goredis.NewScript(luaLib + `
+local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local secs = server_seconds()
+local out, first, batch = {}, 0, limit + 16
+while #out < 3 * limit do
+  local ms = redis.call('ZREVRANGE', KEYS[1], first, first + batch - 1)
+  local dropped = 0
+  for _, mem in ipairs(ms) do
+    local gone = struct.unpack('>I4', mem, 5) < secs
+    if not gone then
+      local pre = ARGV[1] .. '{' .. string.format('%02x%02x%02x%02x', string.byte(mem, 9, 12)) .. '}'
+      local r = redis.call('GET', pre .. 'm' .. b64(string.sub(mem, 13, 28)))
+      if not r then
+        gone = true
+      elseif now < struct.unpack('>i7', r, 37) and #out < 3 * limit then
+        out[#out + 1] = mem
+        out[#out + 1] = r
+        out[#out + 1] = present(pre .. 's' .. b64(string.sub(r, 44, 59)), now)
+      end
+    end
+    if gone then
+      redis.call('ZREM', KEYS[1], mem)
+      dropped = dropped + 1
+    end
+  end
+  if #ms < batch then break end
+  first = first + #ms - dropped
+end
+return out
+`)
