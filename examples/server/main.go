@@ -1,0 +1,359 @@
+// Command server runs a complete one-time-secret service: the Onetime
+// Secret REST API v1 (package httpapi) over a [onetime.Service] on SQLite
+// (the default), Redis or memory.
+//
+//	go run ./examples/server
+//	curl -s -d 'secret=hello' http://127.0.0.1:7143/api/v1/share
+//
+// Flags:
+//
+//	-addr 127.0.0.1:7143   address to listen on
+//	-store sqlite          memory, sqlite or redis
+//	-db onetime.db         the SQLite database file; the key file lives beside it
+//	-redis URL             redis://host:port/0 for one server; host:port,host:port,...
+//	                       for a Redis Cluster
+//	-users FILE            lines of custid:apitoken enabling HTTP Basic auth
+//	-rate N                requests per second per client (0: no rate limit)
+//	-burst N               requests a client may make at once (20)
+//	-client-ip-header H    take the client address from header H, set by a
+//	                       trusted reverse proxy (off: the connection's address)
+//
+// The server secret, from which every record's keys are derived, comes
+// from the environment variable ONETIME_SECRET (hex, or at least 32 raw
+// bytes) or else from the key file beside the database (the -db path plus
+// ".key"), created with mode 0600 on first start. Keep it: records sealed
+// under another secret cannot be found again. With -store memory and no
+// ONETIME_SECRET, a random secret is used for the life of the process.
+//
+// Logs are JSON lines on standard error; they never carry a key, value,
+// passphrase or recipient address. SIGINT or SIGTERM shuts the server down
+// gracefully.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/httpapi"
+	"github.com/onetimego/onetime/store/memory"
+	"github.com/onetimego/onetime/store/sqlite"
+)
+
+type config struct {
+	addr, store, db, redis, users, clientIPHeader string
+	rate                                          float64
+	burst                                         int
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.addr, "addr", "127.0.0.1:7143", "address to listen on")
+	flag.StringVar(&c.store, "store", "sqlite", "where records live: memory, sqlite or redis")
+	flag.StringVar(&c.db, "db", "onetime.db", "SQLite database file (the server key file is kept beside it)")
+	flag.StringVar(&c.redis, "redis", "", "with -store redis: Redis URL, or comma-separated host:port addresses of a Redis Cluster")
+	flag.StringVar(&c.users, "users", "", "file of custid:apitoken lines enabling HTTP Basic auth")
+	flag.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
+	flag.IntVar(&c.burst, "burst", 20, "requests a client may make at once when rate limited")
+	flag.StringVar(&c.clientIPHeader, "client-ip-header", "", "header carrying the client address, set by a trusted proxy")
+	flag.Parse()
+
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c, log); err != nil {
+		log.Error("server failed", "err", err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config, log *slog.Logger) error {
+	if c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0) || c.burst < 1 {
+		return errors.New("-rate must be >= 0 and -burst >= 1")
+	}
+	st, rdb, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if rdb != nil {
+		defer rdb.Close()
+	}
+
+	secret, err := serverSecret(c, log)
+	if err != nil {
+		return err
+	}
+	svc, err := onetime.New(st, secret, &onetime.Options{
+		Notifier: logNotifier{log},
+		Logger:   log,
+	})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	opts := &httpapi.Options{Logger: log, ClientIPHeader: c.clientIPHeader}
+	if c.users != "" {
+		users, err := readUsers(c.users)
+		if err != nil {
+			return err
+		}
+		opts.Auth = httpapi.NewBasicAuth(users)
+		log.Info("basic auth enabled", "customers", len(users))
+	}
+	if c.rate > 0 {
+		if rdb != nil {
+			// Shared by every server on this Redis: a fixed window of 10 s.
+			limit := max(1, int(math.Ceil(c.rate*10)))
+			opts.RateLimiter, err = httpapi.NewRedisLimiter(rdb, limit, 10*time.Second, nil)
+			if err != nil {
+				return err
+			}
+		} else {
+			opts.RateLimiter = httpapi.NewLocalLimiter(c.rate, c.burst, 0)
+		}
+		log.Info("rate limiting enabled", "per_second", c.rate)
+	}
+	api, err := httpapi.New(svc, opts)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", api)
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20, // some clients send the value in the query string
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "store", c.store)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens the store named by -store. rdb is the Redis client when
+// the store is on Redis (for the shared rate limiter), else nil.
+func openStore(ctx context.Context, c config, log *slog.Logger) (st onetime.Store, rdb goredis.UniversalClient, err error) {
+	switch c.store {
+	case "memory":
+		log.Info("store: memory (records are lost when the process ends)")
+		return memory.New(), nil, nil
+	case "sqlite":
+		s, err := sqlite.Open(ctx, c.db, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("store: sqlite", "db", c.db)
+		return s, nil, nil
+	case "redis":
+		if c.redis == "" {
+			return nil, nil, errors.New("-store redis needs -redis (a redis:// URL or cluster addresses)")
+		}
+		rdb, err := redisClient(c.redis)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := openRedis(ctx, rdb)
+		if err != nil {
+			rdb.Close()
+			return nil, nil, err
+		}
+		log.Info("store: redis", "cluster", strings.Contains(c.redis, ","))
+		return s, rdb, nil
+	}
+	return nil, nil, fmt.Errorf("-store %q: want memory, sqlite or redis", c.store)
+}
+
+// redisClient makes a client from -redis: a redis:// (or rediss://) URL
+// for one server, or comma-separated host:port addresses for a Cluster.
+func redisClient(spec string) (goredis.UniversalClient, error) {
+	spec = strings.TrimSpace(spec)
+	if strings.Contains(spec, ",") {
+		var addrs []string
+		for _, a := range strings.Split(spec, ",") {
+			a = strings.TrimSpace(a)
+			if u, ok := strings.CutPrefix(a, "redis://"); ok {
+				a = strings.TrimSuffix(u, "/")
+			}
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return nil, fmt.Errorf("-redis: cluster address %q: want host:port", a)
+			}
+			addrs = append(addrs, a)
+		}
+		return goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs}), nil
+	}
+	if !strings.Contains(spec, "://") {
+		if _, _, err := net.SplitHostPort(spec); err != nil {
+			return nil, fmt.Errorf("-redis %q: want a redis:// URL or host:port", spec)
+		}
+		return goredis.NewClient(&goredis.Options{Addr: spec}), nil
+	}
+	o, err := goredis.ParseURL(spec)
+	if err != nil {
+		// The URL may hold a password: do not repeat it.
+		return nil, errors.New("-redis: not a valid redis:// URL")
+	}
+	return goredis.NewClient(o), nil
+}
+
+// serverSecret returns the server secret from ONETIME_SECRET, or from the
+// key file beside the database, creating it on first start.
+func serverSecret(c config, log *slog.Logger) ([]byte, error) {
+	if env := os.Getenv("ONETIME_SECRET"); env != "" {
+		s, err := decodeSecret([]byte(env))
+		if err != nil {
+			return nil, fmt.Errorf("ONETIME_SECRET: %w", err)
+		}
+		log.Info("server secret from ONETIME_SECRET")
+		return s, nil
+	}
+	if c.store == "memory" {
+		s := make([]byte, 32)
+		rand.Read(s)
+		log.Info("server secret: random, for this process only (memory store)")
+		return s, nil
+	}
+	path := c.db + ".key"
+	if b, err := os.ReadFile(path); err == nil {
+		s, err := decodeSecret(b)
+		if err != nil {
+			return nil, fmt.Errorf("key file %s: %w", path, err)
+		}
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("key file is readable by others; chmod 600 it", "path", path)
+		}
+		log.Info("server secret from key file", "path", path)
+		return s, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return serverSecret(c, log) // another process made it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating key file: %w", err)
+	}
+	_, werr := f.WriteString(hex.EncodeToString(raw) + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("writing key file: %w", err)
+	}
+	abs, _ := filepath.Abs(path)
+	log.Info("created a new server secret in a key file (mode 0600): back it up with the database", "path", abs)
+	return raw, nil
+}
+
+// decodeSecret reads a secret given as hex, or else as raw bytes; either
+// way it must come to at least onetime.MinServerSecretLen bytes.
+func decodeSecret(b []byte) ([]byte, error) {
+	t := strings.TrimSpace(string(b))
+	if h, err := hex.DecodeString(t); err == nil && len(h) >= onetime.MinServerSecretLen {
+		return h, nil
+	}
+	if len(t) >= onetime.MinServerSecretLen {
+		return []byte(t), nil
+	}
+	return nil, fmt.Errorf("a server secret must be at least %d bytes (or %d hex digits)", onetime.MinServerSecretLen, 2*onetime.MinServerSecretLen)
+}
+
+// readUsers reads lines of custid:apitoken; blank lines and lines starting
+// with # are skipped. Errors name the line, never its token.
+func readUsers(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, tok, ok := strings.Cut(line, ":")
+		id, tok = strings.TrimSpace(id), strings.TrimSpace(tok)
+		switch {
+		case !ok || id == "" || tok == "":
+			return nil, fmt.Errorf("%s:%d: want custid:apitoken", path, i+1)
+		case id == "anon":
+			return nil, fmt.Errorf("%s:%d: \"anon\" is how anonymous callers are shown; pick another custid", path, i+1)
+		case users[id] != "":
+			return nil, fmt.Errorf("%s:%d: customer %q listed twice", path, i+1, id)
+		}
+		users[id] = tok
+	}
+	if len(users) == 0 {
+		return nil, fmt.Errorf("%s: no customers", path)
+	}
+	return users, nil
+}
+
+// logNotifier stands in for a mailer: it logs that a notification would
+// go out, with the address obscured and without the secret's key.
+type logNotifier struct{ log *slog.Logger }
+
+func (n logNotifier) Notify(ctx context.Context, note onetime.Notification) error {
+	n.log.InfoContext(ctx, "a notification would go out (no mailer configured)",
+		"recipient", obscure(note.Recipient), "owner", note.Owner, "expires", note.ExpiresAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// obscure hides most of an address: "delano@example.com" is logged as
+// "de*****@e*****.com".
+func obscure(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return "*****"
+	}
+	local, domain := []rune(addr[:at]), addr[at+1:]
+	tld := ""
+	if dot := strings.LastIndexByte(domain, '.'); dot >= 0 {
+		tld = domain[dot:]
+	}
+	d := []rune(domain)
+	return string(local[:min(2, len(local))]) + "*****@" + string(d[:min(1, len(d))]) + "*****" + tld
+}
