@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onetimego/onetime/internal/redistest"
 )
 
 // server is a running example server binary.
@@ -271,4 +273,54 @@ func TestRedisClientSpec(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+func TestServerRedis(t *testing.T) {
+	srv := redistest.Standalone(t)
+	bin := buildServer(t)
+	dir := t.TempDir()
+	s := start(t, bin, []string{"ONETIME_SECRET="}, "-store", "redis", "-redis", "redis://"+srv.Addr+"/0", "-db", filepath.Join(dir, "x.db"), "-rate", "100")
+	code, rc := call(t, "POST", s.url+"/api/v1/share", "secret=via+redis", "", "")
+	if code != 200 {
+		t.Fatalf("share %d %v", code, rc)
+	}
+	if code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", ""); code != 200 || m["value"] != "via redis" {
+		t.Fatalf("reveal %d %v", code, m)
+	}
+	s.stop(t)
+	if _, err := os.Stat(filepath.Join(dir, "x.db.key")); err != nil {
+		t.Fatal("no key file beside -db for the Redis store")
+	}
+}
+
+func TestServerRedisCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	c := redistest.Cluster(t)
+	bin := buildServer(t)
+	dir := t.TempDir()
+	s := start(t, bin, []string{"ONETIME_SECRET=" + strings.Repeat("cd", 32)}, "-store", "redis",
+		"-redis", strings.Join(c.Addrs, ","), "-db", filepath.Join(dir, "x.db"), "-users", writeUsers(t, dir))
+	if !strings.Contains(s.logs.String(), `"cluster":true`) {
+		t.Fatalf("not a cluster:\n%s", s.logs)
+	}
+	for i := 0; i < 5; i++ { // pairs land on several shards
+		code, rc := call(t, "POST", s.url+"/api/v1/share", "secret=via+cluster", "alice", "alicetoken")
+		if code != 200 {
+			t.Fatalf("share %d %v", code, rc)
+		}
+		if code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", ""); code != 200 || m["value"] != "via cluster" {
+			t.Fatalf("reveal %d %v", code, m)
+		}
+	}
+	s.stop(t)
+}
+
+func writeUsers(t *testing.T, dir string) string {
+	p := filepath.Join(dir, "users")
+	if err := os.WriteFile(p, []byte("alice:alicetoken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
