@@ -25,7 +25,8 @@
 # Other knobs: BENCH_OUT (output file), BENCH_RUNS (repetitions, default 3),
 # BENCH_DURATION (one loadgen run, default 10s), BENCH_BENCHTIME (go test
 # -benchtime, default 1s), BENCH_STORES (default "memory sqlite redis"),
-# BENCH_BURST_STORES (default "sqlite"), BENCH_SCALE_SIZES.
+# BENCH_BURST_STORES (default "sqlite"), BENCH_BURST_CLIENTS (default 32),
+# BENCH_SCALE_SIZES.
 #
 # Needs Go; installs Debian's redis-server and redis-tools with apt-get when
 # they are missing (as root, or through sudo). Everything it starts listens
@@ -59,6 +60,7 @@ BURST_STORES=${BENCH_BURST_STORES-sqlite}
 CLIENTS=32
 SIZE=100
 BURST=200
+BURST_CLIENTS=${BENCH_BURST_CLIENTS:-$CLIENTS}
 
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -85,6 +87,10 @@ need_redis
 # ---------------------------------------------------------------- processes
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/onetime-bench.XXXXXX")
+# A throwaway server secret, so that the example server writes no key file
+# (with -store redis it would land in the working directory).
+ONETIME_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export ONETIME_SECRET
 PIDS=()
 
 forget() {
@@ -199,7 +205,18 @@ bad() {
 	e=$(jget "$1" errors) w=$(jget "$1" wrong_values)
 	echo $((${e:-1} + ${w:-0}))
 }
-verdict() { if "$@"; then echo met; else echo "**missed**"; fi; }
+# verdict MEASURED CHECK ARGS...: met, missed, or not measured.
+verdict() {
+	local m=$1
+	shift
+	if [[ -z $m || $m == n/a ]]; then
+		echo "not measured"
+	elif "$@"; then
+		echo met
+	else
+		echo "**missed**"
+	fi
+}
 
 FAILURES=0
 
@@ -305,13 +322,13 @@ gobench_table() {
 
 # ---------------------------------------------------------------- example server
 
-SERVER_PID= SERVER_URL= DB=
+SERVER_PID= SERVER_URL= DB= SERVER_ERR=
 start_server() {
 	local store=$1 args=() i port
 	case $store in
 	memory) args=(-store memory) ;;
 	sqlite)
-		DB="$WORK/bench-$RANDOM.db"
+		DB="$WORK/bench.db"
 		args=(-store sqlite -db "$DB")
 		;;
 	redis)
@@ -332,12 +349,17 @@ start_server() {
 		fi
 		stop_pid "$SERVER_PID"
 	done
-	die "the example server did not start on $store: $(tail -5 "$WORK/server.log")"
+	SERVER_PID=
+	# The server logs JSON lines: keep the error text of the last one.
+	SERVER_ERR=$(tail -1 "$WORK/server.log" | sed 's/.*"err":"\([^"]*\)".*/\1/' | tr '|' ' ' | cut -c1-200)
+	log "the example server did not start on $store: $SERVER_ERR"
+	FAILURES=$((FAILURES + 1))
+	return 1
 }
 stop_server() {
 	[[ -n $SERVER_PID ]] && stop_pid "$SERVER_PID"
 	SERVER_PID=
-	[[ -n $DB ]] && rm -f "$DB" "$DB-wal" "$DB-shm"
+	[[ -n $DB ]] && rm -f "$DB"*
 	DB=
 }
 proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -356,7 +378,10 @@ loadgen() {
 declare -A HTTP # HTTP[store,mode,field] = median; HTTP[store,mode,runs] = "a / b / c"
 for store in $STORES; do
 	for mode in share pair; do
-		start_server "$store"
+		if ! start_server "$store"; then
+			HTTP[$store,$mode,failed]="server did not start: $SERVER_ERR"
+			continue
+		fi
 		log "$store: $mode x $RUNS ($DURATION, $CLIENTS clients)"
 		ops=() p50=() p90=() p99=() mx=() errs=0
 		for r in $(seq "$RUNS"); do
@@ -385,16 +410,20 @@ note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$CLIENTS" -size
 declare -A BURSTR
 for store in $BURST_STORES; do
 	p99=() hwm=() ops=() tries=() errs=0
-	log "$store: passphrase burst x $RUNS ($BURST wrong-passphrase workers + $CLIENTS pair clients, $DURATION)"
+	log "$store: passphrase burst x $RUNS ($BURST wrong-passphrase workers + $BURST_CLIENTS pair clients, $DURATION)"
 	for r in $(seq "$RUNS"); do
-		start_server "$store" # a fresh process per run: VmHWM is this run's peak
-		j=$(loadgen -mode pair -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST")
+		start_server "$store" || continue # a fresh process per run: VmHWM is this run's peak
+		j=$(loadgen -mode pair -c "$BURST_CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST")
 		hwm+=("$(proc_kb "$SERVER_PID" VmHWM)")
 		p99+=("$(jget "$j" p99)") ops+=("$(jget "$j" ops_per_sec)")
 		tries+=("$(grep -o '"wrong_attempts":[0-9]*' <<<"$j" | cut -d: -f2)")
 		errs=$((errs + $(bad "$j")))
 		stop_server
 	done
+	if ((${#hwm[@]} == 0)); then
+		BURSTR[$store,failed]=1
+		continue
+	fi
 	BURSTR[$store,p99]=$(median "${p99[@]}")
 	BURSTR[$store,hwm]=$(awk -v k="$(median "${hwm[@]}")" 'BEGIN { printf "%.0f", k / 1024 }')
 	BURSTR[$store,hwm_runs]=$(for x in "${hwm[@]}"; do awk -v k="$x" 'BEGIN { printf "%.0f\n", k / 1024 }'; done | paste -sd/ | sed 's|/| / |g')
@@ -403,7 +432,7 @@ for store in $BURST_STORES; do
 	BURSTR[$store,errors]=$errs
 	log "$store burst: pair p99 ${BURSTR[$store,p99]} ms, server peak RSS ${BURSTR[$store,hwm]} MiB"
 done
-note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST"
+[[ -z $BURST_STORES ]] || note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$BURST_CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST"
 
 # ---------------------------------------------------------------- scale (opt-in)
 
@@ -411,7 +440,7 @@ declare -A SC
 if [[ $SCALE == 1 ]]; then
 	for store in $STORES; do
 		for n in $SCALE_SIZES; do
-			start_server "$store"
+			start_server "$store" || continue
 			log "$store: scale $n stored"
 			case $store in
 			memory) before=$(($(proc_kb "$SERVER_PID" VmRSS) * 1024)) ;;
@@ -441,6 +470,8 @@ if [[ $SCALE == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- report
+
+set +u # a store that did not start leaves its figures unset: they print as n/a
 
 REDIS_VERSION=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
@@ -491,6 +522,10 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
 	for store in $STORES; do
 		for mode in share pair; do
+			if [[ -n ${HTTP[$store,$mode,failed]:-} ]]; then
+				echo "| $store | $mode | ${HTTP[$store,$mode,failed]} | | | | | | | |"
+				continue
+			fi
 			echo "| $store | $mode | $(fmt0 "${HTTP[$store,$mode,ops]}") | ${HTTP[$store,$mode,p50]} | ${HTTP[$store,$mode,p90]} | ${HTTP[$store,$mode,p99]} | ${HTTP[$store,$mode,max]} | $(ratio "${HTTP[$store,$mode,ops]}" "$SET_RPS") | ${HTTP[$store,$mode,errors]} | ${HTTP[$store,$mode,runs]} |"
 		done
 	done
@@ -498,12 +533,17 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo "## Passphrase burst"
 	echo
 	echo "$BURST workers reveal passphrase secrets with a wrong passphrase (each secret 5 times, then once with the right one, which must"
-	echo "still open it) while $CLIENTS other clients make pairs without passphrase. A fresh server per run; peak RSS is its VmHWM."
+	echo "still open it) while $BURST_CLIENTS other clients make pairs without passphrase. A fresh server per run; peak RSS is its VmHWM."
+	echo "For comparison, the pair p99 of the same store without the burst (HTTP table above, $CLIENTS clients)."
 	echo
-	echo "| store | pair p99 ms (median) | pairs/s | wrong-passphrase reveals per run | server peak RSS MiB (median) | runs (MiB) | errors + wrong values |"
-	echo "|---|---:|---:|---:|---:|---|---:|"
+	echo "| store | pair p99 ms (median) | without burst | pairs/s | wrong-passphrase reveals per run | server peak RSS MiB (median) | runs (MiB) | errors + wrong values |"
+	echo "|---|---:|---:|---:|---:|---:|---|---:|"
 	for store in $BURST_STORES; do
-		echo "| $store | ${BURSTR[$store,p99]} | $(fmt0 "${BURSTR[$store,ops]}") | $(fmt0 "${BURSTR[$store,tries]}") | ${BURSTR[$store,hwm]} | ${BURSTR[$store,hwm_runs]} | ${BURSTR[$store,errors]} |"
+		if [[ -n ${BURSTR[$store,failed]} ]]; then
+			echo "| $store | server did not start | | | | | | |"
+			continue
+		fi
+		echo "| $store | ${BURSTR[$store,p99]} | ${HTTP[$store,pair,p99]:-n/a} | $(fmt0 "${BURSTR[$store,ops]}") | $(fmt0 "${BURSTR[$store,tries]}") | ${BURSTR[$store,hwm]} | ${BURSTR[$store,hwm_runs]} | ${BURSTR[$store,errors]} |"
 	done
 	echo
 	echo "## Go benchmarks (no HTTP)"
@@ -538,13 +578,13 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo "| target | measured | |"
 	echo "|---|---|---|"
 	if [[ " $STORES " == *" redis "* ]]; then
-		echo "| Redis store over HTTP: >= 15,000 shares/s | $(fmt0 "${HTTP[redis,share,ops]}") | $(verdict ge "${HTTP[redis,share,ops]}" 15000) |"
-		echo "| Redis store over HTTP: >= 6,000 pairs/s | $(fmt0 "${HTTP[redis,pair,ops]}") | $(verdict ge "${HTTP[redis,pair,ops]}" 6000) |"
-		echo "| Redis store over HTTP: p99 < 20 ms (share / pair) | ${HTTP[redis,share,p99]} / ${HTTP[redis,pair,p99]} | $(verdict eval 'lt "${HTTP[redis,share,p99]}" 20 && lt "${HTTP[redis,pair,p99]}" 20') |"
+		echo "| Redis store over HTTP: >= 15,000 shares/s | $(fmt0 "${HTTP[redis,share,ops]}") | $(verdict "${HTTP[redis,share,ops]}" ge "${HTTP[redis,share,ops]}" 15000) |"
+		echo "| Redis store over HTTP: >= 6,000 pairs/s | $(fmt0 "${HTTP[redis,pair,ops]}") | $(verdict "${HTTP[redis,pair,ops]}" ge "${HTTP[redis,pair,ops]}" 6000) |"
+		echo "| Redis store over HTTP: p99 < 20 ms (share / pair) | ${HTTP[redis,share,p99]} / ${HTTP[redis,pair,p99]} | $(verdict "${HTTP[redis,pair,p99]}" eval 'lt "${HTTP[redis,share,p99]}" 20 && lt "${HTTP[redis,pair,p99]}" 20') |"
 	fi
 	for store in $BURST_STORES; do
-		echo "| Burst of $BURST wrong passphrases ($store): server RSS < 512 MiB | ${BURSTR[$store,hwm]} MiB | $(verdict lt "${BURSTR[$store,hwm]}" 512) |"
-		echo "| Burst of $BURST wrong passphrases ($store): other requests' p99 < 100 ms | ${BURSTR[$store,p99]} ms | $(verdict lt "${BURSTR[$store,p99]}" 100) |"
+		echo "| Burst of $BURST wrong passphrases ($store): server RSS < 512 MiB | ${BURSTR[$store,hwm]} MiB | $(verdict "${BURSTR[$store,hwm]}" lt "${BURSTR[$store,hwm]}" 512) |"
+		echo "| Burst of $BURST wrong passphrases ($store): other requests' p99 < 100 ms | ${BURSTR[$store,p99]} ms | $(verdict "${BURSTR[$store,p99]}" lt "${BURSTR[$store,p99]}" 100) |"
 	done
 	echo
 	echo "Library-level targets (Redis Share/Reveal vs SET, memory pair, SQLite pairs/s) are read from the Go benchmark table above."
@@ -555,7 +595,7 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo
 	echo '```'
 	printf '%s\n' "${COMMANDS[@]}"
-	for store in $STORES; do echo "${HTTP[$store,share,cmd]}"; done
+	for store in $STORES; do [[ -z ${HTTP[$store,share,cmd]} ]] || echo "${HTTP[$store,share,cmd]}"; done
 	echo '```'
 	if ((FAILURES > 0)); then
 		echo

@@ -15,6 +15,10 @@ DURATION=${SMOKE_DURATION:-3s}
 log() { printf 'smoke: %s\n' "$*" >&2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/onetime-smoke.XXXXXX")
+# A throwaway server secret, so that the example server writes no key file
+# (with -store redis it would land in the working directory).
+ONETIME_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export ONETIME_SECRET
 SERVER_PID=
 cleanup() {
 	local rc=$? i

@@ -498,7 +498,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 	g := newGate(ctx, n, cfg.Dur, start)
 	var next atomic.Int64 // reveal mode: index of the next item
 	main := newTally()
-	var mainDone atomic.Bool
+	// When the timed phase ends, burst requests still queued for the
+	// server's KDF are abandoned: they are load, not measurements.
+	burstCtx, endBurst := context.WithCancel(ctx)
+	defer endBurst()
 	var burstWG sync.WaitGroup
 	burst := newTally()
 	var wrongTries atomic.Int64
@@ -510,16 +513,16 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 			vals := newValues(-1-w, cfg.Size)
 			vals.seq = 1
 			st := &bursts[w]
-			for !mainDone.Load() && ctx.Err() == nil {
+			for burstCtx.Err() == nil {
 				t0 := time.Now()
 				var err error
 				switch {
 				case st.key == "":
 					v := vals.next()
-					st.key, err = c.share(ctx, v, burstPassphrase)
+					st.key, err = c.share(burstCtx, v, burstPassphrase)
 					st.value, st.tries = v, 0
 				case st.tries < burstWrongPerSecret:
-					err = c.revealWrong(ctx, st.key)
+					err = c.revealWrong(burstCtx, st.key)
 					if err == nil {
 						t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
 						wrongTries.Add(1)
@@ -528,10 +531,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 				default:
 					// The secret survived the wrong attempts: the right
 					// passphrase must still open it.
-					err = c.reveal(ctx, st.key, burstPassphrase, st.value)
+					err = c.reveal(burstCtx, st.key, burstPassphrase, st.value)
 					st.key = ""
 				}
-				if err != nil && ctx.Err() == nil {
+				if err != nil && burstCtx.Err() == nil {
 					t.fail(err)
 					st.key = ""
 				}
@@ -584,7 +587,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		return nil
 	})
 	elapsed := time.Since(start)
-	mainDone.Store(true)
+	endBurst()
 	burstWG.Wait()
 
 	merge(main, setup) // setup failures count: the run did not do what was asked
