@@ -239,3 +239,9 @@ while #out < 3 * limit do
 end
 return out
 `)
+
+// allScripts are every script, for preloading in tests.
+var allScripts = []*goredis.Script{
+	createScript, indexAddScript, revealScript, receiptScript, markViewedScript,
+	burnScript, recentIndexScript, recentScript,
+}

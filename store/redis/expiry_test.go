@@ -1,0 +1,215 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/redistest"
+)
+
+// pexpiretime returns the key's absolute expiry in ms (-1 none, -2 no key).
+func pexpiretime(t *testing.T, c goredis.UniversalClient, key string) int64 {
+	t.Helper()
+	v, err := c.Do(context.Background(), "PEXPIRETIME", key).Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestNativeExpiry checks that Redis itself expires every record at its
+// ExpiresAt, rounded up to the millisecond, and that no state change
+// moves or drops an expiry.
+func TestNativeExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		client func(t *testing.T) goredis.UniversalClient
+	}{
+		{"Standalone", func(t *testing.T) goredis.UniversalClient { return redistest.Standalone(t).Client(t) }},
+		{"Cluster", func(t *testing.T) goredis.UniversalClient { return redistest.Cluster(t).Client(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := tc.client(t)
+			st := newStore(t, c)
+			created := t0.Add(123 * time.Microsecond) // not a whole millisecond
+			s, m := pair("owner", created, time.Hour)
+			s.Check = []byte("check")
+			if err := st.Create(ctx, s, m); err != nil {
+				t.Fatal(err)
+			}
+			sk, mk, ik := st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), st.indexKey("owner")
+			wantS, wantM := s.ExpiresAt.UnixMilli()+1, m.ExpiresAt.UnixMilli()+1
+			check := func(when string) {
+				t.Helper()
+				if got := pexpiretime(t, c, sk); got != wantS && got != -2 {
+					t.Errorf("%s: secret PEXPIRETIME %d, want %d", when, got, wantS)
+				}
+				if got := pexpiretime(t, c, mk); got != wantM {
+					t.Errorf("%s: receipt PEXPIRETIME %d, want %d", when, got, wantM)
+				}
+				if got := pexpiretime(t, c, ik); got != wantM {
+					t.Errorf("%s: index PEXPIRETIME %d, want %d (its receipt's)", when, got, wantM)
+				}
+			}
+			check("after Create")
+			now := created.Add(time.Minute)
+			if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), now); !errors.Is(err, onetime.ErrWrongPassphrase) {
+				t.Fatal(err)
+			}
+			check("after a wrong passphrase")
+			if err := st.MarkViewed(ctx, m.ID, now); err != nil {
+				t.Fatal(err)
+			}
+			check("after MarkViewed")
+			if _, err := st.Reveal(ctx, s.ID, s.Check, now); err != nil {
+				t.Fatal(err)
+			}
+			if got := pexpiretime(t, c, sk); got != -2 {
+				t.Errorf("secret still stored after Reveal (PEXPIRETIME %d)", got)
+			}
+			check("after Reveal")
+
+			// An older receipt does not shorten the index's life; a newer
+			// one extends it.
+			s2, m2 := pair("owner", t0, time.Minute)
+			if err := st.Create(ctx, s2, m2); err != nil {
+				t.Fatal(err)
+			}
+			check("after an older receipt")
+			s3, m3 := pair("owner", t0, 2*time.Hour)
+			if err := st.Create(ctx, s3, m3); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := pexpiretime(t, c, ik), m3.ExpiresAt.UnixMilli()+1; got != want {
+				t.Errorf("index PEXPIRETIME %d, want %d (its latest receipt's)", got, want)
+			}
+		})
+	}
+}
+
+// TestRedisExpires lets Redis's own clock run out on a pair: the keys
+// vanish by themselves, and the store reports them gone even to a caller
+// whose now is still before their expiry. It waits for Redis (polling),
+// never for the store's logical expiry, which the suite tests without
+// waiting.
+func TestRedisExpires(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Standalone(t).Client(t)
+	st := newStore(t, c)
+	tm, err := c.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := tm.UTC().Truncate(time.Microsecond)
+	s, m := pair("owner", created, 150*time.Millisecond)
+	if err := st.Create(ctx, s, m); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Exists(ctx, st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt)).Val() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Redis did not expire the pair")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := st.Receipt(ctx, m.ID, created); !errors.Is(err, onetime.ErrNotFound) {
+		t.Errorf("Receipt after Redis expired it: %v", err)
+	}
+	if _, err := st.Reveal(ctx, s.ID, nil, created); !errors.Is(err, onetime.ErrNotFound) {
+		t.Errorf("Reveal after Redis expired it: %v", err)
+	}
+	// The owner index drops the entry too, and then expires itself.
+	if list, err := st.Recent(ctx, "owner", created, 10); err != nil || len(list) != 0 {
+		t.Errorf("Recent = %d, %v", len(list), err)
+	}
+	if n := c.ZCard(ctx, st.indexKey("owner")).Val(); n != 0 {
+		t.Errorf("owner index keeps %d entries of expired receipts", n)
+	}
+}
+
+// TestIndexBounded checks that an owner's index keeps at most its cap of
+// entries, the newest, and that Recent still lists newest first.
+func TestIndexBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		client func(t *testing.T) goredis.UniversalClient
+	}{
+		{"Standalone", func(t *testing.T) goredis.UniversalClient { return redistest.Standalone(t).Client(t) }},
+		{"Cluster", func(t *testing.T) goredis.UniversalClient { return redistest.Cluster(t).Client(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := tc.client(t)
+			st := newStore(t, c)
+			st.cap = 5
+			var ids []onetime.ID
+			for i := range 12 {
+				s, m := pair("owner", t0.Add(time.Duration(i)*time.Second), time.Hour)
+				if err := st.Create(ctx, s, m); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, m.ID)
+			}
+			if n := c.ZCard(ctx, st.indexKey("owner")).Val(); n != 5 {
+				t.Errorf("index holds %d entries, want the cap, 5", n)
+			}
+			list, err := st.Recent(ctx, "owner", t0.Add(time.Minute), 100)
+			if err != nil || len(list) != 5 {
+				t.Fatalf("Recent = %d, %v; want 5", len(list), err)
+			}
+			for i, m := range list {
+				if m.ID != ids[11-i] {
+					t.Errorf("Recent[%d] is not the %d-th newest", i, i)
+				}
+			}
+		})
+	}
+}
+
+// TestDanglingIndex covers the Cluster's two-step Create: an index entry
+// whose pair was never written is skipped, not served and not counted.
+func TestDanglingIndex(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Cluster(t).Client(t)
+	st := newStore(t, c)
+	_, ghost := pair("owner", t0.Add(time.Second), time.Hour)
+	if err := indexAddScript.Run(ctx, c, []string{st.indexKey("owner")},
+		micros(ghost.Created), memberTail(ghost), pxat(ghost.ExpiresAt), st.cap).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, m := pair("owner", t0, time.Hour)
+	if err := st.Create(ctx, s, m); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.Recent(ctx, "owner", t0.Add(time.Minute), 1)
+	if err != nil || len(list) != 1 || list[0].ID != m.ID {
+		t.Fatalf("Recent with a dangling newest entry = %d, %v; want the real receipt", len(list), err)
+	}
+}
+
+// TestNoScript: after SCRIPT FLUSH (a restart, a failover to a fresh
+// replica) the store falls back to EVAL and carries on.
+func TestNoScript(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Standalone(t).Client(t)
+	st := newStore(t, c)
+	s, m := pair("owner", t0, time.Hour)
+	if err := st.Create(ctx, s, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recent(ctx, "owner", t0, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
+		t.Fatal(err)
+	}
+}

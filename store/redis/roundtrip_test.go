@@ -1,0 +1,254 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/redistest"
+)
+
+var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pair returns a fresh secret and receipt created at created, living ttl
+// (the receipt twice as long).
+func pair(owner string, created time.Time, ttl time.Duration) (*onetime.Secret, *onetime.Metadata) {
+	slot := randomHex(onetime.SlotLen)
+	sid, mid := onetime.ID(slot+randomHex(32)), onetime.ID(slot+randomHex(32))
+	sealed := make([]byte, 128)
+	rand.Read(sealed)
+	s := &onetime.Secret{ID: sid, MetadataID: mid, Sealed: sealed, MaxAttempts: 10, ExpiresAt: created.Add(ttl)}
+	m := &onetime.Metadata{
+		ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
+		Created: created, Updated: created,
+		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * ttl),
+		Sealed: bytes.Repeat([]byte{7}, 85),
+	}
+	if owner != "" {
+		m.OwnerSealed = bytes.Repeat([]byte{8}, 84)
+	}
+	return s, m
+}
+
+// newStore returns a Store on client under a prefix unique to t.
+func newStore(t testing.TB, client goredis.UniversalClient) *Store {
+	t.Helper()
+	s, err := New(client, &Options{Prefix: redistest.Prefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// counter is a goredis hook counting the commands a client sends.
+type counter struct {
+	mu       sync.Mutex
+	commands int
+}
+
+func (c *counter) n() int { c.mu.Lock(); defer c.mu.Unlock(); return c.commands }
+
+func (c *counter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (c *counter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		c.mu.Lock()
+		c.commands++
+		c.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+func (c *counter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		c.mu.Lock()
+		c.commands += len(cmds)
+		c.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
+
+// inScript are the commands the scripts call; they show in commandstats
+// as well as the EVALSHA that ran them.
+var inScript = map[string]bool{
+	"get": true, "getrange": true, "set": true, "setrange": true, "del": true, "exists": true,
+	"time": true, "zadd": true, "zcard": true, "zrange": true, "zrevrange": true,
+	"zrevrangebyscore": true, "zrem": true, "zremrangebyrank": true, "pexpiretime": true, "pexpireat": true,
+}
+
+// commandStats sums INFO commandstats calls over the given nodes.
+func commandStats(t *testing.T, nodes []*goredis.Client) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, n := range nodes {
+		info, err := n.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\n") {
+			name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if !ok || !strings.HasPrefix(name, "cmdstat_") {
+				continue
+			}
+			calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
+			c, _ := strconv.ParseInt(calls, 10, 64)
+			out[strings.TrimPrefix(name, "cmdstat_")] += c
+		}
+	}
+	return out
+}
+
+// commandsDuring returns the commands the servers ran during f, by name,
+// leaving out INFO (the measurement itself).
+func commandsDuring(t *testing.T, nodes []*goredis.Client, f func()) map[string]int64 {
+	t.Helper()
+	before := commandStats(t, nodes)
+	f()
+	after := commandStats(t, nodes)
+	diff := map[string]int64{}
+	for name, n := range after {
+		if d := n - before[name]; d != 0 && name != "info" {
+			diff[name] = d
+		}
+	}
+	return diff
+}
+
+// TestOneRoundTrip proves that each Store method costs exactly one
+// command: INFO commandstats shows one EVALSHA (no EVAL, no command that
+// is not run by the scripts themselves), and a hook on the client shows
+// that one command was sent. On a Cluster, Create with an owner costs two
+// (index, then pair) and Recent one for the index plus one per receipt,
+// sent as one pipeline.
+func TestOneRoundTrip(t *testing.T) {
+	t.Run("Standalone", func(t *testing.T) {
+		srv := redistest.Standalone(t)
+		if srv.External() {
+			t.Skip("needs a server of its own: other clients would show in its stats")
+		}
+		testRoundTrips(t, srv.Client(t), []*goredis.Client{srv.Client(t)}, false)
+	})
+	t.Run("Cluster", func(t *testing.T) {
+		cl := redistest.Cluster(t)
+		var nodes []*goredis.Client
+		for _, a := range cl.Addrs {
+			n := goredis.NewClient(&goredis.Options{Addr: a})
+			t.Cleanup(func() { n.Close() })
+			nodes = append(nodes, n)
+		}
+		testRoundTrips(t, cl.Client(t), nodes, true)
+	})
+}
+
+func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Client, cluster bool) {
+	ctx := context.Background()
+	st := newStore(t, c)
+	now := t0.Add(time.Second)
+	sent := &counter{}
+	c.AddHook(sent)
+	for _, sc := range allScripts {
+		if err := sc.Load(ctx, c).Err(); err != nil { // on a Cluster: on every master
+			t.Fatal(err)
+		}
+	}
+
+	// Warm up: the first run of each script may be EVALSHA, NOSCRIPT, EVAL;
+	// and goredis opens its connections (HELLO, CLIENT SETINFO ...).
+	for range 2 {
+		s, m := pair("warm", t0, time.Hour)
+		if err := st.Create(ctx, s, m); err != nil {
+			t.Fatal(err)
+		}
+		st.Receipt(ctx, m.ID, now)
+		st.MarkViewed(ctx, m.ID, now)
+		st.Reveal(ctx, s.ID, []byte("x"), now)
+		st.Burn(ctx, m.ID, now)
+		st.Recent(ctx, "warm", now, 10)
+		s, m = pair("", t0, time.Hour)
+		st.Create(ctx, s, m)
+		st.Reveal(ctx, s.ID, nil, now)
+	}
+
+	one := func(what string, want int64, f func() error) {
+		t.Helper()
+		var err error
+		n := sent.n()
+		diff := commandsDuring(t, nodes, func() { err = f() })
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := sent.n() - n; got != int(want) {
+			t.Errorf("%s: the client sent %d commands, want %d", what, got, want)
+		}
+		if diff["evalsha"] != want {
+			t.Errorf("%s: the server ran %d EVALSHA, want %d", what, diff["evalsha"], want)
+		}
+		for name, k := range diff {
+			// A new pooled connection says HELLO (and CLIENT SETINFO) once;
+			// a cluster client refreshes its slot map now and then.
+			if name != "evalsha" && !inScript[name] && name != "hello" && name != "client" && !(cluster && name == "cluster") {
+				t.Errorf("%s: the server ran %s x %d besides the script", what, name, k)
+			}
+		}
+	}
+
+	s, m := pair("", t0, time.Hour)
+	one("Create", 1, func() error { return st.Create(ctx, s, m) })
+	one("Receipt", 1, func() error { _, err := st.Receipt(ctx, m.ID, now); return err })
+	one("MarkViewed", 1, func() error { return st.MarkViewed(ctx, m.ID, now) })
+	one("Reveal", 1, func() error { _, err := st.Reveal(ctx, s.ID, nil, now); return err })
+	one("Reveal (gone)", 1, func() error {
+		if _, err := st.Reveal(ctx, s.ID, nil, now); err != onetime.ErrNotFound {
+			return err
+		}
+		return nil
+	})
+
+	s, m = pair("", t0, time.Hour)
+	st.Create(ctx, s, m)
+	one("Burn", 1, func() error { _, err := st.Burn(ctx, m.ID, now); return err })
+
+	s, m = pair("", t0, time.Hour)
+	s.Check = []byte("right")
+	st.Create(ctx, s, m)
+	one("Reveal (wrong passphrase)", 1, func() error {
+		if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), now); err != onetime.ErrWrongPassphrase {
+			t.Errorf("wrong passphrase: %v", err)
+		}
+		return nil
+	})
+	one("Sweep", 0, func() error { _, err := st.Sweep(ctx, now); return err }) // native expiry: nothing to do
+
+	owned := 1
+	if cluster {
+		owned = 2
+	}
+	for i := range 3 {
+		s, m = pair("alice", t0.Add(time.Duration(i)*time.Second), time.Hour)
+		one("Create with an owner", int64(owned), func() error { return st.Create(ctx, s, m) })
+	}
+	recent := int64(1)
+	if cluster {
+		recent = 1 + 3
+	}
+	one("Recent", recent, func() error {
+		list, err := st.Recent(ctx, "alice", now.Add(3*time.Second), 10)
+		if err == nil && len(list) != 3 {
+			t.Errorf("Recent = %d receipts, want 3", len(list))
+		}
+		return err
+	})
+}
