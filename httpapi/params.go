@@ -220,7 +220,9 @@ func jsonScalar(v any) (string, bool) {
 // else is not an integer.
 func parseInt(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > maxNumberLen {
+	// Checked first: ParseInt reports an overflow before a bad character
+	// further on ("99999999999999999999x").
+	if len(s) > maxNumberLen || !isDecimalNumber(s) {
 		return 0, false
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -230,9 +232,6 @@ func parseInt(s string) (int64, bool) {
 			return math.MinInt64, true
 		}
 		return math.MaxInt64, true
-	}
-	if !isDecimalNumber(s) {
-		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
