@@ -23,7 +23,8 @@
 #   BENCH_SCALE=1 scripts/bench.sh     also the scale runs (slow: tens of minutes)
 #
 # Other knobs: BENCH_OUT (output file), BENCH_RUNS (repetitions, default 3),
-# BENCH_DURATION (one loadgen run, default 10s), BENCH_BENCHTIME (go test
+# BENCH_DURATION (one loadgen run, default 10s), BENCH_WARMUP (untimed load
+# before each run, default 2s), BENCH_BENCHTIME (go test
 # -benchtime, default 1s), BENCH_STORES (default "memory sqlite redis"),
 # BENCH_BURST_STORES (default "sqlite"), BENCH_BURST_CLIENTS (default 32),
 # BENCH_SCALE_SIZES.
@@ -41,6 +42,7 @@ SCALE=${BENCH_SCALE:-0}
 if [[ $QUICK == 1 ]]; then
 	RUNS=${BENCH_RUNS:-1}
 	DURATION=${BENCH_DURATION:-2s}
+	WARMUP=${BENCH_WARMUP:-500ms}
 	BENCHTIME=${BENCH_BENCHTIME:-100ms}
 	GOCOUNT=1
 	RB_REQUESTS=20000
@@ -49,6 +51,7 @@ if [[ $QUICK == 1 ]]; then
 else
 	RUNS=${BENCH_RUNS:-3}
 	DURATION=${BENCH_DURATION:-10s}
+	WARMUP=${BENCH_WARMUP:-2s}
 	BENCHTIME=${BENCH_BENCHTIME:-1s}
 	GOCOUNT=3
 	RB_REQUESTS=200000
@@ -219,6 +222,7 @@ verdict() {
 }
 
 FAILURES=0
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- build
 
@@ -385,7 +389,7 @@ for store in $STORES; do
 		log "$store: $mode x $RUNS ($DURATION, $CLIENTS clients)"
 		ops=() p50=() p90=() p99=() mx=() errs=0
 		for r in $(seq "$RUNS"); do
-			j=$(loadgen -mode "$mode" -c "$CLIENTS" -size "$SIZE" -d "$DURATION")
+			j=$(loadgen -mode "$mode" -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -warmup "$WARMUP")
 			ops+=("$(jget "$j" ops_per_sec)")
 			p50+=("$(jget "$j" p50)") p90+=("$(jget "$j" p90)") p99+=("$(jget "$j" p99)") mx+=("$(jget "$j" max)")
 			errs=$((errs + $(bad "$j")))
@@ -402,8 +406,8 @@ for store in $STORES; do
 		stop_server
 	done
 done
-note_cmd loadgen -url http://127.0.0.1:PORT -json -mode share -c "$CLIENTS" -size "$SIZE" -d "$DURATION"
-note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$CLIENTS" -size "$SIZE" -d "$DURATION"
+[[ -z $STORES ]] || note_cmd loadgen -url http://127.0.0.1:PORT -json -mode share -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -warmup "$WARMUP"
+[[ -z $STORES ]] || note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -warmup "$WARMUP"
 
 # ---------------------------------------------------------------- passphrase burst
 
@@ -413,7 +417,7 @@ for store in $BURST_STORES; do
 	log "$store: passphrase burst x $RUNS ($BURST wrong-passphrase workers + $BURST_CLIENTS pair clients, $DURATION)"
 	for r in $(seq "$RUNS"); do
 		start_server "$store" || continue # a fresh process per run: VmHWM is this run's peak
-		j=$(loadgen -mode pair -c "$BURST_CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST")
+		j=$(loadgen -mode pair -c "$BURST_CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST" -warmup "$WARMUP")
 		hwm+=("$(proc_kb "$SERVER_PID" VmHWM)")
 		p99+=("$(jget "$j" p99)") ops+=("$(jget "$j" ops_per_sec)")
 		tries+=("$(grep -o '"wrong_attempts":[0-9]*' <<<"$j" | cut -d: -f2)")
@@ -432,7 +436,7 @@ for store in $BURST_STORES; do
 	BURSTR[$store,errors]=$errs
 	log "$store burst: pair p99 ${BURSTR[$store,p99]} ms, server peak RSS ${BURSTR[$store,hwm]} MiB"
 done
-[[ -z $BURST_STORES ]] || note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$BURST_CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST"
+[[ -z $BURST_STORES ]] || note_cmd loadgen -url http://127.0.0.1:PORT -json -mode pair -c "$BURST_CLIENTS" -size "$SIZE" -d "$DURATION" -burst "$BURST" -warmup "$WARMUP"
 
 # ---------------------------------------------------------------- scale (opt-in)
 
@@ -457,7 +461,7 @@ if [[ $SCALE == 1 ]]; then
 			SC[$store,$n,bytes]=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { printf "%.0f", (a - b) / n }')
 			ops=() p99=()
 			for r in $(seq "$RUNS"); do
-				j=$(loadgen -mode pair -c "$CLIENTS" -size "$SIZE" -d "$DURATION")
+				j=$(loadgen -mode pair -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -warmup "$WARMUP")
 				ops+=("$(jget "$j" ops_per_sec)") p99+=("$(jget "$j" p99)")
 			done
 			SC[$store,$n,ops]=$(median "${ops[@]}")
@@ -500,6 +504,7 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo "| Go | $(go env GOVERSION) $(go env GOOS)/$(go env GOARCH) |"
 	echo "| Redis | $REDIS_VERSION |"
 	echo "| onetime | $COMMIT |"
+	echo "| load average (1, 5, 15 min) | at start $LOAD_START; at end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) |"
 	echo
 	echo "Load generator, server and Redis share these CPUs: the figures are for one box doing everything."
 	echo
@@ -514,7 +519,7 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo
 	echo "## HTTP: the example server on each store"
 	echo
-	echo "\`examples/loadgen\`, $CLIENTS clients, $SIZE-byte values, no passphrase, $DURATION per run, a fresh server per mode."
+	echo "\`examples/loadgen\`, $CLIENTS clients, $SIZE-byte values, no passphrase, $DURATION per run after $WARMUP of untimed warm-up, a fresh server per mode."
 	echo "A pair is a share and a reveal of the same secret (two requests); every revealed value is checked byte for byte."
 	echo "\"vs SET\" is ops/s over redis-benchmark SET requests/s."
 	echo

@@ -58,6 +58,7 @@ type config struct {
 	Pool       int
 	Timeout    time.Duration
 	CPUProfile string
+	Warmup     time.Duration
 }
 
 // passFlag is -passphrase: given alone it switches on a passphrase chosen
@@ -97,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Burst, "burst", 0, "extra workers making wrong-passphrase reveals during the run")
 	fs.IntVar(&c.Pool, "pool", 1_000_000, "reveal mode with -d only: at most this many secrets shared beforehand")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.DurationVar(&c.Warmup, "warmup", 0, "run the mode untimed this long before the timed phase (not in reveal mode, whose untimed prefill warms up)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write loadgen's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -117,8 +119,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.Conc < 1:
 		return c, errors.New("-c must be at least 1")
-	case c.N < 0 || c.Dur < 0 || c.Burst < 0 || c.Pool < 1 || c.Timeout <= 0:
-		return c, errors.New("-n, -d, -burst, -pool and -timeout must not be negative (and -pool, -timeout not zero)")
+	case c.N < 0 || c.Dur < 0 || c.Warmup < 0 || c.Burst < 0 || c.Pool < 1 || c.Timeout <= 0:
+		return c, errors.New("-n, -d, -warmup, -burst, -pool and -timeout must not be negative (and -pool, -timeout not zero)")
 	case c.Size < 1:
 		return c, errors.New("-size must be at least 1 (an empty secret is rejected by the API)")
 	case c.Auth != "" && !strings.Contains(c.Auth, ":"):

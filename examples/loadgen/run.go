@@ -489,6 +489,65 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		}
 	}
 
+	// drive runs operations of the mode while g allows, recording in t.
+	drive := func(g *gate, t *tally, vals *values, nextItem func() *item) {
+		for g.next() {
+			t0 := time.Now()
+			var err error
+			switch cfg.Mode {
+			case "share":
+				_, err = c.share(ctx, vals.next(), cfg.Passphrase)
+			case "generate":
+				err = c.generate(ctx)
+			case "reveal":
+				it := nextItem()
+				err = c.reveal(ctx, it.key, cfg.Passphrase, it.value)
+			case "pair":
+				v := vals.next()
+				var k string
+				k, err = c.share(ctx, v, cfg.Passphrase)
+				if err == nil {
+					t1 := time.Now()
+					t.lat[kShare] = append(t.lat[kShare], t1.Sub(t0))
+					err = c.reveal(ctx, k, cfg.Passphrase, v)
+					if err == nil {
+						t.lat[kReveal] = append(t.lat[kReveal], time.Since(t1))
+					}
+				}
+			}
+			if err != nil {
+				if ctx.Err() == nil { // an interrupted request is not the server's fault
+					t.fail(err)
+				}
+				continue
+			}
+			t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
+			t.n++
+		}
+	}
+	vals := make([]*values, cfg.Conc)
+	for w := range vals {
+		vals[w] = newValues(w, cfg.Size)
+	}
+
+	// Warm-up: the mode at full load, untimed, so that the timed phase
+	// finds the server's heap, caches and connections at their working
+	// size. Errors count; latencies do not.
+	if cfg.Warmup > 0 && cfg.Mode != "reveal" {
+		wg := newGate(ctx, 0, cfg.Warmup, time.Now())
+		parallel(cfg.Conc, func(w int) error {
+			t := newTally()
+			drive(wg, t, vals[w], nil)
+			mu.Lock()
+			for k, v := range t.errs {
+				setup.errs[k] += v
+			}
+			setup.wrong += t.wrong
+			mu.Unlock()
+			return nil
+		})
+	}
+
 	// The timed phase.
 	start := time.Now()
 	n := cfg.N
@@ -547,40 +606,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 
 	parallel(cfg.Conc, func(w int) error {
 		t := newTally()
-		vals := newValues(w, cfg.Size)
-		for g.next() {
-			t0 := time.Now()
-			var err error
-			switch cfg.Mode {
-			case "share":
-				_, err = c.share(ctx, vals.next(), cfg.Passphrase)
-			case "generate":
-				err = c.generate(ctx)
-			case "reveal":
-				it := items[next.Add(1)-1]
-				err = c.reveal(ctx, it.key, cfg.Passphrase, it.value)
-			case "pair":
-				v := vals.next()
-				var k string
-				k, err = c.share(ctx, v, cfg.Passphrase)
-				if err == nil {
-					t1 := time.Now()
-					t.lat[kShare] = append(t.lat[kShare], t1.Sub(t0))
-					err = c.reveal(ctx, k, cfg.Passphrase, v)
-					if err == nil {
-						t.lat[kReveal] = append(t.lat[kReveal], time.Since(t1))
-					}
-				}
-			}
-			if err != nil {
-				if ctx.Err() == nil { // an interrupted request is not the server's fault
-					t.fail(err)
-				}
-				continue
-			}
-			t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
-			t.n++
-		}
+		drive(g, t, vals[w], func() *item { return &items[next.Add(1)-1] })
 		mu.Lock()
 		merge(main, t)
 		mu.Unlock()

@@ -208,3 +208,14 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("text summary: %s", b.String())
 	}
 }
+
+func TestRunWarmupIsUntimed(t *testing.T) {
+	f := newFakeAPI()
+	rep := runFake(t, f, "-mode", "share", "-n", "50", "-c", "2", "-warmup", "200ms")
+	if !rep.OK() || rep.Ops != 50 || rep.Latency.Count != 50 {
+		t.Errorf("ops %d, samples %d, want 50 of each", rep.Ops, rep.Latency.Count)
+	}
+	if shared := f.seq.Load(); shared <= 50 {
+		t.Errorf("server saw %d shares: no warm-up happened", shared)
+	}
+}
