@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,8 +22,26 @@ import (
 type server struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *strings.Builder
+	logs *syncLog
 	done chan struct{}
+}
+
+// syncLog collects the server's log lines while the test reads them.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) add(line string) {
+	l.mu.Lock()
+	l.b.WriteString(line + "\n")
+	l.mu.Unlock()
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func buildServer(t *testing.T) string {
@@ -52,14 +71,14 @@ func start(t *testing.T, bin string, env []string, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: &strings.Builder{}, done: make(chan struct{})}
+	s := &server{cmd: cmd, logs: &syncLog{}, done: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		defer close(s.done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			s.logs.WriteString(line + "\n")
+			s.logs.add(line)
 			var m struct{ Msg, Addr string }
 			if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "listening" {
 				addr <- m.Addr
