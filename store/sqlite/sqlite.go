@@ -113,10 +113,38 @@ type Options struct {
 // concurrent use, and several Stores, in one process or many, may share a
 // database file.
 type Store struct {
-	w, r       *sql.DB // writer and reader pools; the same handle under New
-	own        bool    // Close closes w and r
+	w          *writer
+	wdb, r     *sql.DB     // writer and reader pools; the same handle under New
+	reads      []*sql.Stmt // readQueries prepared on r
+	own        bool        // Close closes wdb and r
 	sweepBatch int
 	closed     atomic.Bool
+}
+
+// start prepares the statements and starts the writer.
+func start(ctx context.Context, wdb, r *sql.DB, own bool, o Options) (*Store, error) {
+	s := &Store{wdb: wdb, r: r, own: own, sweepBatch: o.SweepBatch}
+	for _, q := range readQueries {
+		st, err := r.PrepareContext(ctx, q)
+		if err != nil {
+			s.closeReads()
+			return nil, err
+		}
+		s.reads = append(s.reads, st)
+	}
+	w, err := newWriter(ctx, wdb)
+	if err != nil {
+		s.closeReads()
+		return nil, err
+	}
+	s.w = w
+	return s, nil
+}
+
+func (s *Store) closeReads() {
+	for _, st := range s.reads {
+		st.Close()
+	}
 }
 
 // New returns a Store on a database the caller opened with the
@@ -151,7 +179,11 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, wrap("new: migrating the schema", err)
 	}
-	return &Store{w: db, r: db, sweepBatch: o.SweepBatch}, nil
+	st, err := start(ctx, db, db, false, o)
+	if err != nil {
+		return nil, wrap("new: preparing statements", err)
+	}
+	return st, nil
 }
 
 func options(opts *Options) (Options, error) {
@@ -268,17 +300,26 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if err := r.PingContext(ctx); err != nil {
 		return fail("opening a reader", err, w, r)
 	}
-	return &Store{w: w, r: r, own: true, sweepBatch: o.SweepBatch}, nil
+	st, err := start(ctx, w, r, true, o)
+	if err != nil {
+		return fail("preparing statements", err, w, r)
+	}
+	return st, nil
 }
 
 // Close releases the store. A Store from Open closes its connections; one
 // from New leaves the caller's *sql.DB open. Later calls return ErrClosed;
 // Close itself is safe to call more than once.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) || !s.own {
+	if s.closed.Swap(true) {
 		return nil
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.w.close()
+	s.closeReads()
+	if !s.own {
+		return nil
+	}
+	return errors.Join(s.r.Close(), s.wdb.Close())
 }
 
 // wrap turns a driver error into one of this package's, keeping the

@@ -83,10 +83,30 @@ func nullBytes(b []byte) any {
 }
 
 func (s *Store) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	return ctx.Err()
+	return nil
+}
+
+// affected returns the number of rows a statement changed.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// orExists returns err, or onetime.ErrExists for a statement that changed
+// nothing because of a conflict.
+func orExists(err error) error {
+	if err == nil || isExists(err) {
+		return onetime.ErrExists
+	}
+	return err
 }
 
 // isExists reports whether err is a violated primary key or unique
@@ -100,38 +120,113 @@ func isExists(err error) bool {
 	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
+// The statements of the writer, prepared once; the index of each in
+// writeQueries is its constant.
+const (
+	wInsertSecret = iota
+	wInsertReceipt
+	wTakeSecret
+	wReceived
+	wWrongAttempt
+	wDeleteSecret
+	wBurnedByAttempts
+	wMarkViewed
+	wBurn
+	wSweepSecrets
+	wSweepReceipts
+)
+
+// receiptColumns are the columns scanned by scanReceipt.
+const receiptColumns = `id, secret_id, owner, state, passphrase, share_domain,
+	created, updated, received, burned, secret_expires_at, expires_at,
+	sealed, owner_sealed`
+
+// secretPresent is whether the receipt r has a live secret at ?2.
+const secretPresent = `EXISTS (SELECT 1 FROM onetime_secrets s WHERE s.id = r.secret_id AND s.expires_at > ?2)`
+
+var writeQueries = [...]string{
+	wInsertSecret: `INSERT INTO onetime_secrets
+		(id, metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	wInsertReceipt: `INSERT INTO onetime_receipts
+		(id, secret_id, owner, state, passphrase, share_domain, created, updated,
+		 received, burned, secret_expires_at, expires_at, sealed, owner_sealed, seq)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+		 CASE WHEN ?3 IS NULL THEN 0 ELSE coalesce((SELECT seq + 1 FROM onetime_receipts
+		  WHERE owner = ?3 AND created = ?7 ORDER BY seq DESC LIMIT 1), 0) END)
+		ON CONFLICT DO NOTHING`,
+	// The one statement that decides who gets a secret.
+	wTakeSecret: `DELETE FROM onetime_secrets
+		WHERE id = ?1 AND expires_at > ?2 AND (chk IS NULL OR chk = ?3)
+		RETURNING metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at`,
+	wReceived: `UPDATE onetime_receipts SET state = ?1, received = ?2, updated = ?2
+		WHERE id = ?3 AND expires_at > ?2`,
+	wWrongAttempt: `UPDATE onetime_secrets SET attempts = attempts + 1
+		WHERE id = ?1 AND expires_at > ?2
+		RETURNING attempts, max_attempts, metadata_id`,
+	wDeleteSecret: `DELETE FROM onetime_secrets WHERE id = ?`,
+	wBurnedByAttempts: `UPDATE onetime_receipts SET state = ?1, burned = ?2, updated = ?2
+		WHERE id = ?3 AND expires_at > ?2`,
+	// Matches (changing nothing) a live receipt in a state other than new,
+	// so that one statement tells a no-op from a missing receipt.
+	wMarkViewed: `UPDATE onetime_receipts
+		SET updated = CASE WHEN state = ?1 THEN ?3 ELSE updated END,
+		    state = CASE WHEN state = ?1 THEN ?2 ELSE state END
+		WHERE id = ?4 AND expires_at > ?3 RETURNING 1`,
+	// The one statement that decides whether a burn beats a reveal.
+	wBurn: `UPDATE onetime_receipts AS r
+		SET state = ?3, burned = ?2, updated = ?2
+		WHERE r.id = ?1 AND r.expires_at > ?2 AND r.state IN (?4, ?5) AND ` + secretPresent + `
+		RETURNING ` + receiptColumns,
+	wSweepSecrets: `DELETE FROM onetime_secrets WHERE id IN
+		(SELECT id FROM onetime_secrets WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	wSweepReceipts: `DELETE FROM onetime_receipts WHERE id IN
+		(SELECT id FROM onetime_receipts WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+}
+
+// The statements of the readers.
+const (
+	rReceipt = iota
+	rRecent
+)
+
+var readQueries = [...]string{
+	rReceipt: `SELECT ` + receiptColumns + `, ` + secretPresent + `
+		FROM onetime_receipts r WHERE r.id = ?1 AND r.expires_at > ?2`,
+	rRecent: `SELECT ` + receiptColumns + `, ` + secretPresent + `
+		FROM onetime_receipts r WHERE r.owner = ?1 AND r.expires_at > ?2
+		ORDER BY r.created DESC, r.seq DESC LIMIT ?3`,
+}
+
 // Create implements [onetime.Store]. Both rows go in one transaction; a
 // duplicate id of either aborts it with onetime.ErrExists.
 func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Metadata) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create", err)
-	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO onetime_secrets
-		(id, metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		key(sec.ID), key(sec.MetadataID), sec.Sealed, nullBytes(sec.Check),
-		sec.Attempts, sec.MaxAttempts, sec.ShareDomain, micros(sec.ExpiresAt))
-	if err == nil {
-		_, err = tx.ExecContext(ctx, `INSERT INTO onetime_receipts
-			(id, secret_id, owner, state, passphrase, share_domain, created, updated,
-			 received, burned, secret_expires_at, expires_at, sealed, owner_sealed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	sk := key(sec.ID)
+	err := s.w.do(ctx, func(t *wtx) error {
+		n, err := affected(t.exec(wInsertSecret,
+			sk, key(sec.MetadataID), sec.Sealed, nullBytes(sec.Check),
+			sec.Attempts, sec.MaxAttempts, sec.ShareDomain, micros(sec.ExpiresAt)))
+		if err != nil || n == 0 {
+			return orExists(err)
+		}
+		n, err = affected(t.exec(wInsertReceipt,
 			key(m.ID), key(m.SecretID), nullString(m.Owner), int(m.State), m.PassphraseRequired,
 			m.ShareDomain, micros(m.Created), micros(m.Updated), nullMicros(m.Received),
-			nullMicros(m.Burned), micros(m.SecretExpiresAt), micros(m.ExpiresAt), m.Sealed, m.OwnerSealed)
-	}
-	if err != nil {
-		if isExists(err) {
-			return onetime.ErrExists
+			nullMicros(m.Burned), micros(m.SecretExpiresAt), micros(m.ExpiresAt), m.Sealed, m.OwnerSealed))
+		if err != nil || n == 0 {
+			// Take back the secret: the batch this op shares must
+			// commit without it.
+			if _, err := t.exec(wDeleteSecret, sk); err != nil {
+				return err
+			}
+			return orExists(err)
 		}
-		return wrap("create", err)
-	}
-	return wrap("create", tx.Commit())
+		return nil
+	})
+	return passOrWrap("create", err)
 }
 
 // Reveal implements [onetime.Store]. The secret is taken by one
@@ -141,68 +236,60 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now ti
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	var sec *onetime.Secret
+	err := s.w.do(ctx, func(t *wtx) error {
+		k, at := key(sid), micros(now)
+		got := &onetime.Secret{ID: sid}
+		var mid any
+		var expires int64
+		err := t.queryRow(wTakeSecret, k, at, nullBytes(check)).Scan(
+			&mid, &got.Sealed, &got.Check, &got.Attempts, &got.MaxAttempts, &got.ShareDomain, &expires)
+		if err == nil {
+			got.MetadataID, got.ExpiresAt = id(mid), fromMicros(expires)
+			if _, err := t.exec(wReceived, stateReceived, at, mid); err != nil {
+				return err
+			}
+			sec = got
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// No live secret with a matching check. The DELETE took the
+		// write lock, so what follows sees the same state: a live row
+		// here has another check.
+		var attempts, maxAttempts int
+		err = t.queryRow(wWrongAttempt, k, at).Scan(&attempts, &maxAttempts, &mid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return onetime.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if attempts >= maxAttempts {
+			if _, err := t.exec(wDeleteSecret, k); err != nil {
+				return err
+			}
+			if _, err := t.exec(wBurnedByAttempts, stateBurned, at, mid); err != nil {
+				return err
+			}
+		}
+		return onetime.ErrWrongPassphrase
+	})
 	if err != nil {
-		return nil, wrap("reveal", err)
+		return nil, passOrWrap("reveal", err)
 	}
-	defer tx.Rollback()
-	k, t := key(sid), micros(now)
-	sec := &onetime.Secret{ID: sid}
-	var mid any
-	var expires int64
-	err = tx.QueryRowContext(ctx, `DELETE FROM onetime_secrets
-		WHERE id = ?1 AND expires_at > ?2 AND (chk IS NULL OR chk = ?3)
-		RETURNING metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at`,
-		k, t, nullBytes(check)).Scan(&mid, &sec.Sealed, &sec.Check, &sec.Attempts, &sec.MaxAttempts, &sec.ShareDomain, &expires)
-	switch {
-	case err == nil:
-		sec.MetadataID, sec.ExpiresAt = id(mid), fromMicros(expires)
-		if _, err := tx.ExecContext(ctx, `UPDATE onetime_receipts SET state = ?1, received = ?2, updated = ?2
-			WHERE id = ?3 AND expires_at > ?2`, stateReceived, t, key(sec.MetadataID)); err != nil {
-			return nil, wrap("reveal", err)
-		}
-		if err := tx.Commit(); err != nil {
-			return nil, wrap("reveal", err)
-		}
-		return sec, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, wrap("reveal", err)
-	}
-	// No live secret with a matching check. This transaction already holds
-	// the write lock (the DELETE took it), so what follows sees the same
-	// state: a live row here has a different check.
-	var attempts, maxAttempts int
-	err = tx.QueryRowContext(ctx, `UPDATE onetime_secrets SET attempts = attempts + 1
-		WHERE id = ?1 AND expires_at > ?2
-		RETURNING attempts, max_attempts, metadata_id`, k, t).Scan(&attempts, &maxAttempts, &mid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, onetime.ErrNotFound
-	}
-	if err != nil {
-		return nil, wrap("reveal", err)
-	}
-	if attempts >= maxAttempts {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM onetime_secrets WHERE id = ?`, k); err != nil {
-			return nil, wrap("reveal", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE onetime_receipts SET state = ?1, burned = ?2, updated = ?2
-			WHERE id = ?3 AND expires_at > ?2`, stateBurned, t, mid); err != nil {
-			return nil, wrap("reveal", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, wrap("reveal", err)
-	}
-	return nil, onetime.ErrWrongPassphrase
+	return sec, nil
 }
 
-// receiptColumns are the columns scanned by scanReceipt, followed by
-// whether the secret is present.
-const receiptColumns = `id, secret_id, owner, state, passphrase, share_domain,
-	created, updated, received, burned, secret_expires_at, expires_at,
-	sealed, owner_sealed`
-
-const secretPresent = `EXISTS (SELECT 1 FROM onetime_secrets s WHERE s.id = r.secret_id AND s.expires_at > ?2)`
+// passOrWrap returns the contract's errors as they are and wraps others.
+func passOrWrap(op string, err error) error {
+	if errors.Is(err, onetime.ErrNotFound) || errors.Is(err, onetime.ErrWrongPassphrase) ||
+		errors.Is(err, onetime.ErrExists) || errors.Is(err, ErrClosed) {
+		return err
+	}
+	return wrap(op, err)
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -235,8 +322,7 @@ func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*on
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	m, err := scanReceipt(s.r.QueryRowContext(ctx, `SELECT `+receiptColumns+`, `+secretPresent+`
-		FROM onetime_receipts r WHERE r.id = ?1 AND r.expires_at > ?2`, key(mid), micros(now)), true)
+	m, err := scanReceipt(s.reads[rReceipt].QueryRowContext(ctx, key(mid), micros(now)), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, onetime.ErrNotFound
 	}
@@ -246,22 +332,20 @@ func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*on
 	return m, nil
 }
 
-// MarkViewed implements [onetime.Store]: one UPDATE that changes a new
-// receipt and matches (changing nothing) a live receipt in another state.
+// MarkViewed implements [onetime.Store]: one conditional UPDATE.
 func (s *Store) MarkViewed(ctx context.Context, mid onetime.ID, now time.Time) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	var one int
-	err := s.w.QueryRowContext(ctx, `UPDATE onetime_receipts
-		SET updated = CASE WHEN state = ?1 THEN ?3 ELSE updated END,
-		    state = CASE WHEN state = ?1 THEN ?2 ELSE state END
-		WHERE id = ?4 AND expires_at > ?3 RETURNING 1`,
-		stateNew, stateViewed, micros(now), key(mid)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return onetime.ErrNotFound
-	}
-	return wrap("mark viewed", err)
+	err := s.w.do(ctx, func(t *wtx) error {
+		var one int
+		err := t.queryRow(wMarkViewed, stateNew, stateViewed, micros(now), key(mid)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return onetime.ErrNotFound
+		}
+		return err
+	})
+	return passOrWrap("mark viewed", err)
 }
 
 // Burn implements [onetime.Store]. One conditional UPDATE ... RETURNING
@@ -272,27 +356,23 @@ func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*oneti
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	var m *onetime.Metadata
+	err := s.w.do(ctx, func(t *wtx) error {
+		got, err := scanReceipt(t.queryRow(wBurn, key(mid), micros(now), stateBurned, stateNew, stateViewed), false)
+		if errors.Is(err, sql.ErrNoRows) {
+			return onetime.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(wDeleteSecret, key(got.SecretID)); err != nil {
+			return err
+		}
+		m = got
+		return nil
+	})
 	if err != nil {
-		return nil, wrap("burn", err)
-	}
-	defer tx.Rollback()
-	m, err := scanReceipt(tx.QueryRowContext(ctx, `UPDATE onetime_receipts AS r
-		SET state = ?3, burned = ?2, updated = ?2
-		WHERE r.id = ?1 AND r.expires_at > ?2 AND r.state IN (?4, ?5) AND `+secretPresent+`
-		RETURNING `+receiptColumns,
-		key(mid), micros(now), stateBurned, stateNew, stateViewed), false)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, onetime.ErrNotFound
-	}
-	if err != nil {
-		return nil, wrap("burn", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM onetime_secrets WHERE id = ?`, key(m.SecretID)); err != nil {
-		return nil, wrap("burn", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, wrap("burn", err)
+		return nil, passOrWrap("burn", err)
 	}
 	return m, nil
 }
@@ -306,9 +386,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 	if owner == "" || limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+receiptColumns+`, `+secretPresent+`
-		FROM onetime_receipts r WHERE r.owner = ?1 AND r.expires_at > ?2
-		ORDER BY r.created DESC, r.seq DESC LIMIT ?3`, owner, micros(now), limit)
+	rows, err := s.reads[rRecent].QueryContext(ctx, owner, micros(now), limit)
 	if err != nil {
 		return nil, wrap("recent", err)
 	}
@@ -330,30 +408,25 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 // Sweep implements [onetime.Store]. It deletes expired secrets, then
 // expired receipts, SweepBatch rows per transaction through the expiry
 // indexes: its cost is proportional to the number of rows expired, and
-// other writers get the lock between batches.
+// other writes get the lock between batches.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
-	t := micros(now)
 	total := 0
-	for _, q := range []string{
-		`DELETE FROM onetime_secrets WHERE id IN
-			(SELECT id FROM onetime_secrets WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
-		`DELETE FROM onetime_receipts WHERE seq IN
-			(SELECT seq FROM onetime_receipts WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
-	} {
+	for _, k := range []int{wSweepSecrets, wSweepReceipts} {
 		for {
-			if err := s.check(ctx); err != nil {
-				return total, err
-			}
-			res, err := s.w.ExecContext(ctx, q, t, s.sweepBatch)
+			var n int64
+			err := s.w.do(ctx, func(t *wtx) error {
+				res, err := t.exec(k, micros(now), s.sweepBatch)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
 			if err != nil {
-				return total, wrap("sweep", err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return total, wrap("sweep", err)
+				return total, passOrWrap("sweep", err)
 			}
 			total += int(n)
 			if n < int64(s.sweepBatch) {

@@ -20,9 +20,11 @@ CREATE TABLE onetime_secrets (
 CREATE INDEX onetime_secrets_expiry ON onetime_secrets (expires_at);
 
 CREATE TABLE onetime_receipts (
-    seq               INTEGER PRIMARY KEY, -- rowid: orders receipts of one instant by Create
-    id                BLOB NOT NULL UNIQUE,
+    id                BLOB PRIMARY KEY,
     secret_id         BLOB NOT NULL,
+    -- seq orders the receipts of one owner created at the same instant,
+    -- by Create: one more than the latest such receipt, 0 for the first.
+    seq               INTEGER NOT NULL,
     owner             TEXT,                -- NULL when anonymous: kept out of the owner index
     state             INTEGER NOT NULL,
     passphrase        INTEGER NOT NULL,
@@ -35,7 +37,7 @@ CREATE TABLE onetime_receipts (
     expires_at        INTEGER NOT NULL,
     sealed            BLOB,
     owner_sealed      BLOB
-);
+) WITHOUT ROWID;
 
 CREATE INDEX onetime_receipts_expiry ON onetime_receipts (expires_at);
 

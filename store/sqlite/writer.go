@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+
+	"github.com/onetimego/onetime"
+)
+
+// maxBatch bounds how many operations share one transaction.
+const maxBatch = 128
+
+// A writer runs every write of a Store on one goroutine, with group
+// commit: the operations that arrive while a transaction is running are
+// run together in the next one. Each is still atomic and isolated (they
+// run one after the other under the write lock, and one that fails with a
+// database error is taken out and the rest run again), and none is
+// acknowledged before the COMMIT that makes it durable. One commit then pays for many operations: the WAL frames of the
+// pages they share, the locks, BEGIN and COMMIT. With a single caller
+// every transaction holds one operation.
+type writer struct {
+	db    *sql.DB
+	stmts []*sql.Stmt // prepared on db, indexed by the w* constants
+	ops   chan *op
+	quit  chan struct{} // closed by close
+	done  chan struct{} // closed when the loop has returned
+
+	nBatches, nOps atomic.Int64 // transactions run and operations in them, for tests
+}
+
+// An op is one Store method's writes.
+type op struct {
+	ctx  context.Context
+	fn   func(*wtx) error
+	err  error
+	done chan struct{}
+}
+
+// wtx is the transaction an op runs in.
+type wtx struct {
+	ctx context.Context
+	tx  *sql.Tx
+	w   *writer
+}
+
+// stmt returns prepared statement k bound to the transaction.
+func (t *wtx) stmt(k int) *sql.Stmt { return t.tx.StmtContext(t.ctx, t.w.stmts[k]) }
+
+func (t *wtx) exec(k int, args ...any) (sql.Result, error) {
+	return t.stmt(k).ExecContext(t.ctx, args...)
+}
+
+func (t *wtx) queryRow(k int, args ...any) *sql.Row {
+	return t.stmt(k).QueryRowContext(t.ctx, args...)
+}
+
+func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	w := &writer{db: db, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+	for _, q := range writeQueries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			w.closeStmts()
+			return nil, err
+		}
+		w.stmts = append(w.stmts, st)
+	}
+	go w.loop()
+	return w, nil
+}
+
+func (w *writer) closeStmts() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// close stops the loop after the transaction in progress; operations not
+// yet taken fail with ErrClosed.
+func (w *writer) close() {
+	close(w.quit)
+	<-w.done
+	w.closeStmts()
+}
+
+// do runs fn as one atomic operation and returns its error. A context
+// cancelled before the operation starts stops it; once it has started it
+// runs to its commit, so that its outcome (a secret revealed) is never
+// lost between the database and the caller.
+func (w *writer) do(ctx context.Context, fn func(*wtx) error) error {
+	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case w.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.quit:
+		return ErrClosed
+	}
+	<-o.done
+	return o.err
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*op, 0, maxBatch)
+	for {
+		select {
+		case o := <-w.ops:
+			batch = append(batch[:0], o)
+		case <-w.quit:
+			return
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-w.ops:
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		w.run(batch)
+		w.nBatches.Add(1)
+		w.nOps.Add(int64(len(batch)))
+		for i := range batch {
+			close(batch[i].done)
+			batch[i] = nil
+		}
+	}
+}
+
+// kept reports whether an operation that returned err keeps its writes
+// and lets its batch commit: the outcomes of the contract do (a counted
+// wrong passphrase; a duplicate, which writes nothing). Any other error
+// is the database's, and undoes the batch.
+func kept(err error) bool {
+	return err == nil || errors.Is(err, onetime.ErrWrongPassphrase) ||
+		errors.Is(err, onetime.ErrNotFound) || errors.Is(err, onetime.ErrExists)
+}
+
+// run runs a batch and sets each op's err. An op whose context is done
+// before it starts does not run. The statements of an op that has started
+// run without its context, so that a caller giving up cannot leave half an
+// operation in a transaction shared with others. If an op fails with a
+// database error, the transaction is rolled back and the others are run
+// again without it, so one failure fails one caller.
+func (w *writer) run(batch []*op) {
+	pending := make([]*op, 0, len(batch))
+	for _, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			o.err = err
+		} else {
+			pending = append(pending, o)
+		}
+	}
+	for len(pending) > 0 {
+		bad := w.try(pending)
+		if bad < 0 {
+			return
+		}
+		pending = append(pending[:bad], pending[bad+1:]...)
+	}
+}
+
+// try runs ops in one transaction. It returns the index of the op whose
+// error rolled the transaction back, or -1 when every op has its outcome
+// (committed, or failed together with BEGIN or COMMIT).
+func (w *writer) try(ops []*op) int {
+	fail := func(err error) int {
+		for _, o := range ops {
+			o.err = err
+		}
+		return -1
+	}
+	// The transaction is tied to no caller's context: one caller giving
+	// up must not roll back the others.
+	ctx := context.Background()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	t := &wtx{ctx: ctx, tx: tx, w: w}
+	for i, o := range ops {
+		o.err = o.fn(t)
+		if !kept(o.err) {
+			tx.Rollback()
+			return i
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return -1
+}
