@@ -96,7 +96,7 @@ func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
 		return nil, errors.New("httpapi: negative MaxBodySize")
 	}
 	if o.MaxBodySize == 0 {
-		o.MaxBodySize = 3*int64(svc.MaxSize()) + maxHeaderRoom
+		o.MaxBodySize = 3*int64(svc.MaxSize()) + bodyHeadroom
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -29,7 +29,7 @@ const (
 	maxParts      = 100 // multipart parts, known or not
 	maxValues     = 100 // values kept for one parameter (recipient)
 	maxNumberLen  = 64  // ttl, length: longer is not a usable integer
-	maxHeaderRoom = 64 << 10
+	bodyHeadroom = 64 << 10
 )
 
 // errBadBody means a body that claims a format it does not have (broken

@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/store/memory"
+)
+
+// vanishingStore reports every secret as gone, as when a backend evicted it.
+type vanishingStore struct{ *memory.Store }
+
+func (s vanishingStore) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+	m, err := s.Store.Receipt(ctx, id, now)
+	if m != nil {
+		m.SecretPresent = false
+	}
+	return m, err
+}
+
+func TestOrphaned(t *testing.T) {
+	svc, err := onetime.New(vanishingStore{memory.New()}, testSecret, &onetime.Options{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	h, _ := New(svc, &Options{Logger: discardLogger()})
+	e := &env{t: t, srv: newTestServer(h)}
+	defer e.srv.Close()
+	rc := e.share("secret=x&passphrase=p")
+	r := e.get("/api/v1/private/" + rc.str(t, "metadata_key")).ok(t)
+	r.order(t, "custid", "metadata_key", "secret_key", "ttl", "metadata_ttl", "secret_ttl",
+		"state", "updated", "created", "recipient", "share_domain")
+	if r.str(t, "state") != "orphaned" || r.str(t, "secret_key") != "" || string(r.raw["secret_ttl"]) != "null" {
+		t.Fatalf("orphaned receipt %v", r.raw)
+	}
+}
+
+func TestMultipartBounds(t *testing.T) {
+	e := newEnv(t, &onetime.Options{MaxSize: 1000}, nil)
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i := 0; i <= maxParts; i++ {
+		w.WriteField(fmt.Sprint("f", i), "x")
+	}
+	w.WriteField("secret", "x")
+	w.Close()
+	e.do(req{method: "POST", path: "/api/v1/share", ctype: w.FormDataContentType(), body: b.String()}).
+		fails(t, 400, `{"message":"Invalid request body"}`)
+
+	b.Reset()
+	w = multipart.NewWriter(&b)
+	w.WriteField("secret", strings.Repeat("x", 5000))
+	w.Close()
+	e.do(req{method: "POST", path: "/api/v1/share", ctype: w.FormDataContentType(), body: b.String()}).
+		fails(t, 413, `{"message":"Secret value exceeds the maximum size of 1000 bytes"}`)
+	// Beyond the whole body bound (3 x 1000 + 64 KiB) too.
+	b.Reset()
+	w = multipart.NewWriter(&b)
+	w.WriteField("secret", strings.Repeat("x", 100<<10))
+	w.Close()
+	e.do(req{method: "POST", path: "/api/v1/share", ctype: w.FormDataContentType(), body: b.String()}).
+		fails(t, 413, `{"message":"Secret value exceeds the maximum size of 1000 bytes"}`)
+	// JSON beyond the body bound.
+	e.do(req{method: "POST", path: "/api/v1/share", ctype: "application/json", body: `{"secret":"` + strings.Repeat("x", 100<<10) + `"}`}).
+		fails(t, 413, `{"message":"Secret value exceeds the maximum size of 1000 bytes"}`)
+}
+
+// TestConcurrentReveal: of many concurrent reveals and burns of one
+// secret over HTTP, exactly one succeeds.
+func TestConcurrentReveal(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	for round := 0; round < 5; round++ {
+		rc := e.share("secret=once")
+		sk, mk := rc.str(t, "secret_key"), rc.str(t, "metadata_key")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				path := "/api/v1/secret/" + sk
+				if i%4 == 0 {
+					path = "/api/v1/private/" + mk + "/burn"
+				}
+				res, err := http.Post(e.srv.URL+path, "", nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("round %d: %d successes", round, wins)
+		}
+	}
+}
