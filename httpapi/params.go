@@ -26,9 +26,9 @@ const (
 
 // Bounds on what one request may carry besides the value itself.
 const (
-	maxParts      = 100 // multipart parts, known or not
-	maxValues     = 100 // values kept for one parameter (recipient)
-	maxNumberLen  = 64  // ttl, length: longer is not a usable integer
+	maxParts     = 100 // multipart parts, known or not
+	maxValues    = 100 // values kept for one parameter (recipient)
+	maxNumberLen = 64  // ttl, length: longer is not a usable integer
 	bodyHeadroom = 64 << 10
 )
 
