@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,4 +140,139 @@ func synthetic(now time.Time, owner string) (*onetime.Secret, *onetime.Metadata)
 		Created: now, Updated: now, SecretExpiresAt: s.ExpiresAt, ExpiresAt: now.Add(14 * 24 * time.Hour),
 		Sealed: sealed[128:]}
 	return s, m
+}
+
+// BenchmarkPairParallelHighConcurrency is BenchmarkPairParallel with 8
+// goroutines per CPU, closer to a server with many clients at once: more
+// operations share each commit.
+func BenchmarkPairParallelHighConcurrency(b *testing.B) {
+	st, svc := benchStore(b)
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			reveal(b, svc, share(b, svc).SecretKey)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+	batches, ops := st.BatchStats()
+	b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
+}
+
+// fill stores n synthetic pairs (one in ten owned, by 1,000 owners) from
+// 128 goroutines, so that group commit packs them into large transactions.
+func fill(b *testing.B, st *sqlite.Store, n int) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 128 {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				owner := ""
+				if i%10 == 0 {
+					owner = fmt.Sprintf("customer-%d", i%1000)
+				}
+				s, m := synthetic(now, owner)
+				if err := st.Create(context.Background(), s, m); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// fileSize is the size of the database and its write-ahead log.
+func fileSize(path string) int64 {
+	var total int64
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			total += fi.Size()
+		}
+	}
+	return total
+}
+
+// BenchmarkScale measures pair throughput with 1,000 and with 1,000,000
+// secrets already stored: the cost of a pair must not grow with the number
+// stored. The 1,000,000 case takes a minute or two to fill and runs only
+// with ONETIME_BENCH_1M=1.
+func BenchmarkScale(b *testing.B) {
+	sizes := []int{1_000, 1_000_000}
+	if v := os.Getenv("ONETIME_BENCH_SCALE"); v != "" { // for trying other sizes
+		var n int
+		fmt.Sscan(v, &n)
+		sizes = []int{n}
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) {
+			if n == 1_000_000 && os.Getenv("ONETIME_BENCH_1M") == "" {
+				b.Skip("set ONETIME_BENCH_1M=1 to fill a store with 1,000,000 secrets")
+			}
+			path := filepath.Join(b.TempDir(), "onetime.db")
+			// Fill without syncing, then reopen at the default durability.
+			st, err := sqlite.Open(context.Background(), path, &sqlite.Options{Synchronous: sqlite.SyncOff})
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			fill(b, st, n)
+			fillTime := time.Since(start)
+			st.Close()
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+				b.Fatal(err)
+			}
+			db.Close()
+			size := fileSize(path)
+
+			st = open2(b, path)
+			svc := service(b, st)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					reveal(b, svc, share(b, svc).SecretKey)
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+			b.ReportMetric(float64(size)/float64(n), "file-bytes/secret")
+			b.ReportMetric(fillTime.Seconds(), "fill-s")
+		})
+	}
+}
+
+// BenchmarkDiskBytes shares b.N 100-byte secrets through the service and
+// reports the growth of the file per secret (secret, receipt and index
+// entries), after a checkpoint. Run it with a fixed count, e.g.
+// -benchtime=20000x.
+func BenchmarkDiskBytes(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "onetime.db")
+	st := open2(b, path)
+	svc := service(b, st)
+	checkpoint := func() int64 {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			b.Fatal(err)
+		}
+		return fileSize(path)
+	}
+	empty := checkpoint()
+	for b.Loop() {
+		share(b, svc)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(checkpoint()-empty)/float64(b.N), "bytes/secret")
 }
