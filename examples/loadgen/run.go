@@ -425,7 +425,7 @@ func (r *Report) OK() bool {
 }
 
 // run warms up, prepares what the mode needs (untimed), runs the timed
-// phase and reports. Progress and setup failures go to logw.
+// phase and reports. Progress lines go to logw when it is not nil.
 func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 	c := newClient(cfg)
 	defer c.hc.CloseIdleConnections()
@@ -446,7 +446,9 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		if want == 0 {
 			want = int64(cfg.Pool)
 		}
-		g := newGate(ctx, want, cfg.Dur, time.Now())
+		logf(logw, "sharing up to %d secrets to reveal (untimed)", want)
+		t0 := time.Now()
+		g := newGate(ctx, want, cfg.Dur, t0)
 		parallel(cfg.Conc, func(w int) error {
 			vals := newValues(w, cfg.Size)
 			t := newTally()
@@ -469,6 +471,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		if len(items) == 0 {
 			return nil, fmt.Errorf("could not share any secret to reveal (%v)", slices.Collect(maps.Keys(setup.errs)))
 		}
+		logf(logw, "shared %d secrets in %.1fs", len(items), time.Since(t0).Seconds())
 	}
 
 	// Burst workers each share a first passphrase secret, untimed.
@@ -478,6 +481,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 	}
 	bursts := make([]burstState, cfg.Burst)
 	if cfg.Burst > 0 {
+		logf(logw, "burst: sharing %d passphrase secrets (untimed)", cfg.Burst)
 		err := parallel(cfg.Burst, func(w int) error {
 			v := newValues(-1-w, cfg.Size).next()
 			k, err := c.share(ctx, v, burstPassphrase)
@@ -534,10 +538,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 	// finds the server's heap, caches and connections at their working
 	// size. Errors count; latencies do not.
 	if cfg.Warmup > 0 && cfg.Mode != "reveal" {
-		wg := newGate(ctx, 0, cfg.Warmup, time.Now())
+		logf(logw, "warming up for %v", cfg.Warmup)
+		warm := newGate(ctx, 0, cfg.Warmup, time.Now())
 		parallel(cfg.Conc, func(w int) error {
 			t := newTally()
-			drive(wg, t, vals[w], nil)
+			drive(warm, t, vals[w], nil)
 			mu.Lock()
 			for k, v := range t.errs {
 				setup.errs[k] += v
@@ -660,6 +665,13 @@ func countErrs(t *tally) (int64, map[string]int64) {
 		return n, nil
 	}
 	return n, t.errs
+}
+
+// logf writes a progress line to w, if there is one.
+func logf(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, "loadgen: "+format+"\n", args...)
+	}
 }
 
 // parallel runs f(0..n-1) in n goroutines and returns the first error.
