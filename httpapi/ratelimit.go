@@ -50,6 +50,9 @@ type localClient struct {
 // NewLocalLimiter returns a LocalLimiter allowing each client perSecond
 // requests a second on average and bursts of burst requests (at least 1),
 // remembering at most maxClients clients (0 means [DefaultMaxClients]).
+// perSecond should be positive: with 0 a bucket never refills, and a
+// client gets burst requests until it has been forgotten (an hour idle,
+// or pushed out by others).
 func NewLocalLimiter(perSecond float64, burst, maxClients int) *LocalLimiter {
 	if burst < 1 {
 		burst = 1
