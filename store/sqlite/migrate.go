@@ -52,11 +52,15 @@ func migrations() []migration {
 			panic("sqlite: migrations must be numbered 1, 2, 3, ... without gaps")
 		}
 	}
+	if len(out) != SchemaVersion {
+		panic("sqlite: SchemaVersion does not match the migrations")
+	}
 	return out
 }
 
-// SchemaVersion is the schema version this package writes and understands.
-var SchemaVersion = len(migrations())
+// SchemaVersion is the schema version this package writes and understands:
+// the number of its migrations.
+const SchemaVersion = 1
 
 // migrate brings the schema to SchemaVersion in one write transaction, so
 // that concurrent openers (other processes on the same file) apply each

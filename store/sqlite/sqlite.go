@@ -56,7 +56,7 @@ const (
 	SyncNormal Synchronous = iota
 	// SyncFull also syncs the write-ahead log at every commit: an
 	// acknowledged commit survives power loss, at the cost of one fsync
-	// per write.
+	// per commit (shared by the operations that group commit puts in it).
 	SyncFull
 	// SyncExtra is SyncFull plus a sync of the directory, for file
 	// systems that need it.

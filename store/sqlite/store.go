@@ -13,6 +13,8 @@ import (
 	"github.com/onetimego/onetime"
 )
 
+var _ onetime.Store = (*Store)(nil)
+
 // Receipt states as stored; they are onetime.State values.
 const (
 	stateNew      = int(onetime.StateNew)

@@ -530,3 +530,33 @@ func crashChild(path string) {
 	}
 	wg.Wait()
 }
+
+func TestOpenSettings(t *testing.T) {
+	for _, tc := range []struct {
+		opts *sqlite.Options
+		sync string
+		busy string
+	}{
+		{nil, "1", "5000"}, // NORMAL
+		{&sqlite.Options{Synchronous: sqlite.SyncFull, BusyTimeout: 1500 * time.Millisecond}, "2", "1500"},
+		{&sqlite.Options{Synchronous: sqlite.SyncExtra}, "3", "5000"},
+		{&sqlite.Options{Synchronous: sqlite.SyncOff}, "0", "5000"},
+	} {
+		st := open(t, tc.opts)
+		for _, p := range []struct{ name, want string }{
+			{"synchronous", tc.sync}, {"busy_timeout", tc.busy}, {"foreign_keys", "1"}, {"journal_mode", "wal"},
+		} {
+			w, r, err := st.Pragma(p.name)
+			if err != nil || w != p.want || r != p.want {
+				t.Errorf("%+v: PRAGMA %s = %q on the writer, %q on a reader (%v); want %q", tc.opts, p.name, w, r, err, p.want)
+			}
+		}
+		if w, r, err := st.Pragma("query_only"); err != nil || w != "0" || r != "1" {
+			t.Errorf("query_only = %q on the writer, %q on a reader (%v); want 0, 1", w, r, err)
+		}
+		st.Close()
+	}
+	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), &sqlite.Options{Synchronous: 9}); err == nil {
+		t.Error("Open accepted an unknown Synchronous level")
+	}
+}

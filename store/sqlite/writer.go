@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/onetimego/onetime"
@@ -17,9 +18,11 @@ const maxBatch = 128
 // run together in the next one. Each is still atomic and isolated (they
 // run one after the other under the write lock, and one that fails with a
 // database error is taken out and the rest run again), and none is
-// acknowledged before the COMMIT that makes it durable. One commit then pays for many operations: the WAL frames of the
-// pages they share, the locks, BEGIN and COMMIT. With a single caller
-// every transaction holds one operation.
+// acknowledged before the COMMIT that makes it durable. One commit then
+// pays for many operations: the WAL frames of the pages they share, the
+// locks, BEGIN and COMMIT (and the fsync, with SyncFull). With a single
+// caller every transaction holds one operation: nobody waits for a batch
+// to fill.
 type writer struct {
 	db    *sql.DB
 	stmts []*sql.Stmt // prepared on db, indexed by the w* constants
@@ -38,7 +41,8 @@ type op struct {
 	done chan struct{}
 }
 
-// wtx is the transaction an op runs in.
+// wtx is the transaction an op runs in. Its context is not the caller's:
+// see run.
 type wtx struct {
 	ctx context.Context
 	tx  *sql.Tx
@@ -182,7 +186,7 @@ func (w *writer) try(ops []*op) int {
 	}
 	t := &wtx{ctx: ctx, tx: tx, w: w}
 	for i, o := range ops {
-		o.err = o.fn(t)
+		o.err = call(o.fn, t)
 		if !kept(o.err) {
 			tx.Rollback()
 			return i
@@ -192,4 +196,15 @@ func (w *writer) try(ops []*op) int {
 		return fail(err)
 	}
 	return -1
+}
+
+// call runs fn, turning a panic into an error so that the writer, and
+// every caller waiting on it, survive a bug in one operation.
+func call(fn func(*wtx) error, t *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: panic in a write: %v", r)
+		}
+	}()
+	return fn(t)
 }
