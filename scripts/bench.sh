@@ -221,6 +221,7 @@ verdict() {
 	fi
 }
 
+: >"$WORK/failures"
 FAILURES=0
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
@@ -373,14 +374,26 @@ stop_server() {
 proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # loadgen ARGS...: one JSON summary line; errors are counted, not fatal.
+# It runs in a subshell ($(...)), so it reports through files: its CPU
+# seconds (user + system) in $WORK/lgcpu, a line per failure in
+# $WORK/failures.
 loadgen() {
-	local out rc=0
-	out=$("$WORK/bin/loadgen" -url "$SERVER_URL" -json "$@" 2>"$WORK/loadgen.err") || rc=$?
+	local rc=0 TIMEFORMAT='%U %S'
+	{ time "$WORK/bin/loadgen" -url "$SERVER_URL" -json "$@" >"$WORK/lg.out" 2>"$WORK/loadgen.err"; } 2>"$WORK/lgcpu" || rc=$?
 	if [[ $rc != 0 ]]; then
-		FAILURES=$((FAILURES + 1))
-		log "loadgen $* exited $rc: $(head -c 600 <<<"$out") $(tail -3 "$WORK/loadgen.err")"
+		echo "loadgen $*" >>"$WORK/failures"
+		log "loadgen $* exited $rc: $(head -c 600 "$WORK/lg.out") $(tail -3 "$WORK/loadgen.err")"
 	fi
-	echo "$out"
+	cat "$WORK/lg.out"
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# cpu_s PID: CPU seconds (user + system) used so far by PID, 0 if gone.
+cpu_s() { awk -v hz="$CLK_TCK" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+lg_cpu_s() { awk '{ printf "%.2f", $1 + $2 }' "$WORK/lgcpu" 2>/dev/null || echo 0; }
+# cpu_split SERVER LOADGEN REDIS: each one's share of the CPU seconds used.
+cpu_split() {
+	awk -v s="$1" -v l="$2" -v r="$3" 'BEGIN { t = s + l + r; if (t <= 0) { print "n/a"; exit }
+		printf "%.0f / %.0f", 100 * s / t, 100 * l / t; if (r > 0) printf " / %.0f", 100 * r / t; print "" }'
 }
 
 declare -A HTTP # HTTP[store,mode,field] = median; HTTP[store,mode,runs] = "a / b / c"
@@ -392,8 +405,14 @@ for store in $STORES; do
 		fi
 		log "$store: $mode x $RUNS ($DURATION, $CLIENTS clients)"
 		ops=() p50=() p90=() p99=() mx=() errs=0
+		cs=0 cl=0 cr=0
 		for r in $(seq "$RUNS"); do
+			s0=$(cpu_s "$SERVER_PID") r0=$(cpu_s "$REDIS_PID")
 			j=$(loadgen -mode "$mode" -c "$CLIENTS" -size "$SIZE" -d "$DURATION" -warmup "$WARMUP")
+			s1=$(cpu_s "$SERVER_PID") r1=$(cpu_s "$REDIS_PID")
+			cs=$(awk -v a="$cs" -v b="$s0" -v c="$s1" 'BEGIN { print a + c - b }')
+			cl=$(awk -v a="$cl" -v b="$(lg_cpu_s)" 'BEGIN { print a + b }')
+			[[ $store != redis ]] || cr=$(awk -v a="$cr" -v b="$r0" -v c="$r1" 'BEGIN { print a + c - b }')
 			ops+=("$(jget "$j" ops_per_sec)")
 			p50+=("$(jget "$j" p50)") p90+=("$(jget "$j" p90)") p99+=("$(jget "$j" p99)") mx+=("$(jget "$j" max)")
 			errs=$((errs + $(bad "$j")))
@@ -405,6 +424,7 @@ for store in $STORES; do
 		HTTP[$store,$mode,max]=$(median "${mx[@]}")
 		HTTP[$store,$mode,runs]=$(for x in "${ops[@]}"; do fmt0 "$x"; done | paste -sd/ | sed 's|/| / |g')
 		HTTP[$store,$mode,errors]=$errs
+		HTTP[$store,$mode,cpu]=$(cpu_split "$cs" "$cl" "$cr")
 		HTTP[$store,$mode,cmd]=$SERVER_CMD
 		log "$store $mode: $(fmt0 "${HTTP[$store,$mode,ops]}") ops/s, p99 ${HTTP[$store,$mode,p99]} ms, errors $errs"
 		stop_server
@@ -486,6 +506,7 @@ fi
 
 # ---------------------------------------------------------------- report
 
+FAILURES=$((FAILURES + $(wc -l <"$WORK/failures")))
 set +u # a store that did not start leaves its figures unset: they print as n/a
 
 REDIS_VERSION=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
@@ -532,17 +553,18 @@ git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT (with uncommitted changes)"
 	echo
 	echo "\`examples/loadgen\`, $CLIENTS clients, $SIZE-byte values, no passphrase, $DURATION per run after $WARMUP of untimed warm-up, a fresh server per mode."
 	echo "A pair is a share and a reveal of the same secret (two requests); every revealed value is checked byte for byte."
-	echo "\"vs SET\" is ops/s over redis-benchmark SET requests/s."
+	echo "\"vs SET\" is ops/s over redis-benchmark SET requests/s. The last column splits the CPU time used during the runs (warm-up included)"
+	echo "between the server, the load generator and, for the Redis store, redis-server: on a small box the load generator's share is capacity the server did not get."
 	echo
-	echo "| store | mode | ops/s (median) | p50 ms | p90 ms | p99 ms | max ms | vs SET | errors + wrong values | runs (ops/s) |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+	echo "| store | mode | ops/s (median) | p50 ms | p90 ms | p99 ms | max ms | vs SET | errors + wrong values | runs (ops/s) | CPU % server / loadgen (/ redis) |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
 	for store in $STORES; do
 		for mode in share pair; do
 			if [[ -n ${HTTP[$store,$mode,failed]:-} ]]; then
-				echo "| $store | $mode | ${HTTP[$store,$mode,failed]} | | | | | | | |"
+				echo "| $store | $mode | ${HTTP[$store,$mode,failed]} | | | | | | | | |"
 				continue
 			fi
-			echo "| $store | $mode | $(fmt0 "${HTTP[$store,$mode,ops]}") | ${HTTP[$store,$mode,p50]} | ${HTTP[$store,$mode,p90]} | ${HTTP[$store,$mode,p99]} | ${HTTP[$store,$mode,max]} | $(ratio "${HTTP[$store,$mode,ops]}" "$SET_RPS") | ${HTTP[$store,$mode,errors]} | ${HTTP[$store,$mode,runs]} |"
+			echo "| $store | $mode | $(fmt0 "${HTTP[$store,$mode,ops]}") | ${HTTP[$store,$mode,p50]} | ${HTTP[$store,$mode,p90]} | ${HTTP[$store,$mode,p99]} | ${HTTP[$store,$mode,max]} | $(ratio "${HTTP[$store,$mode,ops]}" "$SET_RPS") | ${HTTP[$store,$mode,errors]} | ${HTTP[$store,$mode,runs]} | ${HTTP[$store,$mode,cpu]} |"
 		done
 	done
 	echo

@@ -58,21 +58,26 @@ func TestAgainstHTTPAPI(t *testing.T) {
 		{"-mode", "pair", "-n", "6", "-c", "3", "-passphrase"},
 		{"-mode", "pair", "-d", "500ms", "-c", "2", "-burst", "4"},
 	} {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			rep := runAPI(t, url, args...)
-			if !rep.OK() {
-				var b strings.Builder
-				rep.writeText(&b)
-				t.Errorf("run not clean:\n%s", b.String())
-			}
-		})
+		for _, cl := range []string{"raw", "std"} {
+			args := append([]string{"-client", cl}, args...)
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				rep := runAPI(t, url, args...)
+				if !rep.OK() {
+					var b strings.Builder
+					rep.writeText(&b)
+					t.Errorf("run not clean:\n%s", b.String())
+				}
+			})
+		}
 	}
 }
 
 func TestAgainstHTTPAPIWithAuth(t *testing.T) {
 	url := apiServer(t, httpapi.NewBasicAuth(map[string]string{"bench": "tok3n"}))
-	if rep := runAPI(t, url, "-mode", "pair", "-n", "100", "-c", "4", "-auth", "bench:tok3n"); !rep.OK() {
-		t.Errorf("authenticated pairs: errors %v wrong %d", rep.ErrorKinds, rep.WrongValues)
+	for _, cl := range []string{"raw", "std"} {
+		if rep := runAPI(t, url, "-client", cl, "-mode", "pair", "-n", "100", "-c", "4", "-auth", "bench:tok3n"); !rep.OK() {
+			t.Errorf("-client %s: authenticated pairs: errors %v wrong %d", cl, rep.ErrorKinds, rep.WrongValues)
+		}
 	}
 	// Bad credentials are refused by the warm-up request, before any load.
 	cfg, err := parseFlags([]string{"-url", url, "-n", "1", "-auth", "bench:wrong"}, nil)

@@ -18,6 +18,11 @@
 // different or missing value counts as a wrong value. Any error or wrong
 // value makes the exit status 1, so a short run works as a smoke test.
 //
+// By default each worker has its own keep-alive connection and a minimal
+// HTTP/1.1 client (-client raw): on a small machine shared with the server,
+// net/http's client (-client std) spent about three times the CPU per
+// request, capacity the server under test did not get.
+//
 // -burst N adds N workers that, during the timed phase, reveal passphrase
 // secrets with a wrong passphrase (a few times each, then with the right one,
 // which must still return the value). Their load is the server's slow
@@ -59,6 +64,7 @@ type config struct {
 	Timeout    time.Duration
 	CPUProfile string
 	Warmup     time.Duration
+	Client     string
 }
 
 // passFlag is -passphrase: given alone it switches on a passphrase chosen
@@ -99,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.Pool, "pool", 1_000_000, "reveal mode with -d only: at most this many secrets shared beforehand")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run the mode untimed this long before the timed phase (not in reveal mode, whose untimed prefill warms up)")
+	fs.StringVar(&c.Client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, one connection per worker, light on CPU) or std (net/http)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write loadgen's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -111,6 +118,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	c.URL = strings.TrimRight(c.URL, "/")
+	if c.Client != "raw" && c.Client != "std" {
+		return c, fmt.Errorf("bad -client %q: want raw or std", c.Client)
+	}
 	switch c.Mode {
 	case "share", "reveal", "pair", "generate":
 	default:

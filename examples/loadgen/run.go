@@ -97,15 +97,39 @@ func (f *failure) Error() string { return f.kind }
 
 func fail(kind string, wrong bool) error { return &failure{kind: kind, wrong: wrong} }
 
-// client speaks the v1 API over one shared, tuned HTTP transport.
+// client speaks the v1 API for one worker: over its own connection with
+// the raw HTTP/1.1 client (the default), or over a net/http client shared
+// by all workers (-client std, and for https URLs).
 type client struct {
-	hc    *http.Client
-	base  string
+	std   *http.Client
+	raw   *rawConn
+	base  string // std: the URL of /api/v1
+	path  string // raw: the path of /api/v1
 	authz string
 }
 
-func newClient(cfg config) *client {
-	conns := cfg.Conc + cfg.Burst
+// newClients returns n clients for cfg.
+func newClients(cfg config, n int) ([]*client, error) {
+	u, err := checkURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	var authz string
+	if cfg.Auth != "" {
+		authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Auth))
+	}
+	cs := make([]*client, n)
+	if cfg.Client == "raw" && u.Scheme == "http" {
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		addr := net.JoinHostPort(u.Hostname(), port)
+		for i := range cs {
+			cs[i] = &client{raw: newRawConn(addr, u.Host, authz, cfg.Timeout), path: u.EscapedPath() + "/api/v1", authz: authz}
+		}
+		return cs, nil
+	}
 	tr := &http.Transport{
 		Proxy: nil, // loopback only: never through a proxy
 		DialContext: (&net.Dialer{
@@ -115,29 +139,43 @@ func newClient(cfg config) *client {
 		}).DialContext,
 		// Keep one idle connection per client so that every request
 		// reuses a connection: the run measures the server, not dialing.
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
+		MaxIdleConns:        n,
+		MaxIdleConnsPerHost: n,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	c := &client{
-		hc: &http.Client{
-			Transport: tr,
-			Timeout:   cfg.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return errors.New("loadgen: the API never redirects")
-			},
+	hc := &http.Client{
+		Transport: tr,
+		Timeout:   cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return errors.New("loadgen: the API never redirects")
 		},
-		base: cfg.URL + "/api/v1",
 	}
-	if cfg.Auth != "" {
-		c.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Auth))
+	for i := range cs {
+		cs[i] = &client{std: hc, base: cfg.URL + "/api/v1", authz: authz}
 	}
-	return c
+	return cs, nil
 }
 
+func (c *client) close() {
+	if c.raw != nil {
+		c.raw.close()
+	} else {
+		c.std.CloseIdleConnections()
+	}
+}
+
+// do sends a request with form as its body (none when nil) and returns
+// the answer's status and body.
 func (c *client) do(ctx context.Context, method, path string, form url.Values) (int, []byte, error) {
+	if c.raw != nil {
+		var body []byte
+		if form != nil {
+			body = []byte(form.Encode())
+		}
+		return c.raw.roundTrip(ctx, method, c.path+path, form != nil, body)
+	}
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -152,7 +190,7 @@ func (c *client) do(ctx context.Context, method, path string, form url.Values) (
 	if c.authz != "" {
 		req.Header.Set("Authorization", c.authz)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.std.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -427,12 +465,19 @@ func (r *Report) OK() bool {
 // run warms up, prepares what the mode needs (untimed), runs the timed
 // phase and reports. Progress lines go to logw when it is not nil.
 func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
-	c := newClient(cfg)
-	defer c.hc.CloseIdleConnections()
+	clients, err := newClients(cfg, cfg.Conc+cfg.Burst)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
 
 	// Warm-up: every client checks the server is there and opens its
 	// connection, so that dialing is not timed.
-	if err := parallel(cfg.Conc+cfg.Burst, func(int) error { return c.status(ctx) }); err != nil {
+	if err := parallel(len(clients), func(w int) error { return clients[w].status(ctx) }); err != nil {
 		return nil, fmt.Errorf("server at %s not ready: %v", cfg.URL, err)
 	}
 
@@ -450,6 +495,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		t0 := time.Now()
 		g := newGate(ctx, want, cfg.Dur, t0)
 		parallel(cfg.Conc, func(w int) error {
+			c := clients[w]
 			vals := newValues(w, cfg.Size)
 			t := newTally()
 			var mine []item
@@ -484,7 +530,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		logf(logw, "burst: sharing %d passphrase secrets (untimed)", cfg.Burst)
 		err := parallel(cfg.Burst, func(w int) error {
 			v := newValues(-1-w, cfg.Size).next()
-			k, err := c.share(ctx, v, burstPassphrase)
+			k, err := clients[cfg.Conc+w].share(ctx, v, burstPassphrase)
 			bursts[w] = burstState{item: item{k, v}}
 			return err
 		})
@@ -494,7 +540,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 	}
 
 	// drive runs operations of the mode while g allows, recording in t.
-	drive := func(g *gate, t *tally, vals *values, nextItem func() *item) {
+	drive := func(c *client, g *gate, t *tally, vals *values, nextItem func() *item) {
 		for g.next() {
 			t0 := time.Now()
 			var err error
@@ -542,7 +588,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		warm := newGate(ctx, 0, cfg.Warmup, time.Now())
 		parallel(cfg.Conc, func(w int) error {
 			t := newTally()
-			drive(warm, t, vals[w], nil)
+			drive(clients[w], warm, t, vals[w], nil)
 			mu.Lock()
 			for k, v := range t.errs {
 				setup.errs[k] += v
@@ -573,6 +619,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		burstWG.Add(1)
 		go func() {
 			defer burstWG.Done()
+			c := clients[cfg.Conc+w]
 			t := newTally()
 			vals := newValues(-1-w, cfg.Size)
 			vals.seq = 1
@@ -611,7 +658,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 
 	parallel(cfg.Conc, func(w int) error {
 		t := newTally()
-		drive(g, t, vals[w], func() *item { return &items[next.Add(1)-1] })
+		drive(clients[w], g, t, vals[w], func() *item { return &items[next.Add(1)-1] })
 		mu.Lock()
 		merge(main, t)
 		mu.Unlock()

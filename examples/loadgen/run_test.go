@@ -116,15 +116,18 @@ func TestRunModes(t *testing.T) {
 		{"-mode", "pair", "-n", "300", "-c", "4", "-passphrase"},
 		{"-mode", "reveal", "-n", "300", "-c", "4", "-passphrase=x y&z", "-size", "1000"},
 	} {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			rep := runFake(t, newFakeAPI(), args...)
-			if !rep.OK() || rep.Ops != 300 {
-				t.Errorf("ops %d errors %d (%v) wrong %d, want 300 clean ops", rep.Ops, rep.Errors, rep.ErrorKinds, rep.WrongValues)
-			}
-			if rep.Latency.Count != 300 || rep.Latency.P50 <= 0 || rep.Latency.P99 < rep.Latency.P50 {
-				t.Errorf("latency %+v", rep.Latency)
-			}
-		})
+		for _, cl := range []string{"raw", "std"} {
+			args := append([]string{"-client", cl}, args...)
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				rep := runFake(t, newFakeAPI(), args...)
+				if !rep.OK() || rep.Ops != 300 {
+					t.Errorf("ops %d errors %d (%v) wrong %d, want 300 clean ops", rep.Ops, rep.Errors, rep.ErrorKinds, rep.WrongValues)
+				}
+				if rep.Latency.Count != 300 || rep.Latency.P50 <= 0 || rep.Latency.P99 < rep.Latency.P50 {
+					t.Errorf("latency %+v", rep.Latency)
+				}
+			})
+		}
 	}
 }
 
