@@ -275,7 +275,13 @@ fi
 GOBENCH="$WORK/gobench.txt"
 : >"$GOBENCH"
 for pkg in $(go list . ./store/... 2>/dev/null); do
-	names=$(go test -list '^Benchmark' "$pkg" 2>/dev/null | grep '^Benchmark' || true)
+	if ! list=$(go test -list '^Benchmark' "$pkg" 2>&1); then
+		log "cannot list the benchmarks of $pkg (does it build?):"
+		tail -10 <<<"$list" >&2
+		FAILURES=$((FAILURES + 1))
+		continue
+	fi
+	names=$(grep '^Benchmark' <<<"$list" || true)
 	if [[ $SCALE != 1 ]]; then
 		names=$(grep -Ev "$SCALE_NAME_RE" <<<"$names" || true)
 	fi
