@@ -348,6 +348,12 @@ var (
 		err     error
 		dir     string
 	}
+	sharedServer struct {
+		once sync.Once
+		srv  *Server
+		err  error
+		dir  string
+	}
 )
 
 // Main runs the tests of m and then stops the cluster that [Cluster]
@@ -358,10 +364,39 @@ func Main(m *testing.M) {
 	if shared.cluster != nil {
 		shared.cluster.Stop()
 	}
-	if shared.dir != "" {
-		os.RemoveAll(shared.dir)
+	if sharedServer.srv != nil {
+		sharedServer.srv.Stop()
+	}
+	for _, d := range []string{shared.dir, sharedServer.dir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
+}
+
+// Shared returns a standalone server shared by the whole test binary under
+// [Main] (isolate keys with [Prefix]); without Main, like [Standalone], a
+// server for t alone. Benchmarks use it so that every benchmark, and the
+// redis-benchmark yardstick, run against one server. When
+// ONETIME_REDIS_ADDR is set, that server is used. Do not Stop or Restart
+// a shared server.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	if os.Getenv(EnvAddr) != "" || !mainCalled.Load() {
+		return Standalone(t)
+	}
+	Require(t)
+	sharedServer.once.Do(func() {
+		sharedServer.dir, sharedServer.err = os.MkdirTemp("", "redistest-server-")
+		if sharedServer.err == nil {
+			sharedServer.srv, sharedServer.err = StartServer(sharedServer.dir)
+		}
+	})
+	if sharedServer.err != nil {
+		t.Fatalf("redistest: starting the shared server: %v", sharedServer.err)
+	}
+	return sharedServer.srv
 }
 
 // Cluster returns a three-master Redis Cluster. Under [Main], one cluster

@@ -18,8 +18,9 @@ import goredis "github.com/redis/go-redis/v9"
 // SETRANGE, which keeps the key's expiry, and only after reading the key
 // in the same script: nothing recreates a key without its expiry.
 
-// luaLib is prepended to every script.
-const luaLib = `
+// Library functions, prepended to the scripts that use them (a script
+// defines its functions on every run, so each takes only what it needs).
+const luaB64 = `
 local B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 -- b64 is base64url without padding, as Go's base64.RawURLEncoding.
 local function b64(s)
@@ -37,7 +38,9 @@ local function b64(s)
   end
   return table.concat(out)
 end
+`
 
+const luaPresent = `
 -- present reports (1 or 0) whether the secret at skey exists and is
 -- unexpired at now.
 local function present(skey, now)
@@ -45,7 +48,9 @@ local function present(skey, now)
   if #h == 7 and now < struct.unpack('>i7', h, 1) then return 1 end
   return 0
 end
+`
 
+const luaStamp = `
 -- stamp moves the receipt at mkey, if it exists and is unexpired at now,
 -- to state (2 viewed, 3 received, 4 burned), stamping Updated and, for
 -- received and burned, the event's time. It returns the new header, or
@@ -60,7 +65,9 @@ local function stamp(mkey, now, state)
   redis.call('SETRANGE', mkey, 0, head)
   return head
 end
+`
 
+const luaIndex = `
 -- server_seconds is Redis's own clock, in seconds. It is used only to
 -- drop owner-index entries whose receipt Redis itself has already
 -- expired (the same clock that runs PEXPIREAT), never for the logical
@@ -100,11 +107,19 @@ end
 // record, its PXAT[, score, member tail, cap].
 // Returns 0 when either record exists (nothing written), else 1; with
 // empty records it only checks existence, and returns 2 for none.
-var createScript = goredis.NewScript(luaLib + `
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
-if ARGV[1] == '' then return 2 end
-redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[4])
+var createScript = goredis.NewScript(luaIndex + `
+if ARGV[1] == '' then
+  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+  return 2
+end
+-- SET NX, not EXISTS then SET: one command less on the hot path. A
+-- receipt that exists undoes the secret just written, inside this
+-- atomic script, so nothing is written.
+if not redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2], 'NX') then return 0 end
+if not redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[4], 'NX') then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
 if KEYS[3] then index_add(KEYS[3], ARGV[5], ARGV[6], ARGV[4], tonumber(ARGV[7])) end
 return 1
 `)
@@ -113,7 +128,7 @@ return 1
 // Create on a Cluster, where the index lives in another slot.
 // KEYS: index. ARGV: score, member tail, receipt PXAT, cap.
 // Returns the member added.
-var indexAddScript = goredis.NewScript(luaLib + `
+var indexAddScript = goredis.NewScript(luaIndex + `
 return index_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 `)
 
@@ -121,7 +136,7 @@ return index_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 // KEYS: secret. ARGV: pair key prefix ("<prefix>{slot}"), check, now.
 // Returns 0 (missing or expired), 1 (wrong passphrase, counted; the
 // secret burned at its limit) or the secret's record as it was.
-var revealScript = goredis.NewScript(luaLib + `
+var revealScript = goredis.NewScript(luaB64 + luaStamp + `
 local s = redis.call('GET', KEYS[1])
 if not s then return 0 end
 local now = tonumber(ARGV[3])
@@ -148,7 +163,7 @@ return s
 // receiptScript reads a receipt and whether its secret is present.
 // KEYS: receipt. ARGV: pair key prefix, now.
 // Returns 0 (missing or expired) or {record, present}.
-var receiptScript = goredis.NewScript(luaLib + `
+var receiptScript = goredis.NewScript(luaB64 + luaPresent + `
 local m = redis.call('GET', KEYS[1])
 if not m then return 0 end
 local now = tonumber(ARGV[2])
@@ -158,7 +173,7 @@ return {m, present(ARGV[1] .. 's' .. b64(string.sub(m, 44, 59)), now)}
 
 // markViewedScript moves a new receipt to viewed.
 // KEYS: receipt. ARGV: now. Returns 0 (missing or expired) or 1.
-var markViewedScript = goredis.NewScript(luaLib + `
+var markViewedScript = goredis.NewScript(luaStamp + `
 local h = redis.call('GETRANGE', KEYS[1], 0, 59)
 local now = tonumber(ARGV[1])
 if #h < 60 or now >= struct.unpack('>i7', h, 37) then return 0 end
@@ -169,7 +184,7 @@ return 1
 // burnScript destroys the live secret of a new or viewed receipt.
 // KEYS: receipt. ARGV: pair key prefix, now.
 // Returns 0 (nothing to burn) or the receipt's new record.
-var burnScript = goredis.NewScript(luaLib + `
+var burnScript = goredis.NewScript(luaB64 + luaPresent + luaStamp + `
 local m = redis.call('GET', KEYS[1])
 if not m then return 0 end
 local now = tonumber(ARGV[2])
@@ -187,7 +202,7 @@ return stamp(KEYS[1], now, 4) .. string.sub(m, 30)
 // Recent on a Cluster.
 // KEYS: index. ARGV: offset, count.
 // Returns {number dropped, live members...}.
-var recentIndexScript = goredis.NewScript(luaLib + `
+var recentIndexScript = goredis.NewScript(luaIndex + `
 local first = tonumber(ARGV[1])
 local ms = redis.call('ZREVRANGE', KEYS[1], first, first + tonumber(ARGV[2]) - 1)
 local secs = server_seconds()
@@ -209,7 +224,7 @@ return out
 // (Create is atomic there, so a missing receipt is gone for good).
 // KEYS: index. ARGV: key prefix, now, limit.
 // Returns {member, record, present, member, record, present, ...}.
-var recentScript = goredis.NewScript(luaLib + `
+var recentScript = goredis.NewScript(luaB64 + luaPresent + luaIndex + `
 local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local secs = server_seconds()
 local out, first, batch = {}, 0, limit + 16

@@ -1,0 +1,211 @@
+package redis_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/redis"
+)
+
+// Benchmarks run against one redis-server for the whole binary
+// (redistest.Shared), or the one ONETIME_REDIS_ADDR names. Run them as
+//
+//	go test -run '^$' -bench . -benchtime 3s ./store/redis/
+//
+// BenchmarkYardstick runs first: redis-benchmark on the same server, 32
+// clients. Share and Reveal then report their throughput ("ops/s", all
+// goroutines together) and, as "%SET", that throughput over
+// redis-benchmark's SET requests per second.
+
+// concurrency is the number of goroutines (and connections) that the
+// throughput benchmarks use, as redis-benchmark -c.
+const concurrency = 32
+
+var yardstickSET atomic.Uint64 // float64 bits; 0 until measured
+
+// parallel sets b's parallelism so that RunParallel uses concurrency
+// goroutines (a multiple of GOMAXPROCS, so at least concurrency).
+func parallel(b *testing.B) {
+	p := runtime.GOMAXPROCS(0)
+	b.SetParallelism((concurrency + p - 1) / p)
+}
+
+func benchClient(b *testing.B) *goredis.Client {
+	srv := redistest.Shared(b)
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: concurrency})
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+func benchService(b *testing.B, c goredis.UniversalClient) *onetime.Service {
+	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := onetime.New(st, bytes.Repeat([]byte("s"), 32), &onetime.Options{SweepInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { svc.Close() })
+	return svc
+}
+
+// BenchmarkYardstick runs `redis-benchmark -c 32 -n 200000 -t set,get -q`
+// on the benchmarks' server. Its ns/op is that of one raw SET (so ops/s is
+// SET requests per second); GET/s is reported beside it.
+func BenchmarkYardstick(b *testing.B) {
+	if _, err := exec.LookPath(redistest.BenchmarkBinary); err != nil {
+		b.Skip("redis-benchmark not on PATH")
+	}
+	srv := redistest.Shared(b)
+	set, get, err := redistest.Yardstick(srv.Addr, concurrency, 200000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	yardstickSET.Store(uint64(set * 1000)) // milli-requests, to keep it an integer
+	b.ReportMetric(1e9/set, "ns/op")
+	b.ReportMetric(set, "SET/s")
+	b.ReportMetric(get, "GET/s")
+}
+
+// reportThroughput reports ops/s over elapsed and, when the yardstick ran,
+// the ratio to raw SET.
+func reportThroughput(b *testing.B, elapsed time.Duration) {
+	ops := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(ops, "ops/s")
+	if set := float64(yardstickSET.Load()) / 1000; set > 0 {
+		b.ReportMetric(100*ops/set, "%SET")
+	}
+}
+
+var value100 = bytes.Repeat([]byte("0123456789"), 10)
+
+// BenchmarkShare stores 100-byte secrets through the real Service, from
+// 32 goroutines.
+func BenchmarkShare(b *testing.B) {
+	svc := benchService(b, benchClient(b))
+	ctx := context.Background()
+	parallel(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := svc.Share(ctx, onetime.ShareRequest{Value: value100}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportThroughput(b, time.Since(start))
+}
+
+// BenchmarkReveal reveals 100-byte secrets through the real Service, from
+// 32 goroutines; the secrets are shared beforehand, off the clock.
+func BenchmarkReveal(b *testing.B) {
+	svc := benchService(b, benchClient(b))
+	ctx := context.Background()
+	keys := share(b, svc, b.N, "")
+	var next atomic.Int64
+	parallel(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			k := keys[next.Add(1)-1]
+			if r, err := svc.Reveal(ctx, k, ""); err != nil || len(r.Value) != len(value100) {
+				b.Errorf("Reveal: %v", err)
+				return
+			}
+		}
+	})
+	reportThroughput(b, time.Since(start))
+}
+
+// share stores n 100-byte secrets of owner from 32 goroutines and returns
+// their secret keys.
+func share(b *testing.B, svc *onetime.Service, n int, owner string) []string {
+	b.Helper()
+	keys := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				r, err := svc.Share(context.Background(), onetime.ShareRequest{Value: value100, Owner: owner})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				keys[i] = r.SecretKey
+			}
+		}()
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	return keys
+}
+
+func usedMemory(b *testing.B, c *goredis.Client) int64 {
+	info, err := c.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	b.Fatal("no used_memory in INFO memory")
+	return 0
+}
+
+// BenchmarkStoredMemory reports the growth of Redis's used_memory per
+// 100-byte secret (with its receipt, and for an owner its index entry),
+// with 1,000 and 100,000 stored, on a fresh server of its own. The owned
+// case puts every secret under one owner, whose index keeps the newest
+// redis.MaxIndexed.
+func BenchmarkStoredMemory(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		for _, owner := range []string{"", "customer-0001"} {
+			name := fmt.Sprintf("n=%d/anonymous", n)
+			if owner != "" {
+				name = fmt.Sprintf("n=%d/owned", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				srv := redistest.Standalone(b)
+				c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: concurrency})
+				b.Cleanup(func() { c.Close() })
+				svc := benchService(b, c)
+				before := usedMemory(b, c)
+				share(b, svc, n, owner)
+				after := usedMemory(b, c)
+				b.ReportMetric(float64(after-before)/float64(n), "B/secret")
+				b.ReportMetric(0, "ns/op")
+			})
+		}
+	}
+}
