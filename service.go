@@ -343,7 +343,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 	va, ma := s.seal.valueAEAD(secretKey, pk), s.seal.metadataAEAD(metaKey)
 	obscured := make([]string, len(recipients))
 	for i, r := range recipients {
-		obscured[i] = obscureEmail(r)
+		obscured[i] = ObscureEmail(r)
 	}
 
 	now := s.now()
@@ -427,7 +427,7 @@ func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []str
 		})
 		if err != nil {
 			// The error may quote the address; log only its kind.
-			s.log.ErrorContext(ctx, "onetime: notifying a recipient failed", "recipient", obscureEmail(r), "err_type", fmt.Sprintf("%T", err))
+			s.log.ErrorContext(ctx, "onetime: notifying a recipient failed", "recipient", ObscureEmail(r), "err_type", fmt.Sprintf("%T", err))
 		}
 	}
 }
@@ -604,9 +604,10 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("onetime: %s: %w", op, err)
 }
 
-// obscureEmail hides most of an address as the reference service does:
-// "delano@example.com" becomes "de*****@e*****.com".
-func obscureEmail(addr string) string {
+// ObscureEmail hides most of an address as the reference service does:
+// "delano@example.com" becomes "de*****@e*****.com". Receipts store and
+// show only this form; use it too wherever an address would be logged.
+func ObscureEmail(addr string) string {
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
 		return "*****"

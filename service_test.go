@@ -454,3 +454,16 @@ func TestSweeper(t *testing.T) {
 	}
 	svc.Close() // twice is fine
 }
+
+func TestObscureEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"delano@example.com": "de*****@e*****.com",
+		"a@b":                "a*****@b*****",
+		"nobody":             "*****",
+		"élan@ünï.fr":        "él*****@ü*****.fr",
+	} {
+		if got := onetime.ObscureEmail(in); got != want {
+			t.Errorf("ObscureEmail(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -338,22 +338,7 @@ type logNotifier struct{ log *slog.Logger }
 
 func (n logNotifier) Notify(ctx context.Context, note onetime.Notification) error {
 	n.log.InfoContext(ctx, "a notification would go out (no mailer configured)",
-		"recipient", obscure(note.Recipient), "owner", note.Owner, "expires", note.ExpiresAt.UTC().Format(time.RFC3339))
+		"recipient", onetime.ObscureEmail(note.Recipient), "owner", note.Owner, "expires", note.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
 
-// obscure hides most of an address: "delano@example.com" is logged as
-// "de*****@e*****.com".
-func obscure(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return "*****"
-	}
-	local, domain := []rune(addr[:at]), addr[at+1:]
-	tld := ""
-	if dot := strings.LastIndexByte(domain, '.'); dot >= 0 {
-		tld = domain[dot:]
-	}
-	d := []rune(domain)
-	return string(local[:min(2, len(local))]) + "*****@" + string(d[:min(1, len(d))]) + "*****" + tld
-}
