@@ -341,4 +341,3 @@ func (n logNotifier) Notify(ctx context.Context, note onetime.Notification) erro
 		"recipient", onetime.ObscureEmail(note.Recipient), "owner", note.Owner, "expires", note.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
-
