@@ -200,6 +200,12 @@ func BenchmarkStoredMemory(b *testing.B) {
 				c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: concurrency})
 				b.Cleanup(func() { c.Close() })
 				svc := benchService(b, c)
+				// Warm up first: open every pooled connection and load the
+				// scripts, whose buffers would otherwise count as data.
+				keys := share(b, svc, 4*concurrency, owner)
+				for _, k := range keys {
+					svc.Reveal(context.Background(), k, "")
+				}
 				before := usedMemory(b, c)
 				share(b, svc, n, owner)
 				after := usedMemory(b, c)

@@ -64,9 +64,6 @@ const (
 
 var errFormat = errors.New("redis: stored record is malformed")
 
-// restLen is the length of the raw part of an id after its slot.
-const restLen = 16
-
 // rawRest returns the part of a valid id after its slot, decoded.
 func rawRest(id onetime.ID) []byte {
 	b, _ := hex.DecodeString(string(id[onetime.SlotLen:]))

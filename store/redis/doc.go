@@ -1,0 +1,127 @@
+// Package redis is an [onetime.Store] in Redis, on
+// github.com/redis/go-redis/v9: the way past one machine. Many stateless
+// application servers share one Redis deployment, from a single server to
+// a Redis Cluster, and every secret is still revealed at most once.
+//
+//	client := goredis.NewClient(&goredis.Options{Addr: "localhost:6379"})
+//	store, err := redis.New(client, nil)
+//	...
+//	svc, err := onetime.New(store, serverSecret, nil)
+//
+// # Deployments
+//
+// [New] takes any goredis.UniversalClient, unchanged:
+//
+//   - goredis.NewClient: one server.
+//   - goredis.NewFailoverClient: a Sentinel-managed primary; the client
+//     follows failovers (errors such as READONLY during one come back
+//     wrapped, and the next call goes to the new primary).
+//   - goredis.NewClusterClient: a Redis Cluster.
+//
+// Redis 7.0 or later is required (PEXPIRETIME; SET PXAT; Lua scripts
+// that read the server's TIME before writing).
+//
+// # Keys
+//
+// Every key starts with [Options.Prefix] ("onetime:" by default), so
+// several applications can share one Redis. A secret and its receipt are
+//
+//	<prefix>{<slot>}s<id>    the secret
+//	<prefix>{<slot>}m<id>    its receipt
+//
+// where slot is [onetime.ID.Slot] of the pair and id the rest of the
+// record's id in base64url. The braces are a Redis Cluster hash tag: both
+// records of a pair live in one hash slot, so that every operation on a
+// pair is one script on one shard. An owner's recent list is a sorted set,
+// <prefix>o:<hash of the owner>, in a slot of its own.
+//
+// Each record is one compact binary string (see codec.go): a fixed header
+// that the scripts read and patch in place, then the opaque sealed bytes.
+// Nothing in Redis is plaintext: values, keys, passphrases and recipient
+// addresses reach the store only sealed or hashed by the service.
+//
+// # Atomicity and round trips
+//
+// Each method is one Lua script run with EVALSHA (falling back to EVAL
+// when the server answers NOSCRIPT, after a restart or failover), so it is
+// atomic on the server and costs one round trip: no WATCH/MULTI retry
+// loops, no GET-then-DEL. Reveal reads the secret, compares its expiry
+// with now and its passphrase check, and then either counts the wrong
+// attempt (burning the secret when it reaches MaxAttempts) or deletes the
+// secret and marks the receipt received, all in one step; Burn and Reveal
+// of one secret therefore race cleanly. The scripts reach the partner
+// record of a pair by a name they read from the record, not from KEYS;
+// Redis 7 permits such undeclared keys of the script's own hash slot.
+//
+// Two methods take more than one round trip on a Cluster (and on any
+// client other than a single-server *goredis.Client):
+//
+//   - Create of a receipt with an owner writes the owner's index first (one
+//     script in the index's slot), then the pair (one script in the pair's
+//     slot). A pair is thus never stored unlisted. If the second step
+//     fails or finds the pair exists, the index holds an entry with no
+//     receipt behind it (ErrExists removes it again, best effort); readers
+//     skip such entries, and they are dropped when the receipt they name
+//     would have expired. On one server, Create is one script.
+//   - Recent reads a page of the owner's index (one script), then all the
+//     receipts it names in one pipeline: goredis sends each shard its part
+//     at once. It reads another page only when entries turned out dangling.
+//     On one server, Recent is one script.
+//
+// # Expiry
+//
+// Redis expires the records itself: each key gets PEXPIREAT at its
+// record's ExpiresAt (the secret's, and the receipt's later one), rounded
+// up to the millisecond so Redis never removes a record before it expires
+// logically. The scripts also compare every record's ExpiresAt, in
+// microseconds, with the now the service passes, so nothing expired is
+// served however late Redis is. Updates patch records with SETRANGE, which
+// keeps a key's expiry, and only after finding the key in the same
+// script; no update creates a key, so none can outlive its expiry.
+//
+// Sweep has nothing to do and returns 0.
+//
+// # Owner index
+//
+// Recent lists an owner's receipts from a sorted set scored by Created in
+// microseconds; receipts created in the same microsecond are ordered by a
+// sequence number kept in the entry, last created first. The index is
+// bounded: it keeps the newest [MaxIndexed] entries. Entries whose
+// receipts Redis has expired are dropped as Create and Recent meet them
+// (judged by Redis's own clock, the one that runs PEXPIREAT, never by the
+// caller's now); the index key itself expires with its latest receipt.
+//
+// # Errors and the client
+//
+// Errors from Redis and the client (connection refused, timeouts, READONLY,
+// CROSSSLOT, ...) come back wrapped as "redis: <operation>: ...", with no
+// key, id or value in their text; check them with [errors.Is] against
+// context errors and the onetime sentinels. A closed Store returns
+// [ErrClosed].
+//
+// goredis retries a command after a network error (Options.MaxRetries,
+// default 3). A Reveal whose reply was lost may thus run again: the
+// secret was consumed by the first run, nobody saw it, and the caller gets
+// ErrNotFound; a lost wrong-passphrase reply may count the attempt twice.
+// Exactly-once holds either way. Set MaxRetries to -1 to see such errors
+// instead.
+//
+// Evicting keys under memory pressure breaks nothing but loses secrets
+// (their receipts report them orphaned); prefer maxmemory-policy
+// noeviction, or volatile-ttl, for a Redis that holds secrets.
+//
+// # Limits
+//
+// MaxAttempts and Attempts are at most [MaxAttemptsLimit]; a passphrase
+// check at most 255 bytes; times within the years 830 to 3111; the prefix
+// has no '{' or '}'. Create answers anything else with an error wrapping
+// onetime.ErrInvalid.
+//
+// # Memory
+//
+// A 100-byte secret shared anonymously takes about 650 bytes of Redis
+// used_memory with its receipt (100,000 stored; two keys, each with its
+// expiry); one with an owner about 750, its larger receipt holding the
+// owner and the sealed key for the owner's list (plus about 150 bytes for
+// its index entry, of which an owner keeps at most [MaxIndexed]).
+package redis
