@@ -55,8 +55,10 @@
 // stops it; once started it completes, so a revealed value is never lost
 // between the database and its caller.
 //
-// Reads ([Store.Receipt], [Store.Recent]) use a separate pool of
-// query-only connections: in WAL mode they never wait for the writer.
+// Under Open, reads ([Store.Receipt], [Store.Recent]) use a separate pool
+// of query-only connections: in WAL mode they never wait for the writer.
+// Under New, reads and writes share the caller's pool; a write holds one
+// of its connections for the length of one transaction.
 //
 // # Durability
 //
