@@ -189,3 +189,50 @@ func TestCleanErrors(t *testing.T) {
 	}
 	t.Logf("e.g. %v", errs[1])
 }
+
+// TestServerErrors: errors that Redis itself answers (READONLY from a
+// replica, MOVED and CROSSSLOT from a Cluster node reached with a
+// single-server client) come back wrapped, with no key or id in them.
+func TestServerErrors(t *testing.T) {
+	ctx := context.Background()
+	primary := redistest.Standalone(t)
+	if primary.External() {
+		t.Skip("needs servers of its own")
+	}
+	host, port, _ := strings.Cut(primary.Addr, ":")
+	replica := redistest.Standalone(t, "--replicaof", host, port)
+	node := redistest.Cluster(t).Addrs[0]
+
+	for _, tc := range []struct {
+		name, addr, want string
+	}{
+		{"READONLY", replica.Addr, "READONLY"},
+		{"Cluster node", node, ""}, // MOVED or CROSSSLOT, depending on the slots
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := goredis.NewClient(&goredis.Options{Addr: tc.addr, MaxRetries: -1})
+			t.Cleanup(func() { c.Close() })
+			st := newStore(t, c)
+			s, m := pair("owner", t0, time.Hour)
+			err := st.Create(ctx, s, m)
+			if err == nil {
+				// The pair's slot may be this node's: the owner's index
+				// then differs, or not; try the other operations too.
+				_, err = st.Burn(ctx, m.ID, t0)
+			}
+			if err == nil {
+				t.Skip("every key landed on this node")
+			}
+			text := err.Error()
+			t.Logf("%v", text)
+			if !strings.HasPrefix(text, "redis: ") || !strings.Contains(text, tc.want) {
+				t.Errorf("error %q: want a wrapped %s error", text, tc.want)
+			}
+			for _, f := range []string{string(s.ID), string(m.ID), string(s.ID[8:]), string(m.ID[8:]), st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), st.indexKey("owner")} {
+				if strings.Contains(text, f) {
+					t.Errorf("error %q names a key or id", text)
+				}
+			}
+		})
+	}
+}
