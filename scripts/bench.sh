@@ -196,9 +196,7 @@ median() {
 # jget JSON FIELD: the first numeric FIELD in a one-line JSON object.
 jget() { grep -o "\"$2\":[-0-9.eE+]*" <<<"$1" | head -1 | cut -d: -f2 || true; }
 
-fmt0() { awk -v x="$1" 'BEGIN { if (x == "n/a" || x == "") print "n/a"; else printf "%.0f", x }'; }
-fmt1() { awk -v x="$1" 'BEGIN { if (x == "n/a" || x == "") print "n/a"; else printf "%.1f", x }'; }
-fmt2() { awk -v x="$1" 'BEGIN { if (x == "n/a" || x == "") print "n/a"; else printf "%.2f", x }'; }
+fmt0() { awk -v x="$1" 'BEGIN { if (x == "n/a" || x == "") print "n/a"; else printf "%.0f\n", x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || a == "" || b == "" || b == 0) print "n/a"; else printf "%.0f%%", 100 * a / b }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a != "" && a + 0 >= b + 0) }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a != "" && a + 0 < b + 0) }'; }
@@ -359,7 +357,7 @@ start_server() {
 		PIDS+=("$SERVER_PID")
 		if wait_port "$port" "$SERVER_PID"; then
 			SERVER_URL="http://127.0.0.1:$port"
-			SERVER_CMD=$(shq server -addr "127.0.0.1:PORT" "${args[@]}" | sed "s|$WORK|\$TMP|g")
+			SERVER_CMD=$(shq server -addr "127.0.0.1:PORT" "${args[@]}" | sed "s|$WORK|\$TMP|g; s|:$REDIS_PORT/|:REDIS_PORT/|")
 			return 0
 		fi
 		stop_pid "$SERVER_PID"
