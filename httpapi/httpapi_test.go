@@ -192,6 +192,10 @@ func TestParameterSources(t *testing.T) {
 		{"ttl beyond int64", req{path: "/api/v1/share", body: "secret=b&ttl=999999999999999999999999999"}, "b", 604800},
 		{"ttl 1e30", req{path: "/api/v1/share", ctype: "application/json", body: `{"secret":"b","ttl":1e30}`}, "b", 604800},
 		{"create alias", req{path: "/api/v1/create", body: "secret=c&ttl=500"}, "c", 500},
+		// Rack, under the reference service, reads an empty multipart body
+		// (with or without a boundary) as no parameters.
+		{"query with an empty multipart body", req{path: "/api/v1/share?secret=q&ttl=501", ctype: "multipart/form-data; boundary=xyz"}, "q", 501},
+		{"query with an empty multipart body, no boundary", req{path: "/api/v1/share?secret=q&ttl=502", ctype: "multipart/form-data"}, "q", 502},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -97,7 +98,14 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 	var err error
 	switch {
 	case mediaType == "multipart/form-data":
-		err = parseMultipart(b, body, mtParams["boundary"])
+		// An empty body is no parameters whatever it claims to be, as
+		// for JSON: a client may send everything in the query string
+		// under a multipart Content-Type (even one without a boundary).
+		br := bufio.NewReader(body)
+		if _, perr := br.Peek(1); perr == io.EOF {
+			break
+		}
+		err = parseMultipart(b, br, mtParams["boundary"])
 	default:
 		var data []byte
 		data, err = io.ReadAll(body)
