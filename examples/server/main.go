@@ -146,9 +146,13 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20, // some clients send the value in the query string
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Some clients send everything in the query string: let a value
+		// of the maximum size through even percent-encoded (three bytes
+		// a byte), as the handler's body bound does, so that it gets the
+		// API's answer rather than a plain-text 431.
+		MaxHeaderBytes: 3*svc.MaxSize() + 64<<10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -201,6 +202,27 @@ func TestServerMemoryAndSecretEnv(t *testing.T) {
 	if !strings.Contains(s.logs.String(), "server secret from ONETIME_SECRET") {
 		t.Fatal("secret source not logged")
 	}
+}
+
+// Clients that send everything in the query string must be able to send
+// a value of the maximum size, percent-encoded; the server used to answer
+// a plain-text 431 past 1 MiB of request line.
+func TestServerValueInQueryString(t *testing.T) {
+	bin := buildServer(t)
+	s := start(t, bin, []string{"ONETIME_SECRET=" + strings.Repeat("ab", 32)}, "-store", "memory")
+	value := strings.Repeat("é", 1<<19) // 1 MiB of UTF-8, 3 MiB percent-encoded
+	code, rc := call(t, "POST", s.url+"/api/v1/share?secret="+url.QueryEscape(value), "", "", "")
+	if code != 200 {
+		t.Fatalf("share %d %v", code, rc)
+	}
+	if code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", ""); code != 200 || m["value"] != value {
+		t.Fatalf("reveal %d, value of %d bytes", code, len(fmt.Sprint(m["value"])))
+	}
+	if code, m := call(t, "POST", s.url+"/api/v1/share?secret="+url.QueryEscape(value+"x"), "", "", ""); code != 404 ||
+		m["message"] != "Secret value exceeds the maximum size of 1048576 bytes" {
+		t.Fatalf("too large: %d %v", code, m)
+	}
+	s.stop(t)
 }
 
 func TestServerBadFlags(t *testing.T) {
