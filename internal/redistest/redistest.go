@@ -135,6 +135,65 @@ func StartServer(dir string, extra ...string) (*Server, error) {
 	return nil, lastErr
 }
 
+// StartSentinel starts a Redis Sentinel in dir on a free loopback port,
+// monitoring the primary at primaryAddr under the given name with a quorum
+// of 1 and short timeouts (down after 1s), and waits until it answers
+// PING. The caller must Stop it.
+func StartSentinel(dir, name, primaryAddr string) (*Server, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	host, port, err := net.SplitHostPort(primaryAddr)
+	if err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites it
+	text := fmt.Sprintf("sentinel monitor %[1]s %[2]s %[3]s 1\n"+
+		"sentinel down-after-milliseconds %[1]s 1000\n"+
+		"sentinel failover-timeout %[1]s 10000\n", name, host, port)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for range 5 {
+		ports, err := freePorts(1)
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])), dir: dir}
+		s.args = []string{conf, "--sentinel",
+			"--port", strconv.Itoa(ports[0]),
+			"--bind", "127.0.0.1",
+			"--dir", dir,
+			"--logfile", "sentinel.log",
+			"--daemonize", "no",
+		}
+		if lastErr = s.start(); lastErr == nil {
+			return s, nil
+		}
+	}
+	return nil, lastErr
+}
+
+// Sentinel returns a Sentinel for t alone, monitoring primary as name,
+// killed when t ends.
+func Sentinel(t testing.TB, name string, primary *Server) *Server {
+	t.Helper()
+	Require(t)
+	if primary.external {
+		t.Skip("redistest: no Sentinel for an external server")
+	}
+	s, err := StartSentinel(t.TempDir(), name, primary.Addr)
+	if err != nil {
+		t.Fatalf("redistest: starting redis-sentinel: %v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
 // Standalone returns a fresh redis-server for t alone, killed when t ends;
 // or, when ONETIME_REDIS_ADDR is set, that server (shared: isolate keys
 // with [Prefix]). extra are added to the server's command line.

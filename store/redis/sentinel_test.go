@@ -1,0 +1,116 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/storetest"
+)
+
+// TestSentinel runs the store, unchanged, on a Sentinel failover client (a
+// primary, a replica, one Sentinel): the conformance suite, then a forced
+// failover in the middle of use.
+func TestSentinel(t *testing.T) {
+	primary := redistest.Standalone(t)
+	if primary.External() {
+		t.Skip("needs servers of its own")
+	}
+	host, port, _ := strings.Cut(primary.Addr, ":")
+	redistest.Standalone(t, "--replicaof", host, port)
+	sentinel := redistest.Sentinel(t, "onetime", primary)
+	c := goredis.NewFailoverClient(&goredis.FailoverOptions{
+		MasterName:    "onetime",
+		SentinelAddrs: []string{sentinel.Addr},
+		DialTimeout:   500 * time.Millisecond,
+		ReadTimeout:   time.Second,
+		MaxRetries:    -1,
+	})
+	t.Cleanup(func() { c.Close() })
+
+	t.Run("Conformance", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) onetime.Store { return newStore(t, c) })
+	})
+
+	t.Run("Failover", func(t *testing.T) {
+		ctx := context.Background()
+		st := newStore(t, c)
+		var secrets []*onetime.Secret
+		for range 50 {
+			s, m := pair("owner", t0, time.Hour)
+			if err := st.Create(ctx, s, m); err != nil {
+				t.Fatal(err)
+			}
+			secrets = append(secrets, s)
+		}
+		// Let the replica have everything, then swap the roles.
+		for synced := time.Now().Add(20 * time.Second); ; {
+			n, err := c.Do(ctx, "WAIT", 1, 500).Int64()
+			if err == nil && n >= 1 {
+				break
+			}
+			if time.Now().After(synced) {
+				t.Fatalf("the replica did not catch up: %v", err)
+			}
+		}
+		sc := goredis.NewSentinelClient(&goredis.Options{Addr: sentinel.Addr})
+		defer sc.Close()
+		old, err := sc.GetMasterAddrByName(ctx, "onetime").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Failover(ctx, "onetime").Err(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		var outage int
+		for i := 0; i < len(secrets); {
+			_, err := st.Reveal(ctx, secrets[i].ID, nil, t0)
+			switch {
+			case err == nil:
+				i++
+			case errors.Is(err, onetime.ErrNotFound):
+				t.Fatalf("secret %d lost or revealed twice across the failover", i)
+			default:
+				outage++
+				if text := err.Error(); !strings.HasPrefix(text, "redis: reveal: ") || strings.Contains(text, string(secrets[i].ID[8:])) {
+					t.Errorf("failover error %q: want wrapped, naming no id", text)
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("still failing after the failover: %v", err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if i == 10 {
+				// Hold the reveals until Sentinel has switched, so that the
+				// rest run against the new primary.
+				for {
+					now, err := sc.GetMasterAddrByName(ctx, "onetime").Result()
+					if err == nil && strings.Join(now, ":") != strings.Join(old, ":") {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("Sentinel did not fail over")
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}
+		t.Logf("failover: %d errors while the client followed the new primary", outage)
+		list, err := st.Recent(ctx, "owner", t0, 100)
+		if err != nil || len(list) != len(secrets) {
+			t.Fatalf("Recent after the failover = %d, %v", len(list), err)
+		}
+		for _, m := range list {
+			if m.State != onetime.StateReceived {
+				t.Fatalf("receipt state %v after the reveal, want received", m.State)
+			}
+		}
+	})
+}
