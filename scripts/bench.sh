@@ -4,17 +4,21 @@
 # Every figure in BENCHMARKS.md comes from one run of this script:
 #   1. a private redis-server on a free loopback port (never the machine's
 #      own on 6379), in a temporary directory;
-#   2. redis-benchmark -c 32 -t set,get on it: the yardstick, same run;
+#   2. redis-benchmark -c 32 -t set,get -d 100 on it: the yardstick, same
+#      run, same value size as the load;
 #   3. the Go benchmarks of the root package and of store/... (discovered at
 #      run time with go test -list), -benchmem -count 3;
 #   4. the example server on each store (memory, sqlite, redis), driven by
 #      examples/loadgen in share and pair mode (32 clients, 100-byte values,
-#      no passphrase), 3 runs each, medians;
+#      no passphrase), 3 runs each after an untimed warm-up, medians; with
+#      the CPU time split between server, load generator and redis-server;
 #   5. a passphrase burst: 200 concurrent wrong-passphrase reveals while 32
 #      other clients make pairs; their p99 and the server's peak RSS
 #      (VmHWM);
 #   6. optionally (BENCH_SCALE=1) pair throughput and memory per secret with
-#      1,000 / 100,000 / 1,000,000 secrets stored, per store.
+#      1,000 / 100,000 / 1,000,000 secrets stored, per store, and the Go
+#      benchmarks named *Scale* (left out otherwise);
+#   7. a table of the targets of issue 6: met, missed or not measured.
 #
 # Usage (from anywhere in the repository):
 #   scripts/bench.sh                   full run, rewrites BENCHMARKS.md (~10 min)
