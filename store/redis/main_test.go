@@ -1,10 +1,13 @@
 package redis_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/onetimego/onetime/internal/redistest"
 )
@@ -20,5 +23,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "store/redis: redis-server not on PATH: examples not run, tests skipped")
 		flag.Set("test.skip", "^Example")
 	}
+	if !testing.Verbose() {
+		// The fault tests make goredis log every failed dial; the tests
+		// check those errors themselves.
+		goredis.SetLogger(quiet{})
+	}
 	redistest.Main(m)
 }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
