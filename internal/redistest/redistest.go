@@ -3,10 +3,13 @@
 // loopback ports in a temporary directory. It never touches a Redis it did
 // not start (the machine's own on 6379 included) and never flushes one.
 //
-// Tests call [Standalone] or [Cluster]; the processes are killed when the
-// test (or, for the shared cluster, the test binary) ends. A package whose
-// tests use [Cluster] should have a TestMain that calls [Main], so that the
-// cluster is started once per test binary rather than once per test:
+// Tests call [Standalone] (a server of their own, which they may Stop and
+// Restart), [Shared] (one server per test binary, for benchmarks),
+// [Cluster] (one three-master cluster per test binary) or [Sentinel]; the
+// processes are killed when the test (or, for the shared ones, the test
+// binary) ends, and by the kernel if the test binary dies. A package whose
+// tests use [Cluster] or [Shared] should have a TestMain that calls [Main],
+// so that they are started once per test binary rather than once per test:
 //
 //	func TestMain(m *testing.M) { redistest.Main(m) }
 //
@@ -14,6 +17,9 @@
 //
 // When redis-server is not on PATH the tests are skipped with a message,
 // except under CI=true where they fail: CI must run them.
+//
+// [Yardstick] runs redis-benchmark against a server, the raw speed that a
+// store's throughput is compared with in the same run.
 //
 // Programs that are not tests (a benchmark script, a load generator) can
 // either start servers with [StartServer] and [StartCluster], which need no
