@@ -129,6 +129,7 @@ var (
 	errInvalidTTL    = &apiError{http.StatusBadRequest, "Invalid TTL"}
 	errInvalidLength = &apiError{http.StatusBadRequest, "Invalid length"}
 	errInvalidBody   = &apiError{http.StatusBadRequest, "Invalid request body"}
+	errInvalidQuery  = &apiError{http.StatusBadRequest, "Invalid query string"}
 	errNotUTF8       = &apiError{http.StatusBadRequest, "Secret value must be UTF-8 text"}
 )
 
@@ -505,6 +506,8 @@ func (h *handler) classify(ctx context.Context, err error, rid string) *apiError
 			fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", h.svc.MaxSize())}
 	case errors.Is(err, errBadBody):
 		return errInvalidBody
+	case errors.Is(err, errBadQuery):
+		return errInvalidQuery
 	}
 	// The core and stores keep keys and values out of error texts.
 	h.log.LogAttrs(ctx, slog.LevelError, "httpapi: unexpected error",

@@ -195,6 +195,10 @@ func TestParameterSources(t *testing.T) {
 		// Rack, under the reference service, reads an empty multipart body
 		// (with or without a boundary) as no parameters.
 		{"query with an empty multipart body", req{path: "/api/v1/share?secret=q&ttl=501", ctype: "multipart/form-data; boundary=xyz"}, "q", 501},
+		// Rack splits pairs on '&' only: a ';' is part of a value.
+		{"semicolon in a form value", req{path: "/api/v1/share", body: "secret=Server=db;Password=x&ttl=503"}, "Server=db;Password=x", 503},
+		{"semicolon in the query", req{path: "/api/v1/share?secret=a;b&ttl=504"}, "a;b", 504},
+		{"broken escape in a name not read", req{path: "/api/v1/share?utm%zz=1&x=%zz&secret=q&ttl=505"}, "q", 505},
 		{"query with an empty multipart body, no boundary", req{path: "/api/v1/share?secret=q&ttl=502", ctype: "multipart/form-data"}, "q", 502},
 	}
 	for _, c := range cases {
@@ -254,6 +258,10 @@ func TestShareErrors(t *testing.T) {
 		{req{path: "/api/v1/share", ctype: "application/json", body: `["secret"]`}, 400, `{"message":"Invalid request body"}`},
 		{req{path: "/api/v1/share", ctype: "application/json", body: `{"secret":"a"} {}`}, 400, `{"message":"Invalid request body"}`},
 		{req{path: "/api/v1/share", ctype: "multipart/form-data", body: `x`}, 400, `{"message":"Invalid request body"}`},
+		// A broken escape used to drop the pair: the secret was stored
+		// without the passphrase its sender meant to set.
+		{req{path: "/api/v1/share", body: "secret=x&passphrase=100%pure"}, 400, `{"message":"Invalid request body"}`},
+		{req{path: "/api/v1/share?secret=x&passphrase=100%pure"}, 400, `{"message":"Invalid query string"}`},
 		{req{path: "/api/v1/generate", body: "length=abc"}, 400, `{"message":"Invalid length"}`},
 		{req{path: "/api/v1/generate", body: "ttl=x"}, 400, `{"message":"Invalid TTL"}`},
 		{req{path: "/api/v1/generate?recipient[]=a%40example.com"}, 400, `{"message":"An account is required to send emails."}`},
@@ -307,6 +315,19 @@ func TestPassphrase(t *testing.T) {
 	// Right passphrase in a JSON body; the one in the query loses.
 	r := e.do(req{method: "POST", path: "/api/v1/secret/" + sk + "?passphrase=x", ctype: "application/json", body: `{"passphrase":"open sesame"}`}).ok(t)
 	if r.str(t, "value") != "s3cr3t" {
+		t.Fatal("value")
+	}
+
+	// A shell client's unencoded ';' (curl -d 'passphrase=a;b') is part
+	// of the passphrase, as in the reference service; it used to drop the
+	// pair and store the secret unprotected.
+	rc = e.share("secret=guarded&passphrase=a;b")
+	if string(rc.raw["passphrase_required"]) != "true" {
+		t.Fatalf("passphrase dropped: %s", rc.raw["passphrase_required"])
+	}
+	sk = rc.str(t, "secret_key")
+	e.post("/api/v1/secret/"+sk, "passphrase=a").fails(t, 404, unknown(sk))
+	if r := e.post("/api/v1/secret/"+sk, "passphrase=a;b").ok(t); r.str(t, "value") != "guarded" {
 		t.Fatal("value")
 	}
 }

@@ -34,8 +34,13 @@ const (
 )
 
 // errBadBody means a body that claims a format it does not have (broken
-// JSON, a multipart body without its boundary).
-var errBadBody = errors.New("httpapi: malformed request body")
+// JSON, a multipart body without its boundary, a broken percent-escape in
+// a parameter the API reads); errBadQuery, such an escape in the query
+// string.
+var (
+	errBadBody  = errors.New("httpapi: malformed request body")
+	errBadQuery = errors.New("httpapi: malformed query string")
+)
 
 // canonicalName maps a parameter name as sent to the one the API reads,
 // or "" for a name it ignores. recipient[] is how PHP-style clients send a
@@ -84,11 +89,8 @@ func (p params) add(name, value string) {
 // text/plain).
 func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 	p := params{}
-	q, _ := url.ParseQuery(rawQuery) // like Request.URL.Query: bad pairs are dropped
-	for name, vs := range q {
-		for _, v := range vs {
-			p.add(name, v)
-		}
+	if err := parseForm(p, rawQuery); err != nil {
+		return nil, errBadQuery
 	}
 	if body == nil {
 		return p, nil
@@ -120,12 +122,7 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 		if isJSON {
 			err = parseJSON(b, trimmed)
 		} else {
-			bq, _ := url.ParseQuery(string(data))
-			for name, vs := range bq {
-				for _, v := range vs {
-					b.add(name, v)
-				}
-			}
+			err = parseForm(b, string(data))
 		}
 	}
 	if err != nil {
@@ -135,6 +132,31 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 		p[name] = vs
 	}
 	return p, nil
+}
+
+// parseForm reads application/x-www-form-urlencoded pairs into p as the
+// reference service (Rack) reads them: separated by '&' only, so that a
+// ';' is part of a value. url.ParseQuery instead drops a pair holding a
+// ';' or a broken escape, and so a shell client's unencoded
+// "passphrase=a;b" or "passphrase=100%pure" stored the secret without its
+// passphrase, silently. A broken escape in a name the API reads is
+// errBadBody (Rack refuses such a request too); pairs of other names are
+// skipped unread.
+func parseForm(p params, s string) error {
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		name, value, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(name)
+		if err != nil || canonicalName(name) == "" {
+			continue
+		}
+		if value, err = url.QueryUnescape(value); err != nil {
+			return errBadBody
+		}
+		p.add(name, value)
+	}
+	return nil
 }
 
 func parseMultipart(p params, body io.Reader, boundary string) error {
