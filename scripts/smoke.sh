@@ -4,8 +4,9 @@
 # Builds the example server and examples/loadgen, starts the server on the
 # SQLite store (a temporary database) on a free loopback port, and runs the
 # load generator in pair mode (share, then reveal and compare byte for
-# byte) for SMOKE_DURATION (default 3s) without a passphrase, then with one.
-# Fails on any error or wrong value. Not a benchmark: see scripts/bench.sh.
+# byte, then reveal again to check it is gone) for SMOKE_DURATION (default
+# 3s) without a passphrase, then with one. Fails on any error or wrong
+# value. Not a benchmark: see scripts/bench.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,7 +74,7 @@ URL="http://127.0.0.1:$port"
 log "example server (sqlite) on $URL"
 
 log "pair mode, no passphrase, $DURATION"
-"$WORK/loadgen" -url "$URL" -mode pair -c 16 -d "$DURATION"
+"$WORK/loadgen" -url "$URL" -mode pair -c 16 -d "$DURATION" -recheck
 log "pair mode, with a passphrase, $DURATION"
-"$WORK/loadgen" -url "$URL" -mode pair -c 8 -d "$DURATION" -passphrase
+"$WORK/loadgen" -url "$URL" -mode pair -c 8 -d "$DURATION" -passphrase -recheck
 log "OK"

@@ -54,6 +54,7 @@ func TestAgainstHTTPAPI(t *testing.T) {
 		{"-mode", "generate", "-n", "200", "-c", "4"},
 		{"-mode", "reveal", "-n", "200", "-c", "4"},
 		{"-mode", "pair", "-n", "200", "-c", "4"},
+		{"-mode", "pair", "-n", "200", "-c", "4", "-recheck"},
 		{"-mode", "pair", "-n", "200", "-c", "4", "-size", "5000"},
 		{"-mode", "pair", "-n", "6", "-c", "3", "-passphrase"},
 		{"-mode", "pair", "-d", "500ms", "-c", "2", "-burst", "4"},

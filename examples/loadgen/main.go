@@ -15,7 +15,9 @@
 //	pair      share then reveal the same secret: one operation, two requests
 //
 // Every revealed value is compared byte for byte with what was shared; a
-// different or missing value counts as a wrong value. Any error or wrong
+// different or missing value counts as a wrong value. With -recheck, each
+// revealed secret is revealed again and must be gone (a second answer with
+// a value is a wrong value too). Any error or wrong
 // value makes the exit status 1, so a short run works as a smoke test.
 //
 // By default each worker has its own keep-alive connection and a minimal
@@ -65,6 +67,7 @@ type config struct {
 	CPUProfile string
 	Warmup     time.Duration
 	Client     string
+	Recheck    bool
 }
 
 // passFlag is -passphrase: given alone it switches on a passphrase chosen
@@ -106,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run the mode untimed this long before the timed phase (not in reveal mode, whose untimed prefill warms up)")
 	fs.StringVar(&c.Client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, one connection per worker, light on CPU) or std (net/http)")
+	fs.BoolVar(&c.Recheck, "recheck", false, "pair and reveal modes: reveal each secret a second time (untimed, but within the run) and require Unknown secret")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write loadgen's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err

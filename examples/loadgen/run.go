@@ -342,6 +342,25 @@ func (c *client) revealWrong(ctx context.Context, key string) error {
 	return nil
 }
 
+// revealGone reveals a secret that was revealed already: it must be gone.
+func (c *client) revealGone(ctx context.Context, key, passphrase string) error {
+	form := url.Values{}
+	if passphrase != "" {
+		form.Set("passphrase", passphrase)
+	}
+	st, body, err := c.do(ctx, http.MethodPost, "/secret/"+key, form)
+	if err != nil {
+		return err
+	}
+	if st == http.StatusOK {
+		return fail("recheck: a revealed secret was revealed again", true)
+	}
+	if !isUnknown(st, body) {
+		return fail(answer("recheck", st, body), false)
+	}
+	return nil
+}
+
 func (c *client) generate(ctx context.Context) error {
 	st, body, err := c.do(ctx, http.MethodPost, "/generate", url.Values{})
 	if err != nil {
@@ -544,6 +563,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		for g.next() {
 			t0 := time.Now()
 			var err error
+			var key, pass string // the secret revealed, for -recheck
 			switch cfg.Mode {
 			case "share":
 				_, err = c.share(ctx, vals.next(), cfg.Passphrase)
@@ -552,6 +572,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 			case "reveal":
 				it := nextItem()
 				err = c.reveal(ctx, it.key, cfg.Passphrase, it.value)
+				key, pass = it.key, cfg.Passphrase
 			case "pair":
 				v := vals.next()
 				var k string
@@ -563,6 +584,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 					if err == nil {
 						t.lat[kReveal] = append(t.lat[kReveal], time.Since(t1))
 					}
+					key, pass = k, cfg.Passphrase
 				}
 			}
 			if err != nil {
@@ -573,6 +595,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 			}
 			t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
 			t.n++
+			if cfg.Recheck && key != "" {
+				if err := c.revealGone(ctx, key, pass); err != nil && ctx.Err() == nil {
+					t.fail(err)
+				}
+			}
 		}
 	}
 	vals := make([]*values, cfg.Conc)

@@ -22,6 +22,7 @@ type fakeAPI struct {
 	seq     atomic.Int64
 
 	swapValues  bool // reveal answers another secret's value
+	keepSecrets bool // reveal does not consume the secret
 	loseSecrets bool // reveal answers Unknown secret
 	wrongOpens  bool // a wrong passphrase reveals the secret
 }
@@ -72,7 +73,7 @@ func (f *fakeAPI) handler() http.Handler {
 		pass := r.PostFormValue("passphrase")
 		f.mu.Lock()
 		s, ok := f.secrets[key]
-		if ok && (s.pass == pass || f.wrongOpens) {
+		if ok && (s.pass == pass || f.wrongOpens) && !f.keepSecrets {
 			delete(f.secrets, key)
 		}
 		f.mu.Unlock()
@@ -220,5 +221,23 @@ func TestRunWarmupIsUntimed(t *testing.T) {
 	}
 	if shared := f.seq.Load(); shared <= 50 {
 		t.Errorf("server saw %d shares: no warm-up happened", shared)
+	}
+}
+
+func TestRunRecheck(t *testing.T) {
+	for _, mode := range []string{"pair", "reveal"} {
+		if rep := runFake(t, newFakeAPI(), "-mode", mode, "-n", "50", "-c", "2", "-recheck"); !rep.OK() {
+			t.Errorf("%s -recheck on a correct server: %v", mode, rep.ErrorKinds)
+		}
+		f := newFakeAPI()
+		f.keepSecrets = true
+		rep := runFake(t, f, "-mode", mode, "-n", "50", "-c", "2", "-recheck")
+		if rep.OK() || rep.WrongValues != 50 {
+			t.Errorf("%s -recheck on a server that reveals twice: ok=%v wrong %d, want 50", mode, rep.OK(), rep.WrongValues)
+		}
+		rep = runFake(t, f, "-mode", mode, "-n", "50", "-c", "2")
+		if !rep.OK() {
+			t.Errorf("%s without -recheck: %v", mode, rep.ErrorKinds)
+		}
 	}
 }
