@@ -293,3 +293,22 @@ func BenchmarkDiskBytes(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(checkpoint(b, path)-empty)/float64(b.N), "bytes/secret")
 }
+
+// BenchmarkPairParallelSyncFull is BenchmarkPairParallelHighConcurrency
+// at SyncFull: an fsync per commit, shared by the operations in it.
+func BenchmarkPairParallelSyncFull(b *testing.B) {
+	st := open(b, &sqlite.Options{Synchronous: sqlite.SyncFull})
+	b.Cleanup(func() { st.Close() })
+	svc := service(b, st)
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			reveal(b, svc, share(b, svc).SecretKey)
+		}
+	})
+	reportPairs(b, cpu0)
+	batches, ops := st.BatchStats()
+	b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
+}

