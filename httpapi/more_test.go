@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -109,5 +111,37 @@ func TestConcurrentReveal(t *testing.T) {
 		if wins != 1 {
 			t.Fatalf("round %d: %d successes", round, wins)
 		}
+	}
+}
+
+type failingReader struct{ err error }
+
+func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestTruncatedBody: a body cut short (a client gone mid-request, a broken
+// chunked encoding) is the client's fault: "Invalid request body" as for
+// multipart, not a 500 logged at ERROR level.
+func TestTruncatedBody(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	var logs bytes.Buffer
+	h, err := New(e.svc, &Options{Logger: jsonLogger(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range []string{"", "application/x-www-form-urlencoded", "application/json"} {
+		body := io.MultiReader(strings.NewReader("secret=cut"), failingReader{io.ErrUnexpectedEOF})
+		r := httptest.NewRequest("POST", "/api/v1/share", body)
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if got := w.Body.String(); w.Code != 404 || got != `{"message":"Invalid request body"}` ||
+			w.Header().Get("X-OTS-Intended-Status") != "400" {
+			t.Errorf("%q: %d %s %s", ct, w.Code, w.Header().Get("X-OTS-Intended-Status"), got)
+		}
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("logged as an error:\n%s", logs.String())
 	}
 }

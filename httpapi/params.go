@@ -79,8 +79,8 @@ func (p params) add(name, value string) {
 
 // parseParams merges the parameters of a request: the query string, then
 // the body, a name present in the body replacing that name from the query.
-// body must already be bounded (http.MaxBytesReader); a read error from it
-// is returned as is.
+// body must already be bounded (http.MaxBytesReader); exceeding the bound
+// is returned as is, any other read error as errBadBody.
 //
 // The body is read as multipart/form-data or JSON when its Content-Type
 // says so, and otherwise as application/x-www-form-urlencoded (also without
@@ -112,6 +112,12 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 		var data []byte
 		data, err = io.ReadAll(body)
 		if err != nil {
+			if !isTooLarge(err) {
+				// A body cut short or badly chunked is the client's
+				// fault, as in parseMultipart: not a 500 logged as an
+				// error.
+				err = errBadBody
+			}
 			break
 		}
 		trimmed := bytes.TrimSpace(data)
