@@ -63,7 +63,9 @@ type Options struct {
 	RestrictReceipts bool
 
 	// KDFConcurrency bounds how many passphrase derivations (argon2id, 19
-	// MiB each) run at once; others wait. Default: GOMAXPROCS.
+	// MiB each) run at once; others wait. Default: half of GOMAXPROCS, at
+	// least 1, so that a burst of passphrase guesses leaves CPU for every
+	// other request.
 	KDFConcurrency int
 
 	// SweepInterval is how often the service asks the store to reclaim
@@ -134,7 +136,7 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	setDefault(&o.MinPassphraseLen, 1)
 	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&o.RecentLimit, DefaultRecentLimit)
-	setDefault(&o.KDFConcurrency, runtime.GOMAXPROCS(0))
+	setDefault(&o.KDFConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
 	setDefault(&o.SweepInterval, DefaultSweepInterval)
 	switch {
 	case o.MinTTL < time.Second || o.MaxTTL < o.MinTTL || o.MaxTTLAuthenticated < o.MinTTL:
