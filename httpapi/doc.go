@@ -34,9 +34,15 @@
 // without a Content-Type: the handler reads the body itself, as Go's
 // ParseForm would ignore it), multipart/form-data (file parts included),
 // or a JSON object, where ttl and length may be numbers or numeric
-// strings. An empty value is the same as an absent one; recipient may be
-// repeated or sent as recipient[]. Bodies are bounded with
-// http.MaxBytesReader (Options.MaxBodySize).
+// strings. An empty body is no parameters, whatever its Content-Type.
+// Form pairs, in the query string and in a body, are separated by '&'
+// only, as in the reference service: a ';' belongs to the value. A broken
+// percent-escape in a parameter the API reads is refused ("Invalid request
+// body", "Invalid query string") rather than dropped, which would store a
+// secret without the passphrase its sender meant to set. An empty value
+// is the same as an absent one; recipient may be repeated or sent as
+// recipient[]. Bodies are bounded with http.MaxBytesReader
+// (Options.MaxBodySize).
 //
 // # Answers
 //
