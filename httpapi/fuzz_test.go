@@ -25,6 +25,8 @@ func FuzzParams(f *testing.F) {
 	f.Add("application/json", "ttl=1", []byte(`{"secret":"x","ttl":1e3,"recipient":["a","",null,{"b":1}]}`))
 	f.Add("multipart/form-data; boundary=X", "", []byte("--X\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nv\r\n--X--\r\n"))
 	f.Add("", "", []byte(` {"passphrase":"p"}`))
+	f.Add("", "passphrase=a;b&x%zz=%zz", []byte("secret=100%&ttl=60;"))
+	f.Add("multipart/form-data", "secret=q", []byte(nil))
 	f.Fuzz(func(t *testing.T, contentType, query string, body []byte) {
 		p, err := parseParams(contentType, query, bytes.NewReader(body))
 		if err != nil {
