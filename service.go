@@ -455,6 +455,11 @@ func (s *Service) Reveal(ctx context.Context, secretKey, passphrase string) (*Re
 		}
 		check = s.seal.checkFor(pk)
 	}
+	// The derivation may have waited long; a caller who gave up meanwhile
+	// must not consume the secret it will never see.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	sec, err := s.store.Reveal(ctx, id, check, s.now())
 	if err != nil {
 		return nil, storeErr("reveal", err)

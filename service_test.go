@@ -467,3 +467,24 @@ func TestObscureEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestRevealGivenUpKeepsSecret: a caller whose context ended (a client that
+// hung up, a request deadline) does not consume the secret it will never see.
+func TestRevealGivenUpKeepsSecret(t *testing.T) {
+	svc, _ := newService(t, nil, nil)
+	ctx := context.Background()
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, pass := range []string{"", "pw"} {
+		r, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), Passphrase: pass})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Reveal(gone, r.SecretKey, pass); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Reveal with an ended context: %v", err)
+		}
+		if v, err := svc.Reveal(ctx, r.SecretKey, pass); err != nil || string(v.Value) != "v" {
+			t.Fatalf("the secret did not survive an abandoned reveal: %v", err)
+		}
+	}
+}

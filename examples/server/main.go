@@ -141,10 +141,10 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	mux.Handle("/api/v1/", api)
 
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           withDeadline(mux, handlerTimeout),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      handlerTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Some clients send everything in the query string: let a value
 		// of the maximum size through even percent-encoded (three bytes
@@ -334,6 +334,22 @@ func readUsers(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("%s: no customers", path)
 	}
 	return users, nil
+}
+
+// handlerTimeout bounds the work of one request. The server's WriteTimeout
+// only closes the connection; it does not stop the handler, so a reveal
+// queued behind a burst of passphrase derivations could consume a secret
+// after its answer can no longer be sent. The deadline on the request's
+// context stops it first: the service gives up while waiting and the
+// store refuses a cancelled call, so the secret survives.
+const handlerTimeout = 25 * time.Second
+
+func withDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // logNotifier stands in for a mailer: it logs that a notification would
