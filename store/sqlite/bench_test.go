@@ -312,3 +312,37 @@ func BenchmarkPairParallelSyncFull(b *testing.B) {
 	batches, ops := st.BatchStats()
 	b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
 }
+
+// BenchmarkReceiptParallel reads receipts straight from the store, with
+// one read connection and with the default pool, while nothing writes.
+func BenchmarkReceiptParallel(b *testing.B) {
+	for _, conns := range []int{1, 0} {
+		name := "readconns=default"
+		if conns > 0 {
+			name = fmt.Sprintf("readconns=%d", conns)
+		}
+		b.Run(name, func(b *testing.B) {
+			st := open(b, &sqlite.Options{MaxReadConns: conns})
+			b.Cleanup(func() { st.Close() })
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			ids := make([]onetime.ID, 1000)
+			for i := range ids {
+				s, m := synthetic(now, "")
+				if err := st.Create(context.Background(), s, m); err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = m.ID
+			}
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := st.Receipt(context.Background(), ids[next.Add(1)%1000], now); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
