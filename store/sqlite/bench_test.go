@@ -152,20 +152,30 @@ func synthetic(now time.Time, owner string) (*onetime.Secret, *onetime.Metadata)
 
 // BenchmarkPairParallelHighConcurrency is BenchmarkPairParallel with 8
 // goroutines per CPU, closer to a server with many clients at once: more
-// operations share each commit.
+// operations share each commit. maxbatch=1 turns group commit off.
 func BenchmarkPairParallelHighConcurrency(b *testing.B) {
-	st, svc := benchStore(b)
-	b.SetParallelism(8)
-	b.ReportAllocs()
-	cpu0 := cpuTime()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			reveal(b, svc, share(b, svc).SecretKey)
+	for _, maxBatch := range []int{0, 1} {
+		name := "maxbatch=default"
+		if maxBatch > 0 {
+			name = fmt.Sprintf("maxbatch=%d", maxBatch)
 		}
-	})
-	reportPairs(b, cpu0)
-	batches, ops := st.BatchStats()
-	b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
+		b.Run(name, func(b *testing.B) {
+			st := open(b, &sqlite.Options{MaxBatch: maxBatch})
+			b.Cleanup(func() { st.Close() })
+			svc := service(b, st)
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					reveal(b, svc, share(b, svc).SecretKey)
+				}
+			})
+			reportPairs(b, cpu0)
+			batches, ops := st.BatchStats()
+			b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
+		})
+	}
 }
 
 // fill stores n synthetic pairs (one in ten owned, by 1,000 owners) from

@@ -84,6 +84,7 @@ func (s Synchronous) pragma() (string, error) {
 const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultSweepBatch  = 500
+	DefaultMaxBatch    = 128
 )
 
 // Options configure a Store. A nil *Options, and every zero field, means
@@ -107,6 +108,11 @@ type Options struct {
 	// SweepBatch is how many expired rows Sweep deletes per transaction
 	// (500), so that a large sweep never holds the write lock for long.
 	SweepBatch int
+
+	// MaxBatch bounds how many operations group commit puts in one
+	// transaction (128). 1 gives every operation a transaction of its
+	// own, at several times the cost per operation under load.
+	MaxBatch int
 }
 
 // Store is an [onetime.Store] in a SQLite database. It is safe for
@@ -132,7 +138,7 @@ func start(ctx context.Context, wdb, r *sql.DB, own bool, o Options) (*Store, er
 		}
 		s.reads = append(s.reads, st)
 	}
-	w, err := newWriter(ctx, wdb)
+	w, err := newWriter(ctx, wdb, o.MaxBatch)
 	if err != nil {
 		s.closeReads()
 		return nil, err
@@ -157,7 +163,7 @@ func (s *Store) closeReads() {
 //
 // New fails with a clear error when db is closed, read-only, not a
 // database, locked past its busy timeout, or has a newer schema. Of opts,
-// only SweepBatch applies.
+// only SweepBatch and MaxBatch apply.
 func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: nil *sql.DB")
@@ -200,7 +206,10 @@ func options(opts *Options) (Options, error) {
 	if o.SweepBatch == 0 {
 		o.SweepBatch = DefaultSweepBatch
 	}
-	if o.BusyTimeout < 0 || o.MaxReadConns < 0 || o.SweepBatch < 0 {
+	if o.MaxBatch == 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.BusyTimeout < 0 || o.MaxReadConns < 0 || o.SweepBatch < 0 || o.MaxBatch < 0 {
 		return o, errors.New("sqlite: negative value in Options")
 	}
 	if _, err := o.Synchronous.pragma(); err != nil {

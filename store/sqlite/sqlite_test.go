@@ -23,3 +23,17 @@ func open(t testing.TB, opts *sqlite.Options) *sqlite.Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) onetime.Store { return open(t, nil) })
 }
+
+// Without group commit every operation is a transaction of its own; the
+// store must be just as correct.
+func TestConformanceNoBatching(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) onetime.Store {
+		st := open(t, &sqlite.Options{MaxBatch: 1})
+		t.Cleanup(func() {
+			if batches, ops := st.BatchStats(); batches != ops {
+				t.Errorf("MaxBatch 1: %d operations in %d transactions", ops, batches)
+			}
+		})
+		return st
+	})
+}

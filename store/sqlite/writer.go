@@ -11,9 +11,6 @@ import (
 	"github.com/onetimego/onetime"
 )
 
-// maxBatch bounds how many operations share one transaction.
-const maxBatch = 128
-
 // A writer runs every write of a Store on one goroutine, with group
 // commit: the operations that arrive while a transaction is running are
 // run together in the next one. Each is still atomic and isolated (they
@@ -30,6 +27,7 @@ type writer struct {
 	ops   chan *op
 	quit  chan struct{} // closed by close
 	done  chan struct{} // closed when the loop has returned
+	max   int           // operations per transaction at most
 
 	nBatches, nOps atomic.Int64 // transactions run and operations in them, for tests
 }
@@ -61,8 +59,8 @@ func (t *wtx) queryRow(k int, args ...any) *sql.Row {
 	return t.stmt(k).QueryRowContext(t.ctx, args...)
 }
 
-func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
-	w := &writer{db: db, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+func newWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error) {
+	w := &writer{db: db, max: maxBatch, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
 	for _, q := range writeQueries {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
@@ -108,7 +106,7 @@ func (w *writer) do(ctx context.Context, fn func(*wtx) error) error {
 
 func (w *writer) loop() {
 	defer close(w.done)
-	batch := make([]*op, 0, maxBatch)
+	batch := make([]*op, 0, w.max)
 	for {
 		select {
 		case o := <-w.ops:
@@ -121,11 +119,11 @@ func (w *writer) loop() {
 		// fills the batch (measured: from ~2.5 to ~10 operations per
 		// commit with 16 writers on 2 CPUs, and 30% less CPU per
 		// operation). Yield again while that brings more.
-		for range 3 {
+		for yields := 1; w.max > 1; yields++ {
 			runtime.Gosched()
 			n := len(batch)
 		drain:
-			for len(batch) < maxBatch {
+			for len(batch) < w.max {
 				select {
 				case o := <-w.ops:
 					batch = append(batch, o)
@@ -133,7 +131,7 @@ func (w *writer) loop() {
 					break drain
 				}
 			}
-			if len(batch) == n || len(batch) == maxBatch {
+			if len(batch) == n || len(batch) == w.max || yields == 3 {
 				break
 			}
 		}
