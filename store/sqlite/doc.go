@@ -27,6 +27,10 @@
 // time migrate it once. Tables are named onetime_*. A database with a
 // newer version than [SchemaVersion] is refused and left untouched.
 //
+// Secrets and receipts are rows of one table, onetime_records, keyed by
+// id. The two ids of a pair share their first bytes (see [onetime.ID.Slot]),
+// so a pair's rows sit side by side in one page of the b-tree: each
+// operation on a pair reads and writes one leaf, however large the store.
 // Ids are stored as 20-byte blobs and times as integer microseconds; the
 // values and receipts are stored sealed, as the service hands them over:
 // the file holds no plaintext, key or passphrase.

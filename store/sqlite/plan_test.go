@@ -41,16 +41,15 @@ func TestQueryPlans(t *testing.T) {
 		want []string
 	}{
 		{"receipt", readQueries[rReceipt], []any{b20, 1}, []string{"SEARCH r USING PRIMARY KEY (id=?)", "SEARCH s USING PRIMARY KEY (id=?)"}},
-		{"recent", readQueries[rRecent], []any{"o", 1, 10}, []string{"USING INDEX onetime_receipts_owner (owner=?)"}},
+		{"recent", readQueries[rRecent], []any{"o", 1, 10}, []string{"USING INDEX onetime_records_owner (owner=?)"}},
 		{"take", writeQueries[wTakeSecret], []any{b20, 1, nil}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"insert receipt", writeQueries[wInsertReceipt], []any{b20, b20, "o", 1, 0, "", 1, 1, nil, nil, 1, 1, nil, nil},
-			[]string{"USING COVERING INDEX onetime_receipts_owner (owner=? AND created=?)"}},
+			[]string{"USING COVERING INDEX onetime_records_owner (owner=? AND created=?)"}},
 		{"burn", writeQueries[wBurn], []any{b20, 1, 4, 1, 2}, []string{"SEARCH r USING PRIMARY KEY (id=?)", "SEARCH s USING PRIMARY KEY (id=?)"}},
 		{"received", writeQueries[wReceived], []any{3, 1, b20}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"wrong attempt", writeQueries[wWrongAttempt], []any{b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"mark viewed", writeQueries[wMarkViewed], []any{1, 2, 1, b20}, []string{"USING PRIMARY KEY (id=?)"}},
-		{"sweep secrets", writeQueries[wSweepSecrets], []any{1, 500}, []string{"USING COVERING INDEX onetime_secrets_expiry (expires_at<?)"}},
-		{"sweep receipts", writeQueries[wSweepReceipts], []any{1, 500}, []string{"USING COVERING INDEX onetime_receipts_expiry (expires_at<?)"}},
+		{"sweep", writeQueries[wSweep], []any{1, 500}, []string{"USING COVERING INDEX onetime_records_expiry (expires_at<?)"}},
 	} {
 		got := plan(tc.q, tc.args...)
 		for _, w := range tc.want {

@@ -134,56 +134,56 @@ const (
 	wBurnedByAttempts
 	wMarkViewed
 	wBurn
-	wSweepSecrets
-	wSweepReceipts
+	wSweep
 )
 
+// In the SQL below, kind 1 is a secret and kind 2 a receipt.
+
 // receiptColumns are the columns scanned by scanReceipt.
-const receiptColumns = `id, secret_id, owner, state, passphrase, share_domain,
+const receiptColumns = `id, pair_id, owner, state, passphrase, share_domain,
 	created, updated, received, burned, secret_expires_at, expires_at,
 	sealed, owner_sealed`
 
 // secretPresent is whether the receipt r has a live secret at ?2.
-const secretPresent = `EXISTS (SELECT 1 FROM onetime_secrets s WHERE s.id = r.secret_id AND s.expires_at > ?2)`
+const secretPresent = `EXISTS (SELECT 1 FROM onetime_records s
+	WHERE s.id = r.pair_id AND s.kind = 1 AND s.expires_at > ?2)`
 
 var writeQueries = [...]string{
-	wInsertSecret: `INSERT INTO onetime_secrets
-		(id, metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-	wInsertReceipt: `INSERT INTO onetime_receipts
-		(id, secret_id, owner, state, passphrase, share_domain, created, updated,
+	wInsertSecret: `INSERT INTO onetime_records
+		(id, kind, pair_id, sealed, chk, attempts, max_attempts, share_domain, expires_at)
+		VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	wInsertReceipt: `INSERT INTO onetime_records
+		(id, kind, pair_id, owner, state, passphrase, share_domain, created, updated,
 		 received, burned, secret_expires_at, expires_at, sealed, owner_sealed, seq)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-		 CASE WHEN ?3 IS NULL THEN 0 ELSE coalesce((SELECT seq + 1 FROM onetime_receipts
+		VALUES (?1, 2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+		 CASE WHEN ?3 IS NULL THEN 0 ELSE coalesce((SELECT seq + 1 FROM onetime_records
 		  WHERE owner = ?3 AND created = ?7 ORDER BY seq DESC LIMIT 1), 0) END)
 		ON CONFLICT DO NOTHING`,
 	// The one statement that decides who gets a secret.
-	wTakeSecret: `DELETE FROM onetime_secrets
-		WHERE id = ?1 AND expires_at > ?2 AND (chk IS NULL OR chk = ?3)
-		RETURNING metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at`,
-	wReceived: `UPDATE onetime_receipts SET state = ?1, received = ?2, updated = ?2
-		WHERE id = ?3 AND expires_at > ?2`,
-	wWrongAttempt: `UPDATE onetime_secrets SET attempts = attempts + 1
-		WHERE id = ?1 AND expires_at > ?2
-		RETURNING attempts, max_attempts, metadata_id`,
-	wDeleteSecret: `DELETE FROM onetime_secrets WHERE id = ?`,
-	wBurnedByAttempts: `UPDATE onetime_receipts SET state = ?1, burned = ?2, updated = ?2
-		WHERE id = ?3 AND expires_at > ?2`,
+	wTakeSecret: `DELETE FROM onetime_records
+		WHERE id = ?1 AND kind = 1 AND expires_at > ?2 AND (chk IS NULL OR chk = ?3)
+		RETURNING pair_id, sealed, chk, attempts, max_attempts, share_domain, expires_at`,
+	wReceived: `UPDATE onetime_records SET state = ?1, received = ?2, updated = ?2
+		WHERE id = ?3 AND kind = 2 AND expires_at > ?2`,
+	wWrongAttempt: `UPDATE onetime_records SET attempts = attempts + 1
+		WHERE id = ?1 AND kind = 1 AND expires_at > ?2
+		RETURNING attempts, max_attempts, pair_id`,
+	wDeleteSecret: `DELETE FROM onetime_records WHERE id = ? AND kind = 1`,
+	wBurnedByAttempts: `UPDATE onetime_records SET state = ?1, burned = ?2, updated = ?2
+		WHERE id = ?3 AND kind = 2 AND expires_at > ?2`,
 	// Matches (changing nothing) a live receipt in a state other than new,
 	// so that one statement tells a no-op from a missing receipt.
-	wMarkViewed: `UPDATE onetime_receipts
+	wMarkViewed: `UPDATE onetime_records
 		SET updated = CASE WHEN state = ?1 THEN ?3 ELSE updated END,
 		    state = CASE WHEN state = ?1 THEN ?2 ELSE state END
-		WHERE id = ?4 AND expires_at > ?3 RETURNING 1`,
+		WHERE id = ?4 AND kind = 2 AND expires_at > ?3 RETURNING 1`,
 	// The one statement that decides whether a burn beats a reveal.
-	wBurn: `UPDATE onetime_receipts AS r
+	wBurn: `UPDATE onetime_records AS r
 		SET state = ?3, burned = ?2, updated = ?2
-		WHERE r.id = ?1 AND r.expires_at > ?2 AND r.state IN (?4, ?5) AND ` + secretPresent + `
+		WHERE r.id = ?1 AND r.kind = 2 AND r.expires_at > ?2 AND r.state IN (?4, ?5) AND ` + secretPresent + `
 		RETURNING ` + receiptColumns,
-	wSweepSecrets: `DELETE FROM onetime_secrets WHERE id IN
-		(SELECT id FROM onetime_secrets WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
-	wSweepReceipts: `DELETE FROM onetime_receipts WHERE id IN
-		(SELECT id FROM onetime_receipts WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	wSweep: `DELETE FROM onetime_records WHERE id IN
+		(SELECT id FROM onetime_records WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
 }
 
 // The statements of the readers.
@@ -194,9 +194,9 @@ const (
 
 var readQueries = [...]string{
 	rReceipt: `SELECT ` + receiptColumns + `, ` + secretPresent + `
-		FROM onetime_receipts r WHERE r.id = ?1 AND r.expires_at > ?2`,
+		FROM onetime_records r WHERE r.id = ?1 AND r.kind = 2 AND r.expires_at > ?2`,
 	rRecent: `SELECT ` + receiptColumns + `, ` + secretPresent + `
-		FROM onetime_receipts r WHERE r.owner = ?1 AND r.expires_at > ?2
+		FROM onetime_records r WHERE r.owner = ?1 AND r.expires_at > ?2
 		ORDER BY r.created DESC, r.seq DESC LIMIT ?3`,
 }
 
@@ -407,34 +407,28 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 	return out, nil
 }
 
-// Sweep implements [onetime.Store]. It deletes expired secrets, then
-// expired receipts, SweepBatch rows per transaction through the expiry
-// indexes: its cost is proportional to the number of rows expired, and
+// Sweep implements [onetime.Store]. It deletes expired records, secrets
+// and receipts alike, SweepBatch rows per transaction through the expiry
+// index: its cost is proportional to the number of rows expired, and
 // other writes get the lock between batches.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	total := 0
-	for _, k := range []int{wSweepSecrets, wSweepReceipts} {
-		for {
-			var n int64
-			err := s.w.do(ctx, func(t *wtx) error {
-				res, err := t.exec(k, micros(now), s.sweepBatch)
-				if err != nil {
-					return err
-				}
-				n, err = res.RowsAffected()
-				return err
-			})
-			if err != nil {
-				return total, passOrWrap("sweep", err)
-			}
-			total += int(n)
-			if n < int64(s.sweepBatch) {
-				break
-			}
+	for {
+		var n int64
+		err := s.w.do(ctx, func(t *wtx) error {
+			var err error
+			n, err = affected(t.exec(wSweep, micros(now), s.sweepBatch))
+			return err
+		})
+		if err != nil {
+			return total, passOrWrap("sweep", err)
+		}
+		total += int(n)
+		if n < int64(s.sweepBatch) {
+			return total, nil
 		}
 	}
-	return total, nil
 }
