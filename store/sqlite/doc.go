@@ -73,7 +73,9 @@
 // crash, an OOM kill), but power loss or a kernel crash may lose the last
 // commits, never the consistency of the file. [SyncFull] syncs the log at
 // every commit and survives power loss; group commit shares each sync
-// among the operations of a batch.
+// among the operations of a batch. A Store from Open checkpoints the log
+// into the database file from a connection and goroutine of its own, so
+// that the syncs of a checkpoint do not stall the writer.
 //
 // # Expiry
 //

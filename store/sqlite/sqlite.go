@@ -122,14 +122,17 @@ type Store struct {
 	w          *writer
 	wdb, r     *sql.DB     // writer and reader pools; the same handle under New
 	reads      []*sql.Stmt // readQueries prepared on r
-	own        bool        // Close closes wdb and r
+	own        bool        // Close closes wdb, r and ckdb
+	ckdb       *sql.DB     // the checkpointer's connection, under Open
+	ckpt       *checkpointer
 	sweepBatch int
 	closed     atomic.Bool
 }
 
-// start prepares the statements and starts the writer.
-func start(ctx context.Context, wdb, r *sql.DB, own bool, o Options) (*Store, error) {
-	s := &Store{wdb: wdb, r: r, own: own, sweepBatch: o.SweepBatch}
+// start prepares the statements and starts the writer, and the
+// checkpointer when ckdb is not nil.
+func start(ctx context.Context, wdb, r, ckdb *sql.DB, own bool, o Options) (*Store, error) {
+	s := &Store{wdb: wdb, r: r, ckdb: ckdb, own: own, sweepBatch: o.SweepBatch}
 	for _, q := range readQueries {
 		st, err := r.PrepareContext(ctx, q)
 		if err != nil {
@@ -138,9 +141,15 @@ func start(ctx context.Context, wdb, r *sql.DB, own bool, o Options) (*Store, er
 		}
 		s.reads = append(s.reads, st)
 	}
-	w, err := newWriter(ctx, wdb, o.MaxBatch)
+	if ckdb != nil {
+		s.ckpt = newCheckpointer(ckdb)
+	}
+	w, err := newWriter(ctx, wdb, o.MaxBatch, s.ckpt)
 	if err != nil {
 		s.closeReads()
+		if s.ckpt != nil {
+			s.ckpt.close()
+		}
 		return nil, err
 	}
 	s.w = w
@@ -185,7 +194,7 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	if err := migrate(ctx, db); err != nil {
 		return nil, wrap("new: migrating the schema", err)
 	}
-	st, err := start(ctx, db, db, false, o)
+	st, err := start(ctx, db, db, nil, false, o)
 	if err != nil {
 		return nil, wrap("new: preparing statements", err)
 	}
@@ -267,10 +276,10 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			"foreign_keys(1)",
 			"synchronous(" + sync + ")",
 			"journal_size_limit(67108864)",
-			// Checkpoints run in the committing connection, our one
-			// writer, and stall it on two fsyncs; every 4000 pages
-			// (16 MiB of log) instead of SQLite's 1000 pays that less
-			// often and copies each hot page once per checkpoint.
+			// The checkpointer (checkpoint.go) does the work; this is
+			// the writer's safety net, every 4000 pages (16 MiB of log)
+			// rather than SQLite's 1000, as a checkpoint in the writer
+			// stalls every write on its fsyncs.
 			"wal_autocheckpoint(4000)",
 		},
 	}.Encode()
@@ -314,9 +323,17 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if err := r.PingContext(ctx); err != nil {
 		return fail("opening a reader", err, w, r)
 	}
-	st, err := start(ctx, w, r, true, o)
+	ck, err := sql.Open("sqlite", base)
 	if err != nil {
-		return fail("preparing statements", err, w, r)
+		return fail("", err, w, r)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxLifetime(0)
+	ck.SetConnMaxIdleTime(0)
+	st, err := start(ctx, w, r, ck, true, o)
+	if err != nil {
+		return fail("preparing statements", err, w, r, ck)
 	}
 	return st, nil
 }
@@ -329,11 +346,14 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.w.close()
+	if s.ckpt != nil {
+		s.ckpt.close()
+	}
 	s.closeReads()
 	if !s.own {
 		return nil
 	}
-	return errors.Join(s.r.Close(), s.wdb.Close())
+	return errors.Join(s.r.Close(), s.ckdb.Close(), s.wdb.Close())
 }
 
 // wrap turns a driver error into one of this package's, keeping the

@@ -28,6 +28,7 @@ type writer struct {
 	quit  chan struct{} // closed by close
 	done  chan struct{} // closed when the loop has returned
 	max   int           // operations per transaction at most
+	ckpt  *checkpointer // nil when the store does not checkpoint itself
 
 	nBatches, nOps atomic.Int64 // transactions run and operations in them, for tests
 }
@@ -59,8 +60,8 @@ func (t *wtx) queryRow(k int, args ...any) *sql.Row {
 	return t.stmt(k).QueryRowContext(t.ctx, args...)
 }
 
-func newWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error) {
-	w := &writer{db: db, max: maxBatch, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+func newWriter(ctx context.Context, db *sql.DB, maxBatch int, ckpt *checkpointer) (*writer, error) {
+	w := &writer{db: db, max: maxBatch, ckpt: ckpt, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
 	for _, q := range writeQueries {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
@@ -136,6 +137,9 @@ func (w *writer) loop() {
 			}
 		}
 		w.run(batch)
+		if w.ckpt != nil {
+			w.ckpt.committed()
+		}
 		w.nBatches.Add(1)
 		w.nOps.Add(int64(len(batch)))
 		for i := range batch {
