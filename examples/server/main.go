@@ -12,6 +12,7 @@
 //	-db onetime.db         the SQLite database file; the key file lives beside it
 //	-redis URL             redis://host:port/0 for one server; host:port,host:port,...
 //	                       for a Redis Cluster
+//	-redis-autopipeline    batch concurrent Redis commands into pipelines (true)
 //	-users FILE            lines of custid:apitoken enabling HTTP Basic auth
 //	-rate N                requests per second per client (0: no rate limit)
 //	-burst N               requests a client may make at once (20)
@@ -61,6 +62,7 @@ type config struct {
 	addr, store, db, redis, users, clientIPHeader string
 	rate                                          float64
 	burst                                         int
+	autoPipeline                                  bool
 }
 
 func main() {
@@ -69,6 +71,7 @@ func main() {
 	flag.StringVar(&c.store, "store", "sqlite", "where records live: memory, sqlite or redis")
 	flag.StringVar(&c.db, "db", "onetime.db", "SQLite database file (the server key file is kept beside it)")
 	flag.StringVar(&c.redis, "redis", "", "with -store redis: Redis URL, or comma-separated host:port addresses of a Redis Cluster")
+	flag.BoolVar(&c.autoPipeline, "redis-autopipeline", true, "with -store redis: batch concurrent commands into pipelines (more throughput under load, more latency for a lone caller)")
 	flag.StringVar(&c.users, "users", "", "file of custid:apitoken lines enabling HTTP Basic auth")
 	flag.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
 	flag.IntVar(&c.burst, "burst", 20, "requests a client may make at once when rate limited")
@@ -199,7 +202,7 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (st onetime.Stor
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := openRedis(ctx, rdb)
+		s, err := openRedis(ctx, rdb, c.autoPipeline)
 		if err != nil {
 			rdb.Close()
 			return nil, nil, err

@@ -51,7 +51,11 @@ func benchClient(b *testing.B) *goredis.Client {
 }
 
 func benchService(b *testing.B, c goredis.UniversalClient) *onetime.Service {
-	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b)})
+	return benchServiceWith(b, c, false)
+}
+
+func benchServiceWith(b *testing.B, c goredis.UniversalClient, autoPipeline bool) *onetime.Service {
+	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b), AutoPipeline: autoPipeline})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,47 +97,84 @@ func reportThroughput(b *testing.B, elapsed time.Duration) {
 
 var value100 = bytes.Repeat([]byte("0123456789"), 10)
 
+// modes are the two ways the Store can send its commands: one round trip
+// per command on the client's pool ("direct"), or through go-redis's
+// automatic pipeliner (Options.AutoPipeline).
+var modes = []struct {
+	name         string
+	autoPipeline bool
+}{{"direct", false}, {"autopipeline", true}}
+
 // BenchmarkShare stores 100-byte secrets through the real Service, from
 // 32 goroutines.
 func BenchmarkShare(b *testing.B) {
-	svc := benchService(b, benchClient(b))
-	ctx := context.Background()
-	parallel(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := svc.Share(ctx, onetime.ShareRequest{Value: value100}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	reportThroughput(b, time.Since(start))
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			svc := benchServiceWith(b, benchClient(b), m.autoPipeline)
+			ctx := context.Background()
+			parallel(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := svc.Share(ctx, onetime.ShareRequest{Value: value100}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportThroughput(b, time.Since(start))
+		})
+	}
 }
 
 // BenchmarkReveal reveals 100-byte secrets through the real Service, from
 // 32 goroutines; the secrets are shared beforehand, off the clock.
 func BenchmarkReveal(b *testing.B) {
-	svc := benchService(b, benchClient(b))
-	ctx := context.Background()
-	keys := share(b, svc, b.N, "")
-	var next atomic.Int64
-	parallel(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			k := keys[next.Add(1)-1]
-			if r, err := svc.Reveal(ctx, k, ""); err != nil || len(r.Value) != len(value100) {
-				b.Errorf("Reveal: %v", err)
-				return
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			svc := benchServiceWith(b, benchClient(b), m.autoPipeline)
+			ctx := context.Background()
+			keys := share(b, svc, b.N, "")
+			var next atomic.Int64
+			parallel(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					k := keys[next.Add(1)-1]
+					if r, err := svc.Reveal(ctx, k, ""); err != nil || len(r.Value) != len(value100) {
+						b.Errorf("Reveal: %v", err)
+						return
+					}
+				}
+			})
+			reportThroughput(b, time.Since(start))
+		})
+	}
+}
+
+// BenchmarkSerialPair is one caller's Share followed by the Reveal of that
+// secret: the latency a lone caller sees in each mode.
+func BenchmarkSerialPair(b *testing.B) {
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			svc := benchServiceWith(b, benchClient(b), m.autoPipeline)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := svc.Share(ctx, onetime.ShareRequest{Value: value100})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := svc.Reveal(ctx, r.SecretKey, ""); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	reportThroughput(b, time.Since(start))
+		})
+	}
 }
 
 // share stores n 100-byte secrets of owner from 32 goroutines and returns

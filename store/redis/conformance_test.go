@@ -28,3 +28,23 @@ func TestConformanceCluster(t *testing.T) {
 	c := redistest.Cluster(t).Client(t)
 	storetest.Run(t, func(t *testing.T) onetime.Store { return newStore(t, c) })
 }
+
+// TestConformanceAutoPipeline runs the suite with Options.AutoPipeline, on
+// one server and on the Cluster: batching commands must change nothing
+// that a caller can see.
+func TestConformanceAutoPipeline(t *testing.T) {
+	for name, c := range map[string]redisClient{
+		"standalone": redistest.Standalone(t).Client(t),
+		"cluster":    redistest.Cluster(t).Client(t),
+	} {
+		t.Run(name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) onetime.Store {
+				s, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(t), AutoPipeline: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}
