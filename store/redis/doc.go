@@ -21,6 +21,14 @@
 // Redis 7.0 or later is required (PEXPIRETIME; SET PXAT; Lua scripts
 // that read the server's TIME before writing).
 //
+// Replication is asynchronous in Redis. Exactly-once holds among all the
+// callers of one primary, but a failover (Sentinel or Cluster) can lose
+// the writes the old primary acknowledged last, and a secret revealed or
+// burned in that moment is then back on the new primary, readable again.
+// Deployments that cannot accept this window should run Redis with
+// appendfsync always and min-replicas-to-write, or have the caller issue
+// WAIT after a reveal; TestSentinel measures the window.
+//
 // # Keys
 //
 // Every key starts with [Options.Prefix] ("onetime:" by default), so
