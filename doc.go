@@ -23,7 +23,7 @@
 //
 // Share returns two bearer capabilities: the secret key, for the reader,
 // and the metadata key, for the creator. Both are 56 characters of
-// [0-9a-z] with more than 256 bits drawn from crypto/rand. The metadata key
+// [0-9a-z] with at least 256 bits drawn from crypto/rand. The metadata key
 // reads the [Receipt] (state, times, TTLs, obscured recipients) and burns
 // an unread secret. A receipt's state moves new -> viewed (its first read)
 // -> received or burned, and reads as expired, or orphaned, when the secret

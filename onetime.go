@@ -157,8 +157,9 @@ type Metadata struct {
 	// Sealed holds the secret key and the obscured recipients, encrypted
 	// under a key derived from the metadata key; opaque to stores.
 	Sealed []byte
-	// OwnerSealed holds the metadata key encrypted for the owner's recent
-	// list; nil for anonymous receipts. Opaque to stores.
+	// OwnerSealed lets the service recover the metadata key for the
+	// owner's recent list (a seed that only the server secret expands);
+	// nil for anonymous receipts. Opaque to stores.
 	OwnerSealed []byte
 
 	// SecretPresent is not stored: reads report whether the secret record

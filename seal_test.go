@@ -154,3 +154,24 @@ func TestReceiptPayload(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnedKeyPair(t *testing.T) {
+	s := testSealer(t, 1)
+	sk, mk, seed := s.newOwnedKeyPair("alice")
+	if !validKey(sk) || !validKey(mk) || keyTag(sk) != keyTag(mk) || len(seed) != ownerSeedLen {
+		t.Fatalf("owned pair %q %q (seed %d bytes)", sk, mk, len(seed))
+	}
+	if s.ownedMetadataKey("alice", seed) != mk {
+		t.Fatal("the metadata key is not recovered from its seed")
+	}
+	if s.ownedMetadataKey("bob", seed) == mk {
+		t.Fatal("a seed moved to another owner gives the same key")
+	}
+	if testSealer(t, 2).ownedMetadataKey("alice", seed) == mk {
+		t.Fatal("the key does not depend on the server secret")
+	}
+	_, mk2, _ := s.newOwnedKeyPair("alice")
+	if mk2 == mk {
+		t.Fatal("two owned pairs share a metadata key")
+	}
+}

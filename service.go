@@ -332,7 +332,13 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 		return nil, err
 	}
 
-	secretKey, metaKey := newKeyPair()
+	var secretKey, metaKey string
+	var ownerSeed []byte
+	if req.Owner == "" {
+		secretKey, metaKey = newKeyPair()
+	} else {
+		secretKey, metaKey, ownerSeed = s.seal.newOwnedKeyPair(req.Owner)
+	}
 	sid, mid := s.seal.pairIDs(secretKey, metaKey)
 
 	var pk, check []byte
@@ -368,9 +374,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 		SecretExpiresAt:    sec.ExpiresAt,
 		ExpiresAt:          now.Add(2 * ttl),
 		Sealed:             seal(ma, receiptPayload{secretKey, obscured}.marshal(), []byte(mid)),
-	}
-	if req.Owner != "" {
-		meta.OwnerSealed = seal(s.seal.owners, []byte(metaKey), ownerAD(mid, req.Owner))
+		OwnerSealed:        ownerSeed,
 	}
 	if err := s.store.Create(ctx, sec, meta); err != nil {
 		return nil, fmt.Errorf("onetime: share: %w", err)
@@ -541,11 +545,11 @@ func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, erro
 	}
 	out := make([]*Receipt, 0, len(ms))
 	for _, m := range ms {
-		key, err := open(s.seal.owners, m.OwnerSealed, ownerAD(m.ID, customer))
-		if err != nil {
-			return nil, fmt.Errorf("onetime: recent: %w", err)
+		key := s.seal.ownedMetadataKey(customer, m.OwnerSealed)
+		if s.seal.metadataID(key) != m.ID {
+			return nil, fmt.Errorf("onetime: recent: %w", errUnseal)
 		}
-		r, err := s.open(m, string(key), now)
+		r, err := s.open(m, key, now)
 		if err != nil {
 			return nil, err
 		}
