@@ -9,7 +9,9 @@ import (
 // key and the metadata key of one pair share. The tag lets the service derive
 // the same [ID.Slot] from either key, so a partitioned store can keep a pair
 // together; it is 31 bits of an otherwise 258-bit key, so holding one key
-// gives no useful advantage in guessing the other.
+// gives no useful advantage in guessing the other. (The metadata key of a
+// receipt with an owner is derived from a 256-bit random seed instead; see
+// sealer.ownedMetadataKey.)
 const (
 	keyBodyLen = 50
 	keyTagLen  = 6
