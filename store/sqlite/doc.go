@@ -71,7 +71,8 @@
 // is in the write-ahead log in the operating system's cache: an
 // acknowledged write survives the process being killed (kill -9, a
 // crash, an OOM kill), but power loss or a kernel crash may lose the last
-// commits, never the consistency of the file. [SyncFull] syncs the log at
+// commits, never the consistency of the file; a lost commit may be a
+// reveal or a burn, whose secret is then readable again. [SyncFull] syncs the log at
 // every commit and survives power loss; group commit shares each sync
 // among the operations of a batch. A Store from Open checkpoints the log
 // into the database file from a connection and goroutine of its own, so

@@ -166,9 +166,10 @@ func (s *Store) closeReads() {
 // modernc.org/sqlite driver, creating or migrating its schema (tables
 // named onetime_*; other tables are left alone). The caller configures the
 // handle and keeps it: Close does not close db. Use WAL mode, a busy
-// timeout and, for more than one connection, _txlock=immediate, e.g.
+// timeout, secure_delete (so that consumed records leave no bytes behind
+// in the file) and, for more than one connection, _txlock=immediate, e.g.
 //
-//	file:/var/lib/app/app.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate
+//	file:/var/lib/app/app.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=secure_delete(1)&_txlock=immediate
 //
 // New fails with a clear error when db is closed, read-only, not a
 // database, locked past its busy timeout, or has a newer schema. Of opts,
@@ -275,6 +276,10 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			"busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")",
 			"foreign_keys(1)",
 			"synchronous(" + sync + ")",
+			// Overwrite deleted content with zeros: a revealed, burned
+			// or expired record must not linger in free space of the
+			// file (SECURITY.md).
+			"secure_delete(1)",
 			"journal_size_limit(67108864)",
 			// The checkpointer (checkpoint.go) does the work; this is
 			// the writer's safety net, every 4000 pages (16 MiB of log)

@@ -545,6 +545,7 @@ func TestOpenSettings(t *testing.T) {
 		st := open(t, tc.opts)
 		for _, p := range []struct{ name, want string }{
 			{"synchronous", tc.sync}, {"busy_timeout", tc.busy}, {"foreign_keys", "1"}, {"journal_mode", "wal"},
+			{"secure_delete", "1"},
 		} {
 			w, r, err := st.Pragma(p.name)
 			if err != nil || w != p.want || r != p.want {
@@ -558,5 +559,58 @@ func TestOpenSettings(t *testing.T) {
 	}
 	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), &sqlite.Options{Synchronous: 9}); err == nil {
 		t.Error("Open accepted an unknown Synchronous level")
+	}
+}
+
+// TestConsumedLeavesNoBytes: a revealed or burned record's sealed bytes
+// are overwritten in the file, not left in free space (secure_delete), so
+// a copy of the file taken afterwards holds nothing of them.
+func TestConsumedLeavesNoBytes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "onetime.db")
+	st, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := []byte("sealed-bytes-that-must-not-survive-")
+	revealed, _ := synthetic(t0, "")
+	revealed.Sealed = append(append([]byte{}, marker...), 'R')
+	burned, bm := synthetic(t0, "")
+	burned.Sealed = append(append([]byte{}, marker...), 'B')
+	for _, p := range []struct {
+		s *onetime.Secret
+		m *onetime.Metadata
+	}{{revealed, nil}, {burned, bm}} {
+		m := p.m
+		if m == nil {
+			_, m = synthetic(t0, "")
+			m.ID, m.SecretID = p.s.MetadataID, p.s.ID
+		}
+		if err := st.Create(ctx, p.s, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close() // the records are in the database file now
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), string(marker)) {
+		t.Fatal("the marker is not in the file after Create: the test proves nothing")
+	}
+	if st, err = sqlite.Open(ctx, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Reveal(ctx, revealed.ID, nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Burn(ctx, bm.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), string(marker)) {
+			t.Errorf("%s still holds the bytes of a consumed secret", filepath.Base(f))
+		}
 	}
 }
