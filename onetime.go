@@ -191,7 +191,9 @@ type Metadata struct {
 type Store interface {
 	// Create stores a secret and its receipt atomically, and lists the
 	// receipt under its owner when it has one. If either id is already
-	// stored it MUST return ErrExists and write nothing.
+	// stored it MUST return ErrExists and write nothing, except that a
+	// store whose client retries calls may take a repeat of the very same
+	// records (byte for byte) as the success of the first attempt.
 	Create(ctx context.Context, s *Secret, m *Metadata) error
 
 	// Reveal consumes the secret with the given id and returns it. It

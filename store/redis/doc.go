@@ -119,12 +119,14 @@
 // context errors and the onetime sentinels. A closed Store returns
 // [ErrClosed].
 //
-// goredis retries a command after a network error (Options.MaxRetries,
-// default 3). A Reveal whose reply was lost may thus run again: the
-// secret was consumed by the first run, nobody saw it, and the caller gets
-// ErrNotFound; a lost wrong-passphrase reply may count the attempt twice.
-// Exactly-once holds either way. Set MaxRetries to -1 to see such errors
-// instead.
+// goredis retries a command after a network error or a read timeout
+// (Options.MaxRetries, default 3), so a script whose reply was lost may
+// run again. Create is idempotent across such a retry (it recognises its
+// own records). A retried Reveal finds the secret consumed by the first
+// run, which nobody saw, and the caller gets ErrNotFound; a retried Burn
+// likewise reports ErrNotFound for the secret it burned; a lost
+// wrong-passphrase reply may count the attempt twice. Exactly-once holds
+// in every case. Set MaxRetries to -1 to see the network errors instead.
 //
 // Evicting keys under memory pressure breaks nothing but loses secrets
 // (their receipts report them orphaned); prefer maxmemory-policy

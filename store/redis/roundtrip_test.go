@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,4 +252,40 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		}
 		return err
 	})
+}
+
+// TestCreateRetried: goredis re-sends a script whose reply it lost. A
+// Create that was carried out and is sent again with the same records
+// succeeds (it was the same call), while different records under a stored
+// id are still a duplicate.
+func TestCreateRetried(t *testing.T) {
+	ctx := context.Background()
+	for name, c := range map[string]goredis.UniversalClient{
+		"standalone": redistest.Shared(t).Client(t),
+		"cluster":    redistest.Cluster(t).Client(t),
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := newStore(t, c)
+			s, m := pair("owner", t0, time.Hour)
+			if err := st.Create(ctx, s, m); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Create(ctx, s, m); err != nil {
+				t.Fatalf("the same Create again: %v", err)
+			}
+			s2 := *s
+			s2.Sealed = append([]byte{}, s.Sealed...)
+			s2.Sealed[0] ^= 1
+			if err := st.Create(ctx, &s2, m); !errors.Is(err, onetime.ErrExists) {
+				t.Fatalf("other records under stored ids: %v, want ErrExists", err)
+			}
+			list, err := st.Recent(ctx, "owner", t0, 10)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("Recent after a repeated Create = %d receipts, %v; want 1", len(list), err)
+			}
+			if got, err := st.Reveal(ctx, s.ID, nil, t0); err != nil || !bytes.Equal(got.Sealed, s.Sealed) {
+				t.Fatalf("Reveal after a repeated Create: %v", err)
+			}
+		})
+	}
 }

@@ -115,7 +115,13 @@ end
 -- SET NX, not EXISTS then SET: one command less on the hot path. A
 -- receipt that exists undoes the secret just written, inside this
 -- atomic script, so nothing is written.
-if not redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2], 'NX') then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2], 'NX') then
+  -- The client retries a call whose reply it lost; a retry of a Create
+  -- that was carried out finds its own records (sealed bytes are unique
+  -- to one Create) and succeeds, rather than calling them a duplicate.
+  if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[2]) == ARGV[3] then return 1 end
+  return 0
+end
 if not redis.call('SET', KEYS[2], ARGV[3], 'PXAT', ARGV[4], 'NX') then
   redis.call('DEL', KEYS[1])
   return 0
