@@ -34,6 +34,9 @@ const (
 	MaxRecipients = 10
 )
 
+// maxTTLBound is the longest TTL the options may allow: ten years.
+const maxTTLBound = 10 * 365 * 24 * time.Hour
+
 // Options configure a [Service]. A nil *Options, and every zero field,
 // means the default.
 type Options struct {
@@ -139,8 +142,11 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	setDefault(&o.KDFConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
 	setDefault(&o.SweepInterval, DefaultSweepInterval)
 	switch {
-	case o.MinTTL < time.Second || o.MaxTTL < o.MinTTL || o.MaxTTLAuthenticated < o.MinTTL:
-		return nil, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated")
+	case o.MinTTL < time.Second || o.MinTTL%time.Second != 0 || o.MaxTTL < o.MinTTL || o.MaxTTLAuthenticated < o.MinTTL:
+		return nil, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated, in whole seconds")
+	case max(o.MaxTTL, o.MaxTTLAuthenticated, o.DefaultTTL) > maxTTLBound || o.DefaultTTL < 0:
+		// A receipt lives 2 x TTL; far beyond this, times overflow.
+		return nil, fmt.Errorf("onetime: TTLs above %v are not supported", maxTTLBound)
 	case o.MinPassphraseLen > MaxPassphraseLen:
 		return nil, fmt.Errorf("onetime: MinPassphraseLen above %d", MaxPassphraseLen)
 	case o.MaxSize < 0 || o.MaxAttempts < 0 || o.RecentLimit < 0 || o.KDFConcurrency < 0:
@@ -493,7 +499,13 @@ func (s *Service) Receipt(ctx context.Context, viewer, metadataKey string) (*Rec
 		if err := s.store.MarkViewed(ctx, m.ID, now); err != nil {
 			return nil, storeErr("receipt", err)
 		}
-		m.State, m.Updated = StateViewed, now
+		// Read it again: a reveal or burn may have come between the two
+		// calls, and the receipt must say so rather than show a secret
+		// key that no longer opens anything. This costs a round trip on
+		// a receipt's first read only.
+		if m, err = s.store.Receipt(ctx, m.ID, now); err != nil {
+			return nil, storeErr("receipt", err)
+		}
 	}
 	return s.open(m, metadataKey, now)
 }
@@ -545,17 +557,29 @@ func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, erro
 	}
 	out := make([]*Receipt, 0, len(ms))
 	for _, m := range ms {
-		key := s.seal.ownedMetadataKey(customer, m.OwnerSealed)
-		if s.seal.metadataID(key) != m.ID {
-			return nil, fmt.Errorf("onetime: recent: %w", errUnseal)
-		}
-		r, err := s.open(m, key, now)
+		r, err := s.recentReceipt(customer, m, now)
 		if err != nil {
-			return nil, err
+			// Not written by this service under this server secret, or
+			// altered: left out, rather than failing the whole list.
+			s.log.WarnContext(ctx, "onetime: recent: a receipt does not open; left out", "err", err)
+			continue
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// recentReceipt opens a receipt of the customer's recent list with the
+// metadata key its seed derives, after checking that the key names it.
+func (s *Service) recentReceipt(customer string, m *Metadata, now time.Time) (*Receipt, error) {
+	if len(m.OwnerSealed) != ownerSeedLen {
+		return nil, errUnseal
+	}
+	key := s.seal.ownedMetadataKey(customer, m.OwnerSealed)
+	if s.seal.metadataID(key) != m.ID {
+		return nil, errUnseal
+	}
+	return s.open(m, key, now)
 }
 
 // open unseals a stored receipt with its metadata key.

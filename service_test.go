@@ -488,3 +488,54 @@ func TestRevealGivenUpKeepsSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestNewRejectsUnboundedTTLs(t *testing.T) {
+	for _, o := range []onetime.Options{
+		{MaxTTLAuthenticated: 200 * 365 * 24 * time.Hour},
+		{MinTTL: 1500 * time.Millisecond},
+		{DefaultTTL: -time.Hour},
+	} {
+		if _, err := onetime.New(memory.New(), serverSecret, &o); err == nil {
+			t.Errorf("New accepted %+v", o)
+		}
+	}
+}
+
+// racyReveal is a real memory store that, when armed, reveals a receipt's
+// secret just before marking the receipt viewed, as a concurrent reader
+// could between the service's two calls.
+type racyReveal struct {
+	*memory.Store
+	armed bool
+}
+
+func (r *racyReveal) MarkViewed(ctx context.Context, id onetime.ID, now time.Time) error {
+	if r.armed {
+		r.armed = false
+		m, err := r.Store.Receipt(ctx, id, now)
+		if err != nil {
+			return err
+		}
+		if _, err := r.Store.Reveal(ctx, m.SecretID, nil, now); err != nil {
+			return err
+		}
+	}
+	return r.Store.MarkViewed(ctx, id, now)
+}
+
+// TestReceiptRaceWithReveal: a receipt read while its secret is revealed
+// reports the reveal, not a viewed secret with a key that opens nothing.
+func TestReceiptRaceWithReveal(t *testing.T) {
+	ctx := context.Background()
+	st := &racyReveal{Store: memory.New()}
+	svc, _ := newService(t, st, nil)
+	r, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v")})
+	st.armed = true
+	got, err := svc.Receipt(ctx, "", r.MetadataKey)
+	if err != nil || got.State != onetime.StateReceived || got.SecretKey != "" {
+		t.Fatalf("receipt read across a reveal: %+v, %v; want received without a secret key", got, err)
+	}
+	if st.armed {
+		t.Fatal("the race was not staged")
+	}
+}
