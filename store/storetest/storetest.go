@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) onetime.Store) {
 		{"NoResurrection", testNoResurrection},
 		{"Recent", testRecent},
 		{"RecentTies", testRecentTies},
+		{"RecentSkipsExpired", testRecentSkipsExpired},
 		{"Passphrase", testPassphrase},
 		{"PassphraseBurn", testPassphraseBurn},
 		{"PassphraseRace", testPassphraseRace},
@@ -198,7 +199,7 @@ func testRoundTrip(t *testing.T, st onetime.Store) {
 	for _, owner := range []string{"", "cust-1@example.com"} {
 		s, m := newPair(owner, t0)
 		check := withPassphrase(s, m)
-		s.Attempts = 0
+		s.Attempts = 3                        // stored as given, like every field
 		s.ShareDomain, m.ShareDomain = "", "" // empty strings round-trip too
 		want, wantM := *s, *m
 		want.Sealed, want.Check = bytes.Clone(s.Sealed), bytes.Clone(s.Check)
@@ -609,6 +610,39 @@ func testRecent(t *testing.T, st onetime.Store) {
 	}
 }
 
+// withTTL gives a new pair the secret lifetime ttl (the receipt 2 x ttl).
+func withTTL(s *onetime.Secret, m *onetime.Metadata, ttl time.Duration) {
+	s.ExpiresAt = m.Created.Add(ttl)
+	m.SecretExpiresAt, m.ExpiresAt = s.ExpiresAt, m.Created.Add(2*ttl)
+}
+
+func testRecentSkipsExpired(t *testing.T, st onetime.Store) {
+	// The two newest receipts are short-lived and gone first: a limit of 2
+	// must still find the two older live ones.
+	var ids []onetime.ID
+	for i, ttl := range []time.Duration{time.Hour, time.Hour, time.Minute, time.Minute} {
+		s, m := newPair("erin", t0.Add(time.Duration(i)*time.Second))
+		withTTL(s, m, ttl)
+		mustCreate(t, st, s, m)
+		ids = append(ids, m.ID)
+	}
+	// One more whose secret expired unread while its receipt lives on.
+	s, m := newPair("erin", t0.Add(-time.Minute))
+	withTTL(s, m, 4*time.Minute)
+	mustCreate(t, st, s, m)
+	now := t0.Add(5 * time.Minute)
+	list, err := st.Recent(context.Background(), "erin", now, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 || list[0].ID != ids[1] || list[1].ID != ids[0] || list[2].ID != m.ID {
+		t.Fatalf("Recent(limit 3) with the newest receipts expired = %d receipts; want the 3 live ones, newest first", len(list))
+	}
+	if list[2].SecretPresent || !list[0].SecretPresent {
+		t.Errorf("SecretPresent in Recent: %v for an expired secret, %v for a live one", list[2].SecretPresent, list[0].SecretPresent)
+	}
+}
+
 func testRecentTies(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	var ids []onetime.ID
@@ -675,6 +709,14 @@ func testPassphraseBurn(t *testing.T, st onetime.Store) {
 		t.Errorf("after %d wrong attempts: state %v, want burned", s.MaxAttempts, got.State)
 	}
 	sameTime(t, "Burned", got.Burned, at)
+	sameTime(t, "Updated", got.Updated, at)
+	// A burned receipt stays burned.
+	if err := st.MarkViewed(ctx, m.ID, at.Add(time.Second)); err != nil {
+		t.Fatalf("MarkViewed of a burned receipt: %v, want a no-op", err)
+	}
+	if got := receipt(t, st, m.ID, at.Add(time.Second)); got.State != onetime.StateBurned {
+		t.Errorf("MarkViewed moved a burned receipt to %v", got.State)
+	}
 }
 
 func testPassphraseRace(t *testing.T, st onetime.Store) {
@@ -868,6 +910,29 @@ func testSweep(t *testing.T, st onetime.Store) {
 	list, err := st.Recent(ctx, "owner", end, 100)
 	if err != nil || len(list) != len(live) {
 		t.Fatalf("Recent after Sweep = %d, %v; want the %d live receipts", len(list), err, len(live))
+	}
+	// At the boundary: Sweep(now) may remove what expires at now, and must
+	// keep what expires 1µs later.
+	s1, m1 := newPair("", end)
+	withTTL(s1, m1, time.Minute)
+	mustCreate(t, st, s1, m1)
+	s2, m2 := newPair("", end.Add(us))
+	withTTL(s2, m2, time.Minute)
+	mustCreate(t, st, s2, m2)
+	if _, err := st.Sweep(ctx, s1.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	if got := receipt(t, st, m2.ID, s1.ExpiresAt); !got.SecretPresent {
+		t.Fatal("Sweep removed a secret 1µs before its expiry")
+	}
+	if _, err := st.Reveal(ctx, s2.ID, nil, s1.ExpiresAt); err != nil {
+		t.Fatalf("Reveal after Sweep of a secret 1µs before its expiry: %v", err)
+	}
+	if _, err := st.Sweep(ctx, m1.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Receipt(ctx, m2.ID, m1.ExpiresAt); err != nil {
+		t.Fatalf("Sweep removed a receipt 1µs before its expiry: %v", err)
 	}
 }
 
