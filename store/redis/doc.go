@@ -79,10 +79,10 @@
 // With Options.AutoPipeline, the commands of concurrent callers share
 // network round trips (go-redis's automatic pipeliner) while each method
 // stays one command: the server sees the same scripts, the client makes
-// far fewer system calls. Under load that is the difference between about
-// 45% and 75% of redis-benchmark's SET rate on 2 cores; a lone caller
-// waits about twice as long. See BenchmarkShare, BenchmarkReveal and
-// BenchmarkSerialPair, which run both modes.
+// far fewer system calls. Under load on 2 cores, Share went from 40-46%
+// of redis-benchmark's SET rate to 52-79%, depending on how busy the
+// machine was (BENCHMARKS.md has one run); a lone caller may wait longer.
+// BenchmarkShare, BenchmarkReveal and BenchmarkSerialPair run both modes.
 //
 // # Expiry
 //

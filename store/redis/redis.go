@@ -46,10 +46,12 @@ type Options struct {
 	// one write and come back in one read. Each operation is still one
 	// command; many share a network round trip. Under concurrency this
 	// cuts the system calls per operation, which dominate the client's
-	// cost: with 32 goroutines on 2 cores, Share went from 55% to 79% of
-	// redis-benchmark's SET rate (BENCHMARKS.md). A lone caller waits
-	// longer (a serial Share+Reveal pair took about 160 µs instead of
-	// 90 µs), so it is off by default; turn it on for servers under load.
+	// cost: with 32 goroutines on 2 cores, Share went from 40-46% of
+	// redis-benchmark's SET rate to 52-79% in runs of BenchmarkShare. A
+	// lone caller may wait longer (on a quiet machine a serial
+	// Share+Reveal pair took 160-210 µs instead of 90 µs; see
+	// BenchmarkSerialPair), so it is off by default; turn it on for
+	// servers under load.
 	// go-redis marks the pipeliner experimental.
 	AutoPipeline bool
 }
