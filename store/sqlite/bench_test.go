@@ -159,23 +159,28 @@ func BenchmarkPairParallelHighConcurrency(b *testing.B) {
 		if maxBatch > 0 {
 			name = fmt.Sprintf("maxbatch=%d", maxBatch)
 		}
-		b.Run(name, func(b *testing.B) {
-			st := open(b, &sqlite.Options{MaxBatch: maxBatch})
-			b.Cleanup(func() { st.Close() })
-			svc := service(b, st)
-			b.SetParallelism(8)
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					reveal(b, svc, share(b, svc).SecretKey)
-				}
-			})
-			reportPairs(b, cpu0)
-			batches, ops := st.BatchStats()
-			b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
-		})
+		b.Run(name, func(b *testing.B) { pairsManyCallers(b, &sqlite.Options{MaxBatch: maxBatch}) })
 	}
+}
+
+// pairsManyCallers makes Share+Reveal pairs from 8 goroutines per CPU on
+// a store opened with opts, reporting pairs/s, CPU per pair and how many
+// operations each commit carried.
+func pairsManyCallers(b *testing.B, opts *sqlite.Options) {
+	st := open(b, opts)
+	b.Cleanup(func() { st.Close() })
+	svc := service(b, st)
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			reveal(b, svc, share(b, svc).SecretKey)
+		}
+	})
+	reportPairs(b, cpu0)
+	batches, ops := st.BatchStats()
+	b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
 }
 
 // fill stores n synthetic pairs (one in ten owned, by 1,000 owners) from
@@ -307,20 +312,7 @@ func BenchmarkDiskBytes(b *testing.B) {
 // BenchmarkPairParallelSyncFull is BenchmarkPairParallelHighConcurrency
 // at SyncFull: an fsync per commit, shared by the operations in it.
 func BenchmarkPairParallelSyncFull(b *testing.B) {
-	st := open(b, &sqlite.Options{Synchronous: sqlite.SyncFull})
-	b.Cleanup(func() { st.Close() })
-	svc := service(b, st)
-	b.SetParallelism(8)
-	b.ReportAllocs()
-	cpu0 := cpuTime()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			reveal(b, svc, share(b, svc).SecretKey)
-		}
-	})
-	reportPairs(b, cpu0)
-	batches, ops := st.BatchStats()
-	b.ReportMetric(float64(ops)/float64(batches), "ops/commit")
+	pairsManyCallers(b, &sqlite.Options{Synchronous: sqlite.SyncFull})
 }
 
 // BenchmarkReceiptParallel reads receipts straight from the store, with
