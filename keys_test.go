@@ -27,14 +27,6 @@ func TestKeyPair(t *testing.T) {
 	}
 }
 
-// TestKeyBits checks the entropy claim: at least 256 bits in the body.
-func TestKeyBits(t *testing.T) {
-	// log2(36) > 5.169, and 50 * 5.169 > 258.
-	if bits := float64(keyBodyLen) * 5.169; bits < 256 {
-		t.Fatalf("key body holds %.1f bits, want at least 256", bits)
-	}
-}
-
 // TestRandomBase36Uniform is a coarse check that rejection sampling leaves
 // no character favoured (a modulo bias would favour the first 4 by ~14%).
 func TestRandomBase36Uniform(t *testing.T) {
