@@ -3,6 +3,7 @@ package onetime
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
@@ -26,8 +27,13 @@ var (
 	// wrap it are [*InputError] values with a message fit for the caller.
 	ErrInvalid = errors.New("onetime: invalid input")
 
+	// ErrClosed is returned, possibly wrapped, by every method of a Store
+	// after its Close, and so by the Service on a closed Store.
+	ErrClosed = errors.New("onetime: store closed")
+
 	// ErrExists is returned by [Store.Create] when either id of the pair
-	// is already stored. Nothing is written in that case.
+	// is already stored. Nothing is written in that case. Only store
+	// authors meet it: the Service never returns it.
 	ErrExists = errors.New("onetime: record already exists")
 )
 
@@ -53,6 +59,23 @@ func invalid(field, msg string) error {
 	return &InputError{Field: field, Message: msg, kind: ErrInvalid}
 }
 
+// A SecretKey is the reader's capability: it reveals one secret, once.
+// Give it only to the reader, typically in a link BASE/secret/KEY. It is a
+// type of its own so that a [MetadataKey] cannot be passed where a secret
+// key belongs; convert with SecretKey(s) where a key arrives as text.
+type SecretKey string
+
+// A MetadataKey is the creator's capability: it reads the secret's
+// receipt ([Metadata]) and burns the secret while it is unread.
+type MetadataKey string
+
+// LogValue keeps the key out of log/slog output: a key is a bearer
+// capability and no log line may carry it.
+func (SecretKey) LogValue() slog.Value { return slog.StringValue("[secret key]") }
+
+// LogValue keeps the key out of log/slog output, as for [SecretKey].
+func (MetadataKey) LogValue() slog.Value { return slog.StringValue("[metadata key]") }
+
 // State is the life-cycle state of a secret as its receipt reports it.
 type State uint8
 
@@ -61,7 +84,7 @@ type State uint8
 // the secret vanished without being received or burned.
 const (
 	StateNew      State = iota + 1 // created, receipt not read yet
-	StateViewed                    // the receipt has been read
+	StateViewed                    // the receipt has been read (or the creator saw the value)
 	StateReceived                  // the secret was revealed
 	StateBurned                    // the secret was destroyed unread
 	StateExpired                   // the secret outlived its TTL unread
@@ -76,6 +99,85 @@ func (s State) String() string {
 		return stateNames[s]
 	}
 	return "unknown"
+}
+
+// ParseState returns the State that String spells name as, and false for
+// any other name.
+func ParseState(name string) (State, bool) {
+	for i := 1; i < len(stateNames); i++ {
+		if stateNames[i] == name {
+			return State(i), true
+		}
+	}
+	return 0, false
+}
+
+// A Secret is a revealed secret: the answer to [Service.Reveal].
+type Secret struct {
+	Key         SecretKey
+	Value       []byte // byte for byte as shared
+	ShareDomain string
+}
+
+// Metadata is what the creator of a secret may know of it: its receipt.
+// Share and Generate answer it with both keys; Receipt, Burn and Recent
+// answer it as the secret stands.
+type Metadata struct {
+	Owner       string // the customer who shared it, "" when anonymous
+	MetadataKey MetadataKey
+	// SecretKey is set only while the secret can still be revealed (state
+	// new or viewed).
+	SecretKey SecretKey
+	// ShortKey is the first 6 characters of the secret key, kept for
+	// display (the v1 burn answer's secret_shortkey) after the key itself
+	// is withheld.
+	ShortKey string
+	State    State
+
+	TTL         time.Duration // the secret's lifetime as granted
+	SecretTTL   time.Duration // left on the secret; zero once it is gone
+	MetadataTTL time.Duration // left on this receipt
+
+	Created, Updated time.Time
+	Received, Burned time.Time // zero unless the event happened
+
+	Recipients         []string // obscured, e.g. "de*****@e*****.com"; never nil
+	ShareDomain        string
+	PassphraseRequired bool
+
+	// Value is set only in the answer to Generate: the password made.
+	Value []byte
+}
+
+// Alive reports whether the secret can still be revealed.
+func (m *Metadata) Alive() bool { return m.State == StateNew || m.State == StateViewed }
+
+// A Caller is who a request comes from, as the program serving it knows:
+// the authenticated customer ("" when anonymous) and the client's network
+// address. Carry it in the request's context with [WithCaller]; package
+// httpapi does so for every request it serves.
+//
+// The Service reads it for two things only: with Options.RestrictReceipts,
+// Receipt and Burn serve a customer's receipt to that customer alone; and
+// passphrase derivations are queued fairly per Address (then Customer), so
+// that one client guessing passphrases cannot hold up every other reader.
+type Caller struct {
+	Customer string
+	Address  string
+}
+
+type callerKey struct{}
+
+// WithCaller returns a copy of ctx that carries c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the Caller that ctx carries, or the zero Caller
+// (anonymous, address unknown).
+func CallerFrom(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
 }
 
 // An ID names a secret or a receipt to a [Store]. It is a keyed hash of the
@@ -115,9 +217,15 @@ func (id ID) Valid() bool {
 	return true
 }
 
-// A Secret is the stored half of a pair that the reader's key opens. Stores
-// keep every field as given and return copies.
-type Secret struct {
+// MaxAttemptsLimit is the largest Options.MaxAttempts, and so the largest
+// Attempts and MaxAttempts a Store is given: every Store MUST hold values
+// up to it.
+const MaxAttemptsLimit = 1<<16 - 1
+
+// A SealedSecret is a [Secret] as a [Store] keeps it: the value sealed,
+// the passphrase reduced to a verifier. Stores keep every field as given
+// and return copies.
+type SealedSecret struct {
 	ID         ID // keyed hash of the secret key
 	MetadataID ID // the receipt of this secret, in the same slot
 
@@ -127,17 +235,24 @@ type Secret struct {
 	// passphrase. Stores compare it byte for byte in Reveal.
 	Check []byte
 	// Attempts counts wrong passphrases so far; MaxAttempts is the count
-	// at which the secret is burned.
+	// at which the secret is burned. Both are at most MaxAttemptsLimit.
 	Attempts, MaxAttempts int
 
 	ShareDomain string
 	ExpiresAt   time.Time // the secret is gone when !now.Before(ExpiresAt)
 }
 
-// Metadata is the stored receipt of a secret: what its creator may learn
-// through the metadata key. Stores keep every field as given, change only
-// State, Updated, Received and Burned, and return copies.
-type Metadata struct {
+// SecretInfo is what [Store.Peek] tells of a secret without consuming it.
+type SecretInfo struct {
+	PassphraseRequired    bool // its Check is not empty
+	Attempts, MaxAttempts int
+	ExpiresAt             time.Time
+}
+
+// SealedMetadata is a receipt ([Metadata]) as a [Store] keeps it. Stores
+// keep every field as given, change only State, Updated, Received and
+// Burned, and return copies.
+type SealedMetadata struct {
 	ID       ID // keyed hash of the metadata key
 	SecretID ID // the secret this receipt describes, in the same slot
 
@@ -167,10 +282,10 @@ type Metadata struct {
 	SecretPresent bool
 }
 
-// A Store persists secrets and their receipts. The [Service] owns every
-// rule (validation, keys, sealing, TTLs, the clock); a Store owns only
-// persistence and the atomicity of each method. The conformance suite in
-// package storetest is the definition of a correct Store.
+// A Store persists sealed secrets and their receipts. The [Service] owns
+// every rule (validation, keys, sealing, TTLs, the clock); a Store owns
+// only persistence and the atomicity of each method. The conformance suite
+// in package storetest is the definition of a correct Store.
 //
 // Time: a Store never reads the clock. Each method gets now, and a record
 // is expired when !now.Before(its ExpiresAt), whether or not the backend
@@ -182,9 +297,11 @@ type Metadata struct {
 // place both by it, so that each method below touches one partition
 // (Recent and Sweep excepted) and can be one atomic step.
 //
-// Errors: a Store MUST return [ErrNotFound], [ErrWrongPassphrase] and
-// [ErrExists] (possibly wrapped) where documented, honour a cancelled
-// context, and never put an id, value or check in an error's text.
+// Errors: a Store MUST return [ErrNotFound], [ErrWrongPassphrase],
+// [ErrExists] and [ErrClosed] (possibly wrapped) where documented, honour a
+// cancelled context, and never put an id, value or check in an error's
+// text. Its own errors name what failed without a "onetime:" prefix or the
+// method's name: the Service adds both.
 //
 // A Store is safe for concurrent use by many goroutines and, for backends
 // shared between processes, by many processes.
@@ -194,7 +311,7 @@ type Store interface {
 	// stored it MUST return ErrExists and write nothing, except that a
 	// store whose client retries calls may take a repeat of the very same
 	// records (byte for byte) as the success of the first attempt.
-	Create(ctx context.Context, s *Secret, m *Metadata) error
+	Create(ctx context.Context, s *SealedSecret, m *SealedMetadata) error
 
 	// Reveal consumes the secret with the given id and returns it. It
 	// MUST be atomic: among concurrent callers at most one gets the
@@ -204,16 +321,23 @@ type Store interface {
 	// On success it deletes the secret and moves the receipt to received,
 	// stamping Received and Updated with now. Missing or expired:
 	// ErrNotFound.
-	Reveal(ctx context.Context, id ID, check []byte, now time.Time) (*Secret, error)
+	Reveal(ctx context.Context, id ID, check []byte, now time.Time) (*SealedSecret, error)
+
+	// Peek tells whether the secret with the given id exists, whether it
+	// needs a passphrase and how many attempts it has had. It changes
+	// nothing. Missing or expired: ErrNotFound.
+	Peek(ctx context.Context, id ID, now time.Time) (*SecretInfo, error)
 
 	// Receipt returns the receipt with the given id, with SecretPresent
 	// set. It changes nothing. Missing or expired: ErrNotFound.
-	Receipt(ctx context.Context, id ID, now time.Time) (*Metadata, error)
+	Receipt(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error)
 
-	// MarkViewed moves a new receipt to viewed, stamping Updated with now.
-	// It is a no-op, not an error, when the receipt is in any other
-	// state. Missing or expired: ErrNotFound.
-	MarkViewed(ctx context.Context, id ID, now time.Time) error
+	// View returns the receipt with the given id as it was before this
+	// call, with SecretPresent set, and in the same atomic step moves a
+	// new receipt whose secret is present to viewed, stamping Updated
+	// with now. A receipt in any other state is returned unchanged.
+	// Missing or expired: ErrNotFound.
+	View(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error)
 
 	// Burn destroys the unread secret of the receipt with the given id
 	// and moves the receipt to burned, stamping Burned and Updated with
@@ -221,12 +345,12 @@ type Store interface {
 	// Reveal: of a burn and a reveal of one secret exactly one succeeds.
 	// When the receipt is missing or expired, or its secret is gone (or
 	// the receipt is not new or viewed): ErrNotFound.
-	Burn(ctx context.Context, id ID, now time.Time) (*Metadata, error)
+	Burn(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error)
 
 	// Recent returns up to limit unexpired receipts of owner, newest
 	// Created first, those created at the same instant in reverse order
 	// of Create, with SecretPresent set.
-	Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*Metadata, error)
+	Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*SealedMetadata, error)
 
 	// Sweep reclaims the space of records expired at now and reports how
 	// many records it removed. Expiry as seen by the other methods never
@@ -234,7 +358,8 @@ type Store interface {
 	// little or nothing.
 	Sweep(ctx context.Context, now time.Time) (int, error)
 
-	// Close releases the store's resources. It does not close a client or
-	// database handle that the caller passed in.
+	// Close releases the store's resources; every later call returns
+	// ErrClosed. It does not close a client or database handle that the
+	// caller passed in. Calling it again is a no-op.
 	Close() error
 }

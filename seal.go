@@ -44,7 +44,7 @@ var errUnseal = errors.New("onetime: sealed data failed authentication")
 // cryptography of the service. See SECURITY.md for the scheme.
 type sealer struct {
 	ids, seal, salt, check, owners prf
-	kdf                            chan struct{} // bounds concurrent argon2id runs
+	kdf                            *fairSem // bounds concurrent argon2id runs, fairly per client
 }
 
 func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
@@ -62,7 +62,7 @@ func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
 		}
 		p.pool.init(k)
 	}
-	s.kdf = make(chan struct{}, kdfConcurrency)
+	s.kdf = newFairSem(kdfConcurrency)
 	return &s, nil
 }
 
@@ -127,14 +127,14 @@ func (s *sealer) id(slot *[sha256.Size]byte, kind byte, key string) ID {
 
 // passphraseKey runs argon2id on the passphrase with a salt derived from the
 // secret key, waiting for a slot so that a burst of attempts cannot exhaust
-// memory. The salt is never stored: it is recomputed from the secret key.
-func (s *sealer) passphraseKey(ctx context.Context, secretKey, passphrase string) ([]byte, error) {
-	select {
-	case s.kdf <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// memory; waiting clients are served in turn, so that one client's burst
+// does not starve the others. The salt is never stored: it is recomputed
+// from the secret key.
+func (s *sealer) passphraseKey(ctx context.Context, client, secretKey, passphrase string) ([]byte, error) {
+	if err := s.kdf.acquire(ctx, client); err != nil {
+		return nil, err
 	}
-	defer func() { <-s.kdf }()
+	defer s.kdf.release()
 	salt := s.salt.sum(secretKey)
 	return argon2.IDKey([]byte(passphrase), salt[:16], argonTime, argonMemory, argonThreads, argonKeyLen), nil
 }

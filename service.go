@@ -2,6 +2,8 @@ package onetime
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +24,6 @@ const (
 	DefaultMaxSize             = 1 << 20
 	DefaultMaxAttempts         = 10
 	DefaultRecentLimit         = 100
-	DefaultSweepInterval       = time.Minute
 	DefaultPasswordLength      = 12
 
 	// MaxPassphraseLen is the longest passphrase, in characters.
@@ -71,15 +72,19 @@ type Options struct {
 	// other request.
 	KDFConcurrency int
 
-	// SweepInterval is how often the service asks the store to reclaim
-	// expired records (1 minute); negative disables sweeping.
+	// SweepInterval, when positive, makes New start a goroutine that calls
+	// [Service.Sweep] at that interval until [Service.Close]; it then calls
+	// Now from that goroutine too, so Now must be safe for concurrent use.
+	// Zero (the default) starts nothing: call Sweep yourself, or leave it
+	// to a store that reclaims expired records by itself (the memory store
+	// does so as it takes new ones, Redis by its own expiry).
 	SweepInterval time.Duration
 
 	// Notifier, when set, is told of every recipient of a new secret.
 	Notifier Notifier
-	// Logger receives operational errors (sweeps, notifications); nil
-	// means slog.Default(). Nothing logged carries a key, passphrase,
-	// value or recipient address.
+	// Logger receives operational errors (sweeps, notifications, receipts
+	// that do not open); nil means slog.Default(). Nothing logged carries
+	// a key, passphrase, value or recipient address.
 	Logger *slog.Logger
 }
 
@@ -94,7 +99,7 @@ type Notifier interface {
 type Notification struct {
 	Recipient   string // the address in clear: never store or log it
 	Owner       string // the customer who shared the secret
-	SecretKey   string
+	SecretKey   SecretKey
 	ShareDomain string
 	ExpiresAt   time.Time
 }
@@ -118,8 +123,8 @@ type Service struct {
 // Service sharing a store, and on every restart: records sealed under
 // another secret cannot be found or opened.
 //
-// Unless disabled, New starts a goroutine that sweeps the store;
-// [Service.Close] stops it.
+// New starts no goroutine unless Options.SweepInterval asks for a
+// sweeper; [Service.Close] stops it.
 func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, errors.New("onetime: nil Store")
@@ -140,7 +145,6 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&o.RecentLimit, DefaultRecentLimit)
 	setDefault(&o.KDFConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
-	setDefault(&o.SweepInterval, DefaultSweepInterval)
 	switch {
 	case o.MinTTL < time.Second || o.MinTTL%time.Second != 0 || o.MaxTTL < o.MinTTL || o.MaxTTLAuthenticated < o.MinTTL:
 		return nil, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated, in whole seconds")
@@ -149,8 +153,10 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 		return nil, fmt.Errorf("onetime: TTLs above %v are not supported", maxTTLBound)
 	case o.MinPassphraseLen > MaxPassphraseLen:
 		return nil, fmt.Errorf("onetime: MinPassphraseLen above %d", MaxPassphraseLen)
-	case o.MaxSize < 0 || o.MaxAttempts < 0 || o.RecentLimit < 0 || o.KDFConcurrency < 0:
+	case o.MaxSize < 0 || o.MaxAttempts < 0 || o.RecentLimit < 0 || o.KDFConcurrency < 0 || o.SweepInterval < 0:
 		return nil, errors.New("onetime: negative limit in Options")
+	case o.MaxAttempts > MaxAttemptsLimit:
+		return nil, fmt.Errorf("onetime: MaxAttempts above %d", MaxAttemptsLimit)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -178,14 +184,28 @@ func setDefault[T int | time.Duration](v *T, def T) {
 	}
 }
 
-// Close stops the sweeper. It does not close the Store, which belongs to
-// the caller. Close is safe to call more than once.
+// Close stops the sweeper that Options.SweepInterval started, if any, and
+// waits for a sweep under way to end. It does not close the Store, which
+// belongs to the caller. Close is safe to call more than once.
 func (s *Service) Close() error {
 	if s.stop != nil {
 		s.stop()
 		s.sweeping.Wait()
 	}
 	return nil
+}
+
+// Sweep asks the store to reclaim the space of every record expired by the
+// service's clock and reports how many records it removed. Expiry never
+// depends on it: an expired secret is gone to every caller at once. Call
+// it periodically (or set Options.SweepInterval) on a store that keeps
+// expired records until swept, such as store/sqlite.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	n, err := s.store.Sweep(ctx, s.now())
+	if err != nil {
+		return n, storeErr("sweep", err)
+	}
+	return n, nil
 }
 
 func (s *Service) sweepLoop(ctx context.Context) {
@@ -197,7 +217,7 @@ func (s *Service) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.store.Sweep(ctx, s.now()); err != nil && ctx.Err() == nil {
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "onetime: sweep failed", "err", err)
 			}
 		}
@@ -210,6 +230,11 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Micr
 
 // MaxSize returns the largest value the service accepts, in bytes.
 func (s *Service) MaxSize() int { return s.opts.MaxSize }
+
+// Options returns the options in force, every default filled in: what a
+// front end needs to offer choices within the service's limits (TTLs,
+// passphrase lengths, sizes).
+func (s *Service) Options() Options { return s.opts }
 
 // A ShareRequest describes a secret to store.
 type ShareRequest struct {
@@ -245,47 +270,10 @@ type GenerateRequest struct {
 	ShareDomain string
 }
 
-// A Receipt is what the creator of a secret may know of it.
-type Receipt struct {
-	Owner       string // "" when anonymous
-	MetadataKey string
-	// SecretKey is set only while the secret can still be revealed (state
-	// new or viewed).
-	SecretKey string
-	// ShortKey is the first 6 characters of the secret key, kept for
-	// display (the v1 burn answer's secret_shortkey) after the key itself
-	// is withheld.
-	ShortKey string
-	State    State
-
-	TTL         time.Duration // the secret's lifetime as granted
-	SecretTTL   time.Duration // left on the secret; zero once it is gone
-	MetadataTTL time.Duration // left on this receipt
-
-	Created, Updated time.Time
-	Received, Burned time.Time // zero unless the event happened
-
-	Recipients         []string // obscured, e.g. "de*****@e*****.com"
-	ShareDomain        string
-	PassphraseRequired bool
-
-	// Value is set only in the answer to Generate: the password made.
-	Value []byte
-}
-
-// Alive reports whether the secret can still be revealed.
-func (r *Receipt) Alive() bool { return r.State == StateNew || r.State == StateViewed }
-
-// A Revealed secret is the answer to Reveal.
-type Revealed struct {
-	Value       []byte
-	SecretKey   string
-	ShareDomain string
-}
-
 // Share stores a secret and returns its receipt, which holds the secret
-// key for the reader and the metadata key for the creator.
-func (s *Service) Share(ctx context.Context, req ShareRequest) (*Receipt, error) {
+// key for the reader and the metadata key for the creator. Its state is
+// new until the receipt is first read.
+func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error) {
 	if len(req.Value) == 0 {
 		return nil, invalid("secret", "You did not provide anything to share")
 	}
@@ -293,14 +281,14 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Receipt, error)
 		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
 			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
 	}
-	return s.create(ctx, req)
+	return s.create(ctx, req, StateNew)
 }
 
 // Generate makes a random password from upper and lower case letters,
 // digits and symbols (no look-alikes such as l, 1, O, 0; at least one of
 // each set), stores it as Share would, and returns the receipt with Value
-// set.
-func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Receipt, error) {
+// set. Its state is viewed from the start: its creator has seen the value.
+func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
 	n := req.Length
 	switch {
 	case n == 0:
@@ -311,18 +299,18 @@ func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Receipt, 
 		n = MaxPasswordLength
 	}
 	value := generatePassword(n)
-	r, err := s.create(ctx, ShareRequest{
+	m, err := s.create(ctx, ShareRequest{
 		Owner: req.Owner, Value: value, TTL: req.TTL, MaxTTL: req.MaxTTL,
 		Passphrase: req.Passphrase, Recipients: req.Recipients, ShareDomain: req.ShareDomain,
-	})
+	}, StateViewed)
 	if err != nil {
 		return nil, err
 	}
-	r.Value = value
-	return r, nil
+	m.Value = value
+	return m, nil
 }
 
-func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error) {
+func (s *Service) create(ctx context.Context, req ShareRequest, state State) (*Metadata, error) {
 	ttl := s.ttl(req.TTL, req.MaxTTL, req.Owner)
 	if req.Passphrase != "" {
 		n := utf8.RuneCountInString(req.Passphrase)
@@ -349,7 +337,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 
 	var pk, check []byte
 	if req.Passphrase != "" {
-		if pk, err = s.seal.passphraseKey(ctx, secretKey, req.Passphrase); err != nil {
+		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), secretKey, req.Passphrase); err != nil {
 			return nil, err
 		}
 		check = s.seal.checkFor(pk)
@@ -361,7 +349,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 	}
 
 	now := s.now()
-	sec := &Secret{
+	sec := &SealedSecret{
 		ID: sid, MetadataID: mid,
 		Sealed:      seal(va, req.Value, []byte(sid)),
 		Check:       check,
@@ -369,10 +357,10 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 		ShareDomain: req.ShareDomain,
 		ExpiresAt:   now.Add(ttl),
 	}
-	meta := &Metadata{
+	meta := &SealedMetadata{
 		ID: mid, SecretID: sid,
 		Owner:              req.Owner,
-		State:              StateNew,
+		State:              state,
 		PassphraseRequired: check != nil,
 		ShareDomain:        req.ShareDomain,
 		Created:            now,
@@ -383,11 +371,11 @@ func (s *Service) create(ctx context.Context, req ShareRequest) (*Receipt, error
 		OwnerSealed:        ownerSeed,
 	}
 	if err := s.store.Create(ctx, sec, meta); err != nil {
-		return nil, fmt.Errorf("onetime: share: %w", err)
+		return nil, storeErr("share", err)
 	}
-	s.notify(ctx, req, recipients, secretKey, sec.ExpiresAt)
+	s.notify(ctx, req, recipients, SecretKey(secretKey), sec.ExpiresAt)
 	meta.SecretPresent = true
-	return s.receipt(meta, metaKey, secretKey, obscured, now), nil
+	return s.metadata(meta, metaKey, secretKey, obscured, now), nil
 }
 
 // ttl applies the TTL policy: default when zero, clamped into
@@ -428,7 +416,7 @@ func (s *Service) recipients(owner string, in []string) ([]string, error) {
 	return out, nil
 }
 
-func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []string, secretKey string, expires time.Time) {
+func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []string, secretKey SecretKey, expires time.Time) {
 	if s.opts.Notifier == nil {
 		return
 	}
@@ -444,31 +432,43 @@ func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []str
 	}
 }
 
-// Reveal returns the value of the secret with the given key and destroys
-// it: no later call gets it. A secret with a passphrase needs it; a wrong
-// or missing one returns [ErrWrongPassphrase] and counts an attempt, and
-// the attempt that reaches MaxAttempts burns the secret. A passphrase
-// given for a secret without one is ignored. An unknown, received, burned
-// or expired key returns [ErrNotFound].
-func (s *Service) Reveal(ctx context.Context, secretKey, passphrase string) (*Revealed, error) {
-	if !validKey(secretKey) {
+// Reveal returns the secret with the given key and destroys it: no later
+// call gets it. A secret with a passphrase needs it; a wrong or missing
+// one returns [ErrWrongPassphrase] and counts an attempt, and the attempt
+// that reaches MaxAttempts burns the secret. A passphrase given for a
+// secret without one is ignored. An unknown, received, burned or expired
+// key returns [ErrNotFound].
+//
+// A passphrase costs a deliberately slow derivation (argon2id), so Reveal
+// first asks the store whether the secret exists and needs one: a guess on
+// a missing secret, or on one whose attempts are spent, costs no
+// derivation. Derivations wait in a queue served in turn per
+// [Caller].Address (see [WithCaller]). If ctx ends while Reveal waits,
+// the secret is not consumed.
+func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
+	if !validKey(string(key)) {
 		return nil, ErrNotFound
 	}
-	id := s.seal.secretID(secretKey)
+	id := s.seal.secretID(string(key))
 	var pk, check []byte
 	// A passphrase longer than any accepted at share time cannot be right;
 	// it is sent as no passphrase, which still counts as a wrong attempt.
 	if passphrase != "" && utf8.RuneCountInString(passphrase) <= MaxPassphraseLen {
-		var err error
-		if pk, err = s.seal.passphraseKey(ctx, secretKey, passphrase); err != nil {
+		info, err := s.store.Peek(ctx, id, s.now())
+		if err != nil {
+			return nil, storeErr("reveal", err)
+		}
+		if info.PassphraseRequired && info.Attempts < info.MaxAttempts {
+			if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), string(key), passphrase); err != nil {
+				return nil, err
+			}
+			check = s.seal.checkFor(pk)
+		}
+		// The derivation may have waited long; a caller who gave up
+		// meanwhile must not consume the secret it will never see.
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		check = s.seal.checkFor(pk)
-	}
-	// The derivation may have waited long; a caller who gave up meanwhile
-	// must not consume the secret it will never see.
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	sec, err := s.store.Reveal(ctx, id, check, s.now())
 	if err != nil {
@@ -477,76 +477,105 @@ func (s *Service) Reveal(ctx context.Context, secretKey, passphrase string) (*Re
 	if len(sec.Check) == 0 {
 		pk = nil // the secret has no passphrase: the one given played no part
 	}
-	value, err := open(s.seal.valueAEAD(secretKey, pk), sec.Sealed, []byte(id))
+	value, err := open(s.seal.valueAEAD(string(key), pk), sec.Sealed, []byte(id))
 	if err != nil {
 		return nil, fmt.Errorf("onetime: reveal: %w", err)
 	}
-	return &Revealed{Value: value, SecretKey: secretKey, ShareDomain: sec.ShareDomain}, nil
+	return &Secret{Key: key, Value: value, ShareDomain: sec.ShareDomain}, nil
 }
 
-// Receipt returns the receipt of the secret with the given metadata key.
-// The first read of a new receipt moves it to viewed, and already reports
-// viewed. viewer is the customer asking ("" when anonymous); it matters
-// only with Options.RestrictReceipts, where another customer's receipt is
-// [ErrNotFound] and is left unchanged.
-func (s *Service) Receipt(ctx context.Context, viewer, metadataKey string) (*Receipt, error) {
-	m, err := s.lookup(ctx, viewer, metadataKey)
+// fairKey is the client a passphrase derivation is queued under.
+func fairKey(ctx context.Context) string {
+	c := CallerFrom(ctx)
+	if c.Address != "" {
+		return c.Address
+	}
+	return c.Customer
+}
+
+// Check tells whether the secret with the given key can be revealed, and
+// whether it needs a passphrase, without consuming it or counting an
+// attempt: for a page that asks the reader to confirm before Reveal. An
+// unknown, received, burned or expired key returns [ErrNotFound], as does
+// a secret whose passphrase attempts are spent.
+func (s *Service) Check(ctx context.Context, key SecretKey) (passphraseRequired bool, err error) {
+	if !validKey(string(key)) {
+		return false, ErrNotFound
+	}
+	info, err := s.store.Peek(ctx, s.seal.secretID(string(key)), s.now())
 	if err != nil {
+		return false, storeErr("check", err)
+	}
+	if info.PassphraseRequired && info.Attempts >= info.MaxAttempts {
+		return false, ErrNotFound
+	}
+	return info.PassphraseRequired, nil
+}
+
+// Receipt returns the receipt of the secret with the given metadata key,
+// as it stood before this read: the first read of a new receipt reports
+// new, and moves it to viewed in the same atomic step, so every later read
+// reports viewed (as the reference service does). With
+// Options.RestrictReceipts, a customer's receipt is served only to the
+// [Caller] in ctx whose Customer owns it; to anyone else it is
+// [ErrNotFound] and is left unchanged.
+func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	if !validKey(string(key)) {
+		return nil, ErrNotFound
+	}
+	id := s.seal.metadataID(string(key))
+	if err := s.authorize(ctx, id); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	if m.State == StateNew && m.SecretPresent {
-		if err := s.store.MarkViewed(ctx, m.ID, now); err != nil {
-			return nil, storeErr("receipt", err)
-		}
-		// Read it again: a reveal or burn may have come between the two
-		// calls, and the receipt must say so rather than show a secret
-		// key that no longer opens anything. This costs a round trip on
-		// a receipt's first read only.
-		if m, err = s.store.Receipt(ctx, m.ID, now); err != nil {
-			return nil, storeErr("receipt", err)
-		}
-	}
-	return s.open(m, metadataKey, now)
-}
-
-func (s *Service) lookup(ctx context.Context, viewer, metadataKey string) (*Metadata, error) {
-	if !validKey(metadataKey) {
-		return nil, ErrNotFound
-	}
-	m, err := s.store.Receipt(ctx, s.seal.metadataID(metadataKey), s.now())
+	m, err := s.store.View(ctx, id, now)
 	if err != nil {
 		return nil, storeErr("receipt", err)
 	}
-	if s.opts.RestrictReceipts && m.Owner != "" && m.Owner != viewer {
-		return nil, ErrNotFound
+	return s.open(m, string(key), now)
+}
+
+// authorize enforces Options.RestrictReceipts on the receipt with the
+// given id. Owners never change, so checking before the change races with
+// nothing.
+func (s *Service) authorize(ctx context.Context, id ID) error {
+	if !s.opts.RestrictReceipts {
+		return nil
 	}
-	return m, nil
+	m, err := s.store.Receipt(ctx, id, s.now())
+	if err != nil {
+		return storeErr("receipt", err)
+	}
+	if m.Owner != "" && m.Owner != CallerFrom(ctx).Customer {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // Burn destroys the unread secret of the receipt with the given metadata
 // key and returns the receipt, now burned. A secret already received,
-// burned or expired returns [ErrNotFound]. viewer is as in Receipt.
-func (s *Service) Burn(ctx context.Context, viewer, metadataKey string) (*Receipt, error) {
-	if !validKey(metadataKey) {
+// burned or expired returns [ErrNotFound]. Options.RestrictReceipts
+// applies as in Receipt.
+func (s *Service) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	if !validKey(string(key)) {
 		return nil, ErrNotFound
 	}
-	if s.opts.RestrictReceipts {
-		if _, err := s.lookup(ctx, viewer, metadataKey); err != nil {
-			return nil, err
-		}
+	id := s.seal.metadataID(string(key))
+	if err := s.authorize(ctx, id); err != nil {
+		return nil, err
 	}
 	now := s.now()
-	m, err := s.store.Burn(ctx, s.seal.metadataID(metadataKey), now)
+	m, err := s.store.Burn(ctx, id, now)
 	if err != nil {
 		return nil, storeErr("burn", err)
 	}
-	return s.open(m, metadataKey, now)
+	return s.open(m, string(key), now)
 }
 
 // Recent returns the customer's latest receipts, newest first, at most
-// Options.RecentLimit. Anonymous callers ("") have no list.
-func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, error) {
+// Options.RecentLimit. Anonymous callers ("") have no list. Listing does
+// not count as reading: no receipt moves to viewed.
+func (s *Service) Recent(ctx context.Context, customer string) ([]*Metadata, error) {
 	if customer == "" {
 		return nil, nil
 	}
@@ -555,7 +584,7 @@ func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, erro
 	if err != nil {
 		return nil, storeErr("recent", err)
 	}
-	out := make([]*Receipt, 0, len(ms))
+	out := make([]*Metadata, 0, len(ms))
 	for _, m := range ms {
 		r, err := s.recentReceipt(customer, m, now)
 		if err != nil {
@@ -571,7 +600,7 @@ func (s *Service) Recent(ctx context.Context, customer string) ([]*Receipt, erro
 
 // recentReceipt opens a receipt of the customer's recent list with the
 // metadata key its seed derives, after checking that the key names it.
-func (s *Service) recentReceipt(customer string, m *Metadata, now time.Time) (*Receipt, error) {
+func (s *Service) recentReceipt(customer string, m *SealedMetadata, now time.Time) (*Metadata, error) {
 	if len(m.OwnerSealed) != ownerSeedLen {
 		return nil, errUnseal
 	}
@@ -583,7 +612,7 @@ func (s *Service) recentReceipt(customer string, m *Metadata, now time.Time) (*R
 }
 
 // open unseals a stored receipt with its metadata key.
-func (s *Service) open(m *Metadata, metadataKey string, now time.Time) (*Receipt, error) {
+func (s *Service) open(m *SealedMetadata, metadataKey string, now time.Time) (*Metadata, error) {
 	b, err := open(s.seal.metadataAEAD(metadataKey), m.Sealed, []byte(m.ID))
 	if err != nil {
 		return nil, fmt.Errorf("onetime: receipt: %w", err)
@@ -592,14 +621,14 @@ func (s *Service) open(m *Metadata, metadataKey string, now time.Time) (*Receipt
 	if err := p.unmarshal(b); err != nil {
 		return nil, fmt.Errorf("onetime: receipt: %w", err)
 	}
-	return s.receipt(m, metadataKey, p.secretKey, p.recipients, now), nil
+	return s.metadata(m, metadataKey, p.secretKey, p.recipients, now), nil
 }
 
-// receipt applies the state rules to a stored receipt as of now.
-func (s *Service) receipt(m *Metadata, metadataKey, secretKey string, recipients []string, now time.Time) *Receipt {
-	r := &Receipt{
+// metadata applies the state rules to a stored receipt as of now.
+func (s *Service) metadata(m *SealedMetadata, metadataKey, secretKey string, recipients []string, now time.Time) *Metadata {
+	r := &Metadata{
 		Owner:              m.Owner,
-		MetadataKey:        metadataKey,
+		MetadataKey:        MetadataKey(metadataKey),
 		ShortKey:           secretKey[:min(6, len(secretKey))],
 		State:              m.State,
 		TTL:                m.SecretExpiresAt.Sub(m.Created),
@@ -624,20 +653,33 @@ func (s *Service) receipt(m *Metadata, metadataKey, secretKey string, recipients
 		}
 	}
 	if r.Alive() {
-		r.SecretKey = secretKey
+		r.SecretKey = SecretKey(secretKey)
 		r.SecretTTL = m.SecretExpiresAt.Sub(now)
 	}
 	return r
 }
 
-// storeErr passes the sentinels through and wraps anything else with the
-// operation's name (stores keep ids out of their errors).
+// storeErr passes ErrNotFound and ErrWrongPassphrase through as the store
+// returned them, and names the operation on anything else, so that every
+// error text carries one "onetime:" (stores add none; see [Store]).
 func storeErr(op string, err error) error {
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrWrongPassphrase) {
 		return err
 	}
-	return fmt.Errorf("onetime: %s: %w", op, err)
+	return &opError{op: op, err: err}
 }
+
+// An opError is a store's error as the Service returns it.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string {
+	return "onetime: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "onetime: ")
+}
+
+func (e *opError) Unwrap() error { return e.err }
 
 // ObscureEmail hides most of an address as the reference service does:
 // "delano@example.com" becomes "de*****@e*****.com". Receipts store and
@@ -663,4 +705,17 @@ func firstRunes(s string, n int) string {
 		n--
 	}
 	return s
+}
+
+// Ping checks that the store answers: it asks for a secret that cannot
+// exist, and reports nil when the store says it is not found. Use it, with
+// a deadline in ctx, for a health or readiness check.
+func (s *Service) Ping(ctx context.Context) error {
+	var b [idLen / 2]byte
+	rand.Read(b[:])
+	_, err := s.store.Peek(ctx, ID(hex.EncodeToString(b[:])), s.now())
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return storeErr("ping", err)
 }

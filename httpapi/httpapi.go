@@ -369,7 +369,7 @@ func (h *handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		maxTTL = max(h.opts.MaxTTL(customer), 0)
 	}
 	domain := h.shareDomain(p.get(pShareDomain))
-	var rc *onetime.Receipt
+	var rc *onetime.Metadata
 	mode := modeReceipt
 	if act == actGenerate {
 		length := 0

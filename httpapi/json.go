@@ -22,7 +22,7 @@ const (
 )
 
 // appendReceipt writes r as a v1 receipt object.
-func appendReceipt(b []byte, r *onetime.Receipt, mode receiptMode) []byte {
+func appendReceipt(b []byte, r *onetime.Metadata, mode receiptMode) []byte {
 	alive := r.Alive()
 	received := r.State == onetime.StateReceived
 	custid := r.Owner

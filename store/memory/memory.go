@@ -2,16 +2,16 @@
 // concurrent use, and gone when the process ends. Use it in tests and in
 // single-process programs that need no durability.
 //
-// Expired records stay invisible from the instant they expire; the space
-// they hold is reclaimed by Sweep (which the [onetime.Service] calls
-// periodically) in time proportional to the number expired.
+// Expired records stay invisible from the instant they expire. The space
+// they hold is reclaimed a few at a time as new secrets arrive, so the
+// store stays about as large as what is alive without any sweeper, and all
+// at once by Sweep, in time proportional to the number expired.
 package memory
 
 import (
 	"bytes"
 	"container/heap"
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -19,16 +19,17 @@ import (
 	"github.com/onetimego/onetime"
 )
 
-// ErrClosed is returned by every method of a closed Store.
-var ErrClosed = errors.New("memory: store closed")
+// reclaimPerCreate is how many expired records Create reclaims: more than
+// the two it adds, so that the store shrinks towards what is alive.
+const reclaimPerCreate = 4
 
 // Store is an in-memory [onetime.Store]. The zero value is not usable; call New.
 type Store struct {
 	mu      sync.Mutex
 	closed  bool
 	seq     uint64
-	secrets map[onetime.ID]*onetime.Secret
-	metas   map[onetime.ID]*onetime.Metadata
+	secrets map[onetime.ID]*onetime.SealedSecret
+	metas   map[onetime.ID]*onetime.SealedMetadata
 	owners  map[string][]indexEntry // per owner, ordered by (created, seq)
 	expiry  expiryHeap
 }
@@ -42,8 +43,8 @@ type indexEntry struct {
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		secrets: make(map[onetime.ID]*onetime.Secret),
-		metas:   make(map[onetime.ID]*onetime.Metadata),
+		secrets: make(map[onetime.ID]*onetime.SealedSecret),
+		metas:   make(map[onetime.ID]*onetime.SealedMetadata),
 		owners:  make(map[string][]indexEntry),
 	}
 }
@@ -56,17 +57,21 @@ func (s *Store) lock(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return ErrClosed
+		return onetime.ErrClosed
 	}
 	return nil
 }
 
 // Create implements [onetime.Store].
-func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Metadata) error {
+func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
+	// Reclaim a few expired records with every new pair, by the creation
+	// time the Service passes, so that a program that never calls Sweep
+	// still holds only about as many records as are alive.
+	s.reclaim(m.Created, reclaimPerCreate)
 	if _, ok := s.secrets[sec.ID]; ok {
 		return onetime.ErrExists
 	}
@@ -93,7 +98,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Meta
 }
 
 // secret returns the live secret with the given id, or nil. Callers hold mu.
-func (s *Store) secret(id onetime.ID, now time.Time) *onetime.Secret {
+func (s *Store) secret(id onetime.ID, now time.Time) *onetime.SealedSecret {
 	sec := s.secrets[id]
 	if sec == nil || !now.Before(sec.ExpiresAt) {
 		return nil
@@ -102,7 +107,7 @@ func (s *Store) secret(id onetime.ID, now time.Time) *onetime.Secret {
 }
 
 // meta returns the live receipt with the given id, or nil. Callers hold mu.
-func (s *Store) meta(id onetime.ID, now time.Time) *onetime.Metadata {
+func (s *Store) meta(id onetime.ID, now time.Time) *onetime.SealedMetadata {
 	m := s.metas[id]
 	if m == nil || !now.Before(m.ExpiresAt) {
 		return nil
@@ -111,7 +116,7 @@ func (s *Store) meta(id onetime.ID, now time.Time) *onetime.Metadata {
 }
 
 // Reveal implements [onetime.Store].
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.Secret, error) {
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -139,7 +144,7 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 }
 
 // Receipt implements [onetime.Store].
-func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -151,30 +156,49 @@ func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*one
 	return s.snapshot(m, now), nil
 }
 
-func (s *Store) snapshot(m *onetime.Metadata, now time.Time) *onetime.Metadata {
+func (s *Store) snapshot(m *onetime.SealedMetadata, now time.Time) *onetime.SealedMetadata {
 	c := cloneMetadata(m)
 	c.SecretPresent = s.secret(m.SecretID, now) != nil
 	return c
 }
 
-// MarkViewed implements [onetime.Store].
-func (s *Store) MarkViewed(ctx context.Context, id onetime.ID, now time.Time) error {
+// View implements [onetime.Store].
+func (s *Store) View(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.lock(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	defer s.mu.Unlock()
 	m := s.meta(id, now)
 	if m == nil {
-		return onetime.ErrNotFound
+		return nil, onetime.ErrNotFound
 	}
-	if m.State == onetime.StateNew {
+	before := s.snapshot(m, now)
+	if m.State == onetime.StateNew && before.SecretPresent {
 		m.State, m.Updated = onetime.StateViewed, now
 	}
-	return nil
+	return before, nil
+}
+
+// Peek implements [onetime.Store].
+func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	sec := s.secret(id, now)
+	if sec == nil {
+		return nil, onetime.ErrNotFound
+	}
+	return &onetime.SecretInfo{
+		PassphraseRequired: len(sec.Check) > 0,
+		Attempts:           sec.Attempts,
+		MaxAttempts:        sec.MaxAttempts,
+		ExpiresAt:          sec.ExpiresAt,
+	}, nil
 }
 
 // Burn implements [onetime.Store].
-func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -189,13 +213,13 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 }
 
 // Recent implements [onetime.Store].
-func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
 	list := s.owners[owner]
-	var out []*onetime.Metadata
+	var out []*onetime.SealedMetadata
 	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
 		if m := s.meta(list[i].id, now); m != nil {
 			out = append(out, s.snapshot(m, now))
@@ -211,9 +235,15 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	defer s.mu.Unlock()
+	return s.reclaim(now, -1), nil
+}
+
+// reclaim deletes up to limit records expired at now (all when limit is
+// negative) and reports how many it deleted. Callers hold mu.
+func (s *Store) reclaim(now time.Time, limit int) int {
 	n := 0
 	pruned := map[string]bool{}
-	for len(s.expiry) > 0 && !now.Before(s.expiry[0].at) {
+	for len(s.expiry) > 0 && !now.Before(s.expiry[0].at) && n != limit {
 		e := heap.Pop(&s.expiry).(expiryEntry)
 		if e.secret {
 			if sec, ok := s.secrets[e.id]; ok && sec.ExpiresAt.Equal(e.at) {
@@ -241,7 +271,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			s.owners[owner] = list
 		}
 	}
-	return n, nil
+	return n
 }
 
 // Len reports how many secrets and receipts the store holds, expired or
@@ -252,7 +282,7 @@ func (s *Store) Len() (secrets, receipts int) {
 	return len(s.secrets), len(s.metas)
 }
 
-// Close discards every record. Later calls return ErrClosed.
+// Close discards every record. Later calls return onetime.ErrClosed.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -261,14 +291,14 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func cloneSecret(s *onetime.Secret) *onetime.Secret {
+func cloneSecret(s *onetime.SealedSecret) *onetime.SealedSecret {
 	c := *s
 	c.Sealed = bytes.Clone(s.Sealed)
 	c.Check = bytes.Clone(s.Check)
 	return &c
 }
 
-func cloneMetadata(m *onetime.Metadata) *onetime.Metadata {
+func cloneMetadata(m *onetime.SealedMetadata) *onetime.SealedMetadata {
 	c := *m
 	c.Sealed = bytes.Clone(m.Sealed)
 	c.OwnerSealed = bytes.Clone(m.OwnerSealed)

@@ -130,7 +130,7 @@ func ceilSeconds(t time.Time) uint32 {
 	return uint32(min(max(s, 0), math.MaxUint32))
 }
 
-func encodeSecret(s *onetime.Secret) ([]byte, error) {
+func encodeSecret(s *onetime.SealedSecret) ([]byte, error) {
 	if len(s.Check) > maxCheckLen {
 		return nil, fmt.Errorf("redis: passphrase check longer than %d bytes: %w", maxCheckLen, onetime.ErrInvalid)
 	}
@@ -151,12 +151,12 @@ func encodeSecret(s *onetime.Secret) ([]byte, error) {
 	return append(b, s.Sealed...), nil
 }
 
-func decodeSecret(id onetime.ID, b []byte) (*onetime.Secret, error) {
+func decodeSecret(id onetime.ID, b []byte) (*onetime.SealedSecret, error) {
 	if len(b) < secretHeader || len(b) < secretHeader+int(b[26]) {
 		return nil, errFormat
 	}
 	am := uint32(b[23])<<16 | uint32(b[24])<<8 | uint32(b[25])
-	s := &onetime.Secret{
+	s := &onetime.SealedSecret{
 		ID:          id,
 		MetadataID:  idFrom(id.Slot(), b[7:23]),
 		Attempts:    int(am >> 12),
@@ -176,7 +176,7 @@ func decodeSecret(id onetime.ID, b []byte) (*onetime.Secret, error) {
 	return s, nil
 }
 
-func encodeReceipt(m *onetime.Metadata) ([]byte, error) {
+func encodeReceipt(m *onetime.SealedMetadata) ([]byte, error) {
 	n := receiptHeader + 3*binary.MaxVarintLen64 + len(m.Owner) + len(m.ShareDomain) + len(m.Sealed) + len(m.OwnerSealed)
 	b := make([]byte, receiptHeader, n)
 	b[0] = byte(m.State)
@@ -198,11 +198,11 @@ func encodeReceipt(m *onetime.Metadata) ([]byte, error) {
 	return append(b, m.OwnerSealed...), nil
 }
 
-func decodeReceipt(id onetime.ID, b []byte) (*onetime.Metadata, error) {
+func decodeReceipt(id onetime.ID, b []byte) (*onetime.SealedMetadata, error) {
 	if len(b) < receiptHeader {
 		return nil, errFormat
 	}
-	m := &onetime.Metadata{
+	m := &onetime.SealedMetadata{
 		ID:                 id,
 		SecretID:           idFrom(id.Slot(), b[43:59]),
 		State:              onetime.State(b[0]),

@@ -40,7 +40,7 @@ func TestRestartDuringReveals(t *testing.T) {
 	st := newStore(t, c)
 
 	const n = 400
-	secrets := make([]*onetime.Secret, n)
+	secrets := make([]*onetime.SealedSecret, n)
 	var forbidden []string // texts no error may contain
 	for i := range secrets {
 		s, m := pair("", t0, time.Hour)

@@ -135,7 +135,7 @@ func (s *Store) indexKey(owner string) string {
 // memberTail is an index member without its sequence number: the
 // receipt's expiry in whole seconds rounded up, then its id (slot and
 // rest) in raw bytes.
-func memberTail(m *onetime.Metadata) string {
+func memberTail(m *onetime.SealedMetadata) string {
 	b := binary.BigEndian.AppendUint32(make([]byte, 0, 24), ceilSeconds(m.ExpiresAt))
 	slot, _ := hex.DecodeString(m.ID.Slot())
 	b = append(b, slot...)
@@ -172,7 +172,7 @@ func fail(op string, err error) error {
 // entry is dropped when the receipt it names would have expired. A pair is
 // never stored unlisted. When the pair exists, the index entry just added
 // is removed again.
-func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Metadata) error {
+func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Meta
 // it against now and the passphrase check, and either counts a wrong
 // attempt (burning the secret at its limit) or deletes it and marks the
 // receipt received.
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.Secret, error) {
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 }
 
 // Receipt implements [onetime.Store].
-func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*one
 }
 
 // receiptReply decodes receiptScript's answer: nil for not found.
-func receiptReply(id onetime.ID, v any) (*onetime.Metadata, error) {
+func receiptReply(id onetime.ID, v any) (*onetime.SealedMetadata, error) {
 	switch v := v.(type) {
 	case int64:
 		return nil, nil
@@ -320,7 +320,7 @@ func (s *Store) MarkViewed(ctx context.Context, id onetime.ID, now time.Time) er
 }
 
 // Burn implements [onetime.Store].
-func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -345,7 +345,7 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 // pipelined batch (a round trip to each master, in parallel) to read the
 // receipts, repeated only when some entries turn out dangling. It lists at
 // most [MaxIndexed] receipts.
-func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 	return s.recentPartitioned(ctx, owner, now, limit)
 }
 
-func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	v, err := recentScript.Run(ctx, s.sc, []string{s.indexKey(owner)}, s.prefix, micros(now), limit).Slice()
 	if err != nil {
 		return nil, fail("recent", err)
@@ -367,7 +367,7 @@ func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limi
 	if len(v)%3 != 0 {
 		return nil, errReply
 	}
-	out := make([]*onetime.Metadata, 0, len(v)/3)
+	out := make([]*onetime.SealedMetadata, 0, len(v)/3)
 	seen := make(map[onetime.ID]bool, len(v)/3)
 	for i := 0; i < len(v); i += 3 {
 		member, ok1 := v[i].(string)
@@ -391,9 +391,9 @@ func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limi
 	return out, nil
 }
 
-func (s *Store) recentPartitioned(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+func (s *Store) recentPartitioned(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	idx := s.indexKey(owner)
-	var out []*onetime.Metadata
+	var out []*onetime.SealedMetadata
 	seen := make(map[onetime.ID]bool)
 	for offset := 0; len(out) < limit; {
 		count := limit - len(out) + 8 // a little slack for dangling entries
@@ -438,7 +438,7 @@ func (s *Store) recentPartitioned(ctx context.Context, owner string, now time.Ti
 
 // receipts reads many receipts, on any shards, in one pipeline: goredis
 // sends each shard its part at once. Missing or expired ones are nil.
-func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) ([]*onetime.Metadata, error) {
+func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) ([]*onetime.SealedMetadata, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -453,7 +453,7 @@ func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) (
 		}
 		return nil
 	})
-	out := make([]*onetime.Metadata, len(ids))
+	out := make([]*onetime.SealedMetadata, len(ids))
 	for i, cmd := range cmds {
 		v, err := cmd.Result()
 		if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {

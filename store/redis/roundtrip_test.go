@@ -28,13 +28,13 @@ func randomHex(n int) string {
 
 // pair returns a fresh secret and receipt created at created, living ttl
 // (the receipt twice as long).
-func pair(owner string, created time.Time, ttl time.Duration) (*onetime.Secret, *onetime.Metadata) {
+func pair(owner string, created time.Time, ttl time.Duration) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	slot := randomHex(onetime.SlotLen)
 	sid, mid := onetime.ID(slot+randomHex(32)), onetime.ID(slot+randomHex(32))
 	sealed := make([]byte, 128)
 	rand.Read(sealed)
-	s := &onetime.Secret{ID: sid, MetadataID: mid, Sealed: sealed, MaxAttempts: 10, ExpiresAt: created.Add(ttl)}
-	m := &onetime.Metadata{
+	s := &onetime.SealedSecret{ID: sid, MetadataID: mid, Sealed: sealed, MaxAttempts: 10, ExpiresAt: created.Add(ttl)}
+	m := &onetime.SealedMetadata{
 		ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
 		Created: created, Updated: created,
 		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * ttl),

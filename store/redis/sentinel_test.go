@@ -41,7 +41,7 @@ func TestSentinel(t *testing.T) {
 	t.Run("Failover", func(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t, c)
-		var secrets []*onetime.Secret
+		var secrets []*onetime.SealedSecret
 		for range 50 {
 			s, m := pair("owner", t0, time.Hour)
 			if err := st.Create(ctx, s, m); err != nil {

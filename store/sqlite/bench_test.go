@@ -135,16 +135,16 @@ func BenchmarkPairParallel(b *testing.B) {
 
 // synthetic returns a pair shaped like the service's for a 100-byte value,
 // with random ids, for filling a store without the service's cost.
-func synthetic(now time.Time, owner string) (*onetime.Secret, *onetime.Metadata) {
+func synthetic(now time.Time, owner string) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	var b [64]byte
 	rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	sid, mid := onetime.ID(h[:40]), onetime.ID(h[:8]+h[40:72])
 	sealed := make([]byte, 128+85) // 100 bytes + nonce + tag; the receipt's payload sealed
 	rand.Read(sealed)
-	s := &onetime.Secret{ID: sid, MetadataID: mid, Sealed: sealed[:128], MaxAttempts: 10,
+	s := &onetime.SealedSecret{ID: sid, MetadataID: mid, Sealed: sealed[:128], MaxAttempts: 10,
 		ExpiresAt: now.Add(7 * 24 * time.Hour)}
-	m := &onetime.Metadata{ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
+	m := &onetime.SealedMetadata{ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
 		Created: now, Updated: now, SecretExpiresAt: s.ExpiresAt, ExpiresAt: now.Add(14 * 24 * time.Hour),
 		Sealed: sealed[128:]}
 	return s, m

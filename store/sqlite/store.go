@@ -202,7 +202,7 @@ var readQueries = [...]string{
 
 // Create implements [onetime.Store]. Both rows go in one transaction; a
 // duplicate id of either aborts it with onetime.ErrExists.
-func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Metadata) error {
+func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -234,14 +234,14 @@ func (s *Store) Create(ctx context.Context, sec *onetime.Secret, m *onetime.Meta
 // Reveal implements [onetime.Store]. The secret is taken by one
 // conditional DELETE ... RETURNING: of concurrent callers, in this process
 // or another, exactly one deletes the row.
-func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now time.Time) (*onetime.Secret, error) {
+func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	var sec *onetime.Secret
+	var sec *onetime.SealedSecret
 	err := s.w.do(ctx, func(t *wtx) error {
 		k, at := key(sid), micros(now)
-		got := &onetime.Secret{ID: sid}
+		got := &onetime.SealedSecret{ID: sid}
 		var mid any
 		var expires int64
 		err := t.queryRow(wTakeSecret, k, at, nullBytes(check)).Scan(
@@ -295,9 +295,9 @@ func passOrWrap(op string, err error) error {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanReceipt(row scanner, present bool) (*onetime.Metadata, error) {
+func scanReceipt(row scanner, present bool) (*onetime.SealedMetadata, error) {
 	var (
-		m                                        onetime.Metadata
+		m                                        onetime.SealedMetadata
 		mid, sid                                 any
 		owner                                    sql.NullString
 		state                                    int
@@ -320,7 +320,7 @@ func scanReceipt(row scanner, present bool) (*onetime.Metadata, error) {
 }
 
 // Receipt implements [onetime.Store]: one read-only statement.
-func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -354,11 +354,11 @@ func (s *Store) MarkViewed(ctx context.Context, mid onetime.ID, now time.Time) e
 // claims the receipt only while its secret is live, and the secret is
 // deleted in the same transaction, under the same write lock: of a burn
 // and a reveal, exactly one succeeds.
-func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	var m *onetime.Metadata
+	var m *onetime.SealedMetadata
 	err := s.w.do(ctx, func(t *wtx) error {
 		got, err := scanReceipt(t.queryRow(wBurn, key(mid), micros(now), stateBurned, stateNew, stateViewed), false)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -381,7 +381,7 @@ func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*oneti
 
 // Recent implements [onetime.Store]: one read-only statement walking the
 // owner index from the newest entry.
-func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.Metadata, error) {
+func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -393,7 +393,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 		return nil, wrap("recent", err)
 	}
 	defer rows.Close()
-	var out []*onetime.Metadata
+	var out []*onetime.SealedMetadata
 	for rows.Next() {
 		m, err := scanReceipt(rows, true)
 		if err != nil {

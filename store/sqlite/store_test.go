@@ -34,7 +34,7 @@ func rawDB(t testing.TB, dsn string) *sql.DB {
 	return db
 }
 
-func mustCreate(t testing.TB, st onetime.Store, owner string) (*onetime.Secret, *onetime.Metadata) {
+func mustCreate(t testing.TB, st onetime.Store, owner string) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	t.Helper()
 	s, m := synthetic(t0, owner)
 	if err := st.Create(context.Background(), s, m); err != nil {
@@ -578,8 +578,8 @@ func TestConsumedLeavesNoBytes(t *testing.T) {
 	burned, bm := synthetic(t0, "")
 	burned.Sealed = append(append([]byte{}, marker...), 'B')
 	for _, p := range []struct {
-		s *onetime.Secret
-		m *onetime.Metadata
+		s *onetime.SealedSecret
+		m *onetime.SealedMetadata
 	}{{revealed, nil}, {burned, bm}} {
 		m := p.m
 		if m == nil {

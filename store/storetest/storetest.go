@@ -87,7 +87,7 @@ func randomHex(n int) string {
 
 // newPair returns a fresh secret and receipt created at created, with
 // ids that share a random slot.
-func newPair(owner string, created time.Time) (*onetime.Secret, *onetime.Metadata) {
+func newPair(owner string, created time.Time) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	slot := randomHex(onetime.SlotLen)
 	sid := onetime.ID(slot + randomHex(32))
 	mid := onetime.ID(slot + randomHex(32))
@@ -95,14 +95,14 @@ func newPair(owner string, created time.Time) (*onetime.Secret, *onetime.Metadat
 	rand.Read(sealed)
 	msealed := make([]byte, 85)
 	rand.Read(msealed)
-	s := &onetime.Secret{
+	s := &onetime.SealedSecret{
 		ID: sid, MetadataID: mid,
 		Sealed:      sealed,
 		MaxAttempts: 10,
 		ShareDomain: "example.com",
 		ExpiresAt:   created.Add(secretTTL),
 	}
-	m := &onetime.Metadata{
+	m := &onetime.SealedMetadata{
 		ID: mid, SecretID: sid,
 		Owner:           owner,
 		State:           onetime.StateNew,
@@ -120,28 +120,28 @@ func newPair(owner string, created time.Time) (*onetime.Secret, *onetime.Metadat
 }
 
 // withPassphrase gives s a passphrase check and returns the right check.
-func withPassphrase(s *onetime.Secret, m *onetime.Metadata) []byte {
+func withPassphrase(s *onetime.SealedSecret, m *onetime.SealedMetadata) []byte {
 	s.Check = make([]byte, 32)
 	rand.Read(s.Check)
 	m.PassphraseRequired = true
 	return bytes.Clone(s.Check)
 }
 
-func create(t *testing.T, st onetime.Store, owner string, created time.Time) (*onetime.Secret, *onetime.Metadata) {
+func create(t *testing.T, st onetime.Store, owner string, created time.Time) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	t.Helper()
 	s, m := newPair(owner, created)
 	mustCreate(t, st, s, m)
 	return s, m
 }
 
-func mustCreate(t *testing.T, st onetime.Store, s *onetime.Secret, m *onetime.Metadata) {
+func mustCreate(t *testing.T, st onetime.Store, s *onetime.SealedSecret, m *onetime.SealedMetadata) {
 	t.Helper()
 	if err := st.Create(context.Background(), s, m); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
 }
 
-func receipt(t *testing.T, st onetime.Store, id onetime.ID, now time.Time) *onetime.Metadata {
+func receipt(t *testing.T, st onetime.Store, id onetime.ID, now time.Time) *onetime.SealedMetadata {
 	t.Helper()
 	m, err := st.Receipt(context.Background(), id, now)
 	if err != nil {
@@ -164,7 +164,7 @@ func sameTime(t *testing.T, field string, got, want time.Time) {
 	}
 }
 
-func equalMetadata(t *testing.T, got, want *onetime.Metadata) {
+func equalMetadata(t *testing.T, got, want *onetime.SealedMetadata) {
 	t.Helper()
 	if got.ID != want.ID || got.SecretID != want.SecretID || got.Owner != want.Owner ||
 		got.State != want.State || got.PassphraseRequired != want.PassphraseRequired ||
@@ -182,7 +182,7 @@ func equalMetadata(t *testing.T, got, want *onetime.Metadata) {
 	sameTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 }
 
-func equalSecret(t *testing.T, got, want *onetime.Secret) {
+func equalSecret(t *testing.T, got, want *onetime.SealedSecret) {
 	t.Helper()
 	if got.ID != want.ID || got.MetadataID != want.MetadataID || got.Attempts != want.Attempts ||
 		got.MaxAttempts != want.MaxAttempts || got.ShareDomain != want.ShareDomain {
@@ -277,7 +277,7 @@ func testMissing(t *testing.T, st onetime.Store) {
 	wantErr(t, "Reveal", err, onetime.ErrNotFound)
 	_, err = st.Receipt(ctx, id, t0)
 	wantErr(t, "Receipt", err, onetime.ErrNotFound)
-	wantErr(t, "MarkViewed", st.MarkViewed(ctx, id, t0), onetime.ErrNotFound)
+	wantErr(t, "MarkViewed", viewErr(ctx, st, id, t0), onetime.ErrNotFound)
 	_, err = st.Burn(ctx, id, t0)
 	wantErr(t, "Burn", err, onetime.ErrNotFound)
 	list, err := st.Recent(ctx, "nobody", t0, 10)
@@ -374,7 +374,7 @@ func testBurnRevealRace(t *testing.T, st onetime.Store) {
 			if i%2 == 0 {
 				_, err = st.Reveal(context.Background(), s.ID, nil, t0.Add(time.Second))
 			} else {
-				var got *onetime.Metadata
+				var got *onetime.SealedMetadata
 				got, err = st.Burn(context.Background(), m.ID, t0.Add(time.Second))
 				if err == nil && got.State != onetime.StateBurned {
 					t.Errorf("Burn returned state %v", got.State)
@@ -427,7 +427,7 @@ func testBurn(t *testing.T, st onetime.Store) {
 
 	// A viewed receipt can be burned; a received one cannot.
 	s, m = create(t, st, "", t0)
-	if err := st.MarkViewed(ctx, m.ID, t0); err != nil {
+	if err := viewErr(ctx, st, m.ID, t0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Burn(ctx, m.ID, at); err != nil {
@@ -450,7 +450,7 @@ func testMarkViewed(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	s, m := create(t, st, "", t0)
 	a, b := t0.Add(time.Second), t0.Add(2*time.Second)
-	if err := st.MarkViewed(ctx, m.ID, a); err != nil {
+	if err := viewErr(ctx, st, m.ID, a); err != nil {
 		t.Fatal(err)
 	}
 	got := receipt(t, st, m.ID, a)
@@ -458,7 +458,7 @@ func testMarkViewed(t *testing.T, st onetime.Store) {
 		t.Errorf("state %v after MarkViewed, want viewed", got.State)
 	}
 	sameTime(t, "Updated", got.Updated, a)
-	if err := st.MarkViewed(ctx, m.ID, b); err != nil {
+	if err := viewErr(ctx, st, m.ID, b); err != nil {
 		t.Fatal(err)
 	}
 	sameTime(t, "Updated after a second MarkViewed", receipt(t, st, m.ID, b).Updated, a)
@@ -466,7 +466,7 @@ func testMarkViewed(t *testing.T, st onetime.Store) {
 	if _, err := st.Reveal(ctx, s.ID, nil, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.MarkViewed(ctx, m.ID, b.Add(time.Second)); err != nil {
+	if err := viewErr(ctx, st, m.ID, b.Add(time.Second)); err != nil {
 		t.Errorf("MarkViewed of a received receipt: %v, want no-op", err)
 	}
 	if got := receipt(t, st, m.ID, b); got.State != onetime.StateReceived {
@@ -505,7 +505,7 @@ func testReceiptExpiry(t *testing.T, st onetime.Store) {
 	receipt(t, st, m.ID, m.ExpiresAt.Add(-us))
 	_, err := st.Receipt(ctx, m.ID, m.ExpiresAt)
 	wantErr(t, "Receipt at expiry", err, onetime.ErrNotFound)
-	wantErr(t, "MarkViewed at expiry", st.MarkViewed(ctx, m.ID, m.ExpiresAt), onetime.ErrNotFound)
+	wantErr(t, "MarkViewed at expiry", viewErr(ctx, st, m.ID, m.ExpiresAt), onetime.ErrNotFound)
 	_, err = st.Burn(ctx, m.ID, m.ExpiresAt)
 	wantErr(t, "Burn at expiry", err, onetime.ErrNotFound)
 	list, err := st.Recent(ctx, "owner", m.ExpiresAt, 10)
@@ -522,7 +522,7 @@ func testNoResurrection(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	// State changes just before each expiry do not extend either lifetime.
 	s, m := create(t, st, "", t0)
-	if err := st.MarkViewed(ctx, m.ID, s.ExpiresAt.Add(-us)); err != nil {
+	if err := viewErr(ctx, st, m.ID, s.ExpiresAt.Add(-us)); err != nil {
 		t.Fatal(err)
 	}
 	if got := receipt(t, st, m.ID, s.ExpiresAt); got.SecretPresent {
@@ -546,7 +546,7 @@ func testNoResurrection(t *testing.T, st onetime.Store) {
 	after := m.ExpiresAt.Add(time.Second)
 	st.Reveal(ctx, s.ID, nil, after)
 	st.Burn(ctx, m.ID, after)
-	st.MarkViewed(ctx, m.ID, after)
+	viewErr(ctx, st, m.ID, after)
 	_, err = st.Receipt(ctx, m.ID, after)
 	wantErr(t, "Receipt of an expired pair after failed operations", err, onetime.ErrNotFound)
 	_, err = st.Reveal(ctx, s.ID, nil, after)
@@ -563,8 +563,8 @@ func testNoResurrection(t *testing.T, st onetime.Store) {
 
 func testRecent(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
-	var mine []*onetime.Metadata
-	var secrets []*onetime.Secret
+	var mine []*onetime.SealedMetadata
+	var secrets []*onetime.SealedSecret
 	for i := range 6 {
 		s, m := create(t, st, "alice", t0.Add(time.Duration(i)*time.Second))
 		mine = append(mine, m)
@@ -611,7 +611,7 @@ func testRecent(t *testing.T, st onetime.Store) {
 }
 
 // withTTL gives a new pair the secret lifetime ttl (the receipt 2 x ttl).
-func withTTL(s *onetime.Secret, m *onetime.Metadata, ttl time.Duration) {
+func withTTL(s *onetime.SealedSecret, m *onetime.SealedMetadata, ttl time.Duration) {
 	s.ExpiresAt = m.Created.Add(ttl)
 	m.SecretExpiresAt, m.ExpiresAt = s.ExpiresAt, m.Created.Add(2*ttl)
 }
@@ -711,7 +711,7 @@ func testPassphraseBurn(t *testing.T, st onetime.Store) {
 	sameTime(t, "Burned", got.Burned, at)
 	sameTime(t, "Updated", got.Updated, at)
 	// A burned receipt stays burned.
-	if err := st.MarkViewed(ctx, m.ID, at.Add(time.Second)); err != nil {
+	if err := viewErr(ctx, st, m.ID, at.Add(time.Second)); err != nil {
 		t.Fatalf("MarkViewed of a burned receipt: %v, want a no-op", err)
 	}
 	if got := receipt(t, st, m.ID, at.Add(time.Second)); got.State != onetime.StateBurned {
@@ -829,7 +829,7 @@ func testCancelledContext(t *testing.T, st onetime.Store) {
 	check("Reveal", err)
 	_, err = st.Receipt(ctx, m.ID, t0)
 	check("Receipt", err)
-	check("MarkViewed", st.MarkViewed(ctx, m.ID, t0))
+	check("MarkViewed", viewErr(ctx, st, m.ID, t0))
 	_, err = st.Burn(ctx, m.ID, t0)
 	check("Burn", err)
 	_, err = st.Recent(ctx, "owner", t0, 10)
@@ -852,7 +852,7 @@ func testErrorTexts(t *testing.T, st onetime.Store) {
 	_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0)
 	errs = append(errs, err, st.Create(ctx, s, m))
 	_, err = st.Reveal(ctx, unknown, nil, t0)
-	errs = append(errs, err, st.MarkViewed(ctx, unknown, t0))
+	errs = append(errs, err, viewErr(ctx, st, unknown, t0))
 	_, err = st.Receipt(ctx, unknown, t0)
 	errs = append(errs, err)
 	_, err = st.Burn(ctx, unknown, t0)
@@ -875,8 +875,8 @@ func testErrorTexts(t *testing.T, st onetime.Store) {
 
 func testSweep(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
-	var old, live []*onetime.Metadata
-	var oldSecrets []*onetime.Secret
+	var old, live []*onetime.SealedMetadata
+	var oldSecrets []*onetime.SealedSecret
 	for range 20 {
 		s, m := create(t, st, "owner", t0)
 		old, oldSecrets = append(old, m), append(oldSecrets, s)
@@ -956,7 +956,7 @@ func testService(t *testing.T, st onetime.Store) {
 	if _, err := svc.Reveal(ctx, r.SecretKey, "wrong"); !errors.Is(err, onetime.ErrWrongPassphrase) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
-	rc, err := svc.Receipt(ctx, "", r.MetadataKey)
+	rc, err := svc.Receipt(ctx, r.MetadataKey)
 	if err != nil || rc.State != onetime.StateViewed || rc.SecretKey != r.SecretKey {
 		t.Fatalf("Receipt = %+v, %v", rc, err)
 	}
@@ -971,7 +971,7 @@ func testService(t *testing.T, st onetime.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := svc.Burn(ctx, "", g.MetadataKey)
+	b, err := svc.Burn(ctx, g.MetadataKey)
 	if err != nil || b.State != onetime.StateBurned {
 		t.Fatalf("Burn = %v, %v", b, err)
 	}
@@ -986,7 +986,13 @@ func testService(t *testing.T, st onetime.Store) {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Minute)
-	if rc, err := svc.Receipt(ctx, "", e.MetadataKey); err != nil || rc.State != onetime.StateExpired {
+	if rc, err := svc.Receipt(ctx, e.MetadataKey); err != nil || rc.State != onetime.StateExpired {
 		t.Fatalf("receipt of an expired secret: %+v, %v", rc, err)
 	}
+}
+
+// viewErr calls View for its effect and returns only its error.
+func viewErr(ctx context.Context, st onetime.Store, id onetime.ID, now time.Time) error {
+	_, err := st.View(ctx, id, now)
+	return err
 }

@@ -1,0 +1,107 @@
+package onetime
+
+import (
+	"context"
+	"sync"
+)
+
+// fairSem is a counting semaphore whose waiters are served round-robin by
+// client: when a slot frees, it goes to the longest-waiting request of the
+// next client in turn, not to whoever queued first. One client with a
+// thousand requests in the queue then delays another client's request by
+// at most one derivation per slot, instead of a thousand.
+type fairSem struct {
+	mu      sync.Mutex
+	free    int
+	queues  map[string][]*fairWaiter // per client, oldest first
+	clients []string                 // clients with waiters, in turn order
+}
+
+type fairWaiter struct {
+	ready chan struct{} // closed when the slot is handed over
+	done  bool          // handed over (under mu)
+}
+
+func newFairSem(n int) *fairSem {
+	return &fairSem{free: n, queues: make(map[string][]*fairWaiter)}
+}
+
+// acquire waits for a slot for client, or for ctx to end.
+func (s *fairSem) acquire(ctx context.Context, client string) error {
+	s.mu.Lock()
+	if s.free > 0 && len(s.clients) == 0 {
+		s.free--
+		s.mu.Unlock()
+		return nil
+	}
+	w := &fairWaiter{ready: make(chan struct{})}
+	q, queued := s.queues[client]
+	if !queued {
+		s.clients = append(s.clients, client)
+	}
+	s.queues[client] = append(q, w)
+	s.mu.Unlock()
+
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if w.done {
+			// Handed a slot just as ctx ended: pass it on.
+			s.releaseLocked()
+		} else {
+			s.remove(client, w)
+		}
+		return ctx.Err()
+	}
+}
+
+// release returns a slot, handing it to the next client in turn.
+func (s *fairSem) release() {
+	s.mu.Lock()
+	s.releaseLocked()
+	s.mu.Unlock()
+}
+
+func (s *fairSem) releaseLocked() {
+	if len(s.clients) == 0 {
+		s.free++
+		return
+	}
+	client := s.clients[0]
+	q := s.queues[client]
+	w := q[0]
+	s.clients = s.clients[1:]
+	if len(q) == 1 {
+		delete(s.queues, client)
+	} else {
+		s.queues[client] = q[1:]
+		s.clients = append(s.clients, client) // to the back of the turn
+	}
+	w.done = true
+	close(w.ready)
+}
+
+// remove drops a waiter that gave up. Callers hold mu.
+func (s *fairSem) remove(client string, w *fairWaiter) {
+	q := s.queues[client]
+	for i, x := range q {
+		if x == w {
+			q = append(q[:i:i], q[i+1:]...)
+			break
+		}
+	}
+	if len(q) > 0 {
+		s.queues[client] = q
+		return
+	}
+	delete(s.queues, client)
+	for i, c := range s.clients {
+		if c == client {
+			s.clients = append(s.clients[:i:i], s.clients[i+1:]...)
+			break
+		}
+	}
+}
