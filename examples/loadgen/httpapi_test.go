@@ -5,8 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/httpapi"
@@ -58,11 +61,16 @@ func TestAgainstHTTPAPI(t *testing.T) {
 		{"-mode", "pair", "-n", "200", "-c", "4", "-size", "5000"},
 		{"-mode", "pair", "-n", "6", "-c", "3", "-passphrase"},
 		{"-mode", "pair", "-d", "500ms", "-c", "2", "-burst", "4"},
+		{"-mode", "pair", "-d", "500ms", "-c", "1", "-passphrase", "-guess", "8"},
 	} {
 		for _, cl := range []string{"raw", "std"} {
 			args := append([]string{"-client", cl}, args...)
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
 				rep := runAPI(t, url, args...)
+				if slices.Contains(args, "-guess") {
+					require.NotNil(t, rep.Guess, "a -guess run reports its guesses")
+					require.Positive(t, rep.Guess.WrongAttempts, "the guessing workers made guesses")
+				}
 				if !rep.OK() {
 					var b strings.Builder
 					rep.writeText(&b)

@@ -30,12 +30,18 @@
 // which must still return the value). Their load is the server's slow
 // passphrase KDF; the main workers' latency shows how other requests fare.
 //
+// -guess N adds N workers that, during the timed phase, guess passphrases
+// on random secret keys that exist nowhere, as an attacker would; every
+// answer must be "Unknown secret". With -mode pair -passphrase the main
+// workers' latency shows whether real readers are starved meanwhile.
+//
 // Examples:
 //
 //	go run ./examples/loadgen -mode pair -c 32 -d 10s
 //	go run ./examples/loadgen -mode share -n 100000 -json
 //	go run ./examples/loadgen -mode pair -passphrase -d 3s
 //	go run ./examples/loadgen -mode pair -c 32 -burst 200 -d 10s
+//	go run ./examples/loadgen -mode pair -passphrase -c 1 -guess 1500 -d 30s
 package main
 
 import (
@@ -62,6 +68,7 @@ type config struct {
 	JSON       bool
 	Auth       string // "custid:token" or ""
 	Burst      int
+	Guess      int
 	Pool       int
 	Timeout    time.Duration
 	CPUProfile string
@@ -105,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.JSON, "json", false, "print the summary as JSON")
 	fs.StringVar(&c.Auth, "auth", "", "HTTP Basic credentials custid:apitoken (default anonymous)")
 	fs.IntVar(&c.Burst, "burst", 0, "extra workers making wrong-passphrase reveals during the run")
+	fs.IntVar(&c.Guess, "guess", 0, "extra workers guessing passphrases on random, nonexistent secret keys during the run")
 	fs.IntVar(&c.Pool, "pool", 1_000_000, "reveal mode with -d only: at most this many secrets shared beforehand")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run the mode untimed this long before the timed phase (not in reveal mode, whose untimed prefill warms up)")
@@ -133,8 +141,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.Conc < 1:
 		return c, errors.New("-c must be at least 1")
-	case c.N < 0 || c.Dur < 0 || c.Warmup < 0 || c.Burst < 0 || c.Pool < 1 || c.Timeout <= 0:
-		return c, errors.New("-n, -d, -warmup, -burst, -pool and -timeout must not be negative (and -pool, -timeout not zero)")
+	case c.N < 0 || c.Dur < 0 || c.Warmup < 0 || c.Burst < 0 || c.Guess < 0 || c.Pool < 1 || c.Timeout <= 0:
+		return c, errors.New("-n, -d, -warmup, -burst, -guess, -pool and -timeout must not be negative (and -pool, -timeout not zero)")
 	case c.Size < 1:
 		return c, errors.New("-size must be at least 1 (an empty secret is rejected by the API)")
 	case c.Auth != "" && !strings.Contains(c.Auth, ":"):

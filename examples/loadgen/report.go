@@ -40,6 +40,11 @@ func (r *Report) writeText(w io.Writer) error {
 		p("  burst    %s\n", line(b.stats))
 		writeKinds(w, b.ErrorKinds)
 	}
+	if b := r.Guess; b != nil {
+		p("  guess: %d workers, %d guesses on random keys, errors: %d\n", b.Workers, b.WrongAttempts, b.Errors)
+		p("  guess    %s\n", line(b.stats))
+		writeKinds(w, b.ErrorKinds)
+	}
 	if r.OK() {
 		p("OK\n")
 	} else {

@@ -455,12 +455,14 @@ type Report struct {
 	Latency     LatencyMS            `json:"latency_ms"`
 	Requests    map[string]LatencyMS `json:"requests_ms,omitempty"`
 	Burst       *BurstReport         `json:"burst,omitempty"`
+	Guess       *BurstReport         `json:"guess,omitempty"`
 
 	stats    Stats
 	reqStats map[string]Stats
 }
 
-// BurstReport describes the wrong-passphrase workers of -burst.
+// BurstReport describes the wrong-passphrase workers of -burst, or the
+// guessing workers of -guess.
 type BurstReport struct {
 	Workers       int              `json:"workers"`
 	WrongAttempts int64            `json:"wrong_attempts"`
@@ -478,13 +480,18 @@ func (r *Report) OK() bool {
 	if r.Ops == 0 || r.Errors > 0 || r.WrongValues > 0 {
 		return false
 	}
-	return r.Burst == nil || (r.Burst.Errors == 0 && r.Burst.WrongValues == 0)
+	for _, b := range []*BurstReport{r.Burst, r.Guess} {
+		if b != nil && (b.Errors > 0 || b.WrongValues > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // run warms up, prepares what the mode needs (untimed), runs the timed
 // phase and reports. Progress lines go to logw when it is not nil.
 func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
-	clients, err := newClients(cfg, cfg.Conc+cfg.Burst)
+	clients, err := newClients(cfg, cfg.Conc+cfg.Burst+cfg.Guess)
 	if err != nil {
 		return nil, err
 	}
@@ -683,6 +690,31 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		}()
 	}
 
+	guess := newTally()
+	var guesses atomic.Int64
+	for w := range cfg.Guess {
+		burstWG.Add(1)
+		go func() {
+			defer burstWG.Done()
+			c := clients[cfg.Conc+cfg.Burst+w]
+			t := newTally()
+			for burstCtx.Err() == nil {
+				t0 := time.Now()
+				if err := c.revealWrong(burstCtx, randomKey()); err != nil {
+					if burstCtx.Err() == nil {
+						t.fail(err)
+					}
+					continue
+				}
+				t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
+				guesses.Add(1)
+			}
+			mu.Lock()
+			merge(guess, t)
+			mu.Unlock()
+		}()
+	}
+
 	parallel(cfg.Conc, func(w int) error {
 		t := newTally()
 		drive(clients[w], g, t, vals[w], func() *item { return &items[next.Add(1)-1] })
@@ -724,6 +756,12 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		b.Latency = b.stats.ms()
 		rep.Burst = b
 	}
+	if cfg.Guess > 0 {
+		b := &BurstReport{Workers: cfg.Guess, WrongAttempts: guesses.Load(), WrongValues: guess.wrong, stats: summarize(guess.lat[kOp])}
+		b.Errors, b.ErrorKinds = countErrs(guess)
+		b.Latency = b.stats.ms()
+		rep.Guess = b
+	}
 	return rep, nil
 }
 
@@ -739,6 +777,17 @@ func countErrs(t *tally) (int64, map[string]int64) {
 		return n, nil
 	}
 	return n, t.errs
+}
+
+// randomKey returns a key of the form the server issues (lowercase letters
+// and digits) that names no secret.
+func randomKey() string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 56)
+	for i := range b {
+		b[i] = alphabet[rand.IntN(len(alphabet))]
+	}
+	return string(b)
 }
 
 // logf writes a progress line to w, if there is one.
