@@ -1,58 +1,61 @@
 package httpapi
 
 import (
-	"context"
-	"fmt"
+	"net/http"
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/ratelimit"
+	"github.com/onetimego/onetime/ratelimit/redislimit"
 )
 
-func TestLocalLimiter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := NewLocalLimiter(1, 2, 3) // 1/s, bursts of 2: idle after 2s
-	l.now = func() time.Time { return now }
-	ctx := context.Background()
-	allow := func(c string) bool {
-		ok, err := l.Allow(ctx, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
+// The limiters satisfy RateLimiter without importing this package.
+var (
+	_ RateLimiter = (*ratelimit.Limiter)(nil)
+	_ RateLimiter = (*redislimit.Limiter)(nil)
+)
+
+// TestRateLimitBurst: a ratelimit.Limiter in the handler lets a client's
+// burst through, then refuses it, and leaves other clients and the status
+// check alone.
+func TestRateLimitBurst(t *testing.T) {
+	e := newEnv(t, nil, &Options{RateLimiter: ratelimit.New(0.001, 3, 0), ClientIPHeader: "X-Forwarded-For"})
+	from := func(ip string) int {
+		return e.do(req{method: "POST", path: "/api/v1/share", ctype: "application/x-www-form-urlencoded",
+			body: "secret=x", header: map[string]string{"X-Forwarded-For": ip}}).status
 	}
-	for i, want := range []bool{true, true, false} {
-		if allow("a") != want {
-			t.Fatalf("request %d of a burst of 2", i)
-		}
+	codes := []int{}
+	for range 4 {
+		codes = append(codes, from("192.0.2.1"))
 	}
-	now = now.Add(time.Second)
-	for i, want := range []bool{true, false} {
-		if allow("a") != want {
-			t.Fatalf("request %d after refill of 1/s", i)
-		}
+	assert.Equal(t, []int{200, 200, 200, http.StatusNotFound}, codes, "v1 answers 404 to a limited client")
+	assert.Equal(t, 200, from("192.0.2.2"))
+	e.get("/api/v1/status").ok(t)
+}
+
+// TestRedisLimiterShared runs two handlers, as two app servers would, each
+// with its own redislimit.Limiter on one Redis: a client's burst is
+// shared between them.
+func TestRedisLimiterShared(t *testing.T) {
+	srv := redistest.Standalone(t)
+	prefix := redistest.Prefix(t)
+	var envs []*env
+	for range 2 {
+		l, err := redislimit.New(srv.Client(t), 0.001, 3, &redislimit.Options{Prefix: prefix})
+		require.NoError(t, err)
+		envs = append(envs, newEnv(t, nil, &Options{RateLimiter: l, IntendedStatus: true}))
 	}
-	// The map is bounded: a fourth client pushes out the least recent.
-	allow("b")
-	allow("c")
-	allow("d")
-	if n := l.clientCount(); n != 3 {
-		t.Fatalf("%d clients remembered, want 3", n)
+	codes := []int{}
+	for i := range 4 {
+		codes = append(codes, envs[i%2].post("/api/v1/share", "secret=x").status)
 	}
-	if _, ok := l.clients["a"]; ok {
-		t.Fatal("least recent client kept")
-	}
-	// Idle clients are forgotten.
-	now = now.Add(3 * time.Second)
-	allow("e")
-	if n := l.clientCount(); n != 1 {
-		t.Fatalf("%d clients remembered after idling, want 1", n)
-	}
-	for i := 0; i < 10000; i++ {
-		allow(fmt.Sprint(i))
-	}
-	if n := l.clientCount(); n != 3 {
-		t.Fatalf("%d clients remembered, want 3", n)
-	}
-	if NewLocalLimiter(1, 0, 0).max != DefaultMaxClients {
-		t.Fatal("default max")
-	}
+	assert.Equal(t, []int{200, 200, 200, http.StatusTooManyRequests}, codes)
+	envs[0].get("/api/v1/status").ok(t)
+
+	// A Redis that is gone lets requests through.
+	srv.Stop()
+	envs[1].share("secret=y")
 }
