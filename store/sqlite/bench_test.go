@@ -23,7 +23,7 @@ var value100 = bytes.Repeat([]byte("v"), 100)
 // service returns a Service over st with no sweeper, as the benchmarks
 // measure the request path only.
 func service(b testing.TB, st onetime.Store) *onetime.Service {
-	svc, err := onetime.New(st, bytes.Repeat([]byte("k"), 32), &onetime.Options{SweepInterval: -1})
+	svc, err := onetime.New(st, bytes.Repeat([]byte("k"), 32), nil) // no sweeper: SweepInterval 0
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func benchStore(b *testing.B) (*sqlite.Store, *onetime.Service) {
 	return st, service(b, st)
 }
 
-func share(b testing.TB, svc *onetime.Service) *onetime.Receipt {
+func share(b testing.TB, svc *onetime.Service) *onetime.Metadata {
 	r, err := svc.Share(context.Background(), onetime.ShareRequest{Value: value100})
 	if err != nil {
 		b.Fatal(err)
@@ -45,7 +45,7 @@ func share(b testing.TB, svc *onetime.Service) *onetime.Receipt {
 	return r
 }
 
-func reveal(b testing.TB, svc *onetime.Service, key string) {
+func reveal(b testing.TB, svc *onetime.Service, key onetime.SecretKey) {
 	if _, err := svc.Reveal(context.Background(), key, ""); err != nil {
 		b.Fatal(err)
 	}
@@ -70,10 +70,10 @@ func BenchmarkShareParallel(b *testing.B) {
 }
 
 // keys shares n secrets outside the timer and returns their keys.
-func keys(b *testing.B, svc *onetime.Service, n int) []string {
+func keys(b *testing.B, svc *onetime.Service, n int) []onetime.SecretKey {
 	b.StopTimer()
 	defer b.StartTimer()
-	out := make([]string, n)
+	out := make([]onetime.SecretKey, n)
 	for i := range out {
 		out[i] = share(b, svc).SecretKey
 	}

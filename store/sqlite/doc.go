@@ -19,6 +19,16 @@
 //	defer store.Close()
 //	svc, err := onetime.New(store, serverSecret, nil)
 //
+// A file that Open creates has mode 0600, as a key file would, and SQLite
+// gives its -wal and -shm files the same mode; an existing file keeps its
+// mode.
+//
+// Both keep the same guarantees whatever the DSN: every write goes
+// through one connection that the store holds while it is open, and the
+// store sets on it the busy timeout, secure_delete, foreign_keys and a
+// journal size limit, and puts the database in WAL mode, failing if it
+// cannot. Under New, a plain path is enough (sql.Open("sqlite", path)),
+// and Close gives the connection back with its former settings.
 // # Schema
 //
 // The schema lives in SQL files embedded in the binary, applied in order
@@ -59,10 +69,17 @@
 // stops it; once started it completes, so a revealed value is never lost
 // between the database and its caller.
 //
-// Under Open, reads ([Store.Receipt], [Store.Recent]) use a separate pool
-// of query-only connections: in WAL mode they never wait for the writer.
-// Under New, reads and writes share the caller's pool; a write holds one
-// of its connections for the length of one transaction.
+// [Store.View] is one operation of the writer too: in one transaction,
+// under the write lock, it reads the receipt (the answer, as it was before
+// the call) and moves a new receipt whose secret is live to viewed.
+//
+// Under Open, reads ([Store.Receipt], [Store.Peek], [Store.Recent]) use a
+// separate pool of query-only connections: in WAL mode they never wait for
+// the writer. Under New, they use the caller's other connections (a read
+// deletes nothing, so their settings do not matter to what the file
+// keeps), except when the database is in memory or the pool was limited
+// to one connection when New was called: then reads go through the
+// store's connection, one after the other with the writes.
 //
 // # Durability
 //
@@ -78,14 +95,57 @@
 // into the database file from a connection and goroutine of its own, so
 // that the syncs of a checkpoint do not stall the writer.
 //
-// # Expiry
+// # Expiry and space
 //
 // A record is expired at the now passed in when !now.Before(expiresAt);
 // every statement compares the stored microseconds against now, so
-// expiry never depends on sweeping. [Store.Sweep] reclaims space through
-// indexes on the expiry times, deleting [Options.SweepBatch] rows per
+// expiry never depends on sweeping. [Store.Sweep] deletes expired rows
+// through indexes on the expiry times, [Options.SweepBatch] rows per
 // transaction so that writers wait at most one small batch; its cost is
 // proportional to the number of rows expired. The [onetime.Service]
-// calls it periodically; the store starts no goroutine for it. Freed pages
-// are reused by later writes; the file does not shrink on its own.
+// calls it when asked to, or every Options.SweepInterval; the store
+// starts no goroutine for it.
+//
+// Sweep then gives the space back. The database is in auto_vacuum mode
+// INCREMENTAL, so Sweep returns the free pages to the file system, a few
+// thousand per transaction, and ends with a TRUNCATE checkpoint that
+// empties the write-ahead log to zero bytes: after the expiry of a burst
+// of secrets both files shrink back to their live size (measured: 2,000
+// pairs of 4 KiB, half revealed, from 10 MB of file and 4-16 MB of log to
+// 24 KB and no log). auto_vacuum can only be chosen before the first
+// table is created, or by rebuilding the file: Open and New make a new
+// database INCREMENTAL, and rebuild once, with VACUUM, one in mode NONE
+// that holds only this store's tables (one an earlier version wrote); the
+// rebuild of a large file takes a while and needs about its size in free
+// disk space. A database with other tables (the caller's, under New) is
+// left in its mode: its freed pages are reused, but the file keeps its
+// size until its owner runs PRAGMA auto_vacuum = INCREMENTAL; VACUUM.
+//
+// # What a consumed secret leaves behind
+//
+// A revealed, burned or expired secret's row is deleted in a transaction
+// on the store's connection, which has secure_delete on: SQLite
+// overwrites the row's bytes, and any overflow page it frees, with zeros,
+// so no free space of the database file holds them. In WAL mode, though,
+// that change is first a new image of the page, appended to the -wal
+// file, and the old images stay where they were:
+//
+//   - The database file keeps the page as it was until a checkpoint copies
+//     the zeroed image over it. Under Open the store's checkpointer does so
+//     about 100 ms after the commit (later only while a reader holds an
+//     older snapshot); under New, SQLite checkpoints once the log reaches
+//     its wal_autocheckpoint size (1,000 pages by default), or Sweep does.
+//   - The -wal file keeps every image written since it was last emptied,
+//     the one that held the secret included, until later writes overwrite
+//     it (the log restarts from its beginning after a complete checkpoint,
+//     and is cut back to 64 MiB) or it is truncated: by Sweep's TRUNCATE
+//     checkpoint, or when the last connection to the file closes.
+//
+// So a consumed secret's sealed bytes are gone from both files after the
+// next Sweep (provided no other connection holds an older snapshot during
+// its checkpoint; it then stays for the following one), and the interval
+// at which the application sweeps bounds how long they remain. The files
+// hold only sealed values in any case: without the key, which is in the
+// link and never stored, the bytes reveal nothing. Backups and copies of
+// the files taken before are out of the store's reach.
 package sqlite

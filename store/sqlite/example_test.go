@@ -60,8 +60,9 @@ func ExampleNew() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "app.db")+
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate")
+	// A plain path: New sets what the store needs (WAL mode,
+	// secure_delete, a busy timeout) on the connection it writes through.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "app.db"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -62,38 +62,42 @@ func migrations() []migration {
 // the number of its migrations.
 const SchemaVersion = 1
 
-// migrate brings the schema to SchemaVersion in one write transaction, so
-// that concurrent openers (other processes on the same file) apply each
-// migration exactly once and nobody sees a half-migrated schema.
-func migrate(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
+// migrate brings the schema to SchemaVersion in one write transaction on
+// c, so that concurrent openers (other processes on the same file) apply
+// each migration exactly once and nobody sees a half-migrated schema.
+func migrate(ctx context.Context, c *sql.Conn) (err error) {
+	// IMMEDIATE: take the write lock (waiting out the busy timeout) before
+	// reading the version, so that two openers cannot both decide to
+	// migrate.
+	if _, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	// A write first, so that the transaction holds the write lock (waiting
-	// out the busy timeout) before it reads the version: two openers
-	// cannot both decide to migrate.
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS onetime_schema_version (version INTEGER NOT NULL)`); err != nil {
+	defer func() {
+		if err != nil {
+			c.ExecContext(context.Background(), `ROLLBACK`)
+		}
+	}()
+	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS onetime_schema_version (version INTEGER NOT NULL)`); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO onetime_schema_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM onetime_schema_version)`); err != nil {
+	if _, err := c.ExecContext(ctx, `INSERT INTO onetime_schema_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM onetime_schema_version)`); err != nil {
 		return err
 	}
 	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM onetime_schema_version`).Scan(&current); err != nil {
+	if err := c.QueryRowContext(ctx, `SELECT max(version) FROM onetime_schema_version`).Scan(&current); err != nil {
 		return err
 	}
 	if current > SchemaVersion {
 		return fmt.Errorf("%w: the database has schema version %d, this code knows up to %d; upgrade the program", ErrSchemaTooNew, current, SchemaVersion)
 	}
 	for _, m := range migrations()[current:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := c.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE onetime_schema_version SET version = ?`, m.version); err != nil {
+		if _, err := c.ExecContext(ctx, `UPDATE onetime_schema_version SET version = ?`, m.version); err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	_, err = c.ExecContext(ctx, `COMMIT`)
+	return err
 }

@@ -48,7 +48,9 @@ func TestQueryPlans(t *testing.T) {
 		{"burn", writeQueries[wBurn], []any{b20, 1, 4, 1, 2}, []string{"SEARCH r USING PRIMARY KEY (id=?)", "SEARCH s USING PRIMARY KEY (id=?)"}},
 		{"received", writeQueries[wReceived], []any{3, 1, b20}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"wrong attempt", writeQueries[wWrongAttempt], []any{b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
-		{"mark viewed", writeQueries[wMarkViewed], []any{1, 2, 1, b20}, []string{"USING PRIMARY KEY (id=?)"}},
+		{"view read", writeQueries[wViewRead], []any{b20, 1}, []string{"SEARCH r USING PRIMARY KEY (id=?)", "SEARCH s USING PRIMARY KEY (id=?)"}},
+		{"viewed", writeQueries[wViewed], []any{2, 1, b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
+		{"peek", readQueries[rPeek], []any{b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"sweep", writeQueries[wSweep], []any{1, 500}, []string{"USING COVERING INDEX onetime_records_expiry (expires_at<?)"}},
 	} {
 		got := plan(tc.q, tc.args...)

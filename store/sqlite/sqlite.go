@@ -16,13 +16,17 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/onetimego/onetime"
 )
 
 // Errors of this package, checked with [errors.Is]. They wrap or accompany
 // the driver's error, whose text names no id, value or passphrase.
 var (
-	// ErrClosed is returned by every method of a closed Store.
-	ErrClosed = errors.New("sqlite: store closed")
+	// ErrClosed is returned by every method of a closed Store. It
+	// matches [onetime.ErrClosed] too: errors.Is(err, onetime.ErrClosed)
+	// holds for it.
+	ErrClosed error = closedError{}
 
 	// ErrBusy means another connection held the database lock for longer
 	// than the busy timeout.
@@ -40,6 +44,14 @@ var (
 	// this package. It is left untouched; upgrade the program.
 	ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this code")
 )
+
+// closedError is ErrClosed: its own text, without the "onetime:" prefix
+// that the Service adds, and onetime.ErrClosed for errors.Is.
+type closedError struct{}
+
+func (closedError) Error() string { return "sqlite: store closed" }
+
+func (closedError) Is(target error) bool { return target == onetime.ErrClosed }
 
 // Synchronous is SQLite's synchronous setting: how often a commit waits
 // for the disk. See [Options.Synchronous] for what each level promises.
@@ -92,17 +104,20 @@ const (
 type Options struct {
 	// Synchronous is the durability of a commit; the default, SyncNormal,
 	// survives a process crash but not necessarily power loss. Only Open
-	// applies it: with New, the caller's DSN decides.
+	// applies it: with New, the caller's DSN decides (SQLite's own
+	// default, FULL, is at least as durable).
 	Synchronous Synchronous
 
 	// BusyTimeout is how long a write waits for another connection (or
 	// process) to release the database lock before failing with ErrBusy
-	// (5 seconds). Only Open applies it.
+	// (5 seconds). Open sets it on every connection, New on the
+	// connection the store writes through.
 	BusyTimeout time.Duration
 
 	// MaxReadConns sizes Open's pool of read-only connections, used by
-	// Receipt and Recent: max(4, GOMAXPROCS) by default. Writes always go
-	// through one connection, as SQLite admits one writer at a time.
+	// Receipt, Peek and Recent: max(4, GOMAXPROCS) by default. Writes
+	// always go through one connection, as SQLite admits one writer at a
+	// time.
 	MaxReadConns int
 
 	// SweepBatch is how many expired rows Sweep deletes per transaction
@@ -119,37 +134,49 @@ type Options struct {
 // concurrent use, and several Stores, in one process or many, may share a
 // database file.
 type Store struct {
-	w          *writer
-	wdb, r     *sql.DB     // writer and reader pools; the same handle under New
-	reads      []*sql.Stmt // readQueries prepared on r
-	own        bool        // Close closes wdb, r and ckdb
-	ckdb       *sql.DB     // the checkpointer's connection, under Open
-	ckpt       *checkpointer
-	sweepBatch int
-	closed     atomic.Bool
+	w     *writer
+	wdb   *sql.DB     // Open's writer pool (one connection), nil under New
+	r     *sql.DB     // the readers' pool: Open's, or the caller's under New; nil when reads go through the writer
+	reads []*sql.Stmt // readQueries, prepared on r, or on the writer's connection when r is nil
+	ckdb  *sql.DB     // the checkpointer's connection, under Open
+	ckpt  *checkpointer
+
+	sweepBatch  int
+	incremental bool // auto_vacuum is INCREMENTAL: Sweep gives freed pages back
+	inMemory    bool // the database has no file: no log to checkpoint
+	closed      atomic.Bool
 }
 
-// start prepares the statements and starts the writer, and the
-// checkpointer when ckdb is not nil.
-func start(ctx context.Context, wdb, r, ckdb *sql.DB, own bool, o Options) (*Store, error) {
-	s := &Store{wdb: wdb, r: r, ckdb: ckdb, own: own, sweepBatch: o.SweepBatch}
+// start prepares the statements and starts the writer on conn, and the
+// checkpointer when ckdb is not nil. Reads use r, or the writer when r is
+// nil. On failure it releases conn.
+func start(ctx context.Context, conn *sql.Conn, st setup, r, ckdb *sql.DB, o Options) (*Store, error) {
+	s := &Store{r: r, ckdb: ckdb, sweepBatch: o.SweepBatch, incremental: st.incremental, inMemory: st.inMemory}
 	for _, q := range readQueries {
-		st, err := r.PrepareContext(ctx, q)
+		var rs *sql.Stmt
+		var err error
+		if r != nil {
+			rs, err = r.PrepareContext(ctx, q)
+		} else {
+			rs, err = conn.PrepareContext(ctx, q)
+		}
 		if err != nil {
 			s.closeReads()
+			st.release(conn)
 			return nil, err
 		}
-		s.reads = append(s.reads, st)
+		s.reads = append(s.reads, rs)
 	}
 	if ckdb != nil {
 		s.ckpt = newCheckpointer(ckdb)
 	}
-	w, err := newWriter(ctx, wdb, o.MaxBatch, s.ckpt)
+	w, err := newWriter(ctx, conn, st, o.MaxBatch, s.ckpt)
 	if err != nil {
 		s.closeReads()
 		if s.ckpt != nil {
 			s.ckpt.close()
 		}
+		st.release(conn)
 		return nil, err
 	}
 	s.w = w
@@ -162,18 +189,180 @@ func (s *Store) closeReads() {
 	}
 }
 
+// A setting is a pragma that the store sets on the connection it writes
+// through, whatever the DSN said, because a guarantee rests on it.
+type setting struct {
+	name, value string
+}
+
+// settings returns what configure sets, in order: the busy timeout first,
+// as changing the journal mode may wait for a lock.
+func settings(o Options) []setting {
+	return []setting{
+		{"busy_timeout", strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)},
+		// Overwrite deleted content with zeros: a revealed, burned or
+		// expired record must not linger in free space of the file
+		// (SECURITY.md).
+		{"secure_delete", "1"},
+		{"foreign_keys", "1"},
+		// After a checkpoint that resets the log, cut it back to 64 MiB.
+		{"journal_size_limit", "67108864"},
+	}
+}
+
+// setup is what configure found and changed on the writer's connection.
+type setup struct {
+	restore     []setting // the values the settings had before, for New's Close
+	incremental bool
+	inMemory    bool
+}
+
+// release gives conn back to its pool with the settings it had.
+func (st setup) release(conn *sql.Conn) {
+	for _, p := range st.restore {
+		conn.ExecContext(context.Background(), "PRAGMA "+p.name+" = "+p.value)
+	}
+	conn.Close()
+}
+
+// configure sets and checks, on the connection the store writes through,
+// everything the store's guarantees rest on: the busy timeout,
+// secure_delete, a writable database, WAL mode (set when the database is
+// in another mode; an in-memory database has no file and keeps its own),
+// the schema and auto_vacuum (see autoVacuum). It records the settings'
+// former values in the returned setup.
+func configure(ctx context.Context, c *sql.Conn, o Options) (setup, error) {
+	var st setup
+	var queryOnly bool
+	if err := c.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&queryOnly); err != nil {
+		return st, err
+	}
+	if queryOnly {
+		return st, fmt.Errorf("%w (PRAGMA query_only is on)", ErrReadOnly)
+	}
+	for _, p := range settings(o) {
+		var old string
+		if err := c.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&old); err != nil {
+			return st, err
+		}
+		st.restore = append(st.restore, setting{p.name, old})
+		if _, err := c.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.value); err != nil {
+			return st, err
+		}
+		var now string
+		if err := c.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&now); err != nil {
+			return st, err
+		}
+		if now != p.value {
+			return st, fmt.Errorf("PRAGMA %s is %s after setting it to %s", p.name, now, p.value)
+		}
+	}
+	rows, err := c.QueryContext(ctx, `PRAGMA database_list`)
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var seq int
+		var name, file string
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			rows.Close()
+			return st, err
+		}
+		if name == "main" {
+			st.inMemory = file == ""
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return st, err
+	}
+	var mode string
+	if err := c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return st, err
+	}
+	if mode != "wal" && !st.inMemory {
+		if err := c.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+			return st, fmt.Errorf("setting WAL mode: %w", err)
+		}
+		if mode != "wal" {
+			return st, fmt.Errorf("the journal mode is %q and cannot be set to wal", mode)
+		}
+	}
+	st.incremental, err = autoVacuum(ctx, c)
+	if err != nil {
+		return st, fmt.Errorf("setting auto_vacuum: %w", err)
+	}
+	if err := migrate(ctx, c); err != nil {
+		return st, fmt.Errorf("migrating the schema: %w", err)
+	}
+	return st, nil
+}
+
+// autoVacuum makes the database INCREMENTAL, so that Sweep can give the
+// pages it frees back to the file system, and reports whether it is.
+// auto_vacuum can only be chosen before the first table is created, or by
+// rebuilding the file with VACUUM; so a database in mode NONE that holds
+// only this store's tables (a new file, or one an earlier version of this
+// package wrote) is rebuilt once, here.
+// A database with other tables (the caller's, under New) is left as it
+// is: rebuilding it is its owner's decision, and Sweep then leaves freed
+// pages for reuse. FULL is kept too: it shrinks the file at every commit.
+func autoVacuum(ctx context.Context, c *sql.Conn) (bool, error) {
+	mode := func() (int, error) {
+		var m int
+		err := c.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&m)
+		return m, err
+	}
+	m, err := mode()
+	if err != nil || m != 0 {
+		return m == 2, err
+	}
+	var others int
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table'
+		AND name NOT LIKE 'onetime\_%' ESCAPE '\' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&others); err != nil {
+		return false, err
+	}
+	if others > 0 {
+		return false, nil
+	}
+	if _, err := c.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+		return false, err
+	}
+	if m, err = mode(); err != nil || m == 2 {
+		return m == 2, err
+	}
+	// The file has pages already (its header, at least, once the WAL mode
+	// is recorded): only a rebuild changes the mode.
+	if _, err := c.ExecContext(ctx, `VACUUM`); err != nil {
+		return false, err
+	}
+	m, err = mode()
+	return m == 2, err
+}
+
 // New returns a Store on a database the caller opened with the
 // modernc.org/sqlite driver, creating or migrating its schema (tables
-// named onetime_*; other tables are left alone). The caller configures the
-// handle and keeps it: Close does not close db. Use WAL mode, a busy
-// timeout, secure_delete (so that consumed records leave no bytes behind
-// in the file) and, for more than one connection, _txlock=immediate, e.g.
+// named onetime_*; other tables are left alone). The caller keeps the
+// handle: Close does not close db.
 //
-//	file:/var/lib/app/app.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=secure_delete(1)&_txlock=immediate
+// New keeps the guarantees of [Open] whatever the DSN says: it takes one
+// connection from db for as long as the store is open, writes only
+// through it, and sets on it the busy timeout (opts.BusyTimeout),
+// secure_delete, foreign_keys and a journal size limit (Close restores
+// their former values); it puts a file database in WAL mode if it is
+// not, and fails if it cannot. A plain path is a fine DSN:
+//
+//	db, err := sql.Open("sqlite", "/var/lib/app/app.db")
+//
+// Reads run on db's other connections, with the caller's settings (a
+// read deletes nothing, and in WAL mode never waits for the writer);
+// when db is an in-memory database or is limited to one connection,
+// reads go through the store's connection too. A database holding only
+// this store's tables is made auto_vacuum=INCREMENTAL (see [Store.Sweep]);
+// the caller's own database is left in its mode.
 //
 // New fails with a clear error when db is closed, read-only, not a
-// database, locked past its busy timeout, or has a newer schema. Of opts,
-// only SweepBatch and MaxBatch apply.
+// database, locked past the busy timeout, or has a newer schema. Of opts,
+// Synchronous and MaxReadConns do not apply.
 func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlite: nil *sql.DB")
@@ -185,21 +374,24 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		return nil, wrap("new: database unusable", err)
 	}
-	var queryOnly bool
-	if err := db.QueryRowContext(ctx, `PRAGMA query_only`).Scan(&queryOnly); err != nil {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, wrap("new: database unusable", err)
+	}
+	st, err := configure(ctx, conn, o)
+	if err != nil {
+		st.release(conn)
 		return nil, wrap("new", err)
 	}
-	if queryOnly {
-		return nil, fmt.Errorf("sqlite: new: %w (PRAGMA query_only is on)", ErrReadOnly)
+	r := db
+	if st.inMemory || db.Stats().MaxOpenConnections == 1 {
+		r = nil // its other connections see another database, or there are none
 	}
-	if err := migrate(ctx, db); err != nil {
-		return nil, wrap("new: migrating the schema", err)
-	}
-	st, err := start(ctx, db, db, nil, false, o)
+	s, err := start(ctx, conn, st, r, nil, o)
 	if err != nil {
 		return nil, wrap("new: preparing statements", err)
 	}
-	return st, nil
+	return s, nil
 }
 
 func options(opts *Options) (Options, error) {
@@ -229,11 +421,13 @@ func options(opts *Options) (Options, error) {
 }
 
 // Open opens (creating it if needed) the database file at path and returns
-// a Store on it. The file is put in WAL mode, so readers never block the
-// writer; writes go through a single connection that begins its
-// transactions IMMEDIATE and waits up to opts.BusyTimeout for other
-// processes, reads through a pool of query-only connections. Close closes
-// both.
+// a Store on it. A file that Open creates is readable and writable by its
+// owner only (mode 0600, like a key file; SQLite gives the -wal and -shm
+// files the same mode); an existing file keeps its mode. The file is put
+// in WAL mode, so readers never block the writer; writes go through a
+// single connection that begins its transactions IMMEDIATE and waits up to
+// opts.BusyTimeout for other processes, reads through a pool of
+// query-only connections. Close closes both.
 //
 // Durability follows opts.Synchronous; by default an acknowledged write
 // survives a crash of the process but the last writes may be lost on
@@ -267,6 +461,18 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("sqlite: open %s: is a directory", path)
 	}
+	// Create the file ourselves, 0600: SQLite would make it 0644, and its
+	// log files take the database file's mode. An empty file is an empty
+	// database to SQLite.
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		kind := err
+		if errors.Is(err, fs.ErrPermission) {
+			kind = fmt.Errorf("%w: %w", ErrReadOnly, err)
+		}
+		return nil, fmt.Errorf("sqlite: open %s: creating the file: %w", path, kind)
+	}
 	sync, _ := o.Synchronous.pragma()
 	// A file: URI, so that any character in the path is escaped; the
 	// parameters prefixed with _ are the driver's, applied to every new
@@ -276,9 +482,8 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			"busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")",
 			"foreign_keys(1)",
 			"synchronous(" + sync + ")",
-			// Overwrite deleted content with zeros: a revealed, burned
-			// or expired record must not linger in free space of the
-			// file (SECURITY.md).
+			// See settings: the writer's connection gets them again
+			// from configure.
 			"secure_delete(1)",
 			"journal_size_limit(67108864)",
 			// The checkpointer (checkpoint.go) does the work; this is
@@ -288,7 +493,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			"wal_autocheckpoint(4000)",
 		},
 	}.Encode()
-	w, err := sql.Open("sqlite", base+"&_journal_mode=WAL&_txlock=immediate")
+	w, err := sql.Open("sqlite", base+"&_journal_mode=WAL")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -304,21 +509,19 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		}
 		return nil, wrap("open "+path+": "+op, err)
 	}
-	if err := w.PingContext(ctx); err != nil {
+	conn, err := w.Conn(ctx)
+	if err != nil {
 		return fail("opening the database", err, w)
 	}
-	var mode string
-	if err := w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return fail("reading the journal mode", err, w)
-	}
-	if mode != "wal" {
-		return fail("setting WAL mode", fmt.Errorf("the journal mode is %q, not wal", mode), w)
-	}
-	if err := migrate(ctx, w); err != nil {
-		return fail("migrating the schema", err, w)
+	st, err := configure(ctx, conn, o)
+	st.restore = nil // the connection is the store's own
+	if err != nil {
+		conn.Close()
+		return fail("configuring the database", err, w)
 	}
 	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
+		conn.Close()
 		return fail("", err, w)
 	}
 	r.SetMaxOpenConns(o.MaxReadConns)
@@ -326,26 +529,30 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	if err := r.PingContext(ctx); err != nil {
+		conn.Close()
 		return fail("opening a reader", err, w, r)
 	}
 	ck, err := sql.Open("sqlite", base)
 	if err != nil {
+		conn.Close()
 		return fail("", err, w, r)
 	}
 	ck.SetMaxOpenConns(1)
 	ck.SetMaxIdleConns(1)
 	ck.SetConnMaxLifetime(0)
 	ck.SetConnMaxIdleTime(0)
-	st, err := start(ctx, w, r, ck, true, o)
+	s, err := start(ctx, conn, st, r, ck, o)
 	if err != nil {
 		return fail("preparing statements", err, w, r, ck)
 	}
-	return st, nil
+	s.wdb = w
+	return s, nil
 }
 
 // Close releases the store. A Store from Open closes its connections; one
-// from New leaves the caller's *sql.DB open. Later calls return ErrClosed;
-// Close itself is safe to call more than once.
+// from New gives its connection back to the caller's *sql.DB, with the
+// settings it had, and leaves the handle open. Later calls return
+// ErrClosed; Close itself is safe to call more than once.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
@@ -355,33 +562,47 @@ func (s *Store) Close() error {
 		s.ckpt.close()
 	}
 	s.closeReads()
-	if !s.own {
+	if s.wdb == nil {
 		return nil
 	}
 	return errors.Join(s.r.Close(), s.ckdb.Close(), s.wdb.Close())
 }
 
-// wrap turns a driver error into one of this package's, keeping the
-// original in the chain. The texts of SQLite's errors name tables and
-// columns, never values.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var kind error
+// kind returns the sentinel of this package that a driver error is an
+// instance of, or nil.
+func kind(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			kind = ErrBusy
+			return ErrBusy
 		case sqlite3.SQLITE_READONLY:
-			kind = ErrReadOnly
+			return ErrReadOnly
 		case sqlite3.SQLITE_NOTADB:
-			kind = ErrNotDatabase
+			return ErrNotDatabase
 		}
 	}
-	if kind != nil && !errors.Is(err, kind) {
-		return fmt.Errorf("sqlite: %s: %w: %w", op, kind, err)
+	return nil
+}
+
+// wrap turns an error of opening a store into one of this package's,
+// saying what failed (op) and keeping the original in the chain. The
+// texts of SQLite's errors name tables and columns, never values.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if k := kind(err); k != nil && !errors.Is(err, k) {
+		return fmt.Errorf("sqlite: %s: %w: %w", op, k, err)
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// wrapErr is wrap for the errors of a Store's methods: it names no
+// method, since the Service adds the operation's name.
+func wrapErr(err error) error {
+	if k := kind(err); k != nil && !errors.Is(err, k) {
+		return fmt.Errorf("%w: %w", k, err)
+	}
+	return fmt.Errorf("sqlite: %w", err)
 }

@@ -94,6 +94,24 @@ func (s *Store) check(ctx context.Context) error {
 	return nil
 }
 
+// read runs fn with read statement k: on a reader connection, or, when
+// the store has none (an in-memory database, a pool of one connection),
+// in the writer, as an op of its own. fn may be run more than once, and
+// reports a missing row as onetime.ErrNotFound.
+func (s *Store) read(ctx context.Context, k int, fn func(context.Context, *sql.Stmt) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if s.r == nil {
+		return s.w.do(ctx, func(t *wtx) error { return fn(t.ctx, s.reads[k]) })
+	}
+	err := fn(ctx, s.reads[k])
+	if err != nil && s.closed.Load() && !errors.Is(err, onetime.ErrNotFound) {
+		return ErrClosed // Close closed the statement under us
+	}
+	return err
+}
+
 // affected returns the number of rows a statement changed.
 func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
@@ -132,9 +150,12 @@ const (
 	wWrongAttempt
 	wDeleteSecret
 	wBurnedByAttempts
-	wMarkViewed
+	wViewRead
+	wViewed
 	wBurn
 	wSweep
+	wVacuum
+	wFreePages
 )
 
 // In the SQL below, kind 1 is a secret and kind 2 a receipt.
@@ -171,12 +192,11 @@ var writeQueries = [...]string{
 	wDeleteSecret: `DELETE FROM onetime_records WHERE id = ? AND kind = 1`,
 	wBurnedByAttempts: `UPDATE onetime_records SET state = ?1, burned = ?2, updated = ?2
 		WHERE id = ?3 AND kind = 2 AND expires_at > ?2`,
-	// Matches (changing nothing) a live receipt in a state other than new,
-	// so that one statement tells a no-op from a missing receipt.
-	wMarkViewed: `UPDATE onetime_records
-		SET updated = CASE WHEN state = ?1 THEN ?3 ELSE updated END,
-		    state = CASE WHEN state = ?1 THEN ?2 ELSE state END
-		WHERE id = ?4 AND kind = 2 AND expires_at > ?3 RETURNING 1`,
+	// View reads the receipt as Receipt does, under the write lock, then
+	// moves it on when it is new and its secret live.
+	wViewRead: receiptQuery,
+	wViewed: `UPDATE onetime_records SET state = ?1, updated = ?2
+		WHERE id = ?3 AND kind = 2 AND state = ?4`,
 	// The one statement that decides whether a burn beats a reveal.
 	wBurn: `UPDATE onetime_records AS r
 		SET state = ?3, burned = ?2, updated = ?2
@@ -184,17 +204,35 @@ var writeQueries = [...]string{
 		RETURNING ` + receiptColumns,
 	wSweep: `DELETE FROM onetime_records WHERE id IN
 		(SELECT id FROM onetime_records WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	// Gives up to vacuumStep free pages back to the file system (a no-op
+	// unless auto_vacuum is INCREMENTAL). Pragmas take no parameters.
+	wVacuum:    `PRAGMA incremental_vacuum(` + vacuumStepText + `)`,
+	wFreePages: `PRAGMA freelist_count`,
 }
+
+// vacuumStep is how many free pages one transaction of Sweep gives back
+// (8 MiB of 4 KiB pages), so that writers wait for one small step at a
+// time.
+const (
+	vacuumStep     = 2048
+	vacuumStepText = "2048"
+)
+
+// receiptQuery reads a live receipt with SecretPresent.
+const receiptQuery = `SELECT ` + receiptColumns + `, ` + secretPresent + `
+	FROM onetime_records r WHERE r.id = ?1 AND r.kind = 2 AND r.expires_at > ?2`
 
 // The statements of the readers.
 const (
 	rReceipt = iota
 	rRecent
+	rPeek
 )
 
 var readQueries = [...]string{
-	rReceipt: `SELECT ` + receiptColumns + `, ` + secretPresent + `
-		FROM onetime_records r WHERE r.id = ?1 AND r.kind = 2 AND r.expires_at > ?2`,
+	rReceipt: receiptQuery,
+	rPeek: `SELECT chk IS NOT NULL, attempts, max_attempts, expires_at
+		FROM onetime_records WHERE id = ?1 AND kind = 1 AND expires_at > ?2`,
 	rRecent: `SELECT ` + receiptColumns + `, ` + secretPresent + `
 		FROM onetime_records r WHERE r.owner = ?1 AND r.expires_at > ?2
 		ORDER BY r.created DESC, r.seq DESC LIMIT ?3`,
@@ -228,7 +266,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		}
 		return nil
 	})
-	return passOrWrap("create", err)
+	return passOrWrap(err)
 }
 
 // Reveal implements [onetime.Store]. The secret is taken by one
@@ -279,18 +317,21 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now ti
 		return onetime.ErrWrongPassphrase
 	})
 	if err != nil {
-		return nil, passOrWrap("reveal", err)
+		return nil, passOrWrap(err)
 	}
 	return sec, nil
 }
 
-// passOrWrap returns the contract's errors as they are and wraps others.
-func passOrWrap(op string, err error) error {
-	if errors.Is(err, onetime.ErrNotFound) || errors.Is(err, onetime.ErrWrongPassphrase) ||
-		errors.Is(err, onetime.ErrExists) || errors.Is(err, ErrClosed) {
+// passOrWrap returns the contract's errors and a context's as they are,
+// and wraps others as this package's, naming no method: the Service adds
+// the operation's name.
+func passOrWrap(err error) error {
+	if err == nil || errors.Is(err, onetime.ErrNotFound) || errors.Is(err, onetime.ErrWrongPassphrase) ||
+		errors.Is(err, onetime.ErrExists) || errors.Is(err, ErrClosed) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return wrap(op, err)
+	return wrapErr(err)
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -321,33 +362,75 @@ func scanReceipt(row scanner, present bool) (*onetime.SealedMetadata, error) {
 
 // Receipt implements [onetime.Store]: one read-only statement.
 func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
-	m, err := scanReceipt(s.reads[rReceipt].QueryRowContext(ctx, key(mid), micros(now)), true)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, onetime.ErrNotFound
-	}
-	if err != nil {
-		return nil, wrap("receipt", err)
-	}
-	return m, nil
-}
-
-// MarkViewed implements [onetime.Store]: one conditional UPDATE.
-func (s *Store) MarkViewed(ctx context.Context, mid onetime.ID, now time.Time) error {
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	err := s.w.do(ctx, func(t *wtx) error {
-		var one int
-		err := t.queryRow(wMarkViewed, stateNew, stateViewed, micros(now), key(mid)).Scan(&one)
+	var m *onetime.SealedMetadata
+	err := s.read(ctx, rReceipt, func(ctx context.Context, st *sql.Stmt) error {
+		var err error
+		m, err = scanReceipt(st.QueryRowContext(ctx, key(mid), micros(now)), true)
 		if errors.Is(err, sql.ErrNoRows) {
 			return onetime.ErrNotFound
 		}
 		return err
 	})
-	return passOrWrap("mark viewed", err)
+	if err != nil {
+		return nil, passOrWrap(err)
+	}
+	return m, nil
+}
+
+// Peek implements [onetime.Store]: one read-only statement.
+func (s *Store) Peek(ctx context.Context, sid onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	var info *onetime.SecretInfo
+	err := s.read(ctx, rPeek, func(ctx context.Context, st *sql.Stmt) error {
+		var got onetime.SecretInfo
+		var expires int64
+		err := st.QueryRowContext(ctx, key(sid), micros(now)).Scan(
+			&got.PassphraseRequired, &got.Attempts, &got.MaxAttempts, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return onetime.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		got.ExpiresAt = fromMicros(expires)
+		info = &got
+		return nil
+	})
+	if err != nil {
+		return nil, passOrWrap(err)
+	}
+	return info, nil
+}
+
+// View implements [onetime.Store]: one operation of the writer, so one
+// transaction under the write lock, reads the receipt as it is and moves
+// it from new to viewed when its secret is live. No other write comes
+// between the two statements.
+func (s *Store) View(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var m *onetime.SealedMetadata
+	err := s.w.do(ctx, func(t *wtx) error {
+		k, at := key(mid), micros(now)
+		got, err := scanReceipt(t.queryRow(wViewRead, k, at), true)
+		if errors.Is(err, sql.ErrNoRows) {
+			return onetime.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if got.State == onetime.StateNew && got.SecretPresent {
+			if _, err := t.exec(wViewed, stateViewed, at, k, stateNew); err != nil {
+				return err
+			}
+		}
+		m = got
+		return nil
+	})
+	if err != nil {
+		return nil, passOrWrap(err)
+	}
+	return m, nil
 }
 
 // Burn implements [onetime.Store]. One conditional UPDATE ... RETURNING
@@ -374,7 +457,7 @@ func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*oneti
 		return nil
 	})
 	if err != nil {
-		return nil, passOrWrap("burn", err)
+		return nil, passOrWrap(err)
 	}
 	return m, nil
 }
@@ -388,21 +471,25 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 	if owner == "" || limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.reads[rRecent].QueryContext(ctx, owner, micros(now), limit)
-	if err != nil {
-		return nil, wrap("recent", err)
-	}
-	defer rows.Close()
 	var out []*onetime.SealedMetadata
-	for rows.Next() {
-		m, err := scanReceipt(rows, true)
+	err := s.read(ctx, rRecent, func(ctx context.Context, st *sql.Stmt) error {
+		out = nil
+		rows, err := st.QueryContext(ctx, owner, micros(now), limit)
 		if err != nil {
-			return nil, wrap("recent", err)
+			return err
 		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("recent", err)
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanReceipt(rows, true)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, passOrWrap(err)
 	}
 	return out, nil
 }
@@ -411,6 +498,13 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 // and receipts alike, SweepBatch rows per transaction through the expiry
 // index: its cost is proportional to the number of rows expired, and
 // other writes get the lock between batches.
+//
+// It then reclaims the space: with auto_vacuum INCREMENTAL (see [New])
+// it gives the free pages back to the file system, a few thousand per
+// transaction, and it checkpoints the write-ahead log and truncates it to
+// zero bytes, so that the old page images of consumed and expired records
+// leave the log (see the package documentation). A checkpoint that other
+// connections' readers keep from completing is left to the next Sweep.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
@@ -424,11 +518,39 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 			return err
 		})
 		if err != nil {
-			return total, passOrWrap("sweep", err)
+			return total, passOrWrap(err)
 		}
 		total += int(n)
 		if n < int64(s.sweepBatch) {
-			return total, nil
+			break
 		}
 	}
+	return total, passOrWrap(s.reclaim(ctx))
+}
+
+// reclaim gives free pages back to the file system and empties the log.
+func (s *Store) reclaim(ctx context.Context) error {
+	for free := int64(-1); s.incremental; {
+		var left int64
+		err := s.w.do(ctx, func(t *wtx) error {
+			if _, err := t.exec(wVacuum); err != nil {
+				return err
+			}
+			return t.queryRow(wFreePages).Scan(&left)
+		})
+		if err != nil {
+			return err
+		}
+		if left == 0 || left == free { // done, or no progress
+			break
+		}
+		free = left
+	}
+	if s.inMemory {
+		return nil
+	}
+	if s.ckpt != nil {
+		return s.ckpt.truncate(ctx)
+	}
+	return s.w.exclusive(ctx, func(ctx context.Context, c *sql.Conn) error { return truncateLog(ctx, c) })
 }

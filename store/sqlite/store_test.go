@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,11 +11,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/sqlite"
@@ -162,9 +168,11 @@ func TestBusy(t *testing.T) {
 	// A write on a store whose file another process keeps locked.
 	s, m := synthetic(t0, "")
 	err = st.Create(context.Background(), s, m)
-	if !errors.Is(err, sqlite.ErrBusy) {
-		t.Fatalf("Create on a locked database: %v; want ErrBusy", err)
-	}
+	require.ErrorIs(t, err, sqlite.ErrBusy, "Create on a locked database")
+	// The Service adds "onetime: create: ": the store says neither.
+	require.NotContains(t, err.Error(), "onetime")
+	require.NotContains(t, strings.ToLower(err.Error()), "create")
+	require.True(t, strings.HasPrefix(err.Error(), "sqlite: "), err.Error())
 	// Reads go on: WAL readers do not wait for the writer.
 	if _, err := st.Receipt(context.Background(), m.ID, t0); !errors.Is(err, onetime.ErrNotFound) {
 		t.Fatalf("Receipt while another connection writes: %v", err)
@@ -226,72 +234,73 @@ func TestMigrations(t *testing.T) {
 }
 
 func TestNewOnCallersDB(t *testing.T) {
+	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "app.db")
-	db := rawDB(t, "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate")
-	if _, err := db.Exec(`CREATE TABLE app_users (name TEXT)`); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.New(context.Background(), db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := plainDB(t, path)
+	_, err := db.Exec(`CREATE TABLE app_users (name TEXT)`)
+	require.NoError(t, err)
+	st, err := sqlite.New(ctx, db, nil)
+	require.NoError(t, err)
+	require.False(t, st.ReadsThroughWriter(), "reads use the caller's pool")
+	w, _, err := st.Pragma("auto_vacuum")
+	require.NoError(t, err)
+	require.Equal(t, "0", w, "New rebuilt the caller's own database")
 	s, m := mustCreate(t, st, "owner")
-	if _, err := st.Receipt(context.Background(), m.ID, t0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Reveal(context.Background(), s.ID, nil, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Ping(); err != nil {
-		t.Fatalf("Close closed the caller's db: %v", err)
-	}
-	if _, err := db.Exec(`INSERT INTO app_users VALUES ('x')`); err != nil {
-		t.Fatal(err)
-	}
+	_, err = st.Receipt(ctx, m.ID, t0)
+	require.NoError(t, err)
+	_, err = st.Reveal(ctx, s.ID, nil, t0)
+	require.NoError(t, err)
+	_, err = st.Sweep(ctx, t0.Add(30*24*time.Hour)) // reclaiming stops although the file cannot shrink
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	require.NoError(t, db.Ping(), "Close closed the caller's db")
+	_, err = db.Exec(`INSERT INTO app_users VALUES ('x')`)
+	require.NoError(t, err)
+
 	// The caller's in-memory database on one connection works too.
-	mem := rawDB(t, ":memory:")
+	mem := plainDB(t, ":memory:")
 	mem.SetMaxOpenConns(1)
-	st, err = sqlite.New(context.Background(), mem, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, err = sqlite.New(ctx, mem, nil)
+	require.NoError(t, err)
 	defer st.Close()
 	s, m = mustCreate(t, st, "owner")
-	if _, err := st.Receipt(context.Background(), m.ID, t0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Reveal(context.Background(), s.ID, nil, t0); err != nil {
-		t.Fatal(err)
-	}
-	if list, err := st.Recent(context.Background(), "owner", t0, 10); err != nil || len(list) != 1 {
-		t.Fatal(len(list), err)
-	}
+	_, err = st.Receipt(ctx, m.ID, t0)
+	require.NoError(t, err)
+	_, err = st.Reveal(ctx, s.ID, nil, t0)
+	require.NoError(t, err)
+	list, err := st.Recent(ctx, "owner", t0, 10)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	_, err = st.Sweep(ctx, t0.Add(30*24*time.Hour))
+	require.NoError(t, err)
 }
 
 func TestClosed(t *testing.T) {
-	st := open(t, nil)
-	_, m := mustCreate(t, st, "")
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	ctx := context.Background()
-	s2, m2 := synthetic(t0, "")
-	errs := map[string]error{"Create": st.Create(ctx, s2, m2), "MarkViewed": st.MarkViewed(ctx, m.ID, t0)}
-	_, errs["Reveal"] = st.Reveal(ctx, m.SecretID, nil, t0)
-	_, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
-	_, errs["Burn"] = st.Burn(ctx, m.ID, t0)
-	_, errs["Recent"] = st.Recent(ctx, "x", t0, 1)
-	_, errs["Sweep"] = st.Sweep(ctx, t0)
-	for name, err := range errs {
-		if !errors.Is(err, sqlite.ErrClosed) {
-			t.Errorf("%s after Close: %v; want ErrClosed", name, err)
-		}
+	for name, mk := range makers() {
+		t.Run(name, func(t *testing.T) {
+			st := mk(t, nil)
+			_, m := mustCreate(t, st, "")
+			require.NoError(t, st.Close())
+			require.NoError(t, st.Close(), "second Close")
+			ctx := context.Background()
+			s2, m2 := synthetic(t0, "")
+			errs := map[string]error{"Create": st.Create(ctx, s2, m2)}
+			_, errs["Reveal"] = st.Reveal(ctx, m.SecretID, nil, t0)
+			_, errs["Peek"] = st.Peek(ctx, m.SecretID, t0)
+			_, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
+			_, errs["View"] = st.View(ctx, m.ID, t0)
+			_, errs["Burn"] = st.Burn(ctx, m.ID, t0)
+			_, errs["Recent"] = st.Recent(ctx, "x", t0, 1)
+			_, errs["Sweep"] = st.Sweep(ctx, t0)
+			for method, err := range errs {
+				assert.ErrorIs(t, err, onetime.ErrClosed, method)
+				assert.ErrorIs(t, err, sqlite.ErrClosed, method)
+				if err != nil {
+					assert.NotContains(t, err.Error(), "onetime:", method)
+					assert.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(method), method)
+				}
+			}
+		})
 	}
 }
 
@@ -373,48 +382,77 @@ func TestTwoHandles(t *testing.T) {
 	}
 }
 
-// TestGroupCommit checks that concurrent writes share transactions and
-// that one failing write fails alone.
+// TestGroupCommit checks that concurrent writes share transactions (fewer
+// commits than operations), that MaxBatch 1 gives each its own, and that
+// one failing write fails alone.
 func TestGroupCommit(t *testing.T) {
-	st := open(t, nil)
-	defer st.Close()
-	ctx := context.Background()
-	dup, dupM := mustCreate(t, st, "")
-	var wg sync.WaitGroup
-	for i := range 200 {
-		wg.Go(func() {
-			s, m := synthetic(t0, "g")
-			if i%10 == 0 { // a duplicate secret id in the middle of a batch
-				s.ID, m.SecretID = dup.ID, dup.ID
-				if err := st.Create(ctx, s, m); !errors.Is(err, onetime.ErrExists) {
-					t.Errorf("duplicate Create: %v", err)
+	const n = 100
+	// commits runs n Creates that queue up while the writer is held, and
+	// returns how many commits they took (the held operation's own
+	// included).
+	commits := func(t *testing.T, st *sqlite.Store) int64 {
+		before := st.Commits()
+		release := st.HoldWriter()
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				s, m := synthetic(t0, "")
+				assert.NoError(t, st.Create(context.Background(), s, m))
+			})
+		}
+		for st.WaitingWriters() < n { // every Create is queued: a sync point, no clock
+			runtime.Gosched()
+		}
+		release()
+		wg.Wait()
+		return st.Commits() - before
+	}
+	t.Run("batched", func(t *testing.T) {
+		st := open(t, nil)
+		defer st.Close()
+		got := commits(t, st)
+		t.Logf("%d concurrent Creates (and the held operation) in %d commits", n, got)
+		require.Less(t, got, int64(n), "group commit must put concurrent operations in shared transactions")
+	})
+	t.Run("MaxBatch=1", func(t *testing.T) {
+		st := open(t, &sqlite.Options{MaxBatch: 1})
+		defer st.Close()
+		require.Equal(t, int64(n+1), commits(t, st), "MaxBatch 1: one commit per operation")
+	})
+	t.Run("one failure fails alone", func(t *testing.T) {
+		st := open(t, nil)
+		defer st.Close()
+		ctx := context.Background()
+		dup, dupM := mustCreate(t, st, "")
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Go(func() {
+				s, m := synthetic(t0, "g")
+				if i%10 == 0 { // a duplicate secret id in the middle of a batch
+					s.ID, m.SecretID = dup.ID, dup.ID
+					assert.ErrorIs(t, st.Create(ctx, s, m), onetime.ErrExists, "duplicate Create")
+					_, err := st.Receipt(ctx, m.ID, t0)
+					assert.ErrorIs(t, err, onetime.ErrNotFound, "a rejected Create left its receipt")
+					return
 				}
-				if _, err := st.Receipt(ctx, m.ID, t0); !errors.Is(err, onetime.ErrNotFound) {
-					t.Errorf("a rejected Create left its receipt: %v", err)
+				if assert.NoError(t, st.Create(ctx, s, m)) {
+					_, err := st.Reveal(ctx, s.ID, nil, t0)
+					assert.NoError(t, err)
 				}
-				return
-			}
-			if err := st.Create(ctx, s, m); err != nil {
-				t.Error(err)
-				return
-			}
-			if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if _, err := st.Reveal(ctx, dup.ID, nil, t0); err != nil {
-		t.Fatalf("the original of the duplicates: %v", err)
-	}
-	if got, err := st.Receipt(ctx, dupM.ID, t0); err != nil || got.State != onetime.StateReceived {
-		t.Fatalf("the original's receipt: %v", err)
-	}
-	if list, err := st.Recent(ctx, "g", t0, 1000); err != nil || len(list) != 180 {
-		t.Fatalf("Recent = %d receipts, %v; want 180", len(list), err)
-	}
-	batches, ops := st.BatchStats()
-	t.Logf("%d write operations in %d transactions", ops, batches)
+			})
+		}
+		wg.Wait()
+		_, err := st.Reveal(ctx, dup.ID, nil, t0)
+		require.NoError(t, err, "the original of the duplicates")
+		got, err := st.Receipt(ctx, dupM.ID, t0)
+		require.NoError(t, err)
+		require.Equal(t, onetime.StateReceived, got.State)
+		list, err := st.Recent(ctx, "g", t0, 1000)
+		require.NoError(t, err)
+		require.Len(t, list, 180)
+		batches, ops := st.BatchStats()
+		t.Logf("%d write operations in %d transactions", ops, batches)
+	})
 }
 
 // TestSweepBatches sweeps more rows than one batch holds, and leaves the
@@ -545,72 +583,282 @@ func TestOpenSettings(t *testing.T) {
 		st := open(t, tc.opts)
 		for _, p := range []struct{ name, want string }{
 			{"synchronous", tc.sync}, {"busy_timeout", tc.busy}, {"foreign_keys", "1"}, {"journal_mode", "wal"},
-			{"secure_delete", "1"},
+			{"secure_delete", "1"}, {"auto_vacuum", "2"},
 		} {
 			w, r, err := st.Pragma(p.name)
-			if err != nil || w != p.want || r != p.want {
-				t.Errorf("%+v: PRAGMA %s = %q on the writer, %q on a reader (%v); want %q", tc.opts, p.name, w, r, err, p.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, p.want, w, "%+v: PRAGMA %s on the writer", tc.opts, p.name)
+			assert.Equal(t, p.want, r, "%+v: PRAGMA %s on a reader", tc.opts, p.name)
 		}
-		if w, r, err := st.Pragma("query_only"); err != nil || w != "0" || r != "1" {
-			t.Errorf("query_only = %q on the writer, %q on a reader (%v); want 0, 1", w, r, err)
-		}
-		st.Close()
+		w, r, err := st.Pragma("query_only")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"0", "1"}, []string{w, r}, "query_only on the writer, a reader")
+		require.NoError(t, st.Close())
 	}
-	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), &sqlite.Options{Synchronous: 9}); err == nil {
-		t.Error("Open accepted an unknown Synchronous level")
+	_, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), &sqlite.Options{Synchronous: 9})
+	require.Error(t, err, "Open accepted an unknown Synchronous level")
+}
+
+// TestNewSettings: New on a handle opened with a plain path sets, on the
+// connection it writes through, what Open's DSN sets, and gives the
+// connection back with its former settings on Close.
+func TestNewSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	db := plainDB(t, path)
+	db.SetMaxOpenConns(1) // so that the test sees the store's connection after Close
+	pragma := func(name string) string {
+		var v string
+		require.NoError(t, db.QueryRow("PRAGMA "+name).Scan(&v))
+		return v
+	}
+	require.Equal(t, "0", pragma("secure_delete"), "the driver's default: the test proves nothing")
+	require.Equal(t, "delete", pragma("journal_mode"))
+
+	st, err := sqlite.New(context.Background(), db, &sqlite.Options{BusyTimeout: 1234 * time.Millisecond})
+	require.NoError(t, err)
+	require.True(t, st.ReadsThroughWriter(), "a pool of one connection: reads must share the store's")
+	for _, p := range []struct{ name, want string }{
+		{"busy_timeout", "1234"}, {"foreign_keys", "1"}, {"journal_mode", "wal"},
+		{"secure_delete", "1"}, {"auto_vacuum", "2"}, {"journal_size_limit", "67108864"},
+	} {
+		w, _, err := st.Pragma(p.name)
+		require.NoError(t, err)
+		assert.Equal(t, p.want, w, "PRAGMA %s on the writer", p.name)
+	}
+	mustCreate(t, st, "")
+	require.NoError(t, st.Close())
+	for name, want := range map[string]string{"secure_delete": "0", "busy_timeout": "0", "foreign_keys": "0", "journal_mode": "wal"} {
+		assert.Equal(t, want, pragma(name), "PRAGMA %s of the caller's connection after Close", name)
 	}
 }
 
-// TestConsumedLeavesNoBytes: a revealed or burned record's sealed bytes
-// are overwritten in the file, not left in free space (secure_delete), so
-// a copy of the file taken afterwards holds nothing of them.
-func TestConsumedLeavesNoBytes(t *testing.T) {
+// makeAt makes a Store on the file at path the way maker name does, and
+// returns it with a function that closes it and every handle on the file.
+func makeAt(t *testing.T, name, path string) (*sqlite.Store, func()) {
+	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "onetime.db")
-	st, err := sqlite.Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
+	switch name {
+	case "Open":
+		st, err := sqlite.Open(ctx, path, nil)
+		require.NoError(t, err)
+		return st, func() { require.NoError(t, st.Close()) }
+	case "NewPlainDSN":
+		db, err := sql.Open("sqlite", path)
+		require.NoError(t, err)
+		st, err := sqlite.New(ctx, db, nil)
+		require.NoError(t, err)
+		return st, func() { require.NoError(t, errors.Join(st.Close(), db.Close())) }
 	}
-	marker := []byte("sealed-bytes-that-must-not-survive-")
-	revealed, _ := synthetic(t0, "")
-	revealed.Sealed = append(append([]byte{}, marker...), 'R')
-	burned, bm := synthetic(t0, "")
-	burned.Sealed = append(append([]byte{}, marker...), 'B')
-	for _, p := range []struct {
-		s *onetime.SealedSecret
-		m *onetime.SealedMetadata
-	}{{revealed, nil}, {burned, bm}} {
-		m := p.m
-		if m == nil {
-			_, m = synthetic(t0, "")
-			m.ID, m.SecretID = p.s.MetadataID, p.s.ID
-		}
-		if err := st.Create(ctx, p.s, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	st.Close() // the records are in the database file now
-	if b, _ := os.ReadFile(path); !strings.Contains(string(b), string(marker)) {
-		t.Fatal("the marker is not in the file after Create: the test proves nothing")
-	}
-	if st, err = sqlite.Open(ctx, path, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Reveal(ctx, revealed.ID, nil, t0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Burn(ctx, bm.ID, t0); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	t.Fatalf("no maker %q", name)
+	return nil, nil
+}
+
+// fileHolds reports which of the database file and its log hold b.
+func fileHolds(t *testing.T, path string, b []byte) []string {
+	t.Helper()
+	var in []string
 	for _, f := range []string{path, path + "-wal"} {
-		b, err := os.ReadFile(f)
+		data, err := os.ReadFile(f)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
+			require.NoError(t, err)
 		}
-		if strings.Contains(string(b), string(marker)) {
-			t.Errorf("%s still holds the bytes of a consumed secret", filepath.Base(f))
+		if bytes.Contains(data, b) {
+			in = append(in, filepath.Base(f))
 		}
+	}
+	return in
+}
+
+// TestConsumedLeavesNoBytes: a revealed, burned or expired record's sealed
+// bytes (8 KB, so on overflow pages too) are overwritten in the file, not
+// left in free space (secure_delete), and Sweep's checkpoint takes their
+// old images out of the log, so that a copy of the files taken after a
+// Sweep, while the store is still open, holds nothing of them. For Open,
+// and for New on a handle opened with a plain path.
+func TestConsumedLeavesNoBytes(t *testing.T) {
+	for name := range makers() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "onetime.db")
+			st, closeAll := makeAt(t, name, path)
+			marker := []byte("sealed-bytes-that-must-not-survive-")
+			sealed := func(c byte) []byte {
+				return append(bytes.Repeat(marker, 8192/len(marker)), c)
+			}
+			revealed, rm := synthetic(t0, "")
+			revealed.Sealed = sealed('R')
+			burned, bm := synthetic(t0, "")
+			burned.Sealed = sealed('B')
+			expired, em := synthetic(t0, "")
+			expired.Sealed = sealed('E')
+			for _, p := range []struct {
+				s *onetime.SealedSecret
+				m *onetime.SealedMetadata
+			}{{revealed, rm}, {burned, bm}, {expired, em}} {
+				require.NoError(t, st.Create(ctx, p.s, p.m))
+			}
+			closeAll() // the records are in the database file now
+			require.Equal(t, []string{"onetime.db"}, fileHolds(t, path, marker),
+				"the marker is not in the file after Create: the test proves nothing")
+
+			st, closeAll = makeAt(t, name, path)
+			_, err := st.Reveal(ctx, revealed.ID, nil, t0)
+			require.NoError(t, err)
+			_, err = st.Burn(ctx, bm.ID, t0)
+			require.NoError(t, err)
+			_, err = st.Sweep(ctx, expired.ExpiresAt)
+			require.NoError(t, err)
+			assert.Empty(t, fileHolds(t, path, marker), "after Sweep, with the store open")
+			closeAll()
+			assert.Empty(t, fileHolds(t, path, marker), "after Close")
+		})
+	}
+}
+
+// TestOpenCreatesPrivateFile: the file Open creates, and its log, are
+// readable by the owner only, like a key file.
+func TestOpenCreatesPrivateFile(t *testing.T) {
+	old := syscall.Umask(0o022) // the usual umask, whatever the test runner's
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "onetime.db")
+	st, err := sqlite.Open(context.Background(), path, nil)
+	require.NoError(t, err)
+	defer st.Close()
+	mustCreate(t, st, "")
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), filepath.Base(f))
+	}
+	// An existing file keeps the mode its owner gave it.
+	other := filepath.Join(t.TempDir(), "shared.db")
+	require.NoError(t, os.WriteFile(other, nil, 0o640))
+	st2, err := sqlite.Open(context.Background(), other, nil)
+	require.NoError(t, err)
+	defer st2.Close()
+	fi, err := os.Stat(other)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o640), fi.Mode().Perm())
+}
+
+// fileSizes returns the sizes of the database file and of its log.
+func fileSizes(t *testing.T, path string) (db, wal int64) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	if wi, err := os.Stat(path + "-wal"); err == nil {
+		wal = wi.Size()
+	}
+	return fi.Size(), wal
+}
+
+// TestSweepShrinksFile: after many secrets are revealed or expire, Sweep
+// gives the space back: the file and its log shrink to a small fraction.
+func TestSweepShrinksFile(t *testing.T) {
+	n := 2000
+	if testing.Short() {
+		n = 500
+	}
+	for name := range makers() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "onetime.db")
+			st, closeAll := makeAt(t, name, path)
+			defer closeAll()
+			secrets := make([]*onetime.SealedSecret, n)
+			var wg sync.WaitGroup
+			var next atomic.Int64
+			for range 16 {
+				wg.Go(func() {
+					for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+						s, m := synthetic(t0, "")
+						s.Sealed = bytes.Repeat([]byte{byte(i)}, 4096)
+						secrets[i-1] = s
+						assert.NoError(t, st.Create(ctx, s, m))
+					}
+				})
+			}
+			wg.Wait()
+			for i, s := range secrets {
+				if i%2 == 0 { // half are revealed, the rest expire
+					_, err := st.Reveal(ctx, s.ID, nil, t0)
+					require.NoError(t, err)
+				}
+			}
+			db0, wal0 := fileSizes(t, path)
+			removed, err := st.Sweep(ctx, t0.Add(15*24*time.Hour))
+			require.NoError(t, err)
+			require.Equal(t, 2*n-n/2, removed, "the expired secrets and every receipt")
+			db1, wal1 := fileSizes(t, path)
+			t.Logf("%d pairs of 4 KiB, half revealed: before Sweep db %d B + wal %d B, after db %d B + wal %d B", n, db0, wal0, db1, wal1)
+			require.Zero(t, wal1, "Sweep truncates the log")
+			require.Less(t, db1*10, db0, "the file must shrink to a tenth at most")
+		})
+	}
+}
+
+// TestViewPeek: View answers the receipt as it was before and moves a new
+// one to viewed in the same step; Peek tells of a secret and changes
+// nothing. Attempts up to onetime.MaxAttemptsLimit are kept exactly.
+func TestViewPeek(t *testing.T) {
+	for name, mk := range makers() {
+		t.Run(name, func(t *testing.T) {
+			st := mk(t, nil)
+			defer st.Close()
+			ctx := context.Background()
+			s, m := mustCreate(t, st, "")
+			t1, t2 := t0.Add(time.Second), t0.Add(2*time.Second)
+
+			got, err := st.View(ctx, m.ID, t1)
+			require.NoError(t, err)
+			require.Equal(t, onetime.StateNew, got.State, "View answers the state before it")
+			require.True(t, got.SecretPresent)
+			require.True(t, got.Updated.Equal(t0))
+			got, err = st.View(ctx, m.ID, t2)
+			require.NoError(t, err)
+			require.Equal(t, onetime.StateViewed, got.State)
+			require.True(t, got.Updated.Equal(t1), "the first View stamps Updated, the second does not")
+			rc, err := st.Receipt(ctx, m.ID, t2)
+			require.NoError(t, err)
+			require.True(t, rc.Updated.Equal(t1))
+
+			// A new receipt whose secret has expired stays new.
+			_, late := mustCreate(t, st, "")
+			after := s.ExpiresAt
+			got, err = st.View(ctx, late.ID, after)
+			require.NoError(t, err)
+			require.False(t, got.SecretPresent)
+			rc, err = st.Receipt(ctx, late.ID, after)
+			require.NoError(t, err)
+			require.Equal(t, onetime.StateNew, rc.State)
+			_, err = st.View(ctx, late.ID, late.ExpiresAt)
+			require.ErrorIs(t, err, onetime.ErrNotFound)
+
+			// Peek, with attempts at the limit.
+			ps, pm := synthetic(t0, "")
+			ps.Check = []byte("verifier")
+			ps.Attempts, ps.MaxAttempts = onetime.MaxAttemptsLimit-1, onetime.MaxAttemptsLimit
+			require.NoError(t, st.Create(ctx, ps, pm))
+			info, err := st.Peek(ctx, ps.ID, t1)
+			require.NoError(t, err)
+			require.Equal(t, onetime.SecretInfo{PassphraseRequired: true, Attempts: onetime.MaxAttemptsLimit - 1,
+				MaxAttempts: onetime.MaxAttemptsLimit, ExpiresAt: ps.ExpiresAt}, *info)
+			info, err = st.Peek(ctx, s.ID, t1)
+			require.NoError(t, err)
+			require.False(t, info.PassphraseRequired)
+			_, err = st.Reveal(ctx, s.ID, nil, t1)
+			require.NoError(t, err, "Peek consumed the secret")
+			_, err = st.Peek(ctx, s.ID, t1)
+			require.ErrorIs(t, err, onetime.ErrNotFound)
+			_, err = st.Peek(ctx, ps.ID, ps.ExpiresAt)
+			require.ErrorIs(t, err, onetime.ErrNotFound, "expired")
+			_, err = st.Reveal(ctx, ps.ID, []byte("wrong"), t1)
+			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+			_, err = st.Peek(ctx, ps.ID, t1)
+			require.ErrorIs(t, err, onetime.ErrNotFound, "the attempt that reaches MaxAttemptsLimit burns the secret")
+			rc, err = st.Receipt(ctx, pm.ID, t1)
+			require.NoError(t, err)
+			require.Equal(t, onetime.StateBurned, rc.State)
+		})
 	}
 }

@@ -22,21 +22,27 @@ import (
 // caller every transaction holds one operation: nobody waits for a batch
 // to fill.
 type writer struct {
-	db    *sql.DB
-	stmts []*sql.Stmt // prepared on db, indexed by the w* constants
+	conn  *sql.Conn   // the one connection the store writes through
+	setup setup       // how configure found conn, to give it back
+	stmts []*sql.Stmt // prepared on conn, indexed by the w* constants
 	ops   chan *op
 	quit  chan struct{} // closed by close
 	done  chan struct{} // closed when the loop has returned
 	max   int           // operations per transaction at most
 	ckpt  *checkpointer // nil when the store does not checkpoint itself
 
-	nBatches, nOps atomic.Int64 // transactions run and operations in them, for tests
+	// For tests: transactions run (batches) and operations in them,
+	// COMMITs that succeeded, and callers waiting to hand an op over.
+	nBatches, nOps, nCommits, waiting atomic.Int64
 }
 
-// An op is one Store method's writes.
+// An op is one Store method's writes: fn runs in a transaction shared
+// with other ops; raw, when set instead, runs alone on the connection,
+// outside any transaction (a checkpoint).
 type op struct {
 	ctx  context.Context
 	fn   func(*wtx) error
+	raw  func(context.Context, *sql.Conn) error
 	err  error
 	done chan struct{}
 }
@@ -45,25 +51,23 @@ type op struct {
 // see run.
 type wtx struct {
 	ctx context.Context
-	tx  *sql.Tx
 	w   *writer
 }
 
-// stmt returns prepared statement k bound to the transaction.
-func (t *wtx) stmt(k int) *sql.Stmt { return t.tx.StmtContext(t.ctx, t.w.stmts[k]) }
-
 func (t *wtx) exec(k int, args ...any) (sql.Result, error) {
-	return t.stmt(k).ExecContext(t.ctx, args...)
+	return t.w.stmts[k].ExecContext(t.ctx, args...)
 }
 
 func (t *wtx) queryRow(k int, args ...any) *sql.Row {
-	return t.stmt(k).QueryRowContext(t.ctx, args...)
+	return t.w.stmts[k].QueryRowContext(t.ctx, args...)
 }
 
-func newWriter(ctx context.Context, db *sql.DB, maxBatch int, ckpt *checkpointer) (*writer, error) {
-	w := &writer{db: db, max: maxBatch, ckpt: ckpt, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
+// newWriter prepares the write statements on conn and starts the loop.
+// The writer owns conn from then on and releases it in close.
+func newWriter(ctx context.Context, conn *sql.Conn, st setup, maxBatch int, ckpt *checkpointer) (*writer, error) {
+	w := &writer{conn: conn, setup: st, max: maxBatch, ckpt: ckpt, ops: make(chan *op), quit: make(chan struct{}), done: make(chan struct{})}
 	for _, q := range writeQueries {
-		st, err := db.PrepareContext(ctx, q)
+		st, err := conn.PrepareContext(ctx, q)
 		if err != nil {
 			w.closeStmts()
 			return nil, err
@@ -80,12 +84,13 @@ func (w *writer) closeStmts() {
 	}
 }
 
-// close stops the loop after the transaction in progress; operations not
-// yet taken fail with ErrClosed.
+// close stops the loop after the transaction in progress, and releases
+// the connection; operations not yet taken fail with ErrClosed.
 func (w *writer) close() {
 	close(w.quit)
 	<-w.done
 	w.closeStmts()
+	w.setup.release(w.conn)
 }
 
 // do runs fn as one atomic operation and returns its error. A context
@@ -93,12 +98,25 @@ func (w *writer) close() {
 // runs to its commit, so that its outcome (a secret revealed) is never
 // lost between the database and the caller.
 func (w *writer) do(ctx context.Context, fn func(*wtx) error) error {
-	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
+	return w.send(&op{ctx: ctx, fn: fn, done: make(chan struct{})})
+}
+
+// exclusive runs fn on the writer's connection outside any transaction,
+// between two batches.
+func (w *writer) exclusive(ctx context.Context, fn func(context.Context, *sql.Conn) error) error {
+	return w.send(&op{ctx: ctx, raw: fn, done: make(chan struct{})})
+}
+
+func (w *writer) send(o *op) error {
+	w.waiting.Add(1)
 	select {
 	case w.ops <- o:
-	case <-ctx.Done():
-		return ctx.Err()
+		w.waiting.Add(-1)
+	case <-o.ctx.Done():
+		w.waiting.Add(-1)
+		return o.ctx.Err()
 	case <-w.quit:
+		w.waiting.Add(-1)
 		return ErrClosed
 	}
 	<-o.done
@@ -108,25 +126,41 @@ func (w *writer) do(ctx context.Context, fn func(*wtx) error) error {
 func (w *writer) loop() {
 	defer close(w.done)
 	batch := make([]*op, 0, w.max)
+	var next *op // a raw op met while filling a batch: it runs after it
 	for {
-		select {
-		case o := <-w.ops:
-			batch = append(batch[:0], o)
-		case <-w.quit:
-			return
+		o := next
+		next = nil
+		if o == nil {
+			select {
+			case o = <-w.ops:
+			case <-w.quit:
+				return
+			}
 		}
+		if o.raw != nil {
+			if o.err = o.ctx.Err(); o.err == nil {
+				o.err = o.raw(context.Background(), w.conn)
+			}
+			close(o.done)
+			continue
+		}
+		batch = append(batch[:0], o)
 		// Let goroutines that are about to write queue up first: on a
 		// busy machine they are runnable but not running, and a yield
 		// fills the batch (measured: from ~2.5 to ~10 operations per
 		// commit with 16 writers on 2 CPUs, and 30% less CPU per
 		// operation). Yield again while that brings more.
-		for yields := 1; w.max > 1; yields++ {
+		for yields := 1; w.max > 1 && next == nil; yields++ {
 			runtime.Gosched()
 			n := len(batch)
 		drain:
 			for len(batch) < w.max {
 				select {
 				case o := <-w.ops:
+					if o.raw != nil {
+						next = o
+						break drain
+					}
 					batch = append(batch, o)
 				default:
 					break drain
@@ -193,24 +227,32 @@ func (w *writer) try(ops []*op) int {
 		return -1
 	}
 	// The transaction is tied to no caller's context: one caller giving
-	// up must not roll back the others.
+	// up must not roll back the others. BEGIN IMMEDIATE takes the write
+	// lock at once (waiting out the busy timeout), so that an op that
+	// reads before it writes never finds its snapshot stale.
 	ctx := context.Background()
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return fail(err)
 	}
-	t := &wtx{ctx: ctx, tx: tx, w: w}
+	t := &wtx{ctx: ctx, w: w}
 	for i, o := range ops {
 		o.err = call(o.fn, t)
 		if !kept(o.err) {
-			tx.Rollback()
+			w.rollback()
 			return i
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		w.rollback() // a failed COMMIT may leave the transaction open
 		return fail(err)
 	}
+	w.nCommits.Add(1)
 	return -1
+}
+
+// rollback ends the transaction in progress, if SQLite has not already.
+func (w *writer) rollback() {
+	w.conn.ExecContext(context.Background(), "ROLLBACK")
 }
 
 // call runs fn, turning a panic into an error so that the writer, and
