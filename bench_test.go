@@ -3,6 +3,11 @@ package onetime_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/onetimego/onetime"
@@ -11,7 +16,7 @@ import (
 
 func benchService(b *testing.B) *onetime.Service {
 	b.Helper()
-	svc, err := onetime.New(memory.New(), bytes.Repeat([]byte{7}, 32), &onetime.Options{SweepInterval: -1})
+	svc, err := onetime.New(memory.New(), bytes.Repeat([]byte{7}, 32), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,8 +56,8 @@ func BenchmarkShare(b *testing.B) {
 func BenchmarkReveal(b *testing.B) {
 	svc := benchService(b)
 	ctx := context.Background()
-	share := func(n int) []string {
-		keys := make([]string, n)
+	share := func(n int) []onetime.SecretKey {
+		keys := make([]onetime.SecretKey, n)
 		for i := range keys {
 			r, err := svc.Share(ctx, onetime.ShareRequest{Value: benchValue})
 			if err != nil {
@@ -73,7 +78,7 @@ func BenchmarkReveal(b *testing.B) {
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
-		keys := make(chan string, b.N)
+		keys := make(chan onetime.SecretKey, b.N)
 		for _, k := range share(b.N) {
 			keys <- k
 		}
@@ -118,4 +123,117 @@ func BenchmarkPair(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkGuess measures one passphrase guess: on a key that names
+// nothing (a store lookup, no derivation: what a guesser mostly sends),
+// and on a real secret (one argon2id derivation).
+func BenchmarkGuess(b *testing.B) {
+	ctx := context.Background()
+	b.Run("missing-key", func(b *testing.B) {
+		svc := benchService(b)
+		keys := make([]onetime.SecretKey, 1000)
+		for i := range keys {
+			keys[i] = randomKey()
+		}
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := svc.Reveal(ctx, keys[i%len(keys)], "a guess"); !errors.Is(err, onetime.ErrNotFound) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("real-secret", func(b *testing.B) {
+		svc, err := onetime.New(memory.New(), bytes.Repeat([]byte{7}, 32), &onetime.Options{MaxAttempts: onetime.MaxAttemptsLimit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := svc.Share(ctx, onetime.ShareRequest{Value: benchValue, Passphrase: "right"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := svc.Reveal(ctx, r.SecretKey, "wrong"); !errors.Is(err, onetime.ErrWrongPassphrase) {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRevealUnderFlood measures one client's reveal of its own
+// passphrase-protected secret (one derivation), alone and while two other
+// clients keep eight guesses on a real secret queued for derivation and
+// two more send guesses on missing keys. The KDF concurrency is the
+// default. Served in turn per client, the reveal waits for about one
+// derivation per flooding client; flood-guesses/op reports how many of
+// the flood's guesses on the real secret ended per reveal.
+func BenchmarkRevealUnderFlood(b *testing.B) {
+	for _, flooded := range []bool{false, true} {
+		name := "quiet"
+		if flooded {
+			name = "flood"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := onetime.WithCaller(context.Background(), onetime.Caller{Address: "192.0.2.1"})
+			svc, err := onetime.New(memory.New(), bytes.Repeat([]byte{7}, 32), &onetime.Options{MaxAttempts: onetime.MaxAttemptsLimit})
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys := make([]onetime.SecretKey, b.N)
+			for i := range keys {
+				r, err := svc.Share(ctx, onetime.ShareRequest{Value: benchValue, Passphrase: "mine"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				keys[i] = r.SecretKey
+			}
+			target, err := svc.Share(ctx, onetime.ShareRequest{Value: benchValue, Passphrase: "right"})
+			if err != nil {
+				b.Fatal(err)
+			}
+
+			flood, stop := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			var guesses atomic.Int64
+			if flooded {
+				for c := range 4 {
+					ctx := onetime.WithCaller(flood, onetime.Caller{Address: fmt.Sprint("198.51.100.", c)})
+					for range 4 {
+						wg.Go(func() {
+							for flood.Err() == nil {
+								if c < 2 {
+									svc.Reveal(ctx, target.SecretKey, "wrong")
+									guesses.Add(1)
+								} else {
+									svc.Reveal(ctx, randomKey(), "wrong")
+								}
+							}
+						})
+						if c >= 2 {
+							break // one goroutine per client on missing keys
+						}
+					}
+				}
+				for {
+					if waiting, _ := onetime.KDFWaiting(svc); waiting >= 4 {
+						break
+					}
+					runtime.Gosched()
+				}
+			}
+
+			b.ResetTimer()
+			before := guesses.Load()
+			for _, k := range keys {
+				if _, err := svc.Reveal(ctx, k, "mine"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(guesses.Load()-before)/float64(b.N), "flood-guesses/op")
+			stop()
+			wg.Wait()
+		})
+	}
 }

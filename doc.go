@@ -8,26 +8,84 @@
 //
 // A [Service] holds the rules and the cryptography; a [Store] keeps the
 // sealed records. Pick a store (store/memory for tests and one process,
-// store/sqlite for one machine, store/redis for many app servers), give the
-// service a server secret, and call it:
+// store/sqlite for one machine, store/redis or store/postgres for many app
+// servers), give the service a server secret, and call it:
 //
-//	svc, err := onetime.New(memory.New(), serverSecret, nil)
-//	r, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("s3cret")})
-//	// hand r.SecretKey to the reader, keep r.MetadataKey
-//	v, err := svc.Reveal(ctx, r.SecretKey, "")  // once
-//	_, err = svc.Reveal(ctx, r.SecretKey, "")   // errors.Is(err, onetime.ErrNotFound)
+//	svc, err := onetime.New(store, serverSecret, nil)
+//	m, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("s3cret")})
+//	// hand m.SecretKey to the reader, keep m.MetadataKey
+//	s, err := svc.Reveal(ctx, m.SecretKey, "") // s.Value, once
+//	_, err = svc.Reveal(ctx, m.SecretKey, "")  // errors.Is(err, onetime.ErrNotFound)
 //
-// Package httpapi serves the Onetime Secret REST API v1 on top of a Service.
+// Share (and Generate, which makes a random password) answers the
+// secret's receipt, a [Metadata], holding two keys. The [SecretKey] is the
+// reader's: [Service.Reveal] returns the [Secret] once and destroys it,
+// and [Service.Check] tells, without consuming it, whether it is there and
+// needs a passphrase. The [MetadataKey] is the creator's:
+// [Service.Receipt] reads the receipt and [Service.Burn] destroys the
+// secret while it is unread. The two are distinct types, so one cannot be
+// passed where the other belongs; convert a key that arrives as text with
+// onetime.SecretKey(s) or onetime.MetadataKey(s). Both are bearer
+// capabilities: 56 characters of [0-9a-z], at least 256 bits of them
+// random, that no error or log line of this package carries.
 //
-// # Keys and receipts
+// A receipt's [State] moves one way: new, then viewed, then received or
+// burned. Receipt answers the receipt as it stood before the read, and
+// moves a new one to viewed in the same step: the first read of a shared
+// secret's receipt says new, every later one viewed, as in the reference
+// service. A generated password's receipt is viewed from the start: its
+// creator has seen the value. A receipt whose secret vanished unread says
+// expired (its TTL ran out) or orphaned (it vanished before, e.g. evicted
+// by Redis). The receipt lives twice as long as the secret. [Service.Recent]
+// lists a customer's latest receipts without moving any of them.
 //
-// Share returns two bearer capabilities: the secret key, for the reader,
-// and the metadata key, for the creator. Both are 56 characters of
-// [0-9a-z] with at least 256 bits drawn from crypto/rand. The metadata key
-// reads the [Receipt] (state, times, TTLs, obscured recipients) and burns
-// an unread secret. A receipt's state moves new -> viewed (its first read)
-// -> received or burned, and reads as expired, or orphaned, when the secret
-// vanished otherwise. The receipt lives twice as long as the secret.
+// Package httpapi serves the Onetime Secret REST API v1 on a Service.
+//
+// # Testing code that embeds it
+//
+// Package onetimetest makes a Service on the memory store with a clock the
+// test moves, and closes it when the test ends, so that expiry is tested
+// without sleeping:
+//
+//	svc, clock := onetimetest.NewService(t, nil)
+//	m, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), TTL: time.Minute})
+//	clock.Advance(time.Minute)
+//	_, err := svc.Reveal(ctx, m.SecretKey, "") // errors.Is(err, onetime.ErrNotFound)
+//
+// Outside it, Options.Now is the service's clock: every time a Store sees
+// comes from it.
+//
+// # Sweeping
+//
+// Expiry never waits for a sweep: a secret is gone to every caller the
+// instant its TTL runs out. Sweeping only reclaims the space that expired
+// records hold. New starts no goroutine by default; the memory store
+// reclaims a few expired records as it takes new ones, and Redis expires
+// keys by itself. For a store that keeps expired records until swept
+// (store/sqlite, store/postgres), call [Service.Sweep] from a job of your
+// own, or set Options.SweepInterval for a goroutine that does so until
+// [Service.Close]. [Service.Ping] checks that the store answers, for a
+// health check.
+//
+// # Callers
+//
+// Who a request comes from travels in its context: [WithCaller] attaches
+// a [Caller], the authenticated customer ("" when anonymous) and the
+// client's network address, and [CallerFrom] reads it. Package httpapi
+// does so for every request it serves. The Service reads it for two
+// things only:
+//
+//   - With Options.RestrictReceipts, Receipt and Burn serve a customer's
+//     receipt only to that customer; anyone else gets [ErrNotFound] and the
+//     receipt does not move. By default the metadata key alone is the
+//     capability.
+//   - A passphrase costs a deliberately slow derivation (argon2id, 19 MiB),
+//     and at most Options.KDFConcurrency run at once. Waiting derivations
+//     are served in turn per client address (or customer), so one client
+//     guessing passphrases delays another's reveal by about one derivation,
+//     not by its whole queue. A guess on a key that names nothing, or on a
+//     secret whose attempts are spent, costs a store lookup and no
+//     derivation.
 //
 // # Guarantees
 //
@@ -35,21 +93,35 @@
 //     across processes sharing a store, at most one gets the value. A burn
 //     and a reveal race cleanly: one wins and the receipt says which.
 //   - Wrong passphrases never consume a secret; they are counted, and the
-//     attempt that reaches Options.MaxAttempts burns it.
+//     attempt that reaches Options.MaxAttempts burns it. A reveal whose
+//     context ends before it reaches the store consumes nothing.
 //   - Expiry is exact: a secret is gone when !now.Before(expiresAt), by the
-//     service's clock (Options.Now), whether or not the store has removed
-//     it yet, and no state change extends a lifetime.
+//     service's clock, whether or not the store has removed it yet, and no
+//     state change extends a lifetime.
 //   - Stores see no plaintext: ids are keyed hashes of the keys, values and
 //     receipts are sealed with keys derived from the keys themselves. See
 //     SECURITY.md for the threat model.
 //   - Errors are sentinels for [errors.Is] ([ErrNotFound],
-//     [ErrWrongPassphrase], [ErrTooLarge], [ErrInvalid]) and never carry a
-//     key, passphrase or value.
+//     [ErrWrongPassphrase], [ErrTooLarge], [ErrInvalid], [ErrClosed]);
+//     rejected input is an [*InputError] whose Message suits the caller.
+//     Every error text starts with one "onetime:", a failure of the store
+//     names the operation too ("onetime: reveal: store closed"), and none
+//     carries a key, passphrase or value. Report [ErrWrongPassphrase] to
+//     untrusted callers exactly like [ErrNotFound].
 //
 // # Writing a Store
 //
-// A backend implements the [Store] interface, whose doc comments are its
-// contract, and proves it with one line in its tests:
+// Only a backend's author needs what follows. A backend implements the
+// [Store] interface, whose doc comments are its contract. It sees records
+// as [SealedSecret] and [SealedMetadata], named by an [ID] whose
+// [ID.Slot] (the first [SlotLen] characters) a secret shares with its
+// receipt, so that a partitioned store keeps a pair together; it answers
+// Peek with a [SecretInfo]; it returns [ErrExists] when Create meets an
+// id already stored; and it holds attempt counts up to
+// [MaxAttemptsLimit]. Its errors carry no "onetime:" prefix and no method
+// name: the Service adds both. The conformance suite in package
+// store/storetest is the definition of a correct Store, and a backend runs
+// it with one line in its tests:
 //
 //	storetest.Run(t, func(t *testing.T) onetime.Store { return mystore.New(...) })
 package onetime

@@ -3,6 +3,9 @@ package onetime
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestKeyPair(t *testing.T) {
@@ -10,20 +13,12 @@ func TestKeyPair(t *testing.T) {
 	for range 2000 {
 		sk, mk := newKeyPair()
 		for _, k := range []string{sk, mk} {
-			if !validKey(k) {
-				t.Fatalf("key %q: want %d characters of [0-9a-z]", k, KeyLen)
-			}
-			if seen[k] {
-				t.Fatal("duplicate key")
-			}
+			require.True(t, validKey(k), "key %q: want %d characters of [0-9a-z]", k, KeyLen)
+			require.False(t, seen[k], "duplicate key")
 			seen[k] = true
 		}
-		if keyTag(sk) != keyTag(mk) {
-			t.Fatal("the keys of a pair must share their tag")
-		}
-		if sk[:keyBodyLen] == mk[:keyBodyLen] {
-			t.Fatal("the keys of a pair share their random body")
-		}
+		require.Equal(t, keyTag(sk), keyTag(mk), "the keys of a pair must share their tag")
+		require.NotEqual(t, sk[:keyBodyLen], mk[:keyBodyLen], "the keys of a pair share their random body")
 	}
 }
 
@@ -39,18 +34,15 @@ func TestRandomBase36Uniform(t *testing.T) {
 	}
 	want := n / 36
 	for _, c := range []byte(keyAlphabet) {
-		if d := counts[c] - want; d > want/20 || d < -want/20 {
-			t.Errorf("%q drawn %d times, want %d ± 5%%", c, counts[c], want)
-		}
+		assert.InDelta(t, want, counts[c], float64(want/20), "%q drawn %d times, want %d ± 5%%", c, counts[c], want)
 	}
 }
 
 func TestValidKey(t *testing.T) {
 	sk, _ := newKeyPair()
+	require.True(t, validKey(sk))
 	for _, bad := range []string{"", sk[1:], sk + "a", strings.ToUpper(sk), sk[:10] + "/" + sk[11:], sk[:10] + "é" + sk[12:]} {
-		if validKey(bad) {
-			t.Errorf("validKey(%q) = true", bad)
-		}
+		assert.False(t, validKey(bad), "validKey(%q)", bad)
 	}
 }
 
@@ -58,21 +50,13 @@ func TestGeneratePassword(t *testing.T) {
 	for length := MinPasswordLength; length <= MaxPasswordLength; length++ {
 		for range 20 {
 			p := string(generatePassword(length))
-			if len(p) != length {
-				t.Fatalf("len = %d, want %d", len(p), length)
-			}
+			require.Len(t, p, length)
 			for _, set := range []string{genUpper, genLower, genDigits, genSymbols} {
-				if !strings.ContainsAny(p, set) {
-					t.Fatalf("%q lacks a character of %q", p, set)
-				}
+				require.True(t, strings.ContainsAny(p, set), "%q lacks a character of %q", p, set)
 			}
-			if strings.ContainsAny(p, "ilo1IO0") {
-				t.Fatalf("%q holds a look-alike", p)
-			}
+			require.False(t, strings.ContainsAny(p, "ilo1IO0"), "%q holds a look-alike", p)
 			for _, c := range p {
-				if !strings.ContainsRune(genAll, c) {
-					t.Fatalf("%q holds %q, outside the alphabet", p, c)
-				}
+				require.True(t, strings.ContainsRune(genAll, c), "%q holds %q, outside the alphabet", p, c)
 			}
 		}
 	}

@@ -281,7 +281,7 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error
 		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
 			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
 	}
-	return s.create(ctx, req, StateNew)
+	return s.create(ctx, "share", req, StateNew)
 }
 
 // Generate makes a random password from upper and lower case letters,
@@ -299,7 +299,7 @@ func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata,
 		n = MaxPasswordLength
 	}
 	value := generatePassword(n)
-	m, err := s.create(ctx, ShareRequest{
+	m, err := s.create(ctx, "generate", ShareRequest{
 		Owner: req.Owner, Value: value, TTL: req.TTL, MaxTTL: req.MaxTTL,
 		Passphrase: req.Passphrase, Recipients: req.Recipients, ShareDomain: req.ShareDomain,
 	}, StateViewed)
@@ -310,7 +310,8 @@ func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata,
 	return m, nil
 }
 
-func (s *Service) create(ctx context.Context, req ShareRequest, state State) (*Metadata, error) {
+// create stores a new pair for op ("share" or "generate", as errors name it).
+func (s *Service) create(ctx context.Context, op string, req ShareRequest, state State) (*Metadata, error) {
 	ttl := s.ttl(req.TTL, req.MaxTTL, req.Owner)
 	if req.Passphrase != "" {
 		n := utf8.RuneCountInString(req.Passphrase)
@@ -338,7 +339,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest, state State) (*M
 	var pk, check []byte
 	if req.Passphrase != "" {
 		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), secretKey, req.Passphrase); err != nil {
-			return nil, err
+			return nil, &opError{op: op, err: err}
 		}
 		check = s.seal.checkFor(pk)
 	}
@@ -371,7 +372,7 @@ func (s *Service) create(ctx context.Context, req ShareRequest, state State) (*M
 		OwnerSealed:        ownerSeed,
 	}
 	if err := s.store.Create(ctx, sec, meta); err != nil {
-		return nil, storeErr("share", err)
+		return nil, storeErr(op, err)
 	}
 	s.notify(ctx, req, recipients, SecretKey(secretKey), sec.ExpiresAt)
 	meta.SecretPresent = true
@@ -460,14 +461,14 @@ func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) 
 		}
 		if info.PassphraseRequired && info.Attempts < info.MaxAttempts {
 			if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), string(key), passphrase); err != nil {
-				return nil, err
+				return nil, &opError{op: "reveal", err: err}
 			}
 			check = s.seal.checkFor(pk)
 		}
 		// The derivation may have waited long; a caller who gave up
 		// meanwhile must not consume the secret it will never see.
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, &opError{op: "reveal", err: err}
 		}
 	}
 	sec, err := s.store.Reveal(ctx, id, check, s.now())
@@ -479,7 +480,7 @@ func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) 
 	}
 	value, err := open(s.seal.valueAEAD(string(key), pk), sec.Sealed, []byte(id))
 	if err != nil {
-		return nil, fmt.Errorf("onetime: reveal: %w", err)
+		return nil, &opError{op: "reveal", err: err}
 	}
 	return &Secret{Key: key, Value: value, ShareDomain: sec.ShareDomain}, nil
 }
@@ -520,31 +521,32 @@ func (s *Service) Check(ctx context.Context, key SecretKey) (passphraseRequired 
 // [Caller] in ctx whose Customer owns it; to anyone else it is
 // [ErrNotFound] and is left unchanged.
 func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	const op = "receipt"
 	if !validKey(string(key)) {
 		return nil, ErrNotFound
 	}
 	id := s.seal.metadataID(string(key))
-	if err := s.authorize(ctx, id); err != nil {
+	if err := s.authorize(ctx, op, id); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	m, err := s.store.View(ctx, id, now)
 	if err != nil {
-		return nil, storeErr("receipt", err)
+		return nil, storeErr(op, err)
 	}
-	return s.open(m, string(key), now)
+	return s.open(op, m, string(key), now)
 }
 
 // authorize enforces Options.RestrictReceipts on the receipt with the
-// given id. Owners never change, so checking before the change races with
-// nothing.
-func (s *Service) authorize(ctx context.Context, id ID) error {
+// given id, for op (as errors name it). Owners never change, so checking
+// before the change races with nothing.
+func (s *Service) authorize(ctx context.Context, op string, id ID) error {
 	if !s.opts.RestrictReceipts {
 		return nil
 	}
 	m, err := s.store.Receipt(ctx, id, s.now())
 	if err != nil {
-		return storeErr("receipt", err)
+		return storeErr(op, err)
 	}
 	if m.Owner != "" && m.Owner != CallerFrom(ctx).Customer {
 		return ErrNotFound
@@ -557,19 +559,20 @@ func (s *Service) authorize(ctx context.Context, id ID) error {
 // burned or expired returns [ErrNotFound]. Options.RestrictReceipts
 // applies as in Receipt.
 func (s *Service) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	const op = "burn"
 	if !validKey(string(key)) {
 		return nil, ErrNotFound
 	}
 	id := s.seal.metadataID(string(key))
-	if err := s.authorize(ctx, id); err != nil {
+	if err := s.authorize(ctx, op, id); err != nil {
 		return nil, err
 	}
 	now := s.now()
 	m, err := s.store.Burn(ctx, id, now)
 	if err != nil {
-		return nil, storeErr("burn", err)
+		return nil, storeErr(op, err)
 	}
-	return s.open(m, string(key), now)
+	return s.open(op, m, string(key), now)
 }
 
 // Recent returns the customer's latest receipts, newest first, at most
@@ -608,18 +611,19 @@ func (s *Service) recentReceipt(customer string, m *SealedMetadata, now time.Tim
 	if s.seal.metadataID(key) != m.ID {
 		return nil, errUnseal
 	}
-	return s.open(m, key, now)
+	return s.open("recent", m, key, now)
 }
 
-// open unseals a stored receipt with its metadata key.
-func (s *Service) open(m *SealedMetadata, metadataKey string, now time.Time) (*Metadata, error) {
+// open unseals a stored receipt with its metadata key, for op (as errors
+// name it).
+func (s *Service) open(op string, m *SealedMetadata, metadataKey string, now time.Time) (*Metadata, error) {
 	b, err := open(s.seal.metadataAEAD(metadataKey), m.Sealed, []byte(m.ID))
 	if err != nil {
-		return nil, fmt.Errorf("onetime: receipt: %w", err)
+		return nil, &opError{op: op, err: err}
 	}
 	var p receiptPayload
 	if err := p.unmarshal(b); err != nil {
-		return nil, fmt.Errorf("onetime: receipt: %w", err)
+		return nil, &opError{op: op, err: err}
 	}
 	return s.metadata(m, metadataKey, p.secretKey, p.recipients, now), nil
 }
@@ -675,8 +679,11 @@ type opError struct {
 	err error
 }
 
+// Error names the operation after the one "onetime:" prefix, and drops
+// the prefix of a sentinel that a store wrapped in words of its own
+// ("backend: onetime: store closed").
 func (e *opError) Error() string {
-	return "onetime: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "onetime: ")
+	return "onetime: " + e.op + ": " + strings.ReplaceAll(e.err.Error(), "onetime: ", "")
 }
 
 func (e *opError) Unwrap() error { return e.err }

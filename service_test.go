@@ -3,12 +3,15 @@ package onetime_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
@@ -29,7 +32,9 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newService(t *testing.T, st onetime.Store, opts *onetime.Options) (*onetime.Service, *clock) {
+// newService returns a Service on st (a fresh memory store when nil) with
+// a clock of its own; both are closed when the test ends.
+func newService(t testing.TB, st onetime.Store, opts *onetime.Options) (*onetime.Service, *clock) {
 	t.Helper()
 	c := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	var o onetime.Options
@@ -37,31 +42,82 @@ func newService(t *testing.T, st onetime.Store, opts *onetime.Options) (*onetime
 		o = *opts
 	}
 	o.Now = c.Now
-	if o.SweepInterval == 0 {
-		o.SweepInterval = -1
-	}
 	if st == nil {
 		st = memory.New()
 	}
 	svc, err := onetime.New(st, serverSecret, &o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { svc.Close(); st.Close() })
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		assert.NoError(t, svc.Close())
+		assert.NoError(t, st.Close())
+	})
 	return svc, c
 }
 
+// as returns ctx carrying a caller with the given customer id.
+func as(ctx context.Context, customer string) context.Context {
+	return onetime.WithCaller(ctx, onetime.Caller{Customer: customer})
+}
+
+func share(t testing.TB, svc *onetime.Service, req onetime.ShareRequest) *onetime.Metadata {
+	t.Helper()
+	m, err := svc.Share(context.Background(), req)
+	require.NoError(t, err)
+	return m
+}
+
 func TestNewRejectsBadConfig(t *testing.T) {
-	if _, err := onetime.New(nil, serverSecret, nil); err == nil {
-		t.Error("nil store accepted")
+	_, err := onetime.New(nil, serverSecret, nil)
+	assert.Error(t, err, "nil store accepted")
+	_, err = onetime.New(memory.New(), []byte("short"), nil)
+	assert.ErrorContains(t, err, "at least 32 bytes")
+	for name, o := range map[string]onetime.Options{
+		"MaxTTL below MinTTL":       {MinTTL: time.Hour, MaxTTL: time.Minute},
+		"huge MaxTTLAuthenticated":  {MaxTTLAuthenticated: 200 * 365 * 24 * time.Hour},
+		"MinTTL in part seconds":    {MinTTL: 1500 * time.Millisecond},
+		"negative DefaultTTL":       {DefaultTTL: -time.Hour},
+		"negative SweepInterval":    {SweepInterval: -1},
+		"negative MaxAttempts":      {MaxAttempts: -1},
+		"MaxAttempts above limit":   {MaxAttempts: onetime.MaxAttemptsLimit + 1},
+		"MinPassphraseLen too long": {MinPassphraseLen: onetime.MaxPassphraseLen + 1},
+	} {
+		_, err := onetime.New(memory.New(), serverSecret, &o)
+		assert.Error(t, err, name)
 	}
-	_, err := onetime.New(memory.New(), []byte("short"), nil)
-	if err == nil || !strings.Contains(err.Error(), "at least 32 bytes") {
-		t.Errorf("short server secret: %v", err)
-	}
-	if _, err := onetime.New(memory.New(), serverSecret, &onetime.Options{MinTTL: time.Hour, MaxTTL: time.Minute}); err == nil {
-		t.Error("MaxTTL below MinTTL accepted")
-	}
+}
+
+// TestMaxAttemptsLimit: the largest MaxAttempts is accepted and holds; one
+// more is refused, so that no store is given a count it cannot keep.
+func TestMaxAttemptsLimit(t *testing.T) {
+	_, err := onetime.New(memory.New(), serverSecret, &onetime.Options{MaxAttempts: onetime.MaxAttemptsLimit + 1})
+	require.ErrorContains(t, err, fmt.Sprint(onetime.MaxAttemptsLimit))
+
+	svc, _ := newService(t, nil, &onetime.Options{MaxAttempts: onetime.MaxAttemptsLimit})
+	assert.Equal(t, onetime.MaxAttemptsLimit, svc.Options().MaxAttempts)
+	m := share(t, svc, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
+	_, err = svc.Reveal(context.Background(), m.SecretKey, "wrong")
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+	got, err := svc.Reveal(context.Background(), m.SecretKey, "pw")
+	require.NoError(t, err)
+	assert.Equal(t, "v", string(got.Value))
+}
+
+func TestOptionsDefaults(t *testing.T) {
+	svc, _ := newService(t, nil, &onetime.Options{MaxSize: 10})
+	o := svc.Options()
+	assert.Equal(t, 10, o.MaxSize)
+	assert.Equal(t, 10, svc.MaxSize())
+	assert.Equal(t, onetime.DefaultTTL, o.DefaultTTL)
+	assert.Equal(t, onetime.DefaultMinTTL, o.MinTTL)
+	assert.Equal(t, onetime.DefaultMaxTTL, o.MaxTTL)
+	assert.Equal(t, onetime.DefaultMaxTTLAuthenticated, o.MaxTTLAuthenticated)
+	assert.Equal(t, onetime.DefaultMaxAttempts, o.MaxAttempts)
+	assert.Equal(t, onetime.DefaultRecentLimit, o.RecentLimit)
+	assert.Equal(t, 1, o.MinPassphraseLen)
+	assert.GreaterOrEqual(t, o.KDFConcurrency, 1)
+	assert.Zero(t, o.SweepInterval, "the sweeper is off by default")
+	assert.NotNil(t, o.Now)
+	assert.NotNil(t, o.Logger)
 }
 
 func TestShareValidation(t *testing.T) {
@@ -82,23 +138,22 @@ func TestShareValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := svc.Share(ctx, c.req)
+		require.ErrorIs(t, err, c.kind)
 		var ie *onetime.InputError
-		if !errors.Is(err, c.kind) || !errors.As(err, &ie) || ie.Field != c.field || ie.Message != c.msg {
-			t.Errorf("Share(%+v) = %v; want %v on %s: %q", c.req, err, c.kind, c.field, c.msg)
-		}
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, c.field, ie.Field)
+		assert.Equal(t, c.msg, ie.Message)
+		assert.Equal(t, "onetime: "+c.msg, err.Error())
 	}
 	// 10 bytes is exactly the maximum; 4 multi-byte characters are 4 characters.
-	if _, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("0123456789"), Passphrase: "ééé€"}); err != nil {
-		t.Errorf("value at the maximum size: %v", err)
-	}
+	_, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("0123456789"), Passphrase: "ééé€"})
+	assert.NoError(t, err, "value at the maximum size")
 	// Empty recipients are absent ones, also for anonymous callers.
-	if _, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("x"), Recipients: []string{""}}); err != nil {
-		t.Errorf("empty recipient: %v", err)
-	}
+	_, err = svc.Share(ctx, onetime.ShareRequest{Value: []byte("x"), Recipients: []string{""}})
+	assert.NoError(t, err, "empty recipient")
 }
 
 func TestTTLPolicy(t *testing.T) {
-	ctx := context.Background()
 	svc, _ := newService(t, nil, nil)
 	day := 24 * time.Hour
 	cases := []struct {
@@ -118,222 +173,341 @@ func TestTTLPolicy(t *testing.T) {
 		{"", 90*time.Second + 500*time.Millisecond, 0, 90 * time.Second},
 	}
 	for _, c := range cases {
-		r, err := svc.Share(ctx, onetime.ShareRequest{Owner: c.owner, Value: []byte("x"), TTL: c.ttl, MaxTTL: c.max})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.TTL != c.want || r.SecretTTL != c.want || r.MetadataTTL != 2*c.want {
-			t.Errorf("owner %q ttl %v max %v: TTL %v, SecretTTL %v, MetadataTTL %v; want %v, %v, %v",
-				c.owner, c.ttl, c.max, r.TTL, r.SecretTTL, r.MetadataTTL, c.want, c.want, 2*c.want)
-		}
+		r := share(t, svc, onetime.ShareRequest{Owner: c.owner, Value: []byte("x"), TTL: c.ttl, MaxTTL: c.max})
+		assert.Equal(t, c.want, r.TTL, "%+v", c)
+		assert.Equal(t, c.want, r.SecretTTL, "%+v", c)
+		assert.Equal(t, 2*c.want, r.MetadataTTL, "%+v", c)
 	}
 }
 
 func TestRevealPassphrase(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, nil)
-	r, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.PassphraseRequired {
-		t.Error("PassphraseRequired = false")
-	}
+	r := share(t, svc, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
+	assert.True(t, r.PassphraseRequired)
 	for _, wrong := range []string{"", "PW", strings.Repeat("p", 500)} {
-		if _, err := svc.Reveal(ctx, r.SecretKey, wrong); !errors.Is(err, onetime.ErrWrongPassphrase) {
-			t.Fatalf("Reveal with %d-byte wrong passphrase: %v", len(wrong), err)
-		}
+		_, err := svc.Reveal(ctx, r.SecretKey, wrong)
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "%d-byte wrong passphrase", len(wrong))
 	}
 	got, err := svc.Reveal(ctx, r.SecretKey, "pw")
-	if err != nil || string(got.Value) != "v" || got.SecretKey != r.SecretKey {
-		t.Fatalf("Reveal with the passphrase = %+v, %v", got, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, &onetime.Secret{Key: r.SecretKey, Value: []byte("v")}, got)
 
 	// A passphrase given for a secret without one is ignored.
-	r, _ = svc.Share(ctx, onetime.ShareRequest{Value: []byte("plain")})
-	if got, err := svc.Reveal(ctx, r.SecretKey, "unneeded"); err != nil || string(got.Value) != "plain" {
-		t.Fatalf("Reveal = %v", err)
-	}
+	r = share(t, svc, onetime.ShareRequest{Value: []byte("plain"), ShareDomain: "example.com"})
+	got, err = svc.Reveal(ctx, r.SecretKey, "unneeded")
+	require.NoError(t, err)
+	assert.Equal(t, &onetime.Secret{Key: r.SecretKey, Value: []byte("plain"), ShareDomain: "example.com"}, got)
 }
 
 func TestAttemptLimit(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, &onetime.Options{MaxAttempts: 3})
-	r, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
+	r := share(t, svc, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
 	for range 2 {
-		svc.Reveal(ctx, r.SecretKey, "no")
+		_, err := svc.Reveal(ctx, r.SecretKey, "no")
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	}
-	if _, err := svc.Reveal(ctx, r.SecretKey, "pw"); err != nil {
-		t.Fatalf("2 wrong then right (limit 3): %v", err)
-	}
-	r, _ = svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
+	_, err := svc.Reveal(ctx, r.SecretKey, "pw")
+	require.NoError(t, err, "2 wrong then right (limit 3)")
+
+	r = share(t, svc, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
 	for range 3 {
-		svc.Reveal(ctx, r.SecretKey, "no")
+		_, err := svc.Reveal(ctx, r.SecretKey, "no")
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	}
-	if _, err := svc.Reveal(ctx, r.SecretKey, "pw"); !errors.Is(err, onetime.ErrNotFound) {
-		t.Fatalf("right passphrase after the limit: %v", err)
+	_, err = svc.Reveal(ctx, r.SecretKey, "pw")
+	require.ErrorIs(t, err, onetime.ErrNotFound, "right passphrase after the limit")
+	_, err = svc.Check(ctx, r.SecretKey)
+	require.ErrorIs(t, err, onetime.ErrNotFound)
+	rc, err := svc.Receipt(ctx, r.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateBurned, rc.State)
+	assert.False(t, rc.Burned.IsZero())
+}
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil, &onetime.Options{MaxAttempts: 2})
+	plain := share(t, svc, onetime.ShareRequest{Value: []byte("v")})
+	locked := share(t, svc, onetime.ShareRequest{Value: []byte("w"), Passphrase: "pw"})
+
+	for range 3 { // Check consumes nothing and counts no attempt
+		need, err := svc.Check(ctx, plain.SecretKey)
+		require.NoError(t, err)
+		assert.False(t, need)
+		need, err = svc.Check(ctx, locked.SecretKey)
+		require.NoError(t, err)
+		assert.True(t, need)
 	}
-	rc, err := svc.Receipt(ctx, "", r.MetadataKey)
-	if err != nil || rc.State != onetime.StateBurned || rc.Burned.IsZero() {
-		t.Fatalf("receipt after the limit: %+v, %v", rc, err)
-	}
+	_, err := svc.Reveal(ctx, locked.SecretKey, "wrong")
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+	got, err := svc.Reveal(ctx, locked.SecretKey, "pw")
+	require.NoError(t, err, "Check counted attempts")
+	assert.Equal(t, "w", string(got.Value))
+
+	_, err = svc.Check(ctx, locked.SecretKey)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "a received secret")
+	_, err = svc.Check(ctx, onetime.SecretKey(plain.MetadataKey))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "a metadata key as a secret key")
+	_, err = svc.Check(ctx, "short")
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+
+	// The receipt does not move either.
+	rc, err := svc.Receipt(ctx, plain.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateNew, rc.State)
+}
+
+// receiptIn reads the receipt of m and checks the invariants every
+// receipt holds: the secret key is shown exactly while the secret lives.
+func receiptIn(t *testing.T, ctx context.Context, svc *onetime.Service, key onetime.MetadataKey, want onetime.State) *onetime.Metadata {
+	t.Helper()
+	got, err := svc.Receipt(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, want, got.State, "state")
+	assert.Equal(t, got.Alive(), got.SecretKey != "", "%v receipt: secret key shown", got.State)
+	assert.Equal(t, got.Alive(), got.SecretTTL > 0, "%v receipt: SecretTTL %v", got.State, got.SecretTTL)
+	assert.Equal(t, key, got.MetadataKey)
+	assert.Len(t, got.ShortKey, 6)
+	return got
 }
 
 func TestStates(t *testing.T) {
 	ctx := context.Background()
 	svc, clk := newService(t, nil, nil)
-	share := func() *onetime.Receipt {
-		r, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), TTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.State != onetime.StateNew || r.SecretKey == "" || r.ShortKey != r.SecretKey[:6] {
-			t.Fatalf("new receipt %+v", r)
-		}
+	newShare := func() *onetime.Metadata {
+		t.Helper()
+		r := share(t, svc, onetime.ShareRequest{Value: []byte("v"), TTL: time.Hour})
+		require.Equal(t, onetime.StateNew, r.State)
+		require.NotEmpty(t, r.SecretKey)
+		require.Equal(t, string(r.SecretKey[:6]), r.ShortKey)
 		return r
 	}
-	receipt := func(r *onetime.Receipt, want onetime.State) *onetime.Receipt {
-		t.Helper()
-		got, err := svc.Receipt(ctx, "", r.MetadataKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.State != want {
-			t.Fatalf("state %v, want %v", got.State, want)
-		}
-		if got.Alive() != (got.SecretKey != "") || got.Alive() != (got.SecretTTL > 0) {
-			t.Fatalf("%v receipt: secret key shown %v, SecretTTL %v", got.State, got.SecretKey != "", got.SecretTTL)
-		}
-		return got
-	}
 
-	r := share()
+	// Share's receipt: the first read answers new, later reads viewed.
+	r := newShare()
 	created := clk.Now()
 	clk.Add(time.Second)
-	first := receipt(r, onetime.StateViewed) // the first read already says viewed
-	if !first.Updated.Equal(clk.Now()) || !first.Created.Equal(created) {
-		t.Errorf("viewed: Updated %v, Created %v", first.Updated, first.Created)
-	}
+	first := receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateNew)
+	assert.Equal(t, created, first.Created)
+	assert.Equal(t, created, first.Updated, "the answer is the receipt as it was before the read")
+	viewedAt := clk.Now()
 	clk.Add(time.Second)
-	receipt(r, onetime.StateViewed)
-	svc.Reveal(ctx, r.SecretKey, "")
-	got := receipt(r, onetime.StateReceived)
-	if !got.Received.Equal(clk.Now()) || got.ShortKey != r.ShortKey {
-		t.Errorf("received at %v, want %v", got.Received, clk.Now())
-	}
+	second := receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateViewed)
+	assert.Equal(t, viewedAt, second.Updated, "viewed at the first read")
+	receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateViewed)
+	_, err := svc.Reveal(ctx, r.SecretKey, "")
+	require.NoError(t, err)
+	got := receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateReceived)
+	assert.Equal(t, clk.Now(), got.Received)
+	assert.Equal(t, r.ShortKey, got.ShortKey)
 
-	r = share()
-	b, err := svc.Burn(ctx, "", r.MetadataKey)
-	if err != nil || b.State != onetime.StateBurned || b.SecretKey != "" || b.ShortKey != r.SecretKey[:6] {
-		t.Fatalf("Burn = %+v, %v", b, err)
-	}
-	if _, err := svc.Burn(ctx, "", r.MetadataKey); !errors.Is(err, onetime.ErrNotFound) {
-		t.Fatalf("second Burn: %v", err)
-	}
-	receipt(r, onetime.StateBurned)
+	// Burn.
+	r = newShare()
+	b, err := svc.Burn(ctx, r.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateBurned, b.State)
+	assert.Empty(t, b.SecretKey)
+	assert.Equal(t, r.ShortKey, b.ShortKey)
+	assert.Equal(t, clk.Now(), b.Burned)
+	_, err = svc.Burn(ctx, r.MetadataKey)
+	require.ErrorIs(t, err, onetime.ErrNotFound, "second Burn")
+	receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateBurned)
+	_, err = svc.Reveal(ctx, r.SecretKey, "")
+	require.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after Burn")
 
-	r = share()
+	// A viewed secret can be burned too.
+	r = newShare()
+	receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateNew)
+	b, err = svc.Burn(ctx, r.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateBurned, b.State)
+
+	// Expiry: the receipt outlives its secret, reporting expired, and
+	// reading it does not move it to viewed.
+	r = newShare()
 	clk.Add(time.Hour)
-	receipt(r, onetime.StateExpired)
-	if _, err := svc.Reveal(ctx, r.SecretKey, ""); !errors.Is(err, onetime.ErrNotFound) {
-		t.Fatalf("Reveal of an expired secret: %v", err)
-	}
+	receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateExpired)
+	receiptIn(t, ctx, svc, r.MetadataKey, onetime.StateExpired)
+	_, err = svc.Reveal(ctx, r.SecretKey, "")
+	require.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an expired secret")
+	_, err = svc.Burn(ctx, r.MetadataKey)
+	require.ErrorIs(t, err, onetime.ErrNotFound, "Burn of an expired secret")
 	clk.Add(time.Hour) // the receipt lives 2 x TTL
-	if _, err := svc.Receipt(ctx, "", r.MetadataKey); !errors.Is(err, onetime.ErrNotFound) {
-		t.Fatalf("expired receipt: %v", err)
-	}
+	_, err = svc.Receipt(ctx, r.MetadataKey)
+	require.ErrorIs(t, err, onetime.ErrNotFound, "expired receipt")
 
 	// A secret that vanished before its time (e.g. evicted) is orphaned.
 	st := &evicting{Store: memory.New()}
 	svc2, _ := newService(t, st, nil)
-	r, _ = svc2.Share(ctx, onetime.ShareRequest{Value: []byte("v")})
-	st.evicted = true
-	if got, err := svc2.Receipt(ctx, "", r.MetadataKey); err != nil || got.State != onetime.StateOrphaned {
-		t.Fatalf("receipt of an evicted secret: %+v, %v", got, err)
+	r = share(t, svc2, onetime.ShareRequest{Value: []byte("v")})
+	st.evicted.Store(true)
+	receiptIn(t, ctx, svc2, r.MetadataKey, onetime.StateOrphaned)
+}
+
+// TestGenerateReceipt: the creator of a generated password has seen it, so
+// its receipt is viewed from the start.
+func TestGenerateReceipt(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil, nil)
+	g, err := svc.Generate(ctx, onetime.GenerateRequest{Length: 16, Passphrase: "pw"})
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateViewed, g.State)
+	assert.Len(t, g.Value, 16)
+	assert.True(t, g.PassphraseRequired)
+	receiptIn(t, ctx, svc, g.MetadataKey, onetime.StateViewed)
+	v, err := svc.Reveal(ctx, g.SecretKey, "pw")
+	require.NoError(t, err)
+	assert.Equal(t, g.Value, v.Value)
+	receiptIn(t, ctx, svc, g.MetadataKey, onetime.StateReceived)
+
+	for in, want := range map[int]int{0: onetime.DefaultPasswordLength, 1: onetime.MinPasswordLength, 1000: onetime.MaxPasswordLength} {
+		g, err := svc.Generate(ctx, onetime.GenerateRequest{Length: in})
+		require.NoError(t, err)
+		assert.Len(t, g.Value, want, "Length %d", in)
 	}
+}
+
+// TestFirstReadOnce: among concurrent first reads of a receipt exactly one
+// answers new, because reading and moving to viewed are one step.
+func TestFirstReadOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil, nil)
+	r := share(t, svc, onetime.ShareRequest{Value: []byte("v")})
+	var news, viewed atomic.Int32
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			m, err := svc.Receipt(ctx, r.MetadataKey)
+			if !assert.NoError(t, err) {
+				return
+			}
+			switch m.State {
+			case onetime.StateNew:
+				news.Add(1)
+			case onetime.StateViewed:
+				viewed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, news.Load())
+	assert.EqualValues(t, 31, viewed.Load())
 }
 
 // evicting is a real memory store whose receipts report their secret gone,
 // as a Redis store does after an eviction.
 type evicting struct {
 	*memory.Store
-	evicted bool
+	evicted atomic.Bool
 }
 
-func (e *evicting) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (e *evicting) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	m, err := e.Store.Receipt(ctx, id, now)
-	if m != nil && e.evicted {
+	if m != nil && e.evicted.Load() {
 		m.SecretPresent = false
 	}
 	return m, err
 }
 
+func (e *evicting) View(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	if e.evicted.Load() {
+		return e.Receipt(ctx, id, now) // a receipt whose secret is gone does not move
+	}
+	return e.Store.View(ctx, id, now)
+}
+
+func (e *evicting) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	if e.evicted.Load() {
+		return nil, onetime.ErrNotFound
+	}
+	return e.Store.Peek(ctx, id, now)
+}
+
 func TestUnknownKeys(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, nil)
-	r, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v")})
-	for _, k := range []string{"", "short", strings.ToUpper(r.SecretKey), r.SecretKey + "x", "../" + r.SecretKey[3:], r.MetadataKey} {
-		if _, err := svc.Reveal(ctx, k, ""); !errors.Is(err, onetime.ErrNotFound) {
-			t.Errorf("Reveal(%q) = %v", k, err)
-		}
+	r := share(t, svc, onetime.ShareRequest{Value: []byte("v")})
+	sk := string(r.SecretKey)
+	for _, k := range []string{"", "short", strings.ToUpper(sk), sk + "x", "../" + sk[3:], string(r.MetadataKey)} {
+		_, err := svc.Reveal(ctx, onetime.SecretKey(k), "")
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal(%q)", k)
+		_, err = svc.Reveal(ctx, onetime.SecretKey(k), "a passphrase")
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal(%q) with a passphrase", k)
 	}
-	if _, err := svc.Receipt(ctx, "", r.SecretKey); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("Receipt by the secret key: %v", err)
-	}
-	if _, err := svc.Burn(ctx, "", r.SecretKey); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("Burn by the secret key: %v", err)
-	}
+	_, err := svc.Receipt(ctx, onetime.MetadataKey(r.SecretKey))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt by the secret key")
+	_, err = svc.Burn(ctx, onetime.MetadataKey(r.SecretKey))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn by the secret key")
+	_, err = svc.Receipt(ctx, "short")
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+	_, err = svc.Burn(ctx, "short")
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+	// None of that touched the secret.
+	got, err := svc.Reveal(ctx, r.SecretKey, "")
+	require.NoError(t, err)
+	assert.Equal(t, "v", string(got.Value))
 }
 
 func TestRestrictReceipts(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
-	svc, _ := newService(t, st, &onetime.Options{RestrictReceipts: true})
-	r, _ := svc.Share(ctx, onetime.ShareRequest{Owner: "alice", Value: []byte("v")})
-	for _, viewer := range []string{"", "bob"} {
-		if _, err := svc.Receipt(ctx, viewer, r.MetadataKey); !errors.Is(err, onetime.ErrNotFound) {
-			t.Errorf("Receipt by %q: %v", viewer, err)
-		}
-		if _, err := svc.Burn(ctx, viewer, r.MetadataKey); !errors.Is(err, onetime.ErrNotFound) {
-			t.Errorf("Burn by %q: %v", viewer, err)
-		}
+	svc, _ := newService(t, nil, &onetime.Options{RestrictReceipts: true})
+	r := share(t, svc, onetime.ShareRequest{Owner: "alice", Value: []byte("v")})
+	for _, viewer := range []context.Context{ctx, as(ctx, ""), as(ctx, "bob")} {
+		_, err := svc.Receipt(viewer, r.MetadataKey)
+		assert.ErrorIs(t, err, onetime.ErrNotFound)
+		_, err = svc.Burn(viewer, r.MetadataKey)
+		assert.ErrorIs(t, err, onetime.ErrNotFound)
 	}
-	if got, err := svc.Receipt(ctx, "alice", r.MetadataKey); err != nil || got.State != onetime.StateViewed {
-		t.Fatalf("owner's first read: %+v, %v (others' reads must not change the state)", got, err)
-	}
+	// Others' reads did not move the receipt.
+	receiptIn(t, as(ctx, "alice"), svc, r.MetadataKey, onetime.StateNew)
+	b, err := svc.Burn(as(ctx, "alice"), r.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateBurned, b.State)
+
 	// Anonymous receipts stay bearer capabilities.
-	a, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v")})
-	if _, err := svc.Receipt(ctx, "bob", a.MetadataKey); err != nil {
-		t.Errorf("anonymous receipt: %v", err)
-	}
+	a := share(t, svc, onetime.ShareRequest{Value: []byte("v")})
+	receiptIn(t, as(ctx, "bob"), svc, a.MetadataKey, onetime.StateNew)
+
+	// Without the option, the metadata key alone is the capability.
+	open, _ := newService(t, nil, nil)
+	r = share(t, open, onetime.ShareRequest{Owner: "alice", Value: []byte("v")})
+	receiptIn(t, as(ctx, "bob"), open, r.MetadataKey, onetime.StateNew)
+}
+
+func TestCallerFrom(t *testing.T) {
+	ctx := context.Background()
+	assert.Equal(t, onetime.Caller{}, onetime.CallerFrom(ctx))
+	c := onetime.Caller{Customer: "alice", Address: "192.0.2.1"}
+	assert.Equal(t, c, onetime.CallerFrom(onetime.WithCaller(ctx, c)))
 }
 
 func TestRecent(t *testing.T) {
 	ctx := context.Background()
 	svc, clk := newService(t, nil, &onetime.Options{RecentLimit: 3})
-	var keys []string
+	var keys []onetime.MetadataKey
 	for i := range 5 {
-		r, err := svc.Share(ctx, onetime.ShareRequest{Owner: "alice", Value: []byte{byte(i)}, Recipients: []string{"delano@example.com"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := share(t, svc, onetime.ShareRequest{Owner: "alice", Value: []byte{byte(i)}, Recipients: []string{"delano@example.com"}})
 		keys = append(keys, r.MetadataKey)
-		svc.Share(ctx, onetime.ShareRequest{Owner: "bob", Value: []byte("b")})
-		svc.Share(ctx, onetime.ShareRequest{Value: []byte("anon")})
+		share(t, svc, onetime.ShareRequest{Owner: "bob", Value: []byte("b")})
+		share(t, svc, onetime.ShareRequest{Value: []byte("anon")})
 		clk.Add(time.Second)
 	}
 	list, err := svc.Recent(ctx, "alice")
-	if err != nil || len(list) != 3 {
-		t.Fatalf("Recent = %d, %v", len(list), err)
-	}
+	require.NoError(t, err)
+	require.Len(t, list, 3)
 	for i, r := range list {
-		if r.MetadataKey != keys[4-i] || r.Owner != "alice" || len(r.Recipients) != 1 || r.Recipients[0] != "de*****@e*****.com" {
-			t.Fatalf("Recent[%d] = %+v", i, r)
-		}
+		assert.Equal(t, keys[4-i], r.MetadataKey)
+		assert.Equal(t, "alice", r.Owner)
+		assert.Equal(t, []string{"de*****@e*****.com"}, r.Recipients)
+		assert.Equal(t, onetime.StateNew, r.State, "listing is not reading")
 	}
-	if list, _ := svc.Recent(ctx, ""); len(list) != 0 {
-		t.Error("anonymous callers have a recent list")
-	}
+	// Listing did not move the receipts.
+	receiptIn(t, ctx, svc, keys[4], onetime.StateNew)
+	list, err = svc.Recent(ctx, "")
+	require.NoError(t, err)
+	assert.Empty(t, list, "anonymous callers have a recent list")
 }
 
 // recording keeps a copy of everything a real memory store is given.
@@ -343,11 +517,32 @@ type recording struct {
 	seen []string
 }
 
-func (r *recording) Create(ctx context.Context, s *onetime.Secret, m *onetime.Metadata) error {
+func (r *recording) Create(ctx context.Context, s *onetime.SealedSecret, m *onetime.SealedMetadata) error {
 	r.mu.Lock()
 	r.seen = append(r.seen, fmt.Sprintf("%+v %q %q %+v %q %q %q", *s, s.Sealed, s.Check, *m, m.Sealed, m.OwnerSealed, m.Owner))
 	r.mu.Unlock()
 	return r.Store.Create(ctx, s, m)
+}
+
+func (r *recording) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	r.record("peek", id)
+	return r.Store.Peek(ctx, id, now)
+}
+
+func (r *recording) View(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	r.record("view", id)
+	return r.Store.View(ctx, id, now)
+}
+
+func (r *recording) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
+	r.record("reveal", id, check)
+	return r.Store.Reveal(ctx, id, check, now)
+}
+
+func (r *recording) record(op string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, fmt.Sprint(op, args))
 }
 
 func TestStoreSeesNoPlaintext(t *testing.T) {
@@ -359,19 +554,25 @@ func TestStoreSeesNoPlaintext(t *testing.T) {
 		return nil
 	})})
 	value := "hunter2-the-value"
-	r, err := svc.Share(ctx, onetime.ShareRequest{Owner: "cust", Value: []byte(value), Passphrase: "my-passphrase",
+	r := share(t, svc, onetime.ShareRequest{Owner: "cust", Value: []byte(value), Passphrase: "my-passphrase",
 		Recipients: []string{"someone@example.org"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(notified) != 1 || notified[0].Recipient != "someone@example.org" || notified[0].SecretKey != r.SecretKey {
-		t.Fatalf("notifier got %+v", notified)
-	}
+	require.Len(t, notified, 1)
+	assert.Equal(t, "someone@example.org", notified[0].Recipient)
+	assert.Equal(t, r.SecretKey, notified[0].SecretKey)
+	_, err := svc.Receipt(ctx, r.MetadataKey)
+	require.NoError(t, err)
+	_, err = svc.Check(ctx, r.SecretKey)
+	require.NoError(t, err)
+	_, err = svc.Reveal(ctx, r.SecretKey, "my-passphrase")
+	require.NoError(t, err)
+
+	st.mu.Lock()
 	dump := strings.Join(st.seen, "\n")
-	for _, s := range []string{value, "my-passphrase", "someone@example.org", "someone", r.SecretKey, r.MetadataKey, r.SecretKey[:20], r.MetadataKey[:20]} {
-		if strings.Contains(dump, s) {
-			t.Errorf("the store was given %q in clear", s)
-		}
+	st.mu.Unlock()
+	require.Contains(t, dump, "reveal", "the recording missed calls")
+	for _, s := range []string{value, "my-passphrase", "someone@example.org", "someone",
+		string(r.SecretKey), string(r.MetadataKey), string(r.SecretKey[:20]), string(r.MetadataKey[:20])} {
+		assert.NotContains(t, dump, s, "the store was given a secret in clear")
 	}
 }
 
@@ -382,26 +583,24 @@ func (f notifierFunc) Notify(ctx context.Context, n onetime.Notification) error 
 func TestErrorsCarryNoKeys(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, nil)
-	r, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v4lue-xyz"), Passphrase: "p4ss-xyz"})
+	r := share(t, svc, onetime.ShareRequest{Value: []byte("v4lue-xyz"), Passphrase: "p4ss-xyz"})
 	var errs []error
 	_, err := svc.Reveal(ctx, r.SecretKey, "wr0ng-xyz")
 	errs = append(errs, err)
-	_, err = svc.Burn(ctx, "", r.SecretKey)
+	_, err = svc.Burn(ctx, onetime.MetadataKey(r.SecretKey))
 	errs = append(errs, err)
-	_, err = svc.Receipt(ctx, "", r.SecretKey)
+	_, err = svc.Receipt(ctx, onetime.MetadataKey(r.SecretKey))
 	errs = append(errs, err)
-	ctx2, cancel := context.WithCancel(ctx)
+	gone, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = svc.Receipt(ctx2, "", r.MetadataKey)
+	_, err = svc.Receipt(gone, r.MetadataKey)
+	errs = append(errs, err)
+	_, err = svc.Reveal(gone, r.SecretKey, "wr0ng-xyz")
 	errs = append(errs, err)
 	for _, err := range errs {
-		if err == nil {
-			t.Fatal("expected an error")
-		}
-		for _, s := range []string{r.SecretKey, r.MetadataKey, "wr0ng-xyz", "p4ss-xyz", "v4lue-xyz"} {
-			if strings.Contains(err.Error(), s) {
-				t.Errorf("error %q contains %q", err, s)
-			}
+		require.Error(t, err)
+		for _, s := range []string{string(r.SecretKey), string(r.MetadataKey), "wr0ng-xyz", "p4ss-xyz", "v4lue-xyz"} {
+			assert.NotContains(t, err.Error(), s)
 		}
 	}
 }
@@ -409,50 +608,22 @@ func TestErrorsCarryNoKeys(t *testing.T) {
 func TestConcurrentService(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, nil)
-	r, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("once")})
+	r := share(t, svc, onetime.ShareRequest{Value: []byte("once")})
+	var wins, missed atomic.Int32
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
 	for range 64 {
 		wg.Go(func() {
-			if _, err := svc.Reveal(ctx, r.SecretKey, ""); err == nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
+			_, err := svc.Reveal(ctx, r.SecretKey, "")
+			if err == nil {
+				wins.Add(1)
+			} else if assert.ErrorIs(t, err, onetime.ErrNotFound) {
+				missed.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	if wins != 1 {
-		t.Fatalf("%d goroutines got the value", wins)
-	}
-}
-
-// TestSweeper checks that the service's sweeper reclaims expired records.
-// It polls the store (a bounded wait), it does not time anything.
-func TestSweeper(t *testing.T) {
-	ctx := context.Background()
-	st := memory.New()
-	svc, clk := newService(t, st, &onetime.Options{SweepInterval: time.Millisecond})
-	for range 10 {
-		svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), TTL: time.Minute})
-	}
-	clk.Add(2 * time.Minute) // the receipts live 2 x TTL
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		secrets, receipts := st.Len()
-		if secrets == 0 && receipts == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10s, %d secrets and %d receipts remain", secrets, receipts)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if err := svc.Close(); err != nil {
-		t.Fatal(err)
-	}
-	svc.Close() // twice is fine
+	assert.EqualValues(t, 1, wins.Load(), "goroutines that got the value")
+	assert.EqualValues(t, 63, missed.Load())
 }
 
 func TestObscureEmail(t *testing.T) {
@@ -462,9 +633,7 @@ func TestObscureEmail(t *testing.T) {
 		"nobody":             "*****",
 		"élan@ünï.fr":        "él*****@ü*****.fr",
 	} {
-		if got := onetime.ObscureEmail(in); got != want {
-			t.Errorf("ObscureEmail(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, onetime.ObscureEmail(in), "ObscureEmail(%q)", in)
 	}
 }
 
@@ -476,66 +645,45 @@ func TestRevealGivenUpKeepsSecret(t *testing.T) {
 	gone, cancel := context.WithCancel(ctx)
 	cancel()
 	for _, pass := range []string{"", "pw"} {
-		r, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), Passphrase: pass})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Reveal(gone, r.SecretKey, pass); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Reveal with an ended context: %v", err)
-		}
-		if v, err := svc.Reveal(ctx, r.SecretKey, pass); err != nil || string(v.Value) != "v" {
-			t.Fatalf("the secret did not survive an abandoned reveal: %v", err)
-		}
+		r := share(t, svc, onetime.ShareRequest{Value: []byte("v"), Passphrase: pass})
+		_, err := svc.Reveal(gone, r.SecretKey, pass)
+		require.ErrorIs(t, err, context.Canceled)
+		v, err := svc.Reveal(ctx, r.SecretKey, pass)
+		require.NoError(t, err, "the secret did not survive an abandoned reveal")
+		assert.Equal(t, "v", string(v.Value))
 	}
 }
 
-func TestNewRejectsUnboundedTTLs(t *testing.T) {
-	for _, o := range []onetime.Options{
-		{MaxTTLAuthenticated: 200 * 365 * 24 * time.Hour},
-		{MinTTL: 1500 * time.Millisecond},
-		{DefaultTTL: -time.Hour},
-	} {
-		if _, err := onetime.New(memory.New(), serverSecret, &o); err == nil {
-			t.Errorf("New accepted %+v", o)
-		}
-	}
-}
-
-// racyReveal is a real memory store that, when armed, reveals a receipt's
-// secret just before marking the receipt viewed, as a concurrent reader
-// could between the service's two calls.
-type racyReveal struct {
-	*memory.Store
-	armed bool
-}
-
-func (r *racyReveal) MarkViewed(ctx context.Context, id onetime.ID, now time.Time) error {
-	if r.armed {
-		r.armed = false
-		m, err := r.Store.Receipt(ctx, id, now)
-		if err != nil {
-			return err
-		}
-		if _, err := r.Store.Reveal(ctx, m.SecretID, nil, now); err != nil {
-			return err
-		}
-	}
-	return r.Store.MarkViewed(ctx, id, now)
-}
-
-// TestReceiptRaceWithReveal: a receipt read while its secret is revealed
-// reports the reveal, not a viewed secret with a key that opens nothing.
-func TestReceiptRaceWithReveal(t *testing.T) {
+func TestPing(t *testing.T) {
+	st := memory.New()
+	svc, err := onetime.New(st, serverSecret, nil)
+	require.NoError(t, err)
 	ctx := context.Background()
-	st := &racyReveal{Store: memory.New()}
-	svc, _ := newService(t, st, nil)
-	r, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v")})
-	st.armed = true
-	got, err := svc.Receipt(ctx, "", r.MetadataKey)
-	if err != nil || got.State != onetime.StateReceived || got.SecretKey != "" {
-		t.Fatalf("receipt read across a reveal: %+v, %v; want received without a secret key", got, err)
+	require.NoError(t, svc.Ping(ctx))
+	require.NoError(t, st.Close())
+	err = svc.Ping(ctx)
+	require.ErrorIs(t, err, onetime.ErrClosed)
+	assert.Equal(t, "onetime: ping: store closed", err.Error())
+}
+
+func TestSweep(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	svc, clk := newService(t, st, nil)
+	for range 3 {
+		share(t, svc, onetime.ShareRequest{Value: []byte("v"), TTL: time.Minute})
 	}
-	if st.armed {
-		t.Fatal("the race was not staged")
-	}
+	n, err := svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing has expired yet")
+	clk.Add(time.Minute)
+	n, err = svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "the secrets expire first")
+	clk.Add(time.Minute)
+	n, err = svc.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "then their receipts")
+	secrets, receipts := st.Len()
+	assert.Zero(t, secrets+receipts)
 }

@@ -401,16 +401,22 @@ func (s *Store) Peek(ctx context.Context, sid onetime.ID, now time.Time) (*oneti
 	return info, nil
 }
 
-// View implements [onetime.Store]: one operation of the writer, so one
-// transaction under the write lock, reads the receipt as it is and moves
-// it from new to viewed when its secret is live. No other write comes
+// View implements [onetime.Store]. A receipt that is not new, or whose
+// secret is gone, is answered by a read: states only move forward, so
+// what the read saw is what View would have returned, and changing
+// nothing is what View would have done. Only a new receipt goes to the
+// writer, where one transaction under the write lock reads it again and
+// moves it to viewed when its secret is live; no other write comes
 // between the two statements.
 func (s *Store) View(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	var m *onetime.SealedMetadata
-	err := s.w.do(ctx, func(t *wtx) error {
+	m, err := s.Receipt(ctx, mid, now)
+	if err != nil || m.State != onetime.StateNew || !m.SecretPresent {
+		return m, err
+	}
+	err = s.w.do(ctx, func(t *wtx) error {
 		k, at := key(mid), micros(now)
 		got, err := scanReceipt(t.queryRow(wViewRead, k, at), true)
 		if errors.Is(err, sql.ErrNoRows) {
