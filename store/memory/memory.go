@@ -27,17 +27,15 @@ const reclaimPerCreate = 4
 type Store struct {
 	mu      sync.Mutex
 	closed  bool
-	seq     uint64
 	secrets map[onetime.ID]*onetime.SealedSecret
 	metas   map[onetime.ID]*onetime.SealedMetadata
-	owners  map[string][]indexEntry // per owner, ordered by (created, seq)
-	expiry  expiryHeap
-}
-
-type indexEntry struct {
-	id      onetime.ID
-	created time.Time
-	seq     uint64
+	// owners lists each owner's receipts by Created, ties in order of
+	// Create. An entry is live while metas holds that very pointer;
+	// reclaimed receipts stay listed until dead, their count per owner,
+	// reaches half the list, so that pruning costs O(1) per receipt.
+	owners map[string][]*onetime.SealedMetadata
+	dead   map[string]int
+	expiry expiryHeap
 }
 
 // New returns an empty Store.
@@ -45,7 +43,8 @@ func New() *Store {
 	return &Store{
 		secrets: make(map[onetime.ID]*onetime.SealedSecret),
 		metas:   make(map[onetime.ID]*onetime.SealedMetadata),
-		owners:  make(map[string][]indexEntry),
+		owners:  make(map[string][]*onetime.SealedMetadata),
+		dead:    make(map[string]int),
 	}
 }
 
@@ -84,12 +83,11 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	s.metas[m.ID] = mc
 	heap.Push(&s.expiry, expiryEntry{at: sec.ExpiresAt, id: sec.ID, secret: true})
 	heap.Push(&s.expiry, expiryEntry{at: m.ExpiresAt, id: m.ID})
-	s.seq++
 	if m.Owner != "" {
-		list := append(s.owners[m.Owner], indexEntry{id: m.ID, created: m.Created, seq: s.seq})
+		list := append(s.owners[m.Owner], mc)
 		// Keep the list ordered by Created even if clocks disagree; new
 		// entries almost always belong at the end.
-		for i := len(list) - 1; i > 0 && list[i-1].created.After(list[i].created); i-- {
+		for i := len(list) - 1; i > 0 && list[i-1].Created.After(list[i].Created); i-- {
 			list[i-1], list[i] = list[i], list[i-1]
 		}
 		s.owners[m.Owner] = list
@@ -221,7 +219,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 	list := s.owners[owner]
 	var out []*onetime.SealedMetadata
 	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
-		if m := s.meta(list[i].id, now); m != nil {
+		if m := s.meta(list[i].ID, now); m != nil && m == list[i] {
 			out = append(out, s.snapshot(m, now))
 		}
 	}
@@ -242,7 +240,6 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 // negative) and reports how many it deleted. Callers hold mu.
 func (s *Store) reclaim(now time.Time, limit int) int {
 	n := 0
-	pruned := map[string]bool{}
 	for len(s.expiry) > 0 && !now.Before(s.expiry[0].at) && n != limit {
 		e := heap.Pop(&s.expiry).(expiryEntry)
 		if e.secret {
@@ -256,22 +253,29 @@ func (s *Store) reclaim(now time.Time, limit int) int {
 			delete(s.metas, e.id)
 			n++
 			if m.Owner != "" {
-				pruned[m.Owner] = true
+				s.unlist(m.Owner)
 			}
 		}
 	}
-	for owner := range pruned {
-		list := slices.DeleteFunc(s.owners[owner], func(e indexEntry) bool {
-			_, ok := s.metas[e.id]
-			return !ok
-		})
-		if len(list) == 0 {
-			delete(s.owners, owner)
-		} else {
-			s.owners[owner] = list
-		}
-	}
 	return n
+}
+
+// unlist counts one more reclaimed receipt in the owner's list, and drops
+// the reclaimed entries once they make half of it. Callers hold mu.
+func (s *Store) unlist(owner string) {
+	list := s.owners[owner]
+	s.dead[owner]++
+	if 2*s.dead[owner] < len(list) {
+		return
+	}
+	// DeleteFunc zeroes the tail, letting the dropped receipts go.
+	list = slices.DeleteFunc(list, func(m *onetime.SealedMetadata) bool { return s.metas[m.ID] != m })
+	delete(s.dead, owner)
+	if len(list) == 0 {
+		delete(s.owners, owner)
+	} else {
+		s.owners[owner] = list
+	}
 }
 
 // Len reports how many secrets and receipts the store holds, expired or
@@ -287,7 +291,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.secrets, s.metas, s.owners, s.expiry = nil, nil, nil, nil
+	s.secrets, s.metas, s.owners, s.dead, s.expiry = nil, nil, nil, nil, nil
 	return nil
 }
 

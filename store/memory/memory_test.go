@@ -1,7 +1,14 @@
 package memory_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
@@ -10,4 +17,230 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) onetime.Store { return memory.New() })
+}
+
+var t0 = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pair returns a secret created at created that lives ttl, and its
+// receipt, which lives 2 x ttl, as the Service makes them.
+func pair(owner string, created time.Time, ttl time.Duration) (*onetime.SealedSecret, *onetime.SealedMetadata) {
+	slot := randomHex(onetime.SlotLen)
+	sid := onetime.ID(slot + randomHex(32))
+	mid := onetime.ID(slot + randomHex(32))
+	s := &onetime.SealedSecret{
+		ID: sid, MetadataID: mid, Sealed: []byte("sealed"), MaxAttempts: 10,
+		ExpiresAt: created.Add(ttl),
+	}
+	m := &onetime.SealedMetadata{
+		ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
+		Created: created, Updated: created,
+		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * ttl),
+		Sealed: []byte("receipt"),
+	}
+	return s, m
+}
+
+func newStore(t *testing.T) *memory.Store {
+	st := memory.New()
+	t.Cleanup(func() { assert.NoError(t, st.Close()) })
+	return st
+}
+
+// TestBoundedWithoutSweep: a store that is never swept holds only a few
+// records more than are alive, and so do its indexes, however many
+// secrets pass through it.
+func TestBoundedWithoutSweep(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	const n = 5000
+	const slack = 4 // expired records a Create may leave for the next
+	var secretExp, receiptExp []time.Time
+	alive := func(exps []time.Time, now time.Time) ([]time.Time, int) {
+		kept := exps[:0]
+		for _, e := range exps {
+			if now.Before(e) {
+				kept = append(kept, e)
+			}
+		}
+		return kept, len(kept)
+	}
+	maxLen := 0
+	now := t0
+	for i := range n {
+		now = now.Add(10 * time.Second)
+		ttl := time.Duration(i%5+1) * time.Minute // 1 to 5 minutes, mixed
+		s, m := pair([]string{"", "alice", "bob"}[i%3], now, ttl)
+		require.NoError(t, st.Create(ctx, s, m))
+		receiptExp = append(receiptExp, m.ExpiresAt)
+		if i%4 == 0 {
+			_, err := st.Reveal(ctx, s.ID, nil, now) // a consumed secret goes at once
+			require.NoError(t, err)
+		} else {
+			secretExp = append(secretExp, s.ExpiresAt)
+		}
+		var liveSecrets, liveReceipts int
+		secretExp, liveSecrets = alive(secretExp, now)
+		receiptExp, liveReceipts = alive(receiptExp, now)
+
+		secrets, receipts := st.Len()
+		require.LessOrEqualf(t, secrets+receipts, liveSecrets+liveReceipts+slack,
+			"after %d creates: %d secrets and %d receipts held, %d and %d alive", i+1, secrets, receipts, liveSecrets, liveReceipts)
+		expiry, owned := st.IndexSizes()
+		require.LessOrEqualf(t, expiry, 2*(liveReceipts+slack), "after %d creates: expiry heap of %d", i+1, expiry)
+		// Reclaimed receipts stay listed until they are half of a list.
+		require.LessOrEqualf(t, owned, 2*(liveReceipts+slack), "after %d creates: %d entries in the owners' lists", i+1, owned)
+		maxLen = max(maxLen, secrets+receipts)
+	}
+	// 5 minutes at most, one pair every 10 s: never more than 30 secrets
+	// and 60 receipts alive at once.
+	assert.LessOrEqual(t, maxLen, 30+60+slack)
+	t.Logf("%d pairs created, at most %d records held at once", n, maxLen)
+}
+
+// TestSweepCounts: the memory store counts exactly the records it removes,
+// and a pair's secret and receipt are two records.
+func TestSweepCounts(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	var ids []*onetime.SealedSecret
+	for i := range 10 {
+		s, m := pair([]string{"", "carol"}[i%2], t0, time.Hour)
+		require.NoError(t, st.Create(ctx, s, m))
+		ids = append(ids, s)
+	}
+	for _, s := range ids[:2] {
+		_, err := st.Reveal(ctx, s.ID, nil, t0)
+		require.NoError(t, err)
+	}
+	n, err := st.Sweep(ctx, t0.Add(time.Hour-time.Microsecond))
+	require.NoError(t, err)
+	assert.Zero(t, n, "Sweep before any expiry")
+	n, err = st.Sweep(ctx, t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 8, n, "Sweep at the secrets' expiry: the 8 unread secrets")
+	secrets, receipts := st.Len()
+	assert.Equal(t, [2]int{0, 10}, [2]int{secrets, receipts}, "Len after the first Sweep")
+	n, err = st.Sweep(ctx, t0.Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 10, n, "Sweep at the receipts' expiry")
+	secrets, receipts = st.Len()
+	assert.Equal(t, [2]int{0, 0}, [2]int{secrets, receipts}, "Len after the second Sweep")
+	expiry, owned := st.IndexSizes()
+	assert.Equal(t, [2]int{0, 0}, [2]int{expiry, owned}, "index sizes after everything was swept")
+	n, err = st.Sweep(ctx, t0.Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.Zero(t, n, "a second Sweep")
+}
+
+// TestCreateReclaims: Create reclaims a few records expired by the new
+// pair's creation time, oldest expiry first.
+func TestCreateReclaims(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	for range 3 {
+		s, m := pair("dave", t0, time.Minute)
+		require.NoError(t, st.Create(ctx, s, m))
+	}
+	at := t0.Add(2 * time.Minute) // all 6 records expired
+	s, m := pair("", at, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	secrets, receipts := st.Len()
+	// 4 reclaimed: the 3 secrets, then 1 receipt.
+	assert.Equal(t, [2]int{1, 3}, [2]int{secrets, receipts}, "Len after the first Create")
+	s, m = pair("", at, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	secrets, receipts = st.Len()
+	assert.Equal(t, [2]int{2, 2}, [2]int{secrets, receipts}, "Len after the second Create")
+	_, owned := st.IndexSizes()
+	assert.Zero(t, owned, "dave's list after all of his receipts were reclaimed")
+	n, err := st.Sweep(ctx, at)
+	require.NoError(t, err)
+	assert.Zero(t, n, "Sweep after Create reclaimed everything")
+	// A Create rejected as a duplicate still writes nothing.
+	require.ErrorIs(t, st.Create(ctx, s, m), onetime.ErrExists)
+	secrets, receipts = st.Len()
+	assert.Equal(t, [2]int{2, 2}, [2]int{secrets, receipts}, "Len after a rejected Create")
+}
+
+// TestCloseDiscards: Close drops every record, and a closed store serves
+// nothing, not even an empty answer.
+func TestCloseDiscards(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	s, m := pair("erin", t0, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	require.NoError(t, st.Close())
+	secrets, receipts := st.Len()
+	assert.Equal(t, [2]int{0, 0}, [2]int{secrets, receipts}, "Len after Close")
+	list, err := st.Recent(ctx, "erin", t0, 10)
+	assert.ErrorIs(t, err, onetime.ErrClosed)
+	assert.Nil(t, list)
+	n, err := st.Sweep(ctx, t0)
+	assert.ErrorIs(t, err, onetime.ErrClosed)
+	assert.Zero(t, n)
+	require.NoError(t, st.Close(), "second Close")
+	_, err = st.Receipt(ctx, m.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrClosed)
+}
+
+// TestRecentAfterReclaim: receipts reclaimed by Create leave the owner's
+// list at once as Recent sees it, even while the list still holds their
+// entries, and an id stored again later is listed under its new owner
+// only, once.
+func TestRecentAfterReclaim(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	var short, long []*onetime.SealedMetadata
+	var shortSecrets []*onetime.SealedSecret
+	for range 4 {
+		s, m := pair("frank", t0, time.Minute)
+		require.NoError(t, st.Create(ctx, s, m))
+		short, shortSecrets = append(short, m), append(shortSecrets, s)
+	}
+	for i := range 5 {
+		s, m := pair("frank", t0.Add(time.Duration(i+1)*time.Second), time.Hour)
+		require.NoError(t, st.Create(ctx, s, m))
+		long = append(long, m)
+	}
+	// Two Creates at t0+2m reclaim the 4 short secrets, then their receipts.
+	at := t0.Add(2 * time.Minute)
+	for range 2 {
+		s, m := pair("", at, time.Hour)
+		require.NoError(t, st.Create(ctx, s, m))
+	}
+	secrets, receipts := st.Len()
+	require.Equal(t, [2]int{7, 7}, [2]int{secrets, receipts}, "Len after the reclaiming Creates")
+	_, owned := st.IndexSizes()
+	require.Equal(t, 9, owned, "frank's list keeps the 4 reclaimed entries until they are half of it")
+
+	ids := func(owner string, now time.Time, limit int) []onetime.ID {
+		t.Helper()
+		list, err := st.Recent(ctx, owner, now, limit)
+		require.NoError(t, err)
+		out := []onetime.ID{}
+		for _, m := range list {
+			assert.Equal(t, owner, m.Owner)
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	assert.Equal(t, []onetime.ID{long[4].ID, long[3].ID, long[2].ID, long[1].ID, long[0].ID}, ids("frank", at, 100))
+
+	// The reclaimed ids stored again: one under grace, one under frank.
+	later := t0.Add(3 * time.Minute)
+	s, m := pair("grace", later, time.Hour)
+	s.ID, s.MetadataID, m.ID, m.SecretID = shortSecrets[0].ID, short[0].ID, short[0].ID, shortSecrets[0].ID
+	require.NoError(t, st.Create(ctx, s, m))
+	s, m = pair("frank", later, time.Hour)
+	s.ID, s.MetadataID, m.ID, m.SecretID = shortSecrets[1].ID, short[1].ID, short[1].ID, shortSecrets[1].ID
+	require.NoError(t, st.Create(ctx, s, m))
+	assert.Equal(t, []onetime.ID{short[0].ID}, ids("grace", later, 100))
+	assert.Equal(t, []onetime.ID{short[1].ID, long[4].ID, long[3].ID, long[2].ID, long[1].ID, long[0].ID}, ids("frank", later, 100))
+	assert.Equal(t, []onetime.ID{short[1].ID, long[4].ID}, ids("frank", later, 2))
 }

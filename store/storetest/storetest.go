@@ -8,8 +8,18 @@
 //	}
 //
 // Each subtest calls newStore for a fresh, empty, isolated store and closes
-// it when done. The suite never sleeps: time is the now argument, so expiry
-// is checked exactly at its boundary. Run it under -race.
+// it when done (a subtest may close it first: Close must be safe to call
+// again). The suite checks every method of the contract: round trips of
+// every field, atomicity under races (Reveal, Burn, View, wrong
+// passphrases), expiry exactly at its boundary, the read-and-mark step of
+// View, the non-consuming Peek, Recent's order, Sweep, ErrClosed after
+// Close, cancelled contexts and the texts of errors, and finally the real
+// [onetime.Service] end to end over the store.
+//
+// The suite never sleeps: time is the now argument, so expiry is checked
+// exactly at its boundary. It never assumes that an expired record survives
+// until Sweep: a store may reclaim expired records at any time. Run it
+// under -race.
 package storetest
 
 import (
@@ -18,11 +28,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 )
@@ -41,7 +54,11 @@ func Run(t *testing.T, newStore func(t *testing.T) onetime.Store) {
 		{"RevealRace", testRevealRace},
 		{"BurnRevealRace", testBurnRevealRace},
 		{"Burn", testBurn},
-		{"MarkViewed", testMarkViewed},
+		{"View", testView},
+		{"ViewRace", testViewRace},
+		{"ViewConsumeRace", testViewConsumeRace},
+		{"Peek", testPeek},
+		{"MaxAttemptsLimit", testMaxAttemptsLimit},
 		{"SecretExpiry", testSecretExpiry},
 		{"ReceiptExpiry", testReceiptExpiry},
 		{"NoResurrection", testNoResurrection},
@@ -55,15 +72,14 @@ func Run(t *testing.T, newStore func(t *testing.T) onetime.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"ErrorTexts", testErrorTexts},
 		{"Sweep", testSweep},
+		{"Closed", testClosed},
 		{"Service", testService},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
+				assert.NoError(t, s.Close(), "Close")
 			})
 			tc.fn(t, s)
 		})
@@ -127,6 +143,12 @@ func withPassphrase(s *onetime.SealedSecret, m *onetime.SealedMetadata) []byte {
 	return bytes.Clone(s.Check)
 }
 
+// withTTL gives a new pair the secret lifetime ttl (the receipt 2 x ttl).
+func withTTL(s *onetime.SealedSecret, m *onetime.SealedMetadata, ttl time.Duration) {
+	s.ExpiresAt = m.Created.Add(ttl)
+	m.SecretExpiresAt, m.ExpiresAt = s.ExpiresAt, m.Created.Add(2*ttl)
+}
+
 func create(t *testing.T, st onetime.Store, owner string, created time.Time) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	t.Helper()
 	s, m := newPair(owner, created)
@@ -136,44 +158,53 @@ func create(t *testing.T, st onetime.Store, owner string, created time.Time) (*o
 
 func mustCreate(t *testing.T, st onetime.Store, s *onetime.SealedSecret, m *onetime.SealedMetadata) {
 	t.Helper()
-	if err := st.Create(context.Background(), s, m); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
+	require.NoError(t, st.Create(context.Background(), s, m), "Create")
 }
 
 func receipt(t *testing.T, st onetime.Store, id onetime.ID, now time.Time) *onetime.SealedMetadata {
 	t.Helper()
 	m, err := st.Receipt(context.Background(), id, now)
-	if err != nil {
-		t.Fatalf("Receipt: %v", err)
-	}
+	require.NoError(t, err, "Receipt")
+	require.NotNil(t, m, "Receipt")
 	return m
 }
 
-func wantErr(t *testing.T, what string, err, want error) {
+func view(t *testing.T, st onetime.Store, id onetime.ID, now time.Time) *onetime.SealedMetadata {
 	t.Helper()
-	if !errors.Is(err, want) {
-		t.Fatalf("%s: got error %v, want %v", what, err, want)
-	}
+	m, err := st.View(context.Background(), id, now)
+	require.NoError(t, err, "View")
+	require.NotNil(t, m, "View")
+	return m
 }
 
-func sameTime(t *testing.T, field string, got, want time.Time) {
+func peek(t *testing.T, st onetime.Store, id onetime.ID, now time.Time) *onetime.SecretInfo {
 	t.Helper()
-	if !got.Equal(want) {
-		t.Errorf("%s = %v, want %v", field, got, want)
-	}
+	info, err := st.Peek(context.Background(), id, now)
+	require.NoError(t, err, "Peek")
+	require.NotNil(t, info, "Peek")
+	return info
 }
 
+func sameTime(t *testing.T, field string, got, want time.Time) bool {
+	t.Helper()
+	return assert.Truef(t, got.Equal(want), "%s = %v, want %v", field, got, want)
+}
+
+// equalMetadata checks every stored field of a receipt (not SecretPresent,
+// which is computed).
 func equalMetadata(t *testing.T, got, want *onetime.SealedMetadata) {
 	t.Helper()
-	if got.ID != want.ID || got.SecretID != want.SecretID || got.Owner != want.Owner ||
-		got.State != want.State || got.PassphraseRequired != want.PassphraseRequired ||
-		got.ShareDomain != want.ShareDomain {
-		t.Errorf("receipt = %+v, want %+v", got, want)
+	if !assert.NotNil(t, got, "receipt") {
+		return
 	}
-	if !bytes.Equal(got.Sealed, want.Sealed) || !bytes.Equal(got.OwnerSealed, want.OwnerSealed) {
-		t.Errorf("receipt sealed fields differ from what was stored")
-	}
+	assert.Equal(t, want.ID, got.ID, "ID")
+	assert.Equal(t, want.SecretID, got.SecretID, "SecretID")
+	assert.Equal(t, want.Owner, got.Owner, "Owner")
+	assert.Equal(t, want.State, got.State, "State")
+	assert.Equal(t, want.PassphraseRequired, got.PassphraseRequired, "PassphraseRequired")
+	assert.Equal(t, want.ShareDomain, got.ShareDomain, "ShareDomain")
+	assert.True(t, bytes.Equal(got.Sealed, want.Sealed), "receipt Sealed differs from what was stored")
+	assert.True(t, bytes.Equal(got.OwnerSealed, want.OwnerSealed), "receipt OwnerSealed differs from what was stored")
 	sameTime(t, "Created", got.Created, want.Created)
 	sameTime(t, "Updated", got.Updated, want.Updated)
 	sameTime(t, "Received", got.Received, want.Received)
@@ -184,13 +215,16 @@ func equalMetadata(t *testing.T, got, want *onetime.SealedMetadata) {
 
 func equalSecret(t *testing.T, got, want *onetime.SealedSecret) {
 	t.Helper()
-	if got.ID != want.ID || got.MetadataID != want.MetadataID || got.Attempts != want.Attempts ||
-		got.MaxAttempts != want.MaxAttempts || got.ShareDomain != want.ShareDomain {
-		t.Errorf("secret = %+v, want %+v", got, want)
+	if !assert.NotNil(t, got, "secret") {
+		return
 	}
-	if !bytes.Equal(got.Sealed, want.Sealed) || !bytes.Equal(got.Check, want.Check) {
-		t.Errorf("secret Sealed or Check differ from what was stored")
-	}
+	assert.Equal(t, want.ID, got.ID, "ID")
+	assert.Equal(t, want.MetadataID, got.MetadataID, "MetadataID")
+	assert.Equal(t, want.Attempts, got.Attempts, "Attempts")
+	assert.Equal(t, want.MaxAttempts, got.MaxAttempts, "MaxAttempts")
+	assert.Equal(t, want.ShareDomain, got.ShareDomain, "ShareDomain")
+	assert.True(t, bytes.Equal(got.Sealed, want.Sealed), "secret Sealed differs from what was stored")
+	assert.True(t, bytes.Equal(got.Check, want.Check), "secret Check differs from what was stored")
 	sameTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 }
 
@@ -207,13 +241,14 @@ func testRoundTrip(t *testing.T, st onetime.Store) {
 
 		got := receipt(t, st, m.ID, t0)
 		equalMetadata(t, got, &wantM)
-		if !got.SecretPresent {
-			t.Errorf("SecretPresent = false for a live secret")
-		}
+		assert.True(t, got.SecretPresent, "SecretPresent = false for a live secret")
+		info := peek(t, st, s.ID, t0)
+		assert.Equal(t, onetime.SecretInfo{PassphraseRequired: true, Attempts: 3, MaxAttempts: 10}, onetime.SecretInfo{
+			PassphraseRequired: info.PassphraseRequired, Attempts: info.Attempts, MaxAttempts: info.MaxAttempts,
+		}, "Peek")
+		sameTime(t, "Peek ExpiresAt", info.ExpiresAt, s.ExpiresAt)
 		sec, err := st.Reveal(ctx, s.ID, check, t0.Add(us))
-		if err != nil {
-			t.Fatalf("Reveal: %v", err)
-		}
+		require.NoError(t, err, "Reveal")
 		equalSecret(t, sec, &want)
 	}
 	// A value of every byte, and an empty check, round-trip exactly.
@@ -225,12 +260,9 @@ func testRoundTrip(t *testing.T, st onetime.Store) {
 	want := bytes.Clone(s.Sealed)
 	mustCreate(t, st, s, m)
 	sec, err := st.Reveal(ctx, s.ID, []byte("ignored when the secret has no check"), t0)
-	if err != nil {
-		t.Fatalf("Reveal: %v", err)
-	}
-	if !bytes.Equal(sec.Sealed, want) || len(sec.Check) != 0 {
-		t.Errorf("binary Sealed did not round-trip or Check appeared")
-	}
+	require.NoError(t, err, "Reveal")
+	assert.Equal(t, want, sec.Sealed, "binary Sealed did not round-trip")
+	assert.Empty(t, sec.Check, "Check appeared on a secret stored without one")
 }
 
 func testCreateDuplicate(t *testing.T, st onetime.Store) {
@@ -241,32 +273,30 @@ func testCreateDuplicate(t *testing.T, st onetime.Store) {
 	s2, m2 := newPair("owner", t0)
 	s2.ID, m2.SecretID = s.ID, s.ID
 	m2.ID = onetime.ID(s.ID.Slot() + randomHex(32))
-	wantErr(t, "Create with a stored secret id", st.Create(ctx, s2, m2), onetime.ErrExists)
-	if _, err := st.Receipt(ctx, m2.ID, t0); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("rejected Create wrote its receipt: %v", err)
-	}
+	require.ErrorIs(t, st.Create(ctx, s2, m2), onetime.ErrExists, "Create with a stored secret id")
+	_, err := st.Receipt(ctx, m2.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "rejected Create wrote its receipt")
 
 	// Same receipt id, new secret: rejected, and the new secret is absent.
 	s3, m3 := newPair("owner", t0)
 	m3.ID, s3.MetadataID = m.ID, m.ID
 	s3.ID = onetime.ID(m.ID.Slot() + randomHex(32))
-	wantErr(t, "Create with a stored receipt id", st.Create(ctx, s3, m3), onetime.ErrExists)
-	if _, err := st.Reveal(ctx, s3.ID, nil, t0); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("rejected Create wrote its secret: %v", err)
-	}
+	require.ErrorIs(t, st.Create(ctx, s3, m3), onetime.ErrExists, "Create with a stored receipt id")
+	_, err = st.Peek(ctx, s3.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "rejected Create wrote its secret")
+	_, err = st.Reveal(ctx, s3.ID, nil, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "rejected Create wrote its secret")
 
 	// The original pair is untouched, and the owner lists it once.
 	equalMetadata(t, receipt(t, st, m.ID, t0), m)
 	list, err := st.Recent(ctx, "owner", t0, 10)
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	if assert.Len(t, list, 1, "Recent after rejected creates: want only the original") {
+		assert.Equal(t, m.ID, list[0].ID)
 	}
-	if len(list) != 1 || list[0].ID != m.ID {
-		t.Errorf("Recent after rejected creates = %d receipts, want only the original", len(list))
-	}
-	if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
-		t.Errorf("original secret: %v", err)
-	}
+	sec, err := st.Reveal(ctx, s.ID, nil, t0)
+	require.NoError(t, err, "original secret")
+	equalSecret(t, sec, s)
 }
 
 func testMissing(t *testing.T, st onetime.Store) {
@@ -274,45 +304,55 @@ func testMissing(t *testing.T, st onetime.Store) {
 	create(t, st, "someone", t0) // a store with something in it
 	id := onetime.ID(randomHex(40))
 	_, err := st.Reveal(ctx, id, nil, t0)
-	wantErr(t, "Reveal", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal")
+	_, err = st.Peek(ctx, id, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek")
 	_, err = st.Receipt(ctx, id, t0)
-	wantErr(t, "Receipt", err, onetime.ErrNotFound)
-	wantErr(t, "MarkViewed", viewErr(ctx, st, id, t0), onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt")
+	_, err = st.View(ctx, id, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "View")
 	_, err = st.Burn(ctx, id, t0)
-	wantErr(t, "Burn", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn")
 	list, err := st.Recent(ctx, "nobody", t0, 10)
-	if err != nil || len(list) != 0 {
-		t.Errorf("Recent of an unknown owner = %d, %v; want none", len(list), err)
-	}
+	assert.NoError(t, err, "Recent of an unknown owner")
+	assert.Empty(t, list, "Recent of an unknown owner")
+
 	// The receipt id is not a secret id and vice versa.
 	s, m := create(t, st, "", t0)
 	_, err = st.Reveal(ctx, m.ID, nil, t0)
-	wantErr(t, "Reveal by receipt id", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal by receipt id")
+	_, err = st.Peek(ctx, m.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek by receipt id")
 	_, err = st.Receipt(ctx, s.ID, t0)
-	wantErr(t, "Receipt by secret id", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt by secret id")
+	_, err = st.View(ctx, s.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "View by secret id")
+	_, err = st.Burn(ctx, s.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn by secret id")
+	// None of that touched the pair.
+	equalMetadata(t, receipt(t, st, m.ID, t0), m)
 }
 
 func testRevealOnce(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	s, m := create(t, st, "", t0)
 	at := t0.Add(5 * time.Minute)
-	if _, err := st.Reveal(ctx, s.ID, nil, at); err != nil {
-		t.Fatalf("first Reveal: %v", err)
-	}
 	_, err := st.Reveal(ctx, s.ID, nil, at)
-	wantErr(t, "second Reveal", err, onetime.ErrNotFound)
+	require.NoError(t, err, "first Reveal")
+	_, err = st.Reveal(ctx, s.ID, nil, at)
+	require.ErrorIs(t, err, onetime.ErrNotFound, "second Reveal")
+	_, err = st.Peek(ctx, s.ID, at)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after Reveal")
 	got := receipt(t, st, m.ID, at.Add(time.Second))
-	if got.State != onetime.StateReceived || got.SecretPresent {
-		t.Errorf("after Reveal: state %v, SecretPresent %v; want received, false", got.State, got.SecretPresent)
-	}
-	sameTime(t, "Received", got.Received, at)
-	sameTime(t, "Updated", got.Updated, at)
-	if !got.Burned.IsZero() {
-		t.Errorf("Burned = %v after a reveal", got.Burned)
-	}
+	want := *m
+	want.State, want.Received, want.Updated = onetime.StateReceived, at, at
+	equalMetadata(t, got, &want)
+	assert.False(t, got.SecretPresent, "SecretPresent after Reveal")
 }
 
-// race starts n goroutines running f(i) at once and waits for them.
+// race starts n goroutines running f(i) at once and waits for them. f
+// must report failures with assert (never require: it runs off the test's
+// goroutine).
 func race(n int, f func(i int)) {
 	var start, done sync.WaitGroup
 	start.Add(1)
@@ -328,7 +368,7 @@ func race(n int, f func(i int)) {
 	done.Wait()
 }
 
-func rounds(t *testing.T) int {
+func rounds(*testing.T) int {
 	if testing.Short() {
 		return 5
 	}
@@ -351,15 +391,13 @@ func testRevealRace(t *testing.T, st onetime.Store) {
 			case errors.Is(err, onetime.ErrNotFound):
 				misses++
 			default:
-				t.Errorf("Reveal: %v", err)
+				assert.Fail(t, "Reveal", "err %v", err)
 			}
 		})
-		if winners != 1 || misses != racers-1 {
-			t.Fatalf("round %d: %d winners and %d not found among %d racers; want exactly 1 winner", round, winners, misses, racers)
-		}
-		if got := receipt(t, st, m.ID, t0.Add(time.Second)); got.State != onetime.StateReceived {
-			t.Fatalf("round %d: state %v after the race, want received", round, got.State)
-		}
+		require.Equalf(t, 1, winners, "round %d: winners among %d racers", round, racers)
+		require.Equalf(t, racers-1, misses, "round %d: not found among %d racers", round, racers)
+		got := receipt(t, st, m.ID, t0.Add(time.Second))
+		require.Equalf(t, onetime.StateReceived, got.State, "round %d: state after the race", round)
 	}
 }
 
@@ -376,8 +414,8 @@ func testBurnRevealRace(t *testing.T, st onetime.Store) {
 			} else {
 				var got *onetime.SealedMetadata
 				got, err = st.Burn(context.Background(), m.ID, t0.Add(time.Second))
-				if err == nil && got.State != onetime.StateBurned {
-					t.Errorf("Burn returned state %v", got.State)
+				if err == nil {
+					assert.Equal(t, onetime.StateBurned, got.State, "Burn's answer")
 				}
 			}
 			mu.Lock()
@@ -387,24 +425,20 @@ func testBurnRevealRace(t *testing.T, st onetime.Store) {
 				reveals++
 			case err == nil:
 				burns++
-			case !errors.Is(err, onetime.ErrNotFound):
-				t.Errorf("racer %d: %v", i, err)
+			default:
+				assert.ErrorIsf(t, err, onetime.ErrNotFound, "racer %d", i)
 			}
 		})
-		if reveals+burns != 1 {
-			t.Fatalf("round %d: %d reveals and %d burns succeeded; want exactly one", round, reveals, burns)
-		}
+		require.Equalf(t, 1, reveals+burns, "round %d: %d reveals and %d burns succeeded; want exactly one", round, reveals, burns)
 		got := receipt(t, st, m.ID, t0.Add(time.Second))
 		want := onetime.StateReceived
 		if burns == 1 {
 			want = onetime.StateBurned
 		}
-		if got.State != want || got.SecretPresent {
-			t.Fatalf("round %d: receipt state %v (SecretPresent %v), but the winner was a %v", round, got.State, got.SecretPresent, want)
-		}
-		if (burns == 1) == got.Burned.IsZero() || (reveals == 1) == got.Received.IsZero() {
-			t.Fatalf("round %d: receipt stamps Received %v, Burned %v disagree with the winner", round, got.Received, got.Burned)
-		}
+		require.Equalf(t, want, got.State, "round %d: receipt state disagrees with the winner", round)
+		require.False(t, got.SecretPresent, "round %d: SecretPresent after the race", round)
+		require.Equalf(t, burns == 1, !got.Burned.IsZero(), "round %d: Burned stamp %v disagrees with the winner", round, got.Burned)
+		require.Equalf(t, reveals == 1, !got.Received.IsZero(), "round %d: Received stamp %v disagrees with the winner", round, got.Received)
 	}
 }
 
@@ -413,152 +447,503 @@ func testBurn(t *testing.T, st onetime.Store) {
 	s, m := create(t, st, "", t0)
 	at := t0.Add(time.Minute)
 	got, err := st.Burn(ctx, m.ID, at)
-	if err != nil {
-		t.Fatalf("Burn: %v", err)
-	}
+	require.NoError(t, err, "Burn")
 	want := *m
 	want.State, want.Burned, want.Updated = onetime.StateBurned, at, at
 	equalMetadata(t, got, &want)
+	assert.False(t, got.SecretPresent, "Burn's answer has SecretPresent")
 	equalMetadata(t, receipt(t, st, m.ID, at), &want)
 	_, err = st.Burn(ctx, m.ID, at)
-	wantErr(t, "second Burn", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "second Burn")
 	_, err = st.Reveal(ctx, s.ID, nil, at)
-	wantErr(t, "Reveal after Burn", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after Burn")
+	_, err = st.Peek(ctx, s.ID, at)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after Burn")
 
 	// A viewed receipt can be burned; a received one cannot.
 	s, m = create(t, st, "", t0)
-	if err := viewErr(ctx, st, m.ID, t0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Burn(ctx, m.ID, at); err != nil {
-		t.Errorf("Burn of a viewed receipt: %v", err)
-	}
-	_, err = st.Reveal(ctx, s.ID, nil, at)
-	wantErr(t, "Reveal after burning a viewed receipt", err, onetime.ErrNotFound)
-	s, m = create(t, st, "", t0)
-	if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
-		t.Fatal(err)
-	}
+	view(t, st, m.ID, t0)
 	_, err = st.Burn(ctx, m.ID, at)
-	wantErr(t, "Burn after Reveal", err, onetime.ErrNotFound)
-	if got := receipt(t, st, m.ID, at); got.State != onetime.StateReceived || !got.Burned.IsZero() {
-		t.Errorf("failed Burn changed the receipt: state %v", got.State)
+	assert.NoError(t, err, "Burn of a viewed receipt")
+	_, err = st.Reveal(ctx, s.ID, nil, at)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after burning a viewed receipt")
+
+	s, m = create(t, st, "", t0)
+	_, err = st.Reveal(ctx, s.ID, nil, t0)
+	require.NoError(t, err)
+	_, err = st.Burn(ctx, m.ID, at)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn after Reveal")
+	got = receipt(t, st, m.ID, at)
+	assert.Equal(t, onetime.StateReceived, got.State, "failed Burn changed the receipt")
+	assert.True(t, got.Burned.IsZero(), "failed Burn stamped Burned")
+
+	// A receipt whose secret expired cannot be burned, and stays as it was.
+	_, m = create(t, st, "", t0)
+	_, err = st.Burn(ctx, m.ID, m.SecretExpiresAt)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn after the secret's expiry")
+	equalMetadata(t, receipt(t, st, m.ID, m.SecretExpiresAt), m)
+}
+
+func testView(t *testing.T, st onetime.Store) {
+	ctx := context.Background()
+	a, b, c := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
+
+	// The first View answers the receipt as it was: new, Updated as created.
+	s, m := create(t, st, "viewer", t0)
+	got := view(t, st, m.ID, a)
+	equalMetadata(t, got, m)
+	assert.True(t, got.SecretPresent, "View of a live pair: SecretPresent")
+	// ... and in the same step moved it to viewed, stamping Updated.
+	viewed := *m
+	viewed.State, viewed.Updated = onetime.StateViewed, a
+	got = receipt(t, st, m.ID, a)
+	equalMetadata(t, got, &viewed)
+	assert.True(t, got.SecretPresent, "SecretPresent after View")
+	// Later Views answer viewed, and change nothing: Updated stays a.
+	for _, at := range []time.Time{a, b} {
+		got = view(t, st, m.ID, at)
+		equalMetadata(t, got, &viewed)
+		assert.True(t, got.SecretPresent, "SecretPresent in a second View")
+	}
+	equalMetadata(t, receipt(t, st, m.ID, b), &viewed)
+	list, err := st.Recent(ctx, "viewer", b, 10)
+	require.NoError(t, err)
+	if assert.Len(t, list, 1) {
+		equalMetadata(t, list[0], &viewed)
+	}
+	// The secret is untouched.
+	info := peek(t, st, s.ID, b)
+	assert.Zero(t, info.Attempts, "View counted an attempt")
+
+	// A received receipt: View answers it unchanged and changes nothing.
+	_, err = st.Reveal(ctx, s.ID, nil, b)
+	require.NoError(t, err)
+	received := viewed
+	received.State, received.Received, received.Updated = onetime.StateReceived, b, b
+	got = view(t, st, m.ID, c)
+	equalMetadata(t, got, &received)
+	assert.False(t, got.SecretPresent, "View of a received receipt: SecretPresent")
+	equalMetadata(t, receipt(t, st, m.ID, c), &received)
+
+	// A burned receipt, never viewed: unchanged.
+	_, m = create(t, st, "", t0)
+	burned, err := st.Burn(ctx, m.ID, a)
+	require.NoError(t, err)
+	got = view(t, st, m.ID, b)
+	equalMetadata(t, got, burned)
+	assert.False(t, got.SecretPresent, "View of a burned receipt: SecretPresent")
+	equalMetadata(t, receipt(t, st, m.ID, b), burned)
+
+	// A receipt burned by wrong passphrases: unchanged.
+	s, m = newPair("", t0)
+	withPassphrase(s, m)
+	s.MaxAttempts = 1
+	mustCreate(t, st, s, m)
+	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), a)
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+	burned = receipt(t, st, m.ID, a)
+	require.Equal(t, onetime.StateBurned, burned.State)
+	got = view(t, st, m.ID, b)
+	equalMetadata(t, got, burned)
+	equalMetadata(t, receipt(t, st, m.ID, b), burned)
+
+	// A receipt viewed from the start (as Generate makes it): unchanged.
+	s, m = newPair("", t0)
+	m.State = onetime.StateViewed
+	mustCreate(t, st, s, m)
+	got = view(t, st, m.ID, a)
+	equalMetadata(t, got, m)
+	assert.True(t, got.SecretPresent, "SecretPresent")
+	equalMetadata(t, receipt(t, st, m.ID, a), m)
+
+	// A new receipt whose secret expired unread: answered as stored, not
+	// moved, not stamped.
+	_, m = create(t, st, "", t0)
+	for _, at := range []time.Time{m.SecretExpiresAt, m.SecretExpiresAt.Add(time.Minute)} {
+		got = view(t, st, m.ID, at)
+		equalMetadata(t, got, m)
+		assert.False(t, got.SecretPresent, "View after the secret's expiry: SecretPresent")
+	}
+	equalMetadata(t, receipt(t, st, m.ID, m.SecretExpiresAt.Add(time.Minute)), m)
+
+	// View 1µs before the secret's expiry still moves the receipt.
+	_, m = create(t, st, "", t0)
+	got = view(t, st, m.ID, m.SecretExpiresAt.Add(-us))
+	assert.Equal(t, onetime.StateNew, got.State)
+	assert.True(t, got.SecretPresent, "SecretPresent 1µs before expiry")
+	got = receipt(t, st, m.ID, m.SecretExpiresAt.Add(-us))
+	assert.Equal(t, onetime.StateViewed, got.State, "View 1µs before the secret's expiry")
+	sameTime(t, "Updated", got.Updated, m.SecretExpiresAt.Add(-us))
+
+	// An expired receipt: not found.
+	_, m = create(t, st, "", t0)
+	equalMetadata(t, view(t, st, m.ID, m.ExpiresAt.Add(-us)), m)
+	_, err = st.View(ctx, m.ID, m.ExpiresAt)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "View at the receipt's expiry")
+	_, err = st.View(ctx, m.ID, m.ExpiresAt.Add(time.Hour))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "View after the receipt's expiry")
+}
+
+// rank orders the stored states: a receipt's rank never goes down.
+func rank(s onetime.State) int {
+	switch s {
+	case onetime.StateNew:
+		return 0
+	case onetime.StateViewed:
+		return 1
+	default:
+		return 2
 	}
 }
 
-func testMarkViewed(t *testing.T, st onetime.Store) {
+func testViewRace(t *testing.T, st onetime.Store) {
+	const racers = 64
 	ctx := context.Background()
-	s, m := create(t, st, "", t0)
-	a, b := t0.Add(time.Second), t0.Add(2*time.Second)
-	if err := viewErr(ctx, st, m.ID, a); err != nil {
-		t.Fatal(err)
+	for round := range rounds(t) {
+		s, m := create(t, st, "", t0)
+		var mu sync.Mutex
+		var first []int // the racers that saw new
+		var updated []time.Time
+		race(racers, func(i int) {
+			now := t0.Add(time.Second + time.Duration(i)*us)
+			got, err := st.View(ctx, m.ID, now)
+			if !assert.NoError(t, err, "View") {
+				return
+			}
+			assert.True(t, got.SecretPresent, "View during the race: SecretPresent")
+			mu.Lock()
+			defer mu.Unlock()
+			switch got.State {
+			case onetime.StateNew:
+				first = append(first, i)
+				sameTime(t, "Updated of the receipt as it was", got.Updated, t0)
+			case onetime.StateViewed:
+				updated = append(updated, got.Updated)
+			default:
+				assert.Fail(t, "View during the race", "state %v", got.State)
+			}
+		})
+		require.Lenf(t, first, 1, "round %d: Views that saw new among %d racers", round, racers)
+		require.Lenf(t, updated, racers-1, "round %d: Views that saw viewed among %d racers", round, racers)
+		// Every viewed answer, and the receipt, carry the winner's now.
+		won := t0.Add(time.Second + time.Duration(first[0])*us)
+		for _, u := range updated {
+			sameTime(t, "Updated in a viewed answer", u, won)
+		}
+		got := receipt(t, st, m.ID, t0.Add(time.Minute))
+		require.Equal(t, onetime.StateViewed, got.State, "round %d: state after the race", round)
+		sameTime(t, "Updated after the race", got.Updated, won)
+		assert.True(t, got.SecretPresent, "SecretPresent after the race")
+		_, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Minute))
+		require.NoError(t, err, "Reveal after the race")
 	}
-	got := receipt(t, st, m.ID, a)
-	if got.State != onetime.StateViewed {
-		t.Errorf("state %v after MarkViewed, want viewed", got.State)
-	}
-	sameTime(t, "Updated", got.Updated, a)
-	if err := viewErr(ctx, st, m.ID, b); err != nil {
-		t.Fatal(err)
-	}
-	sameTime(t, "Updated after a second MarkViewed", receipt(t, st, m.ID, b).Updated, a)
+}
 
-	if _, err := st.Reveal(ctx, s.ID, nil, b); err != nil {
-		t.Fatal(err)
+// testViewConsumeRace races View with Reveal and Burn of the same pair.
+// What View answers must be consistent with some order of the calls: a
+// live state (new, viewed) only while the secret is unconsumed, with
+// SecretPresent; after the consumption, the winner's state; no state ever
+// goes back.
+func testViewConsumeRace(t *testing.T, st onetime.Store) {
+	const viewers = 30
+	ctx := context.Background()
+	viewAt, revealAt, burnAt := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
+	for round := range rounds(t) {
+		s, m := create(t, st, "", t0)
+		var started, consumed atomic.Bool
+		var mu sync.Mutex
+		var answers []*onetime.SealedMetadata
+		reveals, burns := 0, 0
+		race(viewers+2, func(i int) {
+			switch i {
+			case 0:
+				started.Store(true)
+				_, err := st.Reveal(ctx, s.ID, nil, revealAt)
+				if err == nil {
+					consumed.Store(true)
+					mu.Lock()
+					reveals++
+					mu.Unlock()
+					return
+				}
+				assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal")
+			case 1:
+				started.Store(true)
+				got, err := st.Burn(ctx, m.ID, burnAt)
+				if err == nil {
+					consumed.Store(true)
+					assert.Equal(t, onetime.StateBurned, got.State, "Burn's answer")
+					mu.Lock()
+					burns++
+					mu.Unlock()
+					return
+				}
+				assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn")
+			default:
+				var prev *onetime.SealedMetadata
+				for range 3 {
+					after := consumed.Load()
+					got, err := st.View(ctx, m.ID, viewAt)
+					if !assert.NoError(t, err, "View") {
+						return
+					}
+					begun := started.Load()
+					live := got.State == onetime.StateNew || got.State == onetime.StateViewed
+					assert.Equalf(t, live, got.SecretPresent, "View answered state %v with SecretPresent %v", got.State, got.SecretPresent)
+					assert.Falsef(t, after && live, "a View begun after the secret was consumed answered %v", got.State)
+					assert.Truef(t, begun || live, "a View that ended before any Reveal or Burn began answered %v", got.State)
+					if prev != nil {
+						assert.GreaterOrEqualf(t, rank(got.State), rank(prev.State), "state went back from %v to %v", prev.State, got.State)
+						if rank(prev.State) == 2 {
+							assert.Equal(t, prev.State, got.State, "state changed after the secret was consumed")
+						}
+					}
+					prev = got
+					mu.Lock()
+					answers = append(answers, got)
+					mu.Unlock()
+				}
+			}
+		})
+		require.Equalf(t, 1, reveals+burns, "round %d: %d reveals and %d burns succeeded; want exactly one", round, reveals, burns)
+		want, at := onetime.StateReceived, revealAt
+		if burns == 1 {
+			want, at = onetime.StateBurned, burnAt
+		}
+		final := receipt(t, st, m.ID, burnAt)
+		require.Equalf(t, want, final.State, "round %d: final state", round)
+		require.False(t, final.SecretPresent, "round %d: SecretPresent after the race", round)
+		sameTime(t, "Updated after the race", final.Updated, at)
+		news, vieweds := 0, 0
+		for _, a := range answers {
+			switch a.State {
+			case onetime.StateNew:
+				news++
+				sameTime(t, "Updated in a new answer", a.Updated, t0)
+			case onetime.StateViewed:
+				vieweds++
+				sameTime(t, "Updated in a viewed answer", a.Updated, viewAt)
+			default:
+				assert.Equalf(t, want, a.State, "round %d: a View answered a state the winner did not make", round)
+				sameTime(t, "Updated in a consumed answer", a.Updated, at)
+			}
+		}
+		require.LessOrEqualf(t, news, 1, "round %d: Views that answered new", round)
+		if vieweds > 0 {
+			require.Equalf(t, 1, news, "round %d: Views answered viewed but none answered new", round)
+		}
 	}
-	if err := viewErr(ctx, st, m.ID, b.Add(time.Second)); err != nil {
-		t.Errorf("MarkViewed of a received receipt: %v, want no-op", err)
+}
+
+func testPeek(t *testing.T, st onetime.Store) {
+	ctx := context.Background()
+	s, m := newPair("", t0)
+	check := withPassphrase(s, m)
+	mustCreate(t, st, s, m)
+	info := peek(t, st, s.ID, t0)
+	assert.True(t, info.PassphraseRequired, "PassphraseRequired")
+	assert.Zero(t, info.Attempts, "Attempts")
+	assert.Equal(t, s.MaxAttempts, info.MaxAttempts, "MaxAttempts")
+	sameTime(t, "ExpiresAt", info.ExpiresAt, s.ExpiresAt)
+
+	for range 3 {
+		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	}
-	if got := receipt(t, st, m.ID, b); got.State != onetime.StateReceived {
-		t.Errorf("MarkViewed moved a received receipt to %v", got.State)
+	// Peeking, again and again, counts nothing and changes nothing.
+	for range 3 {
+		info = peek(t, st, s.ID, t0.Add(time.Minute))
+		assert.Equal(t, 3, info.Attempts, "Attempts after 3 wrong passphrases")
+		assert.Equal(t, s.MaxAttempts, info.MaxAttempts, "MaxAttempts")
+		assert.True(t, info.PassphraseRequired, "PassphraseRequired")
 	}
+	got := receipt(t, st, m.ID, t0.Add(time.Minute))
+	equalMetadata(t, got, m) // still new: Peek is not a read of the receipt
+	assert.True(t, got.SecretPresent, "SecretPresent after Peek")
+	sec, err := st.Reveal(ctx, s.ID, check, t0.Add(2*time.Minute))
+	require.NoError(t, err, "Reveal after Peek")
+	assert.Equal(t, 3, sec.Attempts, "Attempts after Peeks")
+	_, err = st.Peek(ctx, s.ID, t0.Add(2*time.Minute))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of a revealed secret")
+
+	// No passphrase; Attempts and MaxAttempts as stored.
+	s2, m2 := newPair("", t0)
+	s2.Attempts, s2.MaxAttempts = 2, 7
+	mustCreate(t, st, s2, m2)
+	info = peek(t, st, s2.ID, t0)
+	assert.False(t, info.PassphraseRequired, "PassphraseRequired without a check")
+	assert.Equal(t, 2, info.Attempts, "Attempts")
+	assert.Equal(t, 7, info.MaxAttempts, "MaxAttempts")
+
+	// Expiry: found 1µs before, not at.
+	s, m = create(t, st, "", t0)
+	peek(t, st, s.ID, s.ExpiresAt.Add(-us))
+	_, err = st.Peek(ctx, s.ID, s.ExpiresAt)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek at expiry")
+	equalMetadata(t, receipt(t, st, m.ID, s.ExpiresAt), m)
+
+	// Burned, by Burn or by the last wrong passphrase: not found.
+	s, m = create(t, st, "", t0)
+	_, err = st.Burn(ctx, m.ID, t0)
+	require.NoError(t, err)
+	_, err = st.Peek(ctx, s.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of a burned secret")
+	s, m = newPair("", t0)
+	withPassphrase(s, m)
+	s.MaxAttempts = 2
+	mustCreate(t, st, s, m)
+	for range 2 {
+		_, err = st.Reveal(ctx, s.ID, nil, t0)
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+	}
+	_, err = st.Peek(ctx, s.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of a secret burned by wrong passphrases")
+}
+
+func testMaxAttemptsLimit(t *testing.T, st onetime.Store) {
+	ctx := context.Background()
+	const limit = onetime.MaxAttemptsLimit
+
+	// MaxAttempts at the limit round-trips, and a wrong attempt counts.
+	s, m := newPair("", t0)
+	withPassphrase(s, m)
+	s.MaxAttempts = limit
+	mustCreate(t, st, s, m)
+	info := peek(t, st, s.ID, t0)
+	assert.Equal(t, limit, info.MaxAttempts, "MaxAttempts")
+	assert.Zero(t, info.Attempts, "Attempts")
+	_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+	info = peek(t, st, s.ID, t0)
+	assert.Equal(t, 1, info.Attempts, "Attempts after a wrong passphrase")
+	assert.Equal(t, limit, info.MaxAttempts, "MaxAttempts after a wrong passphrase")
+
+	// Attempts near the limit: stored, counted and reported exactly.
+	s, m = newPair("", t0)
+	check := withPassphrase(s, m)
+	s.Attempts, s.MaxAttempts = limit-2, limit
+	mustCreate(t, st, s, m)
+	info = peek(t, st, s.ID, t0)
+	assert.Equal(t, limit-2, info.Attempts, "Attempts")
+	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+	info = peek(t, st, s.ID, t0)
+	assert.Equal(t, limit-1, info.Attempts, "Attempts after a wrong passphrase")
+	assert.Equal(t, limit, info.MaxAttempts, "MaxAttempts")
+	got := receipt(t, st, m.ID, t0)
+	assert.Equal(t, onetime.StateNew, got.State, "state with one attempt left")
+	assert.True(t, got.SecretPresent, "SecretPresent with one attempt left")
+	sec, err := st.Reveal(ctx, s.ID, check, t0)
+	require.NoError(t, err, "Reveal with one attempt left")
+	assert.Equal(t, limit-1, sec.Attempts, "Attempts")
+	assert.Equal(t, limit, sec.MaxAttempts, "MaxAttempts")
+
+	// The attempt that reaches the limit burns the secret.
+	s, m = newPair("", t0)
+	check = withPassphrase(s, m)
+	s.Attempts, s.MaxAttempts = limit-1, limit
+	mustCreate(t, st, s, m)
+	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0.Add(time.Second))
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "the last wrong attempt")
+	_, err = st.Peek(ctx, s.ID, t0.Add(time.Second))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after the last attempt")
+	_, err = st.Reveal(ctx, s.ID, check, t0.Add(time.Second))
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "right passphrase after the last attempt")
+	got = receipt(t, st, m.ID, t0.Add(time.Second))
+	assert.Equal(t, onetime.StateBurned, got.State, "state after the last attempt")
+	sameTime(t, "Burned", got.Burned, t0.Add(time.Second))
 }
 
 func testSecretExpiry(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	s, m := create(t, st, "", t0)
 	before, at := s.ExpiresAt.Add(-us), s.ExpiresAt
-	if got := receipt(t, st, m.ID, before); !got.SecretPresent {
-		t.Errorf("SecretPresent = false 1µs before expiry")
-	}
-	if got := receipt(t, st, m.ID, at); got.SecretPresent || got.State != onetime.StateNew {
-		t.Errorf("at expiry: SecretPresent %v, state %v; want false, new (as stored)", got.SecretPresent, got.State)
-	}
+	got := receipt(t, st, m.ID, before)
+	assert.True(t, got.SecretPresent, "SecretPresent 1µs before expiry")
+	got = receipt(t, st, m.ID, at)
+	assert.False(t, got.SecretPresent, "SecretPresent at expiry")
+	assert.Equal(t, onetime.StateNew, got.State, "state at expiry: as stored")
 	_, err := st.Reveal(ctx, s.ID, nil, at)
-	wantErr(t, "Reveal at expiry", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal at expiry")
+	_, err = st.Peek(ctx, s.ID, at)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek at expiry")
 	_, err = st.Burn(ctx, m.ID, at)
-	wantErr(t, "Burn at expiry", err, onetime.ErrNotFound)
-	// The receipt outlives its secret.
-	if got := receipt(t, st, m.ID, m.ExpiresAt.Add(-us)); got.SecretPresent {
-		t.Errorf("receipt 1µs before its own expiry reports its expired secret present")
-	}
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn at expiry")
+	// The receipt outlives its secret, unchanged.
+	got = receipt(t, st, m.ID, m.ExpiresAt.Add(-us))
+	assert.False(t, got.SecretPresent, "receipt 1µs before its own expiry reports its expired secret present")
+	equalMetadata(t, got, m)
 	// Just before the boundary, the secret is still served.
 	s, _ = create(t, st, "", t0)
-	if _, err := st.Reveal(ctx, s.ID, nil, before); err != nil {
-		t.Errorf("Reveal 1µs before expiry: %v", err)
-	}
+	_, err = st.Reveal(ctx, s.ID, nil, before)
+	assert.NoError(t, err, "Reveal 1µs before expiry")
 }
 
 func testReceiptExpiry(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	_, m := create(t, st, "owner", t0)
-	receipt(t, st, m.ID, m.ExpiresAt.Add(-us))
-	_, err := st.Receipt(ctx, m.ID, m.ExpiresAt)
-	wantErr(t, "Receipt at expiry", err, onetime.ErrNotFound)
-	wantErr(t, "MarkViewed at expiry", viewErr(ctx, st, m.ID, m.ExpiresAt), onetime.ErrNotFound)
+	before := m.ExpiresAt.Add(-us)
+	receipt(t, st, m.ID, before)
+	list, err := st.Recent(ctx, "owner", before, 10)
+	assert.NoError(t, err)
+	assert.Len(t, list, 1, "Recent 1µs before expiry")
+	_, err = st.Receipt(ctx, m.ID, m.ExpiresAt)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt at expiry")
+	_, err = st.View(ctx, m.ID, m.ExpiresAt)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "View at expiry")
 	_, err = st.Burn(ctx, m.ID, m.ExpiresAt)
-	wantErr(t, "Burn at expiry", err, onetime.ErrNotFound)
-	list, err := st.Recent(ctx, "owner", m.ExpiresAt, 10)
-	if err != nil || len(list) != 0 {
-		t.Errorf("Recent lists an expired receipt (%d, %v)", len(list), err)
-	}
-	list, err = st.Recent(ctx, "owner", m.ExpiresAt.Add(-us), 10)
-	if err != nil || len(list) != 1 {
-		t.Errorf("Recent 1µs before expiry = %d receipts, %v; want 1", len(list), err)
-	}
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn at expiry")
+	list, err = st.Recent(ctx, "owner", m.ExpiresAt, 10)
+	assert.NoError(t, err)
+	assert.Empty(t, list, "Recent lists an expired receipt")
 }
 
 func testNoResurrection(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	// State changes just before each expiry do not extend either lifetime.
 	s, m := create(t, st, "", t0)
-	if err := viewErr(ctx, st, m.ID, s.ExpiresAt.Add(-us)); err != nil {
-		t.Fatal(err)
-	}
-	if got := receipt(t, st, m.ID, s.ExpiresAt); got.SecretPresent {
-		t.Errorf("MarkViewed extended the secret's life")
-	}
-	if _, err := st.Reveal(ctx, s.ID, nil, s.ExpiresAt.Add(-us)); err != nil {
-		t.Fatalf("Reveal 1µs before expiry: %v", err)
-	}
-	_, err := st.Receipt(ctx, m.ID, m.ExpiresAt)
-	wantErr(t, "Receipt after its expiry, following a reveal", err, onetime.ErrNotFound)
+	view(t, st, m.ID, s.ExpiresAt.Add(-us))
+	got := receipt(t, st, m.ID, s.ExpiresAt)
+	assert.False(t, got.SecretPresent, "View extended the secret's life")
+	sameTime(t, "SecretExpiresAt after View", got.SecretExpiresAt, m.SecretExpiresAt)
+	sameTime(t, "ExpiresAt after View", got.ExpiresAt, m.ExpiresAt)
 
 	s, m = create(t, st, "", t0)
-	if _, err := st.Burn(ctx, m.ID, s.ExpiresAt.Add(-us)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := st.Reveal(ctx, s.ID, nil, s.ExpiresAt.Add(-us))
+	require.NoError(t, err, "Reveal 1µs before expiry")
 	_, err = st.Receipt(ctx, m.ID, m.ExpiresAt)
-	wantErr(t, "Receipt after its expiry, following a burn", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt after its expiry, following a reveal")
+
+	s, m = create(t, st, "", t0)
+	_, err = st.Burn(ctx, m.ID, s.ExpiresAt.Add(-us))
+	require.NoError(t, err)
+	_, err = st.Receipt(ctx, m.ID, m.ExpiresAt)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt after its expiry, following a burn")
 
 	// Failed operations on expired records bring nothing back.
 	s, m = create(t, st, "", t0)
 	after := m.ExpiresAt.Add(time.Second)
-	st.Reveal(ctx, s.ID, nil, after)
-	st.Burn(ctx, m.ID, after)
-	viewErr(ctx, st, m.ID, after)
-	_, err = st.Receipt(ctx, m.ID, after)
-	wantErr(t, "Receipt of an expired pair after failed operations", err, onetime.ErrNotFound)
 	_, err = st.Reveal(ctx, s.ID, nil, after)
-	wantErr(t, "Reveal of an expired pair after failed operations", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+	_, err = st.Burn(ctx, m.ID, after)
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+	_, err = st.View(ctx, m.ID, after)
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+	_, err = st.Peek(ctx, s.ID, after)
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+	_, err = st.Receipt(ctx, m.ID, after)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt of an expired pair after failed operations")
+	_, err = st.Reveal(ctx, s.ID, nil, after)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an expired pair after failed operations")
 
 	// Wrong passphrases near expiry do not extend the secret either.
 	s, m = newPair("", t0)
 	withPassphrase(s, m)
 	mustCreate(t, st, s, m)
-	st.Reveal(ctx, s.ID, []byte("wrong"), s.ExpiresAt.Add(-us))
+	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), s.ExpiresAt.Add(-us))
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	_, err = st.Reveal(ctx, s.ID, s.Check, s.ExpiresAt)
-	wantErr(t, "Reveal at expiry after a wrong attempt", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal at expiry after a wrong attempt")
 }
 
 func testRecent(t *testing.T, st onetime.Store) {
@@ -572,53 +957,41 @@ func testRecent(t *testing.T, st onetime.Store) {
 		create(t, st, "bob", t0.Add(time.Duration(i)*time.Second))
 		create(t, st, "", t0.Add(time.Duration(i)*time.Second))
 	}
-	if _, err := st.Reveal(ctx, secrets[4].ID, nil, t0.Add(10*time.Second)); err != nil {
-		t.Fatal(err)
-	}
 	now := t0.Add(10 * time.Second)
+	_, err := st.Reveal(ctx, secrets[4].ID, nil, now)
+	require.NoError(t, err)
 	list, err := st.Recent(ctx, "alice", now, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != len(mine) {
-		t.Fatalf("Recent = %d receipts, want %d", len(list), len(mine))
-	}
+	require.NoError(t, err)
+	require.Len(t, list, len(mine))
 	for i, got := range list {
 		want := mine[len(mine)-1-i]
-		if got.ID != want.ID || got.Owner != "alice" {
-			t.Fatalf("Recent[%d] is not the receipt created %d-th newest", i, i)
-		}
-		if present := got.ID != mine[4].ID; got.SecretPresent != present {
-			t.Errorf("Recent[%d].SecretPresent = %v, want %v", i, got.SecretPresent, present)
-		}
+		require.Equalf(t, want.ID, got.ID, "Recent[%d] is not the receipt created %d-th newest", i, i)
+		assert.Equal(t, "alice", got.Owner)
+		assert.Equalf(t, got.ID != mine[4].ID, got.SecretPresent, "Recent[%d].SecretPresent", i)
 	}
-	if list[1].State != onetime.StateReceived {
-		t.Errorf("Recent shows a received secret's receipt as %v", list[1].State)
-	}
+	assert.Equal(t, onetime.StateReceived, list[1].State, "Recent shows a received secret's receipt")
+	// Listing is not reading: nothing moved to viewed.
+	assert.Equal(t, onetime.StateNew, list[0].State, "Recent's state of an unread receipt")
+	assert.Equal(t, onetime.StateNew, receipt(t, st, mine[5].ID, now).State, "Recent moved a receipt")
+
 	list, err = st.Recent(ctx, "alice", now, 2)
-	if err != nil || len(list) != 2 || list[0].ID != mine[5].ID || list[1].ID != mine[4].ID {
-		t.Errorf("Recent with limit 2 did not return the 2 newest (%d, %v)", len(list), err)
+	require.NoError(t, err)
+	if assert.Len(t, list, 2, "Recent with limit 2") {
+		assert.Equal(t, mine[5].ID, list[0].ID)
+		assert.Equal(t, mine[4].ID, list[1].ID)
 	}
 	list, err = st.Recent(ctx, "", now, 100)
-	if err != nil || len(list) != 0 {
-		t.Errorf("anonymous receipts are listed: %d, %v", len(list), err)
-	}
+	assert.NoError(t, err)
+	assert.Empty(t, list, "anonymous receipts are listed")
 	// Receipts expire out of the list one by one.
 	list, err = st.Recent(ctx, "alice", mine[2].ExpiresAt, 100)
-	if err != nil || len(list) != 3 {
-		t.Errorf("Recent at the expiry of the 3rd receipt = %d, %v; want 3", len(list), err)
-	}
-}
-
-// withTTL gives a new pair the secret lifetime ttl (the receipt 2 x ttl).
-func withTTL(s *onetime.SealedSecret, m *onetime.SealedMetadata, ttl time.Duration) {
-	s.ExpiresAt = m.Created.Add(ttl)
-	m.SecretExpiresAt, m.ExpiresAt = s.ExpiresAt, m.Created.Add(2*ttl)
+	assert.NoError(t, err)
+	assert.Len(t, list, 3, "Recent at the expiry of the 3rd receipt")
 }
 
 func testRecentSkipsExpired(t *testing.T, st onetime.Store) {
-	// The two newest receipts are short-lived and gone first: a limit of 2
-	// must still find the two older live ones.
+	// The two newest receipts are short-lived and gone first: a limit of 3
+	// must still find the older live ones.
 	var ids []onetime.ID
 	for i, ttl := range []time.Duration{time.Hour, time.Hour, time.Minute, time.Minute} {
 		s, m := newPair("erin", t0.Add(time.Duration(i)*time.Second))
@@ -632,15 +1005,11 @@ func testRecentSkipsExpired(t *testing.T, st onetime.Store) {
 	mustCreate(t, st, s, m)
 	now := t0.Add(5 * time.Minute)
 	list, err := st.Recent(context.Background(), "erin", now, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != 3 || list[0].ID != ids[1] || list[1].ID != ids[0] || list[2].ID != m.ID {
-		t.Fatalf("Recent(limit 3) with the newest receipts expired = %d receipts; want the 3 live ones, newest first", len(list))
-	}
-	if list[2].SecretPresent || !list[0].SecretPresent {
-		t.Errorf("SecretPresent in Recent: %v for an expired secret, %v for a live one", list[2].SecretPresent, list[0].SecretPresent)
-	}
+	require.NoError(t, err)
+	require.Len(t, list, 3, "Recent(limit 3) with the newest receipts expired: want the 3 live ones")
+	assert.Equal(t, []onetime.ID{ids[1], ids[0], m.ID}, []onetime.ID{list[0].ID, list[1].ID, list[2].ID}, "newest first")
+	assert.False(t, list[2].SecretPresent, "SecretPresent in Recent for an expired secret")
+	assert.True(t, list[0].SecretPresent, "SecretPresent in Recent for a live secret")
 }
 
 func testRecentTies(t *testing.T, st onetime.Store) {
@@ -653,18 +1022,13 @@ func testRecentTies(t *testing.T, st onetime.Store) {
 	_, newest := create(t, st, "carol", t0.Add(us))
 	_, oldest := create(t, st, "carol", t0.Add(-us)) // created last, but older
 	list, err := st.Recent(ctx, "carol", t0.Add(time.Minute), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []onetime.ID{newest.ID, ids[4], ids[3], ids[2], ids[1], ids[0], oldest.ID}
-	if len(list) != len(want) {
-		t.Fatalf("Recent = %d receipts, want %d", len(list), len(want))
+	got := make([]onetime.ID, len(list))
+	for i, m := range list {
+		got[i] = m.ID
 	}
-	for i := range want {
-		if list[i].ID != want[i] {
-			t.Fatalf("Recent[%d] out of order: want newest Created first, ties in reverse order of Create", i)
-		}
-	}
+	assert.Equal(t, want, got, "Recent order: newest Created first, ties in reverse order of Create")
 }
 
 func testPassphrase(t *testing.T, st onetime.Store) {
@@ -678,18 +1042,14 @@ func testPassphrase(t *testing.T, st onetime.Store) {
 			wrong = []byte("wrong")
 		}
 		_, err := st.Reveal(ctx, s.ID, wrong, t0)
-		wantErr(t, fmt.Sprintf("wrong attempt %d", i+1), err, onetime.ErrWrongPassphrase)
+		require.ErrorIsf(t, err, onetime.ErrWrongPassphrase, "wrong attempt %d", i+1)
 	}
-	if got := receipt(t, st, m.ID, t0); got.State != onetime.StateNew || !got.SecretPresent {
-		t.Fatalf("after %d wrong attempts: state %v, present %v", s.MaxAttempts-1, got.State, got.SecretPresent)
-	}
+	got := receipt(t, st, m.ID, t0)
+	equalMetadata(t, got, m) // wrong attempts leave the receipt alone
+	require.True(t, got.SecretPresent, "after %d wrong attempts: SecretPresent", s.MaxAttempts-1)
 	sec, err := st.Reveal(ctx, s.ID, check, t0)
-	if err != nil {
-		t.Fatalf("right passphrase after %d wrong ones: %v", s.MaxAttempts-1, err)
-	}
-	if sec.Attempts != s.MaxAttempts-1 {
-		t.Errorf("Attempts = %d, want %d", sec.Attempts, s.MaxAttempts-1)
-	}
+	require.NoErrorf(t, err, "right passphrase after %d wrong ones", s.MaxAttempts-1)
+	assert.Equal(t, s.MaxAttempts-1, sec.Attempts, "Attempts")
 }
 
 func testPassphraseBurn(t *testing.T, st onetime.Store) {
@@ -700,23 +1060,19 @@ func testPassphraseBurn(t *testing.T, st onetime.Store) {
 	at := t0.Add(time.Minute)
 	for i := range s.MaxAttempts {
 		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), at)
-		wantErr(t, fmt.Sprintf("wrong attempt %d", i+1), err, onetime.ErrWrongPassphrase)
+		require.ErrorIsf(t, err, onetime.ErrWrongPassphrase, "wrong attempt %d", i+1)
 	}
 	_, err := st.Reveal(ctx, s.ID, check, at)
-	wantErr(t, "right passphrase after the limit", err, onetime.ErrNotFound)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "right passphrase after the limit")
 	got := receipt(t, st, m.ID, at)
-	if got.State != onetime.StateBurned || got.SecretPresent {
-		t.Errorf("after %d wrong attempts: state %v, want burned", s.MaxAttempts, got.State)
-	}
-	sameTime(t, "Burned", got.Burned, at)
-	sameTime(t, "Updated", got.Updated, at)
+	want := *m
+	want.State, want.Burned, want.Updated = onetime.StateBurned, at, at
+	equalMetadata(t, got, &want)
+	assert.False(t, got.SecretPresent, "SecretPresent after the limit")
 	// A burned receipt stays burned.
-	if err := viewErr(ctx, st, m.ID, at.Add(time.Second)); err != nil {
-		t.Fatalf("MarkViewed of a burned receipt: %v, want a no-op", err)
-	}
-	if got := receipt(t, st, m.ID, at.Add(time.Second)); got.State != onetime.StateBurned {
-		t.Errorf("MarkViewed moved a burned receipt to %v", got.State)
-	}
+	got = view(t, st, m.ID, at.Add(time.Second))
+	assert.Equal(t, onetime.StateBurned, got.State, "View of a burned receipt")
+	equalMetadata(t, receipt(t, st, m.ID, at.Add(time.Second)), &want)
 }
 
 func testPassphraseRace(t *testing.T, st onetime.Store) {
@@ -728,17 +1084,13 @@ func testPassphraseRace(t *testing.T, st onetime.Store) {
 	s.MaxAttempts = 1000
 	mustCreate(t, st, s, m)
 	race(racers, func(int) {
-		if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0); !errors.Is(err, onetime.ErrWrongPassphrase) {
-			t.Errorf("wrong attempt: %v", err)
-		}
+		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+		assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "wrong attempt")
 	})
+	assert.Equal(t, racers, peek(t, st, s.ID, t0).Attempts, "Peek's Attempts after concurrent wrong attempts")
 	sec, err := st.Reveal(ctx, s.ID, check, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sec.Attempts != racers {
-		t.Errorf("Attempts = %d after %d concurrent wrong attempts", sec.Attempts, racers)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, racers, sec.Attempts, "Attempts after concurrent wrong attempts")
 
 	// With a limit of 10, exactly 10 attempts are answered as wrong; the
 	// rest find the secret burned.
@@ -757,15 +1109,12 @@ func testPassphraseRace(t *testing.T, st onetime.Store) {
 		case errors.Is(err, onetime.ErrNotFound):
 			gone++
 		default:
-			t.Errorf("wrong attempt: %v", err)
+			assert.Fail(t, "wrong attempt", "err %v", err)
 		}
 	})
-	if wrong != s.MaxAttempts || gone != racers-s.MaxAttempts {
-		t.Errorf("%d wrong, %d not found; want %d and %d", wrong, gone, s.MaxAttempts, racers-s.MaxAttempts)
-	}
-	if got := receipt(t, st, m.ID, t0); got.State != onetime.StateBurned {
-		t.Errorf("state %v after the limit, want burned", got.State)
-	}
+	assert.Equal(t, s.MaxAttempts, wrong, "attempts answered as wrong")
+	assert.Equal(t, racers-s.MaxAttempts, gone, "attempts that found the secret burned")
+	assert.Equal(t, onetime.StateBurned, receipt(t, st, m.ID, t0).State, "state after the limit")
 }
 
 func testNoAliasing(t *testing.T, st onetime.Store) {
@@ -773,6 +1122,7 @@ func testNoAliasing(t *testing.T, st onetime.Store) {
 	s, m := newPair("owner", t0)
 	withPassphrase(s, m)
 	wantSealed, wantCheck, wantMeta := bytes.Clone(s.Sealed), bytes.Clone(s.Check), bytes.Clone(m.Sealed)
+	wantOwner := bytes.Clone(m.OwnerSealed)
 	mustCreate(t, st, s, m)
 	// The caller's structs are the caller's after Create.
 	s.Sealed[0] ^= 0xff
@@ -781,65 +1131,115 @@ func testNoAliasing(t *testing.T, st onetime.Store) {
 	m.OwnerSealed[0] ^= 0xff
 	m.State = onetime.StateBurned
 
-	got := receipt(t, st, m.ID, t0)
-	if !bytes.Equal(got.Sealed, wantMeta) || got.State != onetime.StateNew {
-		t.Fatalf("Create kept the caller's receipt memory")
+	intact := func(what string) {
+		t.Helper()
+		got := receipt(t, st, m.ID, t0)
+		require.Truef(t, bytes.Equal(got.Sealed, wantMeta) && bytes.Equal(got.OwnerSealed, wantOwner), "%s: the receipt's bytes changed", what)
+		require.Equalf(t, onetime.StateNew, got.State, "%s: the receipt's state changed", what)
 	}
+	intact("Create kept the caller's receipt memory")
 	// A returned struct is the caller's too.
+	got := receipt(t, st, m.ID, t0)
 	got.Sealed[0] ^= 0xff
 	got.OwnerSealed[0] ^= 0xff
 	got.State = onetime.StateBurned
-	again := receipt(t, st, m.ID, t0)
-	if !bytes.Equal(again.Sealed, wantMeta) || again.State != onetime.StateNew {
-		t.Fatalf("Receipt returned the store's own memory")
-	}
+	intact("Receipt returned the store's own memory")
 	list, err := st.Recent(ctx, "owner", t0, 1)
-	if err != nil || len(list) != 1 {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Len(t, list, 1)
 	list[0].Sealed[0] ^= 0xff
-	if again := receipt(t, st, m.ID, t0); !bytes.Equal(again.Sealed, wantMeta) {
-		t.Fatalf("Recent returned the store's own memory")
-	}
+	list[0].OwnerSealed[0] ^= 0xff
+	list[0].State = onetime.StateBurned
+	intact("Recent returned the store's own memory")
+	got, err = st.View(ctx, m.ID, t0) // answers new, stores viewed
+	require.NoError(t, err)
+	got.Sealed[0] ^= 0xff
+	got.OwnerSealed[0] ^= 0xff
+	got = receipt(t, st, m.ID, t0)
+	require.True(t, bytes.Equal(got.Sealed, wantMeta) && bytes.Equal(got.OwnerSealed, wantOwner), "View returned the store's own memory")
+
 	sec, err := st.Reveal(ctx, s.ID, wantCheck, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(sec.Sealed, wantSealed) || !bytes.Equal(sec.Check, wantCheck) {
-		t.Fatalf("Create kept the caller's secret memory")
-	}
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(sec.Sealed, wantSealed) && bytes.Equal(sec.Check, wantCheck), "Create kept the caller's secret memory")
+
+	_, m2 := create(t, st, "owner", t0)
+	burned, err := st.Burn(ctx, m2.ID, t0)
+	require.NoError(t, err)
+	burned.Sealed[0] ^= 0xff
+	burned.State = onetime.StateNew
+	again := receipt(t, st, m2.ID, t0)
+	require.True(t, bytes.Equal(again.Sealed, m2.Sealed), "Burn returned the store's own memory")
+	require.Equal(t, onetime.StateBurned, again.State, "Burn returned the store's own memory")
 }
 
 func testCancelledContext(t *testing.T, st onetime.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s, m := newPair("owner", t0)
-	check := func(what string, err error) {
+	cancelled := func(what string, err error) {
 		t.Helper()
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: %v, want context.Canceled", what, err)
+		if assert.ErrorIsf(t, err, context.Canceled, "%s with a cancelled context", what) {
+			checkErrorText(t, err)
 		}
 	}
-	check("Create", st.Create(ctx, s, m))
-	if _, err := st.Receipt(context.Background(), m.ID, t0); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("Create with a cancelled context wrote the pair (%v)", err)
-	}
+	cancelled("Create", st.Create(ctx, s, m))
+	_, err := st.Receipt(context.Background(), m.ID, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Create with a cancelled context wrote the pair")
+
 	s, m = create(t, st, "owner", t0)
-	_, err := st.Reveal(ctx, s.ID, nil, t0)
-	check("Reveal", err)
+	_, err = st.Reveal(ctx, s.ID, nil, t0)
+	cancelled("Reveal", err)
+	_, err = st.Peek(ctx, s.ID, t0)
+	cancelled("Peek", err)
 	_, err = st.Receipt(ctx, m.ID, t0)
-	check("Receipt", err)
-	check("MarkViewed", viewErr(ctx, st, m.ID, t0))
+	cancelled("Receipt", err)
+	_, err = st.View(ctx, m.ID, t0)
+	cancelled("View", err)
 	_, err = st.Burn(ctx, m.ID, t0)
-	check("Burn", err)
+	cancelled("Burn", err)
 	_, err = st.Recent(ctx, "owner", t0, 10)
-	check("Recent", err)
+	cancelled("Recent", err)
 	_, err = st.Sweep(ctx, t0)
-	check("Sweep", err)
+	cancelled("Sweep", err)
 	// Nothing happened to the pair.
-	if got := receipt(t, st, m.ID, t0); got.State != onetime.StateNew || !got.SecretPresent {
-		t.Errorf("a cancelled call changed the pair: state %v", got.State)
+	got := receipt(t, st, m.ID, t0)
+	equalMetadata(t, got, m)
+	assert.True(t, got.SecretPresent, "a cancelled call changed the pair")
+}
+
+// sentinels are the errors whose own text begins "onetime:".
+var sentinels = []error{
+	onetime.ErrNotFound, onetime.ErrWrongPassphrase, onetime.ErrExists, onetime.ErrClosed,
+	onetime.ErrInvalid, onetime.ErrTooLarge,
+}
+
+// checkErrorText checks that err's text names none of the given ids or
+// checks, and carries no "onetime:" prefix unless err is one of the
+// package's sentinels itself (the Service adds the prefix to the rest).
+func checkErrorText(t *testing.T, err error, secrets ...[]byte) {
+	t.Helper()
+	text := err.Error()
+	for _, b := range secrets {
+		for _, s := range []string{string(b), hex.EncodeToString(b)} {
+			assert.NotContainsf(t, text, s, "an error text contains an id or check")
+		}
 	}
+	for _, s := range sentinels {
+		if err == s {
+			return
+		}
+	}
+	assert.Falsef(t, strings.HasPrefix(text, "onetime:"), "store error %q starts with \"onetime:\", which the Service adds", text)
+}
+
+// secretsOf lists what no error text may contain: the pair's ids (whole
+// and without the shared slot) and its check.
+func secretsOf(s *onetime.SealedSecret, m *onetime.SealedMetadata) [][]byte {
+	out := [][]byte{[]byte(s.ID), []byte(s.ID[onetime.SlotLen:]), []byte(m.ID), []byte(m.ID[onetime.SlotLen:])}
+	if len(s.Check) > 0 {
+		out = append(out, s.Check)
+	}
+	return out
 }
 
 func testErrorTexts(t *testing.T, st onetime.Store) {
@@ -847,93 +1247,188 @@ func testErrorTexts(t *testing.T, st onetime.Store) {
 	s, m := newPair("owner", t0)
 	withPassphrase(s, m)
 	mustCreate(t, st, s, m)
-	unknown := onetime.ID(randomHex(40))
-	var errs []error
-	_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0)
-	errs = append(errs, err, st.Create(ctx, s, m))
-	_, err = st.Reveal(ctx, unknown, nil, t0)
-	errs = append(errs, err, viewErr(ctx, st, unknown, t0))
-	_, err = st.Receipt(ctx, unknown, t0)
-	errs = append(errs, err)
-	_, err = st.Burn(ctx, unknown, t0)
-	errs = append(errs, err)
-	for _, err := range errs {
-		if err == nil {
-			t.Fatal("expected an error")
-		}
-		text := err.Error()
-		for _, id := range []onetime.ID{s.ID, m.ID, unknown} {
-			if strings.Contains(text, string(id)) || strings.Contains(text, string(id[onetime.SlotLen:])) {
-				t.Errorf("error %q contains an id", text)
-			}
-		}
-		if strings.Contains(text, string(s.Check)) || strings.Contains(text, hex.EncodeToString(s.Check)) {
-			t.Errorf("error %q contains the check", text)
+	unknownS, unknownM := newPair("owner", t0)
+	secrets := append(secretsOf(s, m), secretsOf(unknownS, unknownM)...)
+	// A pair that takes the stored ids but differs in its bytes (a store
+	// may take a byte-for-byte repeat as a retried Create).
+	dupS, dupM := newPair("owner", t0)
+	dupS.ID, dupS.MetadataID, dupM.ID, dupM.SecretID = s.ID, m.ID, m.ID, s.ID
+	errs := map[string]error{"Create of stored ids": st.Create(ctx, dupS, dupM)}
+	_, errs["Reveal with a wrong passphrase"] = st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+	_, errs["Reveal of an unknown id"] = st.Reveal(ctx, unknownS.ID, nil, t0)
+	_, errs["Peek of an unknown id"] = st.Peek(ctx, unknownS.ID, t0)
+	_, errs["Peek at expiry"] = st.Peek(ctx, s.ID, s.ExpiresAt)
+	_, errs["Receipt of an unknown id"] = st.Receipt(ctx, unknownM.ID, t0)
+	_, errs["View of an unknown id"] = st.View(ctx, unknownM.ID, t0)
+	_, errs["Burn of an unknown id"] = st.Burn(ctx, unknownM.ID, t0)
+	_, errs["Receipt at expiry"] = st.Receipt(ctx, m.ID, m.ExpiresAt)
+	for what, err := range errs {
+		if assert.Errorf(t, err, "%s: want an error", what) {
+			checkErrorText(t, err, secrets...)
 		}
 	}
 }
 
 func testSweep(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
-	var old, live []*onetime.SealedMetadata
-	var oldSecrets []*onetime.SealedSecret
+	// expiries holds the expiry of every record created here: Sweep(now)
+	// may count at most those expired at now, less what it counted before.
+	// (Consumed secrets are included, should a store keep them until swept.)
+	var expiries []time.Time
+	removed := 0
+	add := func(s *onetime.SealedSecret, m *onetime.SealedMetadata) {
+		mustCreate(t, st, s, m)
+		expiries = append(expiries, s.ExpiresAt, m.ExpiresAt)
+	}
+	sweep := func(now time.Time) int {
+		t.Helper()
+		most := -removed
+		for _, e := range expiries {
+			if !now.Before(e) {
+				most++
+			}
+		}
+		n, err := st.Sweep(ctx, now)
+		require.NoError(t, err, "Sweep")
+		require.GreaterOrEqual(t, n, 0, "Sweep's count")
+		require.LessOrEqualf(t, n, most, "Sweep(%v) counts more records than had expired and were not counted before", now)
+		removed += n
+		return n
+	}
+
+	// Every pair is created at t0, before anything expires, so no store can
+	// have reclaimed anything before the first Sweep.
+	var old, live, done []*onetime.SealedMetadata
+	var oldSecrets, liveSecrets []*onetime.SealedSecret
 	for range 20 {
-		s, m := create(t, st, "owner", t0)
+		s, m := newPair("owner", t0)
+		add(s, m)
 		old, oldSecrets = append(old, m), append(oldSecrets, s)
-		_, m = create(t, st, "owner", t0.Add(24*time.Hour))
-		live = append(live, m)
+		s, m = newPair("owner", t0)
+		withTTL(s, m, 24*time.Hour)
+		add(s, m)
+		live, liveSecrets = append(live, m), append(liveSecrets, s)
 	}
-	// Between the old secrets' expiry and their receipts': the receipts stay.
+	for _, owner := range []string{"owner", ""} {
+		s, m := newPair(owner, t0)
+		add(s, m)
+		_, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Minute))
+		require.NoError(t, err)
+		done = append(done, m)
+	}
+	checkLive := func(now time.Time) {
+		t.Helper()
+		for i, m := range live {
+			got := receipt(t, st, m.ID, now)
+			require.True(t, got.SecretPresent && got.State == onetime.StateNew, "Sweep damaged a live pair")
+			equalMetadata(t, got, m)
+			require.Equal(t, liveSecrets[i].MaxAttempts, peek(t, st, liveSecrets[i].ID, now).MaxAttempts)
+		}
+	}
+
+	// Nothing expired: nothing removed.
+	require.Zero(t, sweep(oldSecrets[0].ExpiresAt.Add(-us)), "Sweep before any expiry")
+	checkLive(t0)
+
+	// Between the old secrets' expiry and their receipts': the secrets go,
+	// the receipts stay.
 	mid := oldSecrets[0].ExpiresAt.Add(time.Minute)
-	if _, err := st.Sweep(ctx, mid); err != nil {
-		t.Fatal(err)
+	sweep(mid)
+	for i, m := range old {
+		got := receipt(t, st, m.ID, mid)
+		require.False(t, got.SecretPresent, "an expired secret is present after Sweep")
+		equalMetadata(t, got, m)
+		_, err := st.Peek(ctx, oldSecrets[i].ID, mid)
+		require.ErrorIs(t, err, onetime.ErrNotFound, "Peek of an expired secret after Sweep")
 	}
-	for _, m := range old {
-		if got := receipt(t, st, m.ID, mid); got.SecretPresent {
-			t.Fatal("an expired secret is present after Sweep")
-		}
+	for _, m := range done {
+		assert.Equal(t, onetime.StateReceived, receipt(t, st, m.ID, mid).State, "Sweep damaged a received receipt")
 	}
+	checkLive(mid)
+	sweep(mid) // nothing counted twice
+
+	// After the old receipts' expiry: every old record is gone.
 	end := old[0].ExpiresAt.Add(time.Minute)
-	if _, err := st.Sweep(ctx, end); err != nil {
-		t.Fatal(err)
+	sweep(end)
+	for _, m := range append(old, done...) {
+		_, err := st.Receipt(ctx, m.ID, end)
+		require.ErrorIs(t, err, onetime.ErrNotFound, "expired receipt after Sweep")
 	}
-	for _, m := range old {
-		if _, err := st.Receipt(ctx, m.ID, end); !errors.Is(err, onetime.ErrNotFound) {
-			t.Fatalf("expired receipt after Sweep: %v", err)
-		}
-	}
-	for _, m := range live {
-		if got := receipt(t, st, m.ID, end); !got.SecretPresent || got.State != onetime.StateNew {
-			t.Fatalf("Sweep damaged a live pair")
-		}
-	}
+	checkLive(end)
 	list, err := st.Recent(ctx, "owner", end, 100)
-	if err != nil || len(list) != len(live) {
-		t.Fatalf("Recent after Sweep = %d, %v; want the %d live receipts", len(list), err, len(live))
-	}
+	require.NoError(t, err)
+	require.Len(t, list, len(live), "Recent after Sweep: want the live receipts")
+	t.Logf("Sweep removed %d of the 44 records expired by then", removed)
+
 	// At the boundary: Sweep(now) may remove what expires at now, and must
 	// keep what expires 1µs later.
 	s1, m1 := newPair("", end)
 	withTTL(s1, m1, time.Minute)
-	mustCreate(t, st, s1, m1)
+	add(s1, m1)
 	s2, m2 := newPair("", end.Add(us))
 	withTTL(s2, m2, time.Minute)
-	mustCreate(t, st, s2, m2)
-	if _, err := st.Sweep(ctx, s1.ExpiresAt); err != nil {
-		t.Fatal(err)
+	add(s2, m2)
+	sweep(s1.ExpiresAt)
+	got := receipt(t, st, m2.ID, s1.ExpiresAt)
+	require.True(t, got.SecretPresent, "Sweep removed a secret 1µs before its expiry")
+	_, err = st.Reveal(ctx, s2.ID, nil, s1.ExpiresAt)
+	require.NoError(t, err, "Reveal after Sweep of a secret 1µs before its expiry")
+	sweep(m1.ExpiresAt)
+	_, err = st.Receipt(ctx, m2.ID, m1.ExpiresAt)
+	require.NoError(t, err, "Sweep removed a receipt 1µs before its expiry")
+	_, err = st.Receipt(ctx, m1.ID, m1.ExpiresAt)
+	require.ErrorIs(t, err, onetime.ErrNotFound)
+
+	// Long after: everything is gone, and a second Sweep finds nothing.
+	far := t0.Add(1000 * time.Hour)
+	sweep(far)
+	for _, m := range append(live, m2) {
+		_, err := st.Receipt(ctx, m.ID, far)
+		require.ErrorIs(t, err, onetime.ErrNotFound, "expired receipt after Sweep")
 	}
-	if got := receipt(t, st, m2.ID, s1.ExpiresAt); !got.SecretPresent {
-		t.Fatal("Sweep removed a secret 1µs before its expiry")
+	list, err = st.Recent(ctx, "owner", far, 100)
+	require.NoError(t, err)
+	require.Empty(t, list, "Recent after everything expired")
+	require.Zero(t, sweep(far), "a second Sweep at the same time")
+}
+
+// testClosed checks that every method fails with ErrClosed after Close,
+// and that Close may be called again.
+func testClosed(t *testing.T, st onetime.Store) {
+	ctx := context.Background()
+	s, m := create(t, st, "owner", t0)
+	require.NoError(t, st.Close(), "Close")
+	s2, m2 := newPair("owner", t0)
+	secrets := append(secretsOf(s, m), secretsOf(s2, m2)...)
+	check := func(round int) {
+		t.Helper()
+		errs := map[string]error{"Create": st.Create(ctx, s2, m2)}
+		var sec *onetime.SealedSecret
+		var info *onetime.SecretInfo
+		var got, viewed, burned *onetime.SealedMetadata
+		var list []*onetime.SealedMetadata
+		sec, errs["Reveal"] = st.Reveal(ctx, s.ID, nil, t0)
+		info, errs["Peek"] = st.Peek(ctx, s.ID, t0)
+		got, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
+		viewed, errs["View"] = st.View(ctx, m.ID, t0)
+		burned, errs["Burn"] = st.Burn(ctx, m.ID, t0)
+		list, errs["Recent"] = st.Recent(ctx, "owner", t0, 10)
+		_, errs["Sweep"] = st.Sweep(ctx, t0.Add(1000*time.Hour))
+		for what, err := range errs {
+			if assert.ErrorIsf(t, err, onetime.ErrClosed, "%s after Close (%d)", what, round) {
+				checkErrorText(t, err, secrets...)
+			}
+		}
+		assert.Nil(t, sec, "Reveal after Close returned a secret")
+		assert.Nil(t, info, "Peek after Close returned a secret's info")
+		assert.Nil(t, got, "Receipt after Close returned a receipt")
+		assert.Nil(t, viewed, "View after Close returned a receipt")
+		assert.Nil(t, burned, "Burn after Close returned a receipt")
+		assert.Empty(t, list, "Recent after Close returned receipts")
 	}
-	if _, err := st.Reveal(ctx, s2.ID, nil, s1.ExpiresAt); err != nil {
-		t.Fatalf("Reveal after Sweep of a secret 1µs before its expiry: %v", err)
-	}
-	if _, err := st.Sweep(ctx, m1.ExpiresAt); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Receipt(ctx, m2.ID, m1.ExpiresAt); err != nil {
-		t.Fatalf("Sweep removed a receipt 1µs before its expiry: %v", err)
-	}
+	check(1)
+	require.NoError(t, st.Close(), "a second Close")
+	check(2)
 }
 
 // testService drives the real Service over the store, end to end.
@@ -941,58 +1436,83 @@ func testService(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	now := t0
 	svc, err := onetime.New(st, bytes.Repeat([]byte("k"), 32), &onetime.Options{
-		Now:           func() time.Time { return now },
-		SweepInterval: -1,
+		Now: func() time.Time { return now },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, svc.Close()) })
+	require.NoError(t, svc.Ping(ctx), "Ping")
+
 	value := []byte("line one\nzwei ✓\n\n")
 	r, err := svc.Share(ctx, onetime.ShareRequest{Owner: "dana", Value: value, TTL: time.Hour, Passphrase: "open sesame"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Reveal(ctx, r.SecretKey, "wrong"); !errors.Is(err, onetime.ErrWrongPassphrase) {
-		t.Fatalf("wrong passphrase: %v", err)
-	}
+	require.NoError(t, err)
+	require.NotEmpty(t, r.SecretKey)
+	require.NotEmpty(t, r.MetadataKey)
+	assert.Equal(t, onetime.StateNew, r.State, "Share's receipt")
+	need, err := svc.Check(ctx, r.SecretKey)
+	require.NoError(t, err, "Check")
+	assert.True(t, need, "Check: passphrase required")
+	_, err = svc.Reveal(ctx, r.SecretKey, "wrong")
+	require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "wrong passphrase")
+
+	// The first read of the receipt reports new, later ones viewed.
+	now = now.Add(time.Second)
 	rc, err := svc.Receipt(ctx, r.MetadataKey)
-	if err != nil || rc.State != onetime.StateViewed || rc.SecretKey != r.SecretKey {
-		t.Fatalf("Receipt = %+v, %v", rc, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateNew, rc.State, "first Receipt")
+	assert.Equal(t, r.SecretKey, rc.SecretKey, "first Receipt's secret key")
+	now = now.Add(time.Second)
+	rc, err = svc.Receipt(ctx, r.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateViewed, rc.State, "second Receipt")
+	assert.Equal(t, r.SecretKey, rc.SecretKey, "second Receipt's secret key")
+	sameTime(t, "Updated after the first read", rc.Updated, t0.Add(time.Second))
+
 	got, err := svc.Reveal(ctx, r.SecretKey, "open sesame")
-	if err != nil || !bytes.Equal(got.Value, value) {
-		t.Fatalf("Reveal = %v; value round-trip exact: %v", err, err == nil && bytes.Equal(got.Value, value))
-	}
-	if _, err := svc.Reveal(ctx, r.SecretKey, "open sesame"); !errors.Is(err, onetime.ErrNotFound) {
-		t.Fatalf("second Reveal: %v", err)
-	}
+	require.NoError(t, err, "Reveal")
+	assert.Equal(t, value, got.Value, "value round-trip")
+	_, err = svc.Reveal(ctx, r.SecretKey, "open sesame")
+	require.ErrorIs(t, err, onetime.ErrNotFound, "second Reveal")
+	_, err = svc.Check(ctx, r.SecretKey)
+	require.ErrorIs(t, err, onetime.ErrNotFound, "Check after Reveal")
+	rc, err = svc.Receipt(ctx, r.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateReceived, rc.State, "Receipt after Reveal")
+	assert.Empty(t, rc.SecretKey, "Receipt after Reveal shows the secret key")
+
 	g, err := svc.Generate(ctx, onetime.GenerateRequest{Owner: "dana"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateViewed, g.State, "Generate's receipt")
+	assert.NotEmpty(t, g.Value)
+	rc, err = svc.Receipt(ctx, g.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateViewed, rc.State, "first Receipt of a generated secret")
 	b, err := svc.Burn(ctx, g.MetadataKey)
-	if err != nil || b.State != onetime.StateBurned {
-		t.Fatalf("Burn = %v, %v", b, err)
-	}
+	require.NoError(t, err, "Burn")
+	assert.Equal(t, onetime.StateBurned, b.State, "Burn")
+
 	now = now.Add(30 * time.Minute)
 	list, err := svc.Recent(ctx, "dana")
-	if err != nil || len(list) != 2 || list[0].MetadataKey != g.MetadataKey || list[1].State != onetime.StateReceived {
-		t.Fatalf("Recent = %d receipts, %v", len(list), err)
-	}
+	require.NoError(t, err)
+	require.Len(t, list, 2, "Recent")
+	assert.Equal(t, g.MetadataKey, list[0].MetadataKey, "Recent: newest first")
+	assert.Equal(t, onetime.StateBurned, list[0].State)
+	assert.Equal(t, r.MetadataKey, list[1].MetadataKey)
+	assert.Equal(t, onetime.StateReceived, list[1].State)
+
 	now = now.Add(time.Hour) // the generated secret's TTL (default 7 days) is not over
 	e, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("x"), TTL: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	now = now.Add(time.Minute)
-	if rc, err := svc.Receipt(ctx, e.MetadataKey); err != nil || rc.State != onetime.StateExpired {
-		t.Fatalf("receipt of an expired secret: %+v, %v", rc, err)
-	}
-}
+	rc, err = svc.Receipt(ctx, e.MetadataKey)
+	require.NoError(t, err, "receipt of an expired secret")
+	assert.Equal(t, onetime.StateExpired, rc.State, "receipt of an expired secret")
+	_, err = svc.Reveal(ctx, e.SecretKey, "")
+	require.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an expired secret")
 
-// viewErr calls View for its effect and returns only its error.
-func viewErr(ctx context.Context, st onetime.Store, id onetime.ID, now time.Time) error {
-	_, err := st.View(ctx, id, now)
-	return err
+	n, err := svc.Sweep(ctx)
+	require.NoError(t, err, "Sweep")
+	assert.GreaterOrEqual(t, n, 0, "Sweep's count")
+	rc, err = svc.Receipt(ctx, e.MetadataKey)
+	require.NoError(t, err, "receipt of an expired secret after Sweep")
+	assert.Equal(t, onetime.StateExpired, rc.State, "receipt of an expired secret after Sweep")
 }
