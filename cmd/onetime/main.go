@@ -1,0 +1,773 @@
+// Command onetime shares secrets from a terminal or a script through any
+// server of the Onetime Secret REST API v1 (this module's httpapi, the
+// example server, onetimesecret.com), with package client.
+//
+// Install:
+//
+//	go install github.com/onetimego/onetime/cmd/onetime@latest
+//
+// Use:
+//
+//	echo "$TOKEN" | onetime -url https://ots.example.com share     # prints BASE/secret/KEY
+//	onetime get https://ots.example.com/secret/KEY                # prints the value, once
+//
+// # Commands
+//
+//	onetime [-url BASE] [-json] COMMAND [flags] [arguments]
+//
+//	share [FILE]      share the content of FILE, or of standard input ("-" or
+//	                  no FILE); on a terminal, prompts for one line without
+//	                  echo. Prints the link BASE/secret/KEY, and with -v the
+//	                  receipt link BASE/private/METADATAKEY on a second line.
+//	generate          have the server make a random password (-length N) and
+//	                  share it. Prints the link, then the password, then with
+//	                  -v the receipt link.
+//	get LINK|KEY      reveal a secret (it is gone afterwards) and print it
+//	receipt LINK|KEY  print what became of a secret, from its receipt link
+//	burn LINK|KEY     destroy a secret that has not been read yet
+//	recent            list your recent receipts (needs credentials)
+//	status            ask whether the server is up
+//
+// share and generate take -ttl (a lifetime such as 90s, 1h, 7d or 1d12h;
+// a bare number is seconds; by default the server's), -recipient ADDR
+// (repeatable, needs credentials), -v, and the passphrase flags below.
+//
+// # Values and newlines
+//
+// share sends its input byte for byte: `echo hunter2 | onetime share`
+// shares "hunter2\n", newline included, and files round-trip exactly. get
+// prints the value byte for byte and then a newline if the value does not
+// end with one, so that a shell prompt starts on a line of its own; with
+// -n it prints the value exactly, adding nothing. The API carries text:
+// share refuses input that is not UTF-8 (encode binary data, e.g. with
+// base64).
+//
+// # Passphrases
+//
+// -p prompts for the passphrase without echo (on the terminal, even when
+// standard input is a pipe; share asks twice). -passphrase VALUE gives it
+// on the command line, where other users of the machine can see it; the
+// environment variable ONETIME_PASSPHRASE is the way for scripts.
+//
+// The v1 API cannot tell whether a secret needs a passphrase before a
+// reveal is tried, and a reveal without the right passphrase counts as a
+// failed attempt (too many burn the secret). So get never asks after the
+// fact: when it is answered "Unknown secret" it exits 1, and says to run
+// it again with -p if no passphrase was given. Ask the sender whether there
+// is one, and use -p up front.
+//
+// # Configuration
+//
+// The server is -url BASE, or the environment variable ONETIME_URL. For
+// get, receipt and burn, a full link names its server by itself, and is
+// revealed there even when ONETIME_URL names another one; -url overrides
+// it (for a link on a custom share domain whose API is elsewhere). A
+// customer's credentials come from ONETIME_CUSTID and ONETIME_TOKEN (HTTP
+// Basic auth; anonymous without them). -json prints the server's JSON
+// answer instead of the text output, for scripts. Flags go before or after
+// the command name.
+//
+// # Exit status
+//
+// 0 success; 1 not found or gone (unknown secret, already read, burned,
+// expired, wrong passphrase); 2 usage error; 3 any other error. Messages go
+// to standard error and never carry a key, value or passphrase.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/onetimego/onetime/client"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitNotFound = 1
+	exitUsage    = 2
+	exitError    = 3
+)
+
+// maxInput bounds what share reads: servers refuse much less (1 MiB by
+// default), this only keeps a runaway pipe from filling memory.
+const maxInput = 16 << 20
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// cli is one run of the command.
+type cli struct {
+	getenv func(string) string
+	stdin  *os.File
+	stdout io.Writer
+	stderr io.Writer
+
+	baseURL string // -url
+	json    bool   // -json
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// notFoundError is exit status 1, with its own message.
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string { return e.msg }
+
+const usageText = `usage: onetime [-url BASE] [-json] COMMAND [flags] [arguments]
+
+commands:
+  share [FILE]       share FILE or standard input; prints the link
+  generate           share a random password made by the server
+  get LINK|KEY       reveal a secret (once) and print it
+  receipt LINK|KEY   print what became of a secret
+  burn LINK|KEY      destroy a secret not read yet
+  recent             list your recent receipts (needs credentials)
+  status             ask whether the server is up
+
+flags of share and generate:
+  -ttl D             lifetime: 90s, 1h, 7d, 1d12h, or seconds
+  -recipient ADDR    e-mail the link (repeatable; needs credentials)
+  -length N          generate: password length
+  -v                 also print the receipt link
+flags of share, generate and get:
+  -p                 prompt for a passphrase without echo
+  -passphrase P      the passphrase (visible to other users: prefer -p
+                     or ONETIME_PASSPHRASE)
+flags of get:
+  -n                 print the value exactly, adding no newline
+
+environment: ONETIME_URL, ONETIME_CUSTID and ONETIME_TOKEN,
+ONETIME_PASSPHRASE.
+exit status: 0 ok, 1 not found or gone, 2 usage, 3 other errors.
+`
+
+// run runs the command line args and returns the exit status.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer) int {
+	c := &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	err := c.dispatch(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "onetime:", message(err))
+	var ue *usageError
+	var nf *notFoundError
+	var ie *client.InputError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ie), errors.Is(err, client.ErrInvalidKey):
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "run 'onetime -h' for help")
+		}
+		return exitUsage
+	case errors.As(err, &nf), errors.Is(err, client.ErrNotFound):
+		return exitNotFound
+	}
+	return exitError
+}
+
+// message is the text of err for a person: the server's message of an API
+// error, without the package prefix.
+func message(err error) string {
+	var ae *client.APIError
+	if errors.As(err, &ae) && !errors.Is(err, client.ErrNotFound) {
+		return "the server says: " + ae.Message
+	}
+	return strings.TrimPrefix(err.Error(), "client: ")
+}
+
+// commonFlags adds the flags that every command takes, defaulting to
+// what the global flags said.
+func (c *cli) commonFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.baseURL, "url", c.baseURL, "the server's base URL (default $ONETIME_URL)")
+	fs.BoolVar(&c.json, "json", c.json, "print the server's JSON answer")
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parse parses the flags of a command, which may come before, between
+// and after its arguments ("--" ends the flags), and returns the
+// arguments.
+func (c *cli) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (c *cli) dispatch(ctx context.Context, args []string) error {
+	fs := newFlagSet("onetime")
+	c.commonFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if fs.NArg() == 0 {
+		return &usageError{"no command given"}
+	}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	switch cmd {
+	case "share":
+		return c.share(ctx, rest)
+	case "generate":
+		return c.generate(ctx, rest)
+	case "get", "reveal":
+		return c.get(ctx, rest)
+	case "receipt":
+		return c.receipt(ctx, rest)
+	case "burn":
+		return c.burn(ctx, rest)
+	case "recent":
+		return c.recent(ctx, rest)
+	case "status":
+		return c.status(ctx, rest)
+	case "help":
+		return flag.ErrHelp
+	}
+	return &usageError{"unknown command " + strconv.Quote(cmd)}
+}
+
+// passFlags are the passphrase flags of share, generate and get.
+type passFlags struct {
+	prompt bool
+	value  string
+}
+
+func (p *passFlags) add(fs *flag.FlagSet) {
+	fs.BoolVar(&p.prompt, "p", false, "prompt for the passphrase without echo")
+	fs.StringVar(&p.value, "passphrase", "", "the passphrase (visible to other users)")
+}
+
+// get returns the passphrase asked for: from -passphrase, a prompt (-p),
+// or ONETIME_PASSPHRASE; "" for none. confirm asks twice.
+func (p *passFlags) get(c *cli, confirm bool) (string, error) {
+	switch {
+	case p.prompt && p.value != "":
+		return "", &usageError{"give -p or -passphrase, not both"}
+	case p.value != "":
+		return p.value, nil
+	case !p.prompt:
+		return c.getenv("ONETIME_PASSPHRASE"), nil
+	}
+	pass, err := c.readHidden("Passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	if pass == "" {
+		return "", &usageError{"empty passphrase"}
+	}
+	if confirm {
+		again, err := c.readHidden("Passphrase again: ")
+		if err != nil {
+			return "", err
+		}
+		if again != pass {
+			return "", &usageError{"the passphrases do not match"}
+		}
+	}
+	return pass, nil
+}
+
+// readHidden prompts on the terminal and reads a line without echo. The
+// terminal is standard input when it is one, else /dev/tty (standard
+// input may carry the secret).
+func (c *cli) readHidden(prompt string) (string, error) {
+	tty, promptTo := c.stdin, c.stderr
+	if tty == nil || !term.IsTerminal(int(tty.Fd())) {
+		f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return "", &usageError{"cannot prompt: no terminal (set ONETIME_PASSPHRASE, or give the value another way)"}
+		}
+		defer f.Close()
+		tty, promptTo = f, f
+	}
+	fmt.Fprint(promptTo, prompt)
+	b, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(promptTo)
+	if err != nil {
+		return "", fmt.Errorf("reading from the terminal: %w", err)
+	}
+	return string(b), nil
+}
+
+// recipients is a repeatable -recipient flag.
+type recipients []string
+
+func (r *recipients) String() string { return strings.Join(*r, ",") }
+
+func (r *recipients) Set(s string) error {
+	*r = append(*r, s)
+	return nil
+}
+
+// ttlFlag is a lifetime: a Go duration, with days ("7d", "1d12h"), or a
+// bare number of seconds.
+type ttlFlag time.Duration
+
+func (t *ttlFlag) String() string { return time.Duration(*t).String() }
+
+func (t *ttlFlag) Set(s string) error {
+	d, err := parseTTL(s)
+	if err != nil {
+		return err
+	}
+	*t = ttlFlag(d)
+	return nil
+}
+
+func parseTTL(s string) (time.Duration, error) {
+	bad := errors.New("not a lifetime: use e.g. 90s, 1h, 7d, 1d12h, or seconds")
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > int64(365*24*time.Hour/time.Second) {
+			return 0, bad
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil || n < 0 || n > 365 {
+			return 0, bad
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil || rest < 0 {
+			return 0, bad
+		}
+	}
+	d := days + rest
+	if d < 0 || (days == 0 && rest == 0 && s == "") {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// createFlags are the flags of share and generate.
+type createFlags struct {
+	pass       passFlags
+	ttl        ttlFlag
+	recipients recipients
+	verbose    bool
+}
+
+func (f *createFlags) add(fs *flag.FlagSet) {
+	f.pass.add(fs)
+	fs.Var(&f.ttl, "ttl", "lifetime: 90s, 1h, 7d, 1d12h, or seconds")
+	fs.Var(&f.recipients, "recipient", "e-mail address to send the link to (repeatable)")
+	fs.BoolVar(&f.verbose, "v", false, "also print the receipt link")
+}
+
+// client makes the API client. link, when not empty, is the key or link
+// given on the command line. The server is -url, else the server of a
+// full link, else ONETIME_URL: a link received from another server is
+// revealed there, whatever ONETIME_URL says, and -url overrides it (for a
+// link on a custom share domain whose API lives elsewhere).
+func (c *cli) client(link string) (*client.Client, error) {
+	base := c.baseURL
+	if base == "" {
+		base = baseOf(link)
+	}
+	if base == "" {
+		base = c.getenv("ONETIME_URL")
+	}
+	if base == "" {
+		return nil, &usageError{"no server: give -url BASE or set ONETIME_URL"}
+	}
+	custid, token := c.getenv("ONETIME_CUSTID"), c.getenv("ONETIME_TOKEN")
+	if (custid == "") != (token == "") {
+		return nil, &usageError{"set both ONETIME_CUSTID and ONETIME_TOKEN, or neither"}
+	}
+	cl, err := client.New(base, &client.Options{
+		HTTPClient: &http.Client{Timeout: 2 * time.Minute},
+		CustomerID: custid, APIToken: token,
+		UserAgent: "onetime-cli/1",
+	})
+	if err != nil {
+		return nil, &usageError{strings.TrimPrefix(err.Error(), "client: ")}
+	}
+	return cl, nil
+}
+
+// baseOf returns the base URL of a link BASE/secret/KEY (or /private/,
+// /receipt/, /metadata/), or "" when s is not such a link.
+func baseOf(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	parts := strings.Split(strings.TrimRight(u.EscapedPath(), "/"), "/")
+	for i := len(parts) - 2; i >= 0; i-- {
+		switch parts[i] {
+		case "secret", "private", "receipt", "metadata":
+			prefix := strings.Join(parts[:i], "/")
+			prefix = strings.TrimSuffix(prefix, "/api/v1")
+			return u.Scheme + "://" + u.Host + prefix
+		}
+	}
+	return ""
+}
+
+// output prints the server's JSON with -json, else the text lines.
+func (c *cli) output(raw []byte, lines ...string) error {
+	if c.json {
+		_, err := c.stdout.Write(append(bytes.TrimSpace(raw), '\n'))
+		return err
+	}
+	for _, l := range lines {
+		if _, err := fmt.Fprintln(c.stdout, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *cli) share(ctx context.Context, args []string) error {
+	fs := newFlagSet("share")
+	c.commonFlags(fs)
+	var f createFlags
+	f.add(fs)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return &usageError{"share takes at most one FILE"}
+	}
+	cl, err := c.client("")
+	if err != nil {
+		return err
+	}
+	var name string
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	value, err := c.readValue(name)
+	if err != nil {
+		return err
+	}
+	pass, err := f.pass.get(c, true)
+	if err != nil {
+		return err
+	}
+	m, err := cl.Share(ctx, value, &client.ShareOptions{Passphrase: pass, TTL: time.Duration(f.ttl), Recipients: f.recipients})
+	if err != nil {
+		return err
+	}
+	lines := []string{cl.SecretLink(m.SecretKey)}
+	if f.verbose {
+		lines = append(lines, cl.ReceiptLink(m.MetadataKey))
+	}
+	return c.output(m.Raw, lines...)
+}
+
+// readValue reads the secret of share: the file named, standard input,
+// or a hidden line typed on the terminal.
+func (c *cli) readValue(name string) (string, error) {
+	var r io.Reader
+	switch {
+	case name != "" && name != "-":
+		f, err := os.Open(name)
+		if err != nil {
+			return "", errors.New("cannot read the file: " + strings.TrimPrefix(err.Error(), "open "))
+		}
+		defer f.Close()
+		r = f
+	case name == "" && c.stdin != nil && term.IsTerminal(int(c.stdin.Fd())):
+		v, err := c.readHidden("Secret (one line, not shown): ")
+		if err != nil {
+			return "", err
+		}
+		if v == "" {
+			return "", &usageError{"nothing to share"}
+		}
+		return v, nil
+	default:
+		if c.stdin == nil {
+			return "", &usageError{"no standard input"}
+		}
+		r = c.stdin
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the value: %w", err)
+	}
+	switch {
+	case len(b) > maxInput:
+		return "", &usageError{fmt.Sprintf("the value is larger than %d bytes", maxInput)}
+	case len(b) == 0:
+		return "", &usageError{"nothing to share: the input is empty"}
+	case !utf8.Valid(b):
+		return "", &usageError{"the input is not UTF-8 text: encode binary data, e.g. with base64"}
+	}
+	return string(b), nil
+}
+
+func (c *cli) generate(ctx context.Context, args []string) error {
+	fs := newFlagSet("generate")
+	c.commonFlags(fs)
+	var f createFlags
+	f.add(fs)
+	length := fs.Int("length", 0, "length of the password (the server's default: 12)")
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return &usageError{"generate takes no arguments"}
+	}
+	if *length < 0 {
+		return &usageError{"-length must not be negative"}
+	}
+	cl, err := c.client("")
+	if err != nil {
+		return err
+	}
+	pass, err := f.pass.get(c, true)
+	if err != nil {
+		return err
+	}
+	m, err := cl.Generate(ctx, &client.GenerateOptions{Passphrase: pass, TTL: time.Duration(f.ttl), Recipients: f.recipients, Length: *length})
+	if err != nil {
+		return err
+	}
+	lines := []string{cl.SecretLink(m.SecretKey), m.Value}
+	if f.verbose {
+		lines = append(lines, cl.ReceiptLink(m.MetadataKey))
+	}
+	return c.output(m.Raw, lines...)
+}
+
+// oneArg parses the flags of a command that takes one LINK|KEY.
+func (c *cli) oneArg(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", &usageError{fs.Name() + " takes one LINK or KEY"}
+	}
+	return pos[0], nil
+}
+
+func (c *cli) get(ctx context.Context, args []string) error {
+	fs := newFlagSet("get")
+	c.commonFlags(fs)
+	var p passFlags
+	p.add(fs)
+	exact := fs.Bool("n", false, "print the value exactly, adding no newline")
+	arg, err := c.oneArg(fs, args)
+	if err != nil {
+		return err
+	}
+	if _, err := client.SecretKey(arg).Key(); err != nil {
+		return err
+	}
+	cl, err := c.client(arg)
+	if err != nil {
+		return err
+	}
+	pass, err := p.get(c, false)
+	if err != nil {
+		return err
+	}
+	s, err := cl.Reveal(ctx, client.SecretKey(arg), pass)
+	if errors.Is(err, client.ErrNotFound) {
+		msg := "unknown secret: it was read already, burned or has expired"
+		if pass == "" {
+			msg += ", or it needs a passphrase (run again with -p; each try counts)"
+		} else {
+			msg += ", or the passphrase is wrong"
+		}
+		return &notFoundError{msg}
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.output(s.Raw)
+	}
+	out := s.Value
+	if !*exact && !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	_, err = io.WriteString(c.stdout, out)
+	return err
+}
+
+func (c *cli) receipt(ctx context.Context, args []string) error {
+	fs := newFlagSet("receipt")
+	c.commonFlags(fs)
+	arg, err := c.oneArg(fs, args)
+	if err != nil {
+		return err
+	}
+	if _, err := client.MetadataKey(arg).Key(); err != nil {
+		return err
+	}
+	cl, err := c.client(arg)
+	if err != nil {
+		return err
+	}
+	m, err := cl.Receipt(ctx, client.MetadataKey(arg))
+	if errors.Is(err, client.ErrNotFound) {
+		return &notFoundError{"unknown receipt: it never existed or has expired"}
+	}
+	if err != nil {
+		return err
+	}
+	return c.output(m.Raw, describe(cl, m)...)
+}
+
+// describe returns the lines that tell a receipt.
+func describe(cl *client.Client, m *client.Metadata) []string {
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	lines := []string{"state:      " + string(m.State)}
+	if !m.Created.IsZero() {
+		lines = append(lines, "created:    "+ts(m.Created))
+	}
+	if !m.Received.IsZero() {
+		lines = append(lines, "received:   "+ts(m.Received))
+	}
+	if m.State.Alive() {
+		if m.SecretTTL > 0 {
+			lines = append(lines, "expires in: "+m.SecretTTL.String())
+		}
+		if m.PassphraseRequired {
+			lines = append(lines, "passphrase: required")
+		}
+		if m.SecretKey != "" {
+			lines = append(lines, "link:       "+cl.SecretLink(m.SecretKey))
+		}
+	}
+	if len(m.Recipients) > 0 {
+		lines = append(lines, "recipients: "+strings.Join(m.Recipients, ", "))
+	}
+	return lines
+}
+
+func (c *cli) burn(ctx context.Context, args []string) error {
+	fs := newFlagSet("burn")
+	c.commonFlags(fs)
+	arg, err := c.oneArg(fs, args)
+	if err != nil {
+		return err
+	}
+	if _, err := client.MetadataKey(arg).Key(); err != nil {
+		return err
+	}
+	cl, err := c.client(arg)
+	if err != nil {
+		return err
+	}
+	m, err := cl.Burn(ctx, client.MetadataKey(arg))
+	if errors.Is(err, client.ErrNotFound) {
+		return &notFoundError{"nothing to burn: the secret was read already, burned or has expired"}
+	}
+	if err != nil {
+		return err
+	}
+	return c.output(m.Raw, string(m.State))
+}
+
+func (c *cli) recent(ctx context.Context, args []string) error {
+	fs := newFlagSet("recent")
+	c.commonFlags(fs)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return &usageError{"recent takes no arguments"}
+	}
+	cl, err := c.client("")
+	if err != nil {
+		return err
+	}
+	ms, err := cl.Recent(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		raws := make([][]byte, len(ms))
+		for i, m := range ms {
+			raws[i] = m.Raw
+		}
+		return c.output(append(append([]byte{'['}, bytes.Join(raws, []byte{','})...), ']'))
+	}
+	lines := make([]string, len(ms))
+	for i, m := range ms {
+		lines[i] = cl.ReceiptLink(m.MetadataKey) + "\t" + string(m.State) + "\t" + m.Created.UTC().Format(time.RFC3339)
+	}
+	return c.output(nil, lines...)
+}
+
+func (c *cli) status(ctx context.Context, args []string) error {
+	fs := newFlagSet("status")
+	c.commonFlags(fs)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return &usageError{"status takes no arguments"}
+	}
+	cl, err := c.client("")
+	if err != nil {
+		return err
+	}
+	s, err := cl.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return c.output(s.Raw, s.Status)
+}
