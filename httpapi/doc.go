@@ -4,13 +4,32 @@
 //
 // # Mounting
 //
-// [New] returns an http.Handler for the paths under /api/v1/. Mount it in
-// your own mux, or under a prefix with http.StripPrefix; it never touches
-// http.DefaultServeMux:
+// [New] returns a [Handler] for the paths under Options.BasePath
+// (/api/v1/ by default). It never touches http.DefaultServeMux. Mount it
+// in your own mux in one of three ways:
 //
 //	h, err := httpapi.New(svc, &httpapi.Options{Auth: httpapi.NewBasicAuth(tokens)})
-//	mux.Handle("/api/v1/", h)
-//	mux.Handle("/secrets/", http.StripPrefix("/secrets", h)) // or /secrets/api/v1/...
+//	mux.Handle("/api/v1/", h)                                // at the default base path
+//	mux.Handle("/secrets/", http.StripPrefix("/secrets", h)) // /secrets/api/v1/...
+//
+//	h, err := httpapi.New(svc, &httpapi.Options{BasePath: "/ots/api/v1/"})
+//	mux.Handle("/ots/api/v1/", h)                            // under a prefix, no StripPrefix
+//
+// A request that reaches the handler outside its base path is answered
+// with the JSON error "Not Found", and the first one logs a warning
+// (once), as it usually means the handler is mounted wrong.
+//
+// The handler never redirects. Paths that are not clean are routed as
+// their cleaned form: /api/v1//status and /api/v1/./status are the
+// status, /api/v1 alone is "Not Found". An http.ServeMux in front of it,
+// however, answers such paths itself with a 301 or 307 redirect before
+// the handler runs, and many clients resend a redirected POST as a GET or
+// not at all. When that matters (clients configured with a base URL
+// ending in a slash send //status), put [Handler.Wrap] in front of the
+// mux: it hands every request whose cleaned path is under the base path
+// to the API and everything else to the mux:
+//
+//	srv := &http.Server{Handler: h.Wrap(mux), MaxHeaderBytes: httpapi.RecommendedMaxHeaderBytes}
 //
 // # Routes
 //
@@ -25,6 +44,17 @@
 //
 // /metadata/ and /receipt/ are aliases of /private/. Any other path or
 // method is the JSON error "Not Found" (never a 405, never plain text).
+//
+// # Health and readiness
+//
+// GET /api/v1/status checks that the store answers (the Service's Ping,
+// bounded by Options.HealthTimeout, 1 s by default): while it does, the
+// answer is the v1 body above, byte for byte; when it does not, the body
+// is {"status":"offline","locale":"en"} with the intended status 503 (sent
+// as 404 unless Options.IntendedStatus, like every error). Orchestrators
+// probe [ReadyHandler] instead, mounted on a path of its own
+// (mux.Handle("GET /readyz", httpapi.ReadyHandler(svc))): 200 while the
+// store answers, 503 otherwise.
 //
 // # Requests
 //
@@ -41,8 +71,32 @@
 // body", "Invalid query string") rather than dropped, which would store a
 // secret without the passphrase its sender meant to set. An empty value
 // is the same as an absent one; recipient may be repeated or sent as
-// recipient[]. Bodies are bounded with http.MaxBytesReader
-// (Options.MaxBodySize).
+// recipient[].
+//
+// A secret value must be UTF-8 text ("Secret value must be UTF-8 text"
+// otherwise), whichever way it comes: JSON strings are read byte for byte
+// rather than repaired, so invalid UTF-8 or a lone surrogate escape
+// ("\ud800") in a JSON body is refused as the same bytes in a form are.
+//
+// # Limits on what a request may hold
+//
+// Bodies are bounded with http.MaxBytesReader (Options.MaxBodySize,
+// answered as a value too large). JSON bodies are read as a stream that
+// keeps only the parameters above: at most 256 members (the elements of
+// an array under one of those names counted too) and 32 levels of nesting
+// ("Invalid request body" beyond), the values of other names scanned and
+// dropped unbuilt, so a request costs memory in proportion
+// to its body at most, however it is shaped. Multipart bodies are bounded
+// to 100 parts.
+//
+// The query string is bounded by Options.MaxQueryBytes, by default
+// [RecommendedMaxHeaderBytes] (64 KiB): a longer one is answered "Query
+// string too long: send parameters in the request body" (intended status
+// 414). Set http.Server.MaxHeaderBytes to RecommendedMaxHeaderBytes too,
+// so that headers cannot hold more; a request beyond the server's bound
+// gets net/http's own plain-text 431 before the handler runs. Values
+// larger than some 20 KiB (percent-encoded, a byte may take three) must
+// therefore come in the body.
 //
 // # Answers
 //
@@ -50,15 +104,18 @@
 // the v1 specification, integers as JSON integers. Receipts are written
 // by hand rather than with encoding/json so that order, presence (a
 // received secret's receipt has no secret_key) and nulls (secret_ttl once
-// the secret is gone) cannot drift.
+// the secret is gone) cannot drift. The first read of a receipt answers
+// its state before that read ("new" for a shared secret) and later reads
+// "viewed"; a generated secret's receipt is "viewed" from the start.
 //
-// Every error is HTTP 404 with {"message": ...} (and the secret_key when
-// one was in the path), as the reference service does; the header
-// X-OTS-Intended-Status carries the status a modern API would use, and
-// Options.IntendedStatus sends that status instead. Unknown, received,
-// burned and expired keys, and wrong passphrases, all read "Unknown
-// secret". Unexpected errors read "An unexpected error occurred" and are
-// logged, never shown.
+// Every error is HTTP 404 with {"message": ...} as the reference service
+// does, plus the key from the path as "secret_key" on the routes that
+// have one (the metadata key, on the receipt and burn routes, as the
+// reference does too); the header X-OTS-Intended-Status carries the
+// status a modern API would use, and Options.IntendedStatus sends that
+// status instead. Unknown, received, burned and expired keys, and wrong
+// passphrases, all read "Unknown secret". Unexpected errors read "An
+// unexpected error occurred", carry no key, and are logged, never shown.
 //
 // # Authentication, receipts and limits
 //
@@ -69,15 +126,17 @@
 // and authcheck need a customer; Options.RequireAuthToCreate makes
 // share and generate need one too.
 //
-// By default the metadata key is the capability to read and burn a
-// receipt. The service's onetime.Options.RestrictReceipts serves the
-// receipts of customers to their owner only; the handler passes the
-// caller's customer id as the viewer.
+// Every request's context carries the caller (onetime.WithCaller): the
+// customer, and the client address (the connection's, or that of a
+// header set by a trusted proxy, Options.ClientIPHeader; IPv6 grouped by
+// /64). The Service reads the customer for onetime.Options.RestrictReceipts
+// (receipts of customers served to their owner only), and queues
+// passphrase checks fairly per address.
 //
-// A [RateLimiter] (off unless set) limits requests per client address:
-// [LocalLimiter] in one process, [RedisLimiter] across app servers sharing
-// a Redis. The address is the connection's, or that of a header set by a
-// trusted proxy (Options.ClientIPHeader).
+// A [RateLimiter] (off unless set) limits requests per client address;
+// package github.com/onetimego/onetime/ratelimit has one for a single
+// process, and its redislimit subpackage one shared by every app server on
+// a Redis.
 //
 // # Recipients
 //
@@ -87,9 +146,17 @@
 //
 // # Logging
 //
-// Each request is logged through log/slog with a request id (also sent as
-// X-Request-Id), the route pattern (POST /api/v1/secret/{secret_key},
-// never the path itself), the status, the intended status of an error,
-// and the duration. Keys, passphrases, values, recipient addresses and
-// query strings are never logged.
+// Options.Logger (slog.Default when nil) receives what needs attention:
+// unexpected errors, a store failing the status check, a failing rate
+// limiter, the warning about requests outside the base path. A request
+// ended by its caller (the client went away, or the deadline the caller's
+// context set passed) is not a server error: it is answered as before and
+// logged at debug level only.
+//
+// Request lines are opt-in: set Options.AccessLog to receive one INFO line
+// per request with a request id (a UUIDv7, also sent as X-Request-Id), the
+// route pattern (POST /api/v1/secret/{secret_key}, never the path itself),
+// the status, the intended status of an error, the customer and the
+// duration. Keys, passphrases, values, recipient addresses and query
+// strings are never logged.
 package httpapi

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
 )
@@ -27,25 +29,21 @@ func FuzzParams(f *testing.F) {
 	f.Add("", "", []byte(` {"passphrase":"p"}`))
 	f.Add("", "passphrase=a;b&x%zz=%zz", []byte("secret=100%&ttl=60;"))
 	f.Add("multipart/form-data", "secret=q", []byte(nil))
+	f.Add("application/json", "", []byte(`{"secret":"\ud800","kk":{"a":[[[]]]},"recipient":[1,true,null,"x"]}`))
+	f.Add("", "", []byte("{\"secret\":\"\xff\\ud83d\\ude00\"}"))
+	f.Add("application/json", "", []byte(`{"kk":0,"kk":0,"kk":0} `))
 	f.Fuzz(func(t *testing.T, contentType, query string, body []byte) {
 		p, err := parseParams(contentType, query, bytes.NewReader(body))
 		if err != nil {
-			if err != errBadBody && err != errBadQuery {
-				t.Fatalf("error %v", err)
-			}
+			require.True(t, err == errBadBody || err == errBadQuery, "error %v", err)
 			return
 		}
 		for name, vs := range p {
-			if canonicalName(name) != name {
-				t.Fatalf("name %q kept", name)
-			}
-			if len(vs) == 0 || len(vs) > maxValues {
-				t.Fatalf("%d values for %q", len(vs), name)
-			}
+			require.Equal(t, name, canonicalName(name), "name kept")
+			require.NotEmpty(t, vs, name)
+			require.LessOrEqual(t, len(vs), maxValues, name)
 			for _, v := range vs {
-				if v == "" {
-					t.Fatalf("empty value kept for %q", name)
-				}
+				require.NotEmpty(t, v, "empty value kept for %q", name)
 			}
 		}
 		for _, name := range []string{pTTL, pLength} {
@@ -66,8 +64,57 @@ func FuzzParseInt(f *testing.F) {
 		if !ok {
 			return
 		}
-		if strings.TrimSpace(s) == "" || !isDecimalNumber(strings.TrimSpace(s)) {
-			t.Fatalf("%q accepted as %d", s, n)
+		require.True(t, isDecimalNumber(strings.TrimSpace(s)), "%q accepted as %d", s, n)
+	})
+}
+
+// FuzzJSON checks the streaming JSON reader against encoding/json: every
+// body it accepts is valid JSON (an object or null, or empty), and each
+// string it keeps is what encoding/json reads, except where encoding/json
+// would replace invalid UTF-8 or a lone surrogate with U+FFFD: there the
+// value kept is not valid UTF-8 (and a secret holding it is refused).
+func FuzzJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"secret":"x","ttl":60}`, `{"secret":"\u00e9\ud83d\ude00\n"}`, `{"secret":"\ud800"}`, "{\"secret\":\"\xff\"}",
+		`{"recipient":["a","b",null,1.5e3,true,{"x":[]},[["y"]]]}`, `{"a":{"b":{"c":[1,2,{"d":"e"}]}},"passphrase":"p"}`,
+		`null`, ``, ` `, `{}`, `[]`, `{"secret":"a"} {}`, `{"secret":"a"`, `{"kk":0,"kk":0}`,
+		`{"secret":"\udc00\ud800\udc00"}`, `{"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p := params{}
+		err := parseJSON(p, bytes.NewReader(body))
+		if err != nil {
+			require.ErrorIs(t, err, errBadBody)
+			return
+		}
+		trimmed := bytes.TrimSpace(body)
+		if len(trimmed) == 0 {
+			require.Empty(t, p)
+			return
+		}
+		require.True(t, json.Valid(trimmed), "accepted invalid JSON %q", body)
+		var obj map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(trimmed, &obj))
+		for name, vs := range p {
+			require.Equal(t, name, canonicalName(name))
+			if len(vs) != 1 {
+				continue // an array, or a name repeated
+			}
+			raw, ok := obj[name]
+			if !ok || name == pRecipient || string(raw) == "null" {
+				continue // sent as recipient[], or repeated (the last one null)
+			}
+			var want string
+			if json.Unmarshal(raw, &want) != nil {
+				continue // a number or a boolean
+			}
+			if utf8.ValidString(vs[0]) {
+				require.Equal(t, want, vs[0], "value of %q", name)
+			} else {
+				require.Contains(t, want, "\uFFFD")
+			}
 		}
 	})
 }
@@ -89,10 +136,14 @@ func FuzzHandler(f *testing.F) {
 	f.Add("POST", "/api/v1/metadata/abc/burn", "", "Bearer x", []byte(nil))
 	f.Add("GET", "/api/v1/status", "", "", []byte(nil))
 	f.Add("PUT", "/api/v1/share", "multipart/form-data; boundary=b", "", []byte("--b\r\n\r\n"))
+	f.Add("POST", "/api/v1//secret/../share", "application/json", "", []byte(`{"secret":"\ud800"}`))
+	f.Add("GET", "/api/v1/./private/abc", "", "", []byte(nil))
+	f.Add("POST", "/api/v1", "", "", []byte(nil))
+	f.Add("POST", "/api/v1/share", "", "", []byte(`{"kk":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"secret":"x"}`))
 	f.Fuzz(func(t *testing.T, method, target, contentType, auth string, body []byte) {
 		fuzzOnce.Do(func() {
 			svc, err := onetime.New(memory.New(), testSecret, &onetime.Options{
-				MaxSize: 1024, SweepInterval: -1, KDFConcurrency: 1, Logger: discardLogger()})
+				MaxSize: 1024, KDFConcurrency: 1, Logger: discardLogger()})
 			if err != nil {
 				panic(err)
 			}
@@ -119,32 +170,21 @@ func FuzzHandler(f *testing.F) {
 		fuzzHandler.ServeHTTP(w, r)
 		res := w.Result()
 		b := w.Body.Bytes()
-		if ct := res.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-			t.Fatalf("Content-Type %q", ct)
-		}
-		if !json.Valid(b) || !utf8.Valid(b) {
-			t.Fatalf("invalid JSON %q", b)
-		}
+		require.Equal(t, "application/json; charset=utf-8", res.Header.Get("Content-Type"))
+		require.True(t, json.Valid(b) && utf8.Valid(b), "invalid JSON %q", b)
+		require.NotEqual(t, "", res.Header.Get("X-Request-Id"))
 		switch res.StatusCode {
 		case 200:
-			if b[0] != '{' && b[0] != '[' {
-				t.Fatalf("success %s", b)
-			}
-			if res.Header.Get("X-OTS-Intended-Status") != "" {
-				t.Fatal("success with an intended status")
-			}
+			require.Contains(t, "{[", string(b[:1]), "success %s", b)
+			require.Empty(t, res.Header.Get("X-OTS-Intended-Status"), "success with an intended status")
 		case 404:
 			var e struct {
 				Message *string `json:"message"`
 			}
-			if json.Unmarshal(b, &e) != nil || e.Message == nil || *e.Message == "" {
-				t.Fatalf("error %s", b)
-			}
-			switch is := res.Header.Get("X-OTS-Intended-Status"); is {
-			case "400", "401", "404", "413", "429":
-			default:
-				t.Fatalf("intended status %q for %s", is, b)
-			}
+			require.NoError(t, json.Unmarshal(b, &e), "error %s", b)
+			require.NotNil(t, e.Message, "error %s", b)
+			require.NotEmpty(t, *e.Message, "error %s", b)
+			require.Contains(t, []string{"400", "401", "404", "413", "414", "429"}, res.Header.Get("X-OTS-Intended-Status"), "for %s", b)
 		default:
 			t.Fatalf("status %d", res.StatusCode)
 		}

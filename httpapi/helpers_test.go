@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
 )
@@ -73,12 +76,9 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *Options) *env {
 	}
 	so.Now = e.clock.Now
 	so.Notifier = e.notes
-	so.SweepInterval = -1
 	so.KDFConcurrency = 1
 	svc, err := onetime.New(memory.New(), testSecret, &so)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { svc.Close() })
 	e.svc = svc
 	var ao Options
@@ -89,9 +89,7 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *Options) *env {
 		ao.Logger = discardLogger()
 	}
 	h, err := New(svc, &ao)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", h)
 	e.srv = httptest.NewServer(mux)
@@ -122,9 +120,7 @@ func (e *env) do(r req) resp {
 		body = strings.NewReader(r.body)
 	}
 	hr, err := http.NewRequest(r.method, e.srv.URL+r.path, body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	if r.ctype != "" {
 		hr.Header.Set("Content-Type", r.ctype)
 	}
@@ -135,14 +131,10 @@ func (e *env) do(r req) resp {
 		hr.Header.Set(k, v)
 	}
 	res, err := e.srv.Client().Do(hr)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	return resp{res.StatusCode, res.Header, b}
 }
 
@@ -159,12 +151,8 @@ func (e *env) get(path string) resp {
 // ok checks a success and returns its object.
 func (r resp) ok(t *testing.T) obj {
 	t.Helper()
-	if r.status != 200 {
-		t.Fatalf("status %d, body %s", r.status, r.body)
-	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		t.Fatalf("Content-Type %q", ct)
-	}
+	require.Equal(t, 200, r.status, "body %s", r.body)
+	require.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
 	return parseObj(t, r.body)
 }
 
@@ -172,18 +160,12 @@ func (r resp) ok(t *testing.T) obj {
 // intended), the intended-status header and the exact body.
 func (r resp) fails(t *testing.T, intended int, body string) {
 	t.Helper()
-	if r.status != 404 && r.status != intended {
-		t.Errorf("status %d, want 404 or %d", r.status, intended)
+	if r.status != intended {
+		assert.Equal(t, 404, r.status, "status: want 404 or %d", intended)
 	}
-	if got := r.header.Get("X-OTS-Intended-Status"); got != itoa(intended) {
-		t.Errorf("X-OTS-Intended-Status %q, want %d", got, intended)
-	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q", ct)
-	}
-	if string(r.body) != body {
-		t.Errorf("body %s, want %s", r.body, body)
-	}
+	assert.Equal(t, itoa(intended), r.header.Get("X-OTS-Intended-Status"), "X-OTS-Intended-Status")
+	assert.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
+	assert.Equal(t, body, string(r.body))
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
@@ -200,22 +182,15 @@ func parseObj(t *testing.T, b []byte) obj {
 	o := obj{raw: map[string]json.RawMessage{}}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %s", b)
-	}
+	require.NoError(t, err, "not an object: %s", b)
+	require.Equal(t, json.Delim('{'), tok, "not an object: %s", b)
 	for dec.More() {
 		k, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, dec.Decode(&v))
 		ks := k.(string)
-		if _, dup := o.raw[ks]; dup {
-			t.Fatalf("duplicate key %q in %s", ks, b)
-		}
+		require.NotContains(t, o.raw, ks, "duplicate key in %s", b)
 		o.keys = append(o.keys, ks)
 		o.raw[ks] = v
 	}
@@ -225,9 +200,8 @@ func parseObj(t *testing.T, b []byte) obj {
 func parseArray(t *testing.T, b []byte) []obj {
 	t.Helper()
 	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil || len(b) == 0 || b[0] != '[' {
-		t.Fatalf("not an array: %s", b)
-	}
+	require.NoError(t, json.Unmarshal(b, &raws), "not an array: %s", b)
+	require.Equal(t, byte('['), b[0], "not an array: %s", b)
 	out := make([]obj, len(raws))
 	for i, r := range raws {
 		out[i] = parseObj(t, r)
@@ -238,9 +212,8 @@ func parseArray(t *testing.T, b []byte) []obj {
 func (o obj) str(t *testing.T, k string) string {
 	t.Helper()
 	var s string
-	if err := json.Unmarshal(o.raw[k], &s); err != nil || o.raw[k][0] != '"' {
-		t.Fatalf("%s = %s: not a string", k, o.raw[k])
-	}
+	require.NoError(t, json.Unmarshal(o.raw[k], &s), "%s = %s: not a string", k, o.raw[k])
+	require.Equal(t, byte('"'), o.raw[k][0], "%s = %s: not a string", k, o.raw[k])
 	return s
 }
 
@@ -249,11 +222,9 @@ var intRE = regexp.MustCompile(`^-?[0-9]+$`)
 func (o obj) int(t *testing.T, k string) int64 {
 	t.Helper()
 	r := string(o.raw[k])
-	if !intRE.MatchString(r) {
-		t.Fatalf("%s = %s: not a JSON integer", k, r)
-	}
+	require.Regexp(t, intRE, r, "%s: not a JSON integer", k)
 	var n int64
-	json.Unmarshal(o.raw[k], &n)
+	require.NoError(t, json.Unmarshal(o.raw[k], &n))
 	return n
 }
 
@@ -261,9 +232,7 @@ func (o obj) has(k string) bool { _, ok := o.raw[k]; return ok }
 
 func (o obj) order(t *testing.T, want ...string) {
 	t.Helper()
-	if strings.Join(o.keys, ",") != strings.Join(want, ",") {
-		t.Fatalf("keys\n got %v\nwant %v", o.keys, want)
-	}
+	require.Equal(t, want, o.keys, "keys")
 }
 
 var keyRE = regexp.MustCompile(`^[0-9a-z]+$`)
@@ -272,6 +241,23 @@ var keyRE = regexp.MustCompile(`^[0-9a-z]+$`)
 func (e *env) share(form string) obj {
 	e.t.Helper()
 	return e.post("/api/v1/share", form).ok(e.t)
+}
+
+// countLimiter is a RateLimiter that allows each client n requests and
+// then none: simple enough that a test knows which request it refuses.
+type countLimiter struct {
+	mu   sync.Mutex
+	n    int
+	seen map[string]int
+}
+
+func newCountLimiter(n int) *countLimiter { return &countLimiter{n: n, seen: map[string]int{}} }
+
+func (l *countLimiter) Allow(_ context.Context, client string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seen[client]++
+	return l.seen[client] <= l.n, nil
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

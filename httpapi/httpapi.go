@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,11 +12,30 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/onetimego/onetime"
 )
+
+// DefaultBasePath is where the v1 API lives unless Options.BasePath says
+// otherwise.
+const DefaultBasePath = "/api/v1/"
+
+// RecommendedMaxHeaderBytes is the http.Server.MaxHeaderBytes this package
+// recommends, and the default bound on a request's query string
+// (Options.MaxQueryBytes). A larger header allowance lets a client hold a
+// connection's memory with headers alone; values bigger than this (a
+// secret of more than some 20 KiB, percent-encoded) must come in the
+// request body, where Options.MaxBodySize bounds them.
+const RecommendedMaxHeaderBytes = 64 << 10
+
+// DefaultHealthTimeout bounds the store check of GET {BasePath}status and
+// of [ReadyHandler] unless Options.HealthTimeout says otherwise.
+const DefaultHealthTimeout = time.Second
 
 // Options configure the handler. A nil *Options, and every zero field,
 // means the default. The service's own options (onetime.Options) hold the
@@ -26,6 +43,12 @@ import (
 // length, RestrictReceipts (receipts of customers served to their owner
 // only) and the Notifier that recipients are handed to.
 type Options struct {
+	// BasePath is the path the API answers under, with a leading and a
+	// trailing slash: "/api/v1/" by default. Set it to mount the handler
+	// under a prefix without http.StripPrefix, e.g. "/ots/api/v1/" with
+	// mux.Handle("/ots/api/v1/", h).
+	BasePath string
+
 	// Auth tells who is calling. nil means every caller is anonymous, and
 	// a request that carries an Authorization header anyway is answered
 	// "Not authorized" (bad credentials never fall back to anonymous).
@@ -49,20 +72,28 @@ type Options struct {
 	ShareDomains []string
 
 	// IntendedStatus sends the status in X-OTS-Intended-Status (400, 401,
-	// 404, 413, 429, 500) as the HTTP status of errors. By default every
-	// error is sent with 404, as the reference service does and as some
-	// clients expect.
+	// 404, 413, 414, 429, 500, 503) as the HTTP status of errors. By
+	// default every error is sent with 404, as the reference service does
+	// and as some clients expect.
 	IntendedStatus bool
 
-	// Logger receives one line per request (request id, route pattern,
-	// status, duration) and unexpected errors; nil means slog.Default().
-	// No key, passphrase, value, recipient address, raw path or query
-	// string is ever logged.
+	// Logger receives what needs an operator's attention: unexpected
+	// errors, a store that fails the health check, a failing rate limiter,
+	// requests arriving outside BasePath. nil means slog.Default(). No
+	// key, passphrase, value, recipient address, raw path or query string
+	// is ever logged.
 	Logger *slog.Logger
 
-	// RateLimiter, when set, limits every request but GET /status (the
-	// health check) per client address, unrouted ones included. Off by
-	// default.
+	// AccessLog, when set, receives one INFO line per request: request id
+	// (also sent as X-Request-Id), route pattern, status, intended status
+	// and message of an error, customer, duration. nil (the default) logs
+	// no request lines. It may be the same logger as Logger.
+	AccessLog *slog.Logger
+
+	// RateLimiter, when set, limits every request but GET {BasePath}status
+	// (the health check) per client address, unrouted ones included. Off
+	// by default. Package github.com/onetimego/onetime/ratelimit and its
+	// redislimit subpackage provide limiters.
 	RateLimiter RateLimiter
 
 	// ClientIPHeader names a header set by a trusted reverse proxy that
@@ -70,7 +101,8 @@ type Options struct {
 	// last comma-separated element is used (the one the proxy added).
 	// Empty (the default) uses the connection's address: set it only
 	// behind a proxy that overwrites or appends the header, since clients
-	// can send anything in it.
+	// can send anything in it. The address is used for rate limiting and
+	// for the service's fair queuing of passphrase checks.
 	ClientIPHeader string
 
 	// MaxBodySize bounds request bodies in bytes. Zero means three times
@@ -78,13 +110,41 @@ type Options struct {
 	// body may triple) plus 64 KiB. A larger body is answered as a value
 	// too large.
 	MaxBodySize int64
+
+	// MaxQueryBytes bounds the query string. Zero means
+	// [RecommendedMaxHeaderBytes]; negative, no bound of the handler's own
+	// (the server's MaxHeaderBytes still applies). A longer query string
+	// is answered "Query string too long: send parameters in the request
+	// body" (intended status 414).
+	MaxQueryBytes int
+
+	// HealthTimeout bounds the store check of GET {BasePath}status; zero
+	// means [DefaultHealthTimeout].
+	HealthTimeout time.Duration
 }
 
-// New returns an http.Handler serving the Onetime Secret REST API v1 under
-// /api/v1/ with svc. Mount it at "/api/v1/" in a mux, or under another
-// prefix with http.StripPrefix; it answers every path it does not serve
-// with the JSON error "Not Found".
-func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
+// A Handler serves the Onetime Secret REST API v1. Create it with [New].
+type Handler struct {
+	svc       *onetime.Service
+	opts      Options
+	base      string // opts.BasePath
+	log       *slog.Logger
+	access    *slog.Logger // nil: no request lines
+	outside   sync.Once    // the warning about requests outside base
+	maxQuery  int          // < 0: none
+	healthTTL time.Duration
+}
+
+// New returns a [Handler] serving the Onetime Secret REST API v1 under
+// Options.BasePath (/api/v1/ by default) with svc.
+//
+// Mount it in a mux at its base path (mux.Handle("/api/v1/", h)), under
+// another prefix with http.StripPrefix and the default base path, or with
+// BasePath set to the whole prefix (mux.Handle("/ots/api/v1/", h) with
+// BasePath "/ots/api/v1/"). It answers every path it does not serve with
+// the JSON error "Not Found", and never redirects; see [Handler.Wrap] for
+// the redirects of a ServeMux in front of it.
+func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("httpapi: nil Service")
 	}
@@ -95,6 +155,15 @@ func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
 	if o.MaxBodySize < 0 {
 		return nil, errors.New("httpapi: negative MaxBodySize")
 	}
+	if o.HealthTimeout < 0 {
+		return nil, errors.New("httpapi: negative HealthTimeout")
+	}
+	if o.BasePath == "" {
+		o.BasePath = DefaultBasePath
+	}
+	if !strings.HasPrefix(o.BasePath, "/") || !strings.HasSuffix(o.BasePath, "/") || cleanPath(o.BasePath) != o.BasePath {
+		return nil, errors.New("httpapi: BasePath must be a clean path that starts and ends with a slash")
+	}
 	if o.MaxBodySize == 0 {
 		o.MaxBodySize = 3*int64(svc.MaxSize()) + bodyHeadroom
 	}
@@ -103,13 +172,41 @@ func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
 	}
 	o.ClientIPHeader = http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))
 	o.ShareDomains = append([]string(nil), o.ShareDomains...)
-	return &handler{svc: svc, opts: o, log: o.Logger}, nil
+	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, access: o.AccessLog,
+		maxQuery: o.MaxQueryBytes, healthTTL: o.HealthTimeout}
+	if h.maxQuery == 0 {
+		h.maxQuery = RecommendedMaxHeaderBytes
+	}
+	if h.healthTTL == 0 {
+		h.healthTTL = DefaultHealthTimeout
+	}
+	return h, nil
 }
 
-type handler struct {
-	svc  *onetime.Service
-	opts Options
-	log  *slog.Logger
+// Wrap returns a handler that serves with h every request whose path,
+// once cleaned, lies under the base path (also /api/v1 without its
+// trailing slash, /api/v1//status, /api/v1/./status), and passes every
+// other request to next unchanged.
+//
+// Use it as the server's handler in front of an http.ServeMux: a ServeMux
+// answers a path that is not clean (double slashes, . and .. segments),
+// and a subtree pattern's path without its trailing slash, with a 307 or
+// 301 redirect before any handler sees the request, and many clients
+// resend a redirected POST as a GET or not at all. Wrap lets those
+// requests reach the API, which answers them itself:
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("/api/v1/", api) // still useful for mux-based routing tools
+//	mux.HandleFunc("/", home)
+//	srv := &http.Server{Handler: api.Wrap(mux)}
+func (h *Handler) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := h.under(r.URL.EscapedPath()); ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // An apiError is an answer of the v1 API's error kind.
@@ -131,6 +228,7 @@ var (
 	errInvalidBody   = &apiError{http.StatusBadRequest, "Invalid request body"}
 	errInvalidQuery  = &apiError{http.StatusBadRequest, "Invalid query string"}
 	errNotUTF8       = &apiError{http.StatusBadRequest, "Secret value must be UTF-8 text"}
+	errQueryTooLong  = &apiError{http.StatusRequestURITooLong, "Query string too long: send parameters in the request body"}
 )
 
 // What a route does.
@@ -155,17 +253,56 @@ type route struct {
 	key     string
 }
 
-const prefix = "/api/v1/"
+// cleanPath returns p with empty and "." segments dropped and ".."
+// segments applied, as path.Clean does, but keeping a trailing slash. It
+// works on the escaped path, so that an escaped slash (%2F) stays inside
+// its segment.
+func cleanPath(p string) string {
+	if strings.HasPrefix(p, "/") && !strings.Contains(p, "//") && !strings.Contains(p, "/./") &&
+		!strings.Contains(p, "/../") && !strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..") {
+		return p // the usual case, without allocating
+	}
+	segs := strings.Split(p, "/")
+	out := segs[:0]
+	for _, s := range segs {
+		switch s {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	c := "/" + strings.Join(out, "/")
+	if len(out) > 0 && strings.HasSuffix(p, "/") {
+		c += "/"
+	}
+	return c
+}
+
+// under reports whether the escaped path lies under the base path once
+// cleaned, and returns the rest of it after the base path ("" for the base
+// path itself, with or without its trailing slash).
+func (h *Handler) under(escapedPath string) (string, bool) {
+	c := cleanPath(escapedPath)
+	if c == strings.TrimSuffix(h.base, "/") {
+		return "", true
+	}
+	return strings.CutPrefix(c, h.base)
+}
 
 // match routes a request. It is written out rather than left to
 // http.ServeMux so that a wrong method is "Not Found" (never 405), HEAD is
-// not served as GET, and the pattern is known for logging.
-func match(method, escapedPath string) (route, bool) {
-	rest, ok := strings.CutPrefix(escapedPath, prefix)
-	if !ok {
+// not served as GET, a path that is not clean is routed rather than
+// redirected, and the pattern is known for logging. rest is the cleaned
+// path after the base path.
+func (h *Handler) match(method, rest string) (route, bool) {
+	if rest == "" {
 		return route{}, false
 	}
-	seg := strings.Split(rest, "/")
+	seg := strings.Split(strings.TrimSuffix(rest, "/"), "/")
 	for i, s := range seg {
 		u, err := url.PathUnescape(s)
 		if err != nil || u == "" {
@@ -186,24 +323,24 @@ func match(method, escapedPath string) (route, bool) {
 		r.act = actGenerate
 	case len(seg) == 2 && seg[0] == "secret" && post:
 		r.act, r.key = actReveal, seg[1]
-		r.pattern = method + " " + prefix + "secret/{secret_key}"
+		r.pattern = method + " " + h.base + "secret/{secret_key}"
 	case len(seg) >= 2 && len(seg) <= 3 && receiptBase(seg[0]):
 		switch {
 		case len(seg) == 2 && seg[1] == "recent" && (get || post):
 			r.act = actRecent
 		case len(seg) == 2 && (get || post):
 			r.act, r.key = actReceipt, seg[1]
-			r.pattern = method + " " + prefix + seg[0] + "/{metadata_key}"
+			r.pattern = method + " " + h.base + seg[0] + "/{metadata_key}"
 		case len(seg) == 3 && seg[2] == "burn" && post:
 			r.act, r.key = actBurn, seg[1]
-			r.pattern = method + " " + prefix + seg[0] + "/{metadata_key}/burn"
+			r.pattern = method + " " + h.base + seg[0] + "/{metadata_key}/burn"
 		}
 	}
 	if r.act == 0 {
 		return route{}, false
 	}
 	if r.pattern == "" {
-		r.pattern = method + " " + prefix + strings.Join(seg, "/") // no key in these
+		r.pattern = method + " " + h.base + strings.Join(seg, "/") // no key in these
 	}
 	return r, true
 }
@@ -217,9 +354,21 @@ type reqInfo struct {
 	message  string
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rt, ok := match(r.Method, r.URL.EscapedPath())
+	rest, inside := h.under(r.URL.EscapedPath())
+	rt, ok := route{}, false
+	if inside {
+		rt, ok = h.match(r.Method, rest)
+	} else {
+		h.outside.Do(func() {
+			// The path itself may hold a key: only the base is logged.
+			h.log.LogAttrs(r.Context(), slog.LevelWarn,
+				"httpapi: a request arrived outside the base path; check how the handler is mounted (Options.BasePath, http.StripPrefix); logged once",
+				slog.String("base_path", h.base))
+		})
+	}
 	pattern := rt.pattern
 	if !ok {
 		pattern = "unrouted"
@@ -239,8 +388,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				slog.String("request_id", rid), slog.String("route", pattern),
 				slog.String("panic_type", fmt.Sprintf("%T", p)))
 			if sw.status == 0 {
-				h.writeError(sw, errUnexpected, "", false, info)
+				h.writeError(sw, errUnexpected, "", info)
 			}
+		}
+		if h.access == nil {
+			return
 		}
 		attrs := []slog.Attr{
 			slog.String("request_id", rid),
@@ -254,45 +406,54 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if info.customer != "" {
 			attrs = append(attrs, slog.String("customer", info.customer))
 		}
-		h.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		h.access.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	}()
 
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodySize)
+	addr := h.clientAddr(r)
 	if h.opts.RateLimiter != nil && rt.act != actStatus {
-		allowed, err := h.opts.RateLimiter.Allow(ctx, h.clientAddr(r))
+		allowed, err := h.opts.RateLimiter.Allow(ctx, addr)
 		if err != nil {
-			h.log.LogAttrs(ctx, slog.LevelWarn, "httpapi: rate limiter failed; request let through",
+			level := slog.LevelWarn
+			if ctx.Err() != nil {
+				level = slog.LevelDebug // the caller went away: not the limiter's fault
+			}
+			h.log.LogAttrs(ctx, level, "httpapi: rate limiter failed; request let through",
 				slog.String("request_id", rid), slog.String("err", err.Error()))
 		} else if !allowed {
-			h.writeError(sw, errRateLimited, rt.key, rt.act == actReveal, info)
+			h.writeError(sw, errRateLimited, rt.key, info)
 			return
 		}
 	}
 	if !ok {
-		h.writeError(sw, errNoRoute, "", false, info)
+		h.writeError(sw, errNoRoute, "", info)
 		return
 	}
-	err := h.serve(ctx, sw, r, rt, info)
-	if err != nil {
-		h.writeError(sw, h.classify(ctx, err, rid), rt.key, rt.act == actReveal, info)
+	if h.maxQuery >= 0 && len(r.URL.RawQuery) > h.maxQuery {
+		h.writeError(sw, errQueryTooLong, rt.key, info)
+		return
+	}
+	if err := h.serve(ctx, sw, r, rt, addr, info); err != nil {
+		h.writeError(sw, h.classify(ctx, err, rid), rt.key, info)
 	}
 }
 
-func (h *handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, rt route, info *reqInfo) error {
+func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, rt route, addr string, info *reqInfo) error {
 	customer, err := h.authenticate(r)
 	if err != nil {
 		return err
 	}
 	info.customer = customer
+	ctx = onetime.WithCaller(ctx, onetime.Caller{Customer: customer, Address: addr})
 
 	switch rt.act {
 	case actStatus:
-		return writeOK(w, []byte(`{"status":"nominal","locale":"en"}`))
+		return h.status(ctx, w, info)
 	case actAuthcheck:
 		if customer == "" {
 			return errNotAuthorized
 		}
-		return writeOK(w, []byte(`{"status":"nominal","locale":"en"}`))
+		return writeOK(w, []byte(statusNominal))
 	case actShare, actGenerate:
 		return h.create(ctx, w, r, rt.act, customer)
 	case actReveal:
@@ -300,25 +461,25 @@ func (h *handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if err != nil {
 			return err
 		}
-		v, err := h.svc.Reveal(ctx, rt.key, p.get(pPassphrase))
+		v, err := h.svc.Reveal(ctx, onetime.SecretKey(rt.key), p.get(pPassphrase))
 		if err != nil {
 			return err
 		}
 		b := append(make([]byte, 0, len(v.Value)+200), `{"value":`...)
 		b = appendString(b, string(v.Value))
 		b = append(b, `,"secret_key":`...)
-		b = appendString(b, v.SecretKey)
+		b = appendString(b, string(v.Key))
 		b = append(b, `,"share_domain":`...)
 		b = appendString(b, v.ShareDomain)
 		return writeOK(w, append(b, '}'))
 	case actReceipt:
-		rc, err := h.svc.Receipt(ctx, customer, rt.key)
+		rc, err := h.svc.Receipt(ctx, onetime.MetadataKey(rt.key))
 		if err != nil {
 			return err
 		}
 		return writeOK(w, appendReceipt(nil, rc, modeReceipt))
 	case actBurn:
-		rc, err := h.svc.Burn(ctx, customer, rt.key)
+		rc, err := h.svc.Burn(ctx, onetime.MetadataKey(rt.key))
 		if err != nil {
 			return err
 		}
@@ -348,7 +509,7 @@ func (h *handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 }
 
 // create serves share, create and generate.
-func (h *handler) create(ctx context.Context, w http.ResponseWriter, r *http.Request, act action, customer string) error {
+func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Request, act action, customer string) error {
 	if customer == "" && h.opts.RequireAuthToCreate {
 		return errNotAuthorized
 	}
@@ -390,7 +551,9 @@ func (h *handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 		value := p.get(pSecret)
 		if len(value) <= h.svc.MaxSize() && !utf8.ValidString(value) {
 			// JSON cannot carry it back byte for byte: refuse rather
-			// than hand back something else later.
+			// than hand back something else later. A JSON body's lone
+			// surrogate escape ("\ud800") arrives here as the invalid
+			// bytes it stands for, and is refused the same way.
 			return errNotUTF8
 		}
 		rc, err = h.svc.Share(ctx, onetime.ShareRequest{
@@ -417,7 +580,7 @@ func secondsToDuration(n int64) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
-func (h *handler) shareDomain(asked string) string {
+func (h *Handler) shareDomain(asked string) string {
 	if asked != "" {
 		if strings.EqualFold(asked, h.opts.ShareDomain) {
 			return h.opts.ShareDomain
@@ -431,11 +594,11 @@ func (h *handler) shareDomain(asked string) string {
 	return h.opts.ShareDomain
 }
 
-func (h *handler) params(r *http.Request) (params, error) {
+func (h *Handler) params(r *http.Request) (params, error) {
 	return parseParams(r.Header.Get("Content-Type"), r.URL.RawQuery, r.Body)
 }
 
-func (h *handler) authenticate(r *http.Request) (string, error) {
+func (h *Handler) authenticate(r *http.Request) (string, error) {
 	if h.opts.Auth == nil {
 		if len(r.Header.Values("Authorization")) > 0 {
 			return "", errNotAuthorized
@@ -452,9 +615,10 @@ func (h *handler) authenticate(r *http.Request) (string, error) {
 	return customer, nil
 }
 
-// clientAddr is the address a request is attributed to for rate limiting.
-// IPv6 clients are grouped by /64, the block one subscriber usually holds.
-func (h *handler) clientAddr(r *http.Request) string {
+// clientAddr is the address a request is attributed to for rate limiting
+// and fair queuing. IPv6 clients are grouped by /64, the block one
+// subscriber usually holds.
+func (h *Handler) clientAddr(r *http.Request) string {
 	addr := ""
 	if h.opts.ClientIPHeader != "" {
 		if vs := r.Header.Values(h.opts.ClientIPHeader); len(vs) > 0 {
@@ -488,7 +652,7 @@ func (h *handler) clientAddr(r *http.Request) string {
 // classify turns an error into the answer the caller gets. Only the
 // messages of the v1 API and of onetime.InputError reach the caller;
 // anything else is logged and answered as unexpected.
-func (h *handler) classify(ctx context.Context, err error, rid string) *apiError {
+func (h *Handler) classify(ctx context.Context, err error, rid string) *apiError {
 	var ae *apiError
 	var ie *onetime.InputError
 	switch {
@@ -508,6 +672,12 @@ func (h *handler) classify(ctx context.Context, err error, rid string) *apiError
 		return errInvalidBody
 	case errors.Is(err, errBadQuery):
 		return errInvalidQuery
+	case callerGone(ctx, err):
+		// The client hung up or its deadline passed: nothing is wrong
+		// with the server. Answered as before, for whoever still listens.
+		h.log.LogAttrs(ctx, slog.LevelDebug, "httpapi: request ended by its caller",
+			slog.String("request_id", rid), slog.String("err", err.Error()))
+		return errUnexpected
 	}
 	// The core and stores keep keys and values out of error texts.
 	h.log.LogAttrs(ctx, slog.LevelError, "httpapi: unexpected error",
@@ -515,12 +685,23 @@ func (h *handler) classify(ctx context.Context, err error, rid string) *apiError
 	return errUnexpected
 }
 
+// callerGone reports whether err is the end of the request's own context
+// (the client went away, or the deadline the caller set passed) rather
+// than a failure of the server: a store's own timeout, with the request
+// still live, is a failure.
+func callerGone(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
 func isTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
 }
 
-func (h *handler) writeError(w http.ResponseWriter, e *apiError, key string, withKey bool, info *reqInfo) {
+// writeError answers e. key, when not empty, is the key from the path,
+// echoed as secret_key as the reference service does (the metadata key
+// too, on the receipt and burn routes); never on an unexpected error.
+func (h *Handler) writeError(w http.ResponseWriter, e *apiError, key string, info *reqInfo) {
 	info.intended, info.message = e.status, e.message
 	status := http.StatusNotFound
 	if h.opts.IntendedStatus {
@@ -536,7 +717,7 @@ func (h *handler) writeError(w http.ResponseWriter, e *apiError, key string, wit
 	}
 	b := append([]byte(nil), `{"message":`...)
 	b = appendString(b, e.message)
-	if withKey {
+	if key != "" && e != errUnexpected {
 		b = append(b, `,"secret_key":`...)
 		b = appendString(b, key)
 	}
@@ -547,14 +728,18 @@ func (h *handler) writeError(w http.ResponseWriter, e *apiError, key string, wit
 }
 
 func writeOK(w http.ResponseWriter, body []byte) error {
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	w.Write(body)
-	return nil
 }
 
 // statusWriter remembers the status sent, for the log.
@@ -580,8 +765,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// newRequestID returns a UUIDv7: time-ordered, so that ids sort as the
+// requests came.
 func newRequestID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	return id.String()
 }

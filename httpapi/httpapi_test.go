@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
 )
@@ -26,18 +30,15 @@ const (
 
 func unknown(key string) string { return `{"message":"Unknown secret","secret_key":"` + key + `"}` }
 
-const unknownNoKey = `{"message":"Unknown secret"}`
-
 func TestStatus(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	r := e.get("/api/v1/status")
 	r.ok(t).order(t, "status", "locale")
-	if string(r.body) != `{"status":"nominal","locale":"en"}` {
-		t.Fatalf("body %s", r.body)
-	}
-	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("X-Request-Id") == "" {
-		t.Errorf("headers %v", r.header)
-	}
+	assert.Equal(t, `{"status":"nominal","locale":"en"}`, string(r.body))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+	id, err := uuid.Parse(r.header.Get("X-Request-Id"))
+	require.NoError(t, err, "X-Request-Id")
+	assert.Equal(t, uuid.Version(7), id.Version())
 }
 
 func TestNotFound(t *testing.T) {
@@ -49,7 +50,7 @@ func TestNotFound(t *testing.T) {
 		{"GET", "/api/v1/private/abc/burn"}, {"DELETE", "/api/v1/receipt/abc/burn"},
 		{"POST", "/api/v1/status"}, {"HEAD", "/api/v1/status"}, {"OPTIONS", "/api/v1/status"},
 		{"POST", "/api/v1/authcheck"}, {"PUT", "/api/v1/private/recent"},
-		{"GET", "/api/v1/"}, {"GET", "/api/v1/status/"}, {"POST", "/api/v1/secret/"},
+		{"GET", "/api/v1/"}, {"POST", "/api/v1/secret/"},
 		{"POST", "/api/v1/secret/abc/def"}, {"GET", "/api/v1/private/"}, {"POST", "/api/v1/private/abc/burn/x"},
 		{"POST", "/api/v1/private/abc/shred"}, {"GET", "/api/v1/nope"},
 		{"GET", "/api/v1/STATUS"},
@@ -57,9 +58,8 @@ func TestNotFound(t *testing.T) {
 	} {
 		r := e.do(req{method: c.method, path: c.path})
 		if c.method == "HEAD" {
-			if r.status != 404 || r.header.Get("X-OTS-Intended-Status") != "404" {
-				t.Errorf("HEAD: %d %v", r.status, r.header)
-			}
+			assert.Equal(t, 404, r.status, "HEAD")
+			assert.Equal(t, "404", r.header.Get("X-OTS-Intended-Status"), "HEAD")
 			continue
 		}
 		t.Run(c.method+c.path, func(t *testing.T) { r.fails(t, 404, nf) })
@@ -71,82 +71,101 @@ func TestShareRevealReceipt(t *testing.T) {
 	value := "héllo <b>&\"\\ \u2028 wörld\n\n\t"
 	rc := e.share("secret=" + url.QueryEscape(value) + "&ttl=3600")
 	rc.order(t, receiptKeys...)
-	if rc.str(t, "custid") != "anon" || rc.str(t, "state") != "new" || rc.str(t, "share_domain") != "" {
-		t.Fatalf("receipt %v", rc.raw)
-	}
-	if rc.int(t, "ttl") != 3600 || rc.int(t, "metadata_ttl") != 7200 || rc.int(t, "secret_ttl") != 3600 {
-		t.Fatalf("ttls %s %s %s", rc.raw["ttl"], rc.raw["metadata_ttl"], rc.raw["secret_ttl"])
-	}
+	assert.Equal(t, "anon", rc.str(t, "custid"))
+	assert.Equal(t, "new", rc.str(t, "state"))
+	assert.Equal(t, "", rc.str(t, "share_domain"))
+	assert.EqualValues(t, 3600, rc.int(t, "ttl"))
+	assert.EqualValues(t, 7200, rc.int(t, "metadata_ttl"))
+	assert.EqualValues(t, 3600, rc.int(t, "secret_ttl"))
 	created := e.clock.Now().Unix()
-	if rc.int(t, "created") != created || rc.int(t, "updated") != created {
-		t.Fatal("times")
-	}
-	if string(rc.raw["recipient"]) != "[]" || string(rc.raw["passphrase_required"]) != "false" {
-		t.Fatal("recipient or passphrase_required")
-	}
+	assert.Equal(t, created, rc.int(t, "created"))
+	assert.Equal(t, created, rc.int(t, "updated"))
+	assert.Equal(t, "[]", string(rc.raw["recipient"]))
+	assert.Equal(t, "false", string(rc.raw["passphrase_required"]))
 	sk, mk := rc.str(t, "secret_key"), rc.str(t, "metadata_key")
-	if !keyRE.MatchString(sk) || !keyRE.MatchString(mk) || sk == mk {
-		t.Fatalf("keys %q %q", sk, mk)
-	}
+	require.Regexp(t, keyRE, sk)
+	require.Regexp(t, keyRE, mk)
+	require.NotEqual(t, sk, mk)
 
 	e.clock.Add(10 * time.Second)
-	// The first read of the receipt shows viewed already; all aliases, both methods.
-	for i, p := range []string{"private", "metadata", "receipt"} {
+	// The first read of the receipt answers the state before it, new, as
+	// the reference does, and moves it to viewed: every later read, by
+	// any alias and method, shows viewed, stamped at the first read.
+	first := e.get("/api/v1/private/" + mk).ok(t)
+	first.order(t, receiptKeys...)
+	assert.Equal(t, "new", first.str(t, "state"))
+	assert.Equal(t, created, first.int(t, "updated"))
+	assert.Equal(t, sk, first.str(t, "secret_key"))
+	assert.EqualValues(t, 3590, first.int(t, "secret_ttl"))
+	for _, p := range []string{"private", "metadata", "receipt"} {
 		for _, m := range []string{"GET", "POST"} {
 			r := e.do(req{method: m, path: "/api/v1/" + p + "/" + mk}).ok(t)
 			r.order(t, receiptKeys...)
-			if r.str(t, "state") != "viewed" || r.str(t, "secret_key") != sk || r.int(t, "secret_ttl") != 3590 {
-				t.Fatalf("%s %s: %v", m, p, r.raw)
-			}
-			if i == 0 && m == "GET" && r.int(t, "updated") != created+10 {
-				t.Fatal("updated not stamped")
-			}
+			assert.Equal(t, "viewed", r.str(t, "state"), "%s %s", m, p)
+			assert.Equal(t, sk, r.str(t, "secret_key"), "%s %s", m, p)
+			assert.EqualValues(t, 3590, r.int(t, "secret_ttl"), "%s %s", m, p)
+			assert.Equal(t, created+10, r.int(t, "updated"), "%s %s", m, p)
 		}
 	}
 
 	e.clock.Add(5 * time.Second)
 	r := e.post("/api/v1/secret/"+sk, "").ok(t)
 	r.order(t, "value", "secret_key", "share_domain")
-	if r.str(t, "value") != value || r.str(t, "secret_key") != sk || r.str(t, "share_domain") != "" {
-		t.Fatalf("reveal %v", r.raw)
-	}
+	assert.Equal(t, value, r.str(t, "value"))
+	assert.Equal(t, sk, r.str(t, "secret_key"))
+	assert.Equal(t, "", r.str(t, "share_domain"))
 	e.post("/api/v1/secret/"+sk, "").fails(t, 404, unknown(sk))
 
 	rc = e.get("/api/v1/private/" + mk).ok(t)
 	rc.order(t, "custid", "metadata_key", "ttl", "metadata_ttl", "state", "updated", "created", "received", "recipient", "share_domain")
-	if rc.str(t, "state") != "received" || rc.int(t, "received") != created+15 || rc.int(t, "updated") != created+15 {
-		t.Fatalf("received receipt %v", rc.raw)
-	}
-	if rc.int(t, "ttl") != 3600 || rc.int(t, "metadata_ttl") != 7200-15 {
-		t.Fatal("ttls after reveal")
-	}
-	// Burning a received secret fails.
-	e.post("/api/v1/private/"+mk+"/burn", "").fails(t, 404, unknownNoKey)
+	assert.Equal(t, "received", rc.str(t, "state"))
+	assert.Equal(t, created+15, rc.int(t, "received"))
+	assert.Equal(t, created+15, rc.int(t, "updated"))
+	assert.EqualValues(t, 3600, rc.int(t, "ttl"))
+	assert.EqualValues(t, 7200-15, rc.int(t, "metadata_ttl"))
+	// Burning a received secret fails; the metadata key is echoed as the
+	// reference does.
+	e.post("/api/v1/private/"+mk+"/burn", "").fails(t, 404, unknown(mk))
+}
+
+// TestGenerateReceiptViewed: the creator of a generated secret has seen
+// its value, so its receipt is viewed from the start, also on first read.
+func TestGenerateReceiptViewed(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	rc := e.post("/api/v1/generate", "").ok(t)
+	assert.Equal(t, "viewed", rc.str(t, "state"))
+	r := e.get("/api/v1/private/" + rc.str(t, "metadata_key")).ok(t)
+	assert.Equal(t, "viewed", r.str(t, "state"))
+	assert.False(t, r.has("value"))
 }
 
 func TestUnknownKeys(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	for _, k := range []string{"abc", "ABCDEF", "a%21b", strings.Repeat("a", 56), "x.y"} {
-		dk, _ := url.PathUnescape(k)
+		dk, err := url.PathUnescape(k)
+		require.NoError(t, err)
 		e.post("/api/v1/secret/"+k, "").fails(t, 404, unknown(dk))
-		e.get("/api/v1/private/"+k).fails(t, 404, unknownNoKey)
-		e.post("/api/v1/metadata/"+k+"/burn", "").fails(t, 404, unknownNoKey)
+		// The receipt and burn routes echo the metadata key under
+		// secret_key, as the reference does (spec, "Errors").
+		e.get("/api/v1/private/"+k).fails(t, 404, unknown(dk))
+		e.post("/api/v1/metadata/"+k, "").fails(t, 404, unknown(dk))
+		e.get("/api/v1/receipt/"+k).fails(t, 404, unknown(dk))
+		e.post("/api/v1/private/"+k+"/burn", "").fails(t, 404, unknown(dk))
+		e.post("/api/v1/metadata/"+k+"/burn", "").fails(t, 404, unknown(dk))
+		e.post("/api/v1/receipt/"+k+"/burn", "").fails(t, 404, unknown(dk))
 	}
 	// A key that is not valid JSON text as given is still echoed as JSON.
 	e.post("/api/v1/secret/%22%3C", "").fails(t, 404, `{"message":"Unknown secret","secret_key":"\"\u003c"}`)
+	e.get("/api/v1/private/%22%3C").fails(t, 404, `{"message":"Unknown secret","secret_key":"\"\u003c"}`)
 }
 
 func TestParameterSources(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	check := func(t *testing.T, rc obj, value string, ttl int64) {
 		t.Helper()
-		if rc.int(t, "ttl") != ttl {
-			t.Fatalf("ttl %d, want %d", rc.int(t, "ttl"), ttl)
-		}
+		require.Equal(t, ttl, rc.int(t, "ttl"), "ttl")
 		r := e.post("/api/v1/secret/"+rc.str(t, "secret_key"), "").ok(t)
-		if got := r.str(t, "value"); got != value {
-			t.Fatalf("value %q, want %q", got, value)
-		}
+		require.Equal(t, value, r.str(t, "value"))
 	}
 	mp := func(fields ...string) (string, string) {
 		var b bytes.Buffer
@@ -217,9 +236,7 @@ func TestParameterSources(t *testing.T) {
 	})
 	t.Run("empty passphrase is none", func(t *testing.T) {
 		rc := e.share("secret=x&passphrase=")
-		if string(rc.raw["passphrase_required"]) != "false" {
-			t.Fatal("passphrase_required")
-		}
+		require.Equal(t, "false", string(rc.raw["passphrase_required"]))
 		check(t, rc, "x", 604800)
 	})
 }
@@ -284,52 +301,38 @@ func TestGenerate(t *testing.T) {
 		rc.order(t, "custid", "metadata_key", "secret_key", "ttl", "metadata_ttl", "secret_ttl",
 			"state", "updated", "created", "recipient", "share_domain", "value", "passphrase_required")
 		v := rc.str(t, "value")
-		if len(v) != c.length {
-			t.Fatalf("%s: length %d, want %d", c.params, len(v), c.length)
-		}
+		require.Len(t, v, c.length, c.params)
+		assert.Equal(t, "viewed", rc.str(t, "state"), "generate's receipt is viewed from the start")
 		r := e.post("/api/v1/secret/"+rc.str(t, "secret_key"), "").ok(t)
-		if r.str(t, "value") != v {
-			t.Fatal("generated value does not reveal")
-		}
+		require.Equal(t, v, r.str(t, "value"), "generated value reveals")
 	}
 	// JSON body, and generate's receipt read later has no value.
 	rc := e.do(req{method: "POST", path: "/api/v1/generate", ctype: "application/json", body: `{"length":"16","ttl":120}`}).ok(t)
-	if len(rc.str(t, "value")) != 16 || rc.int(t, "ttl") != 120 {
-		t.Fatal("json generate")
-	}
-	if e.get("/api/v1/receipt/" + rc.str(t, "metadata_key")).ok(t).has("value") {
-		t.Fatal("receipt carries value")
-	}
+	require.Len(t, rc.str(t, "value"), 16)
+	require.EqualValues(t, 120, rc.int(t, "ttl"))
+	require.False(t, e.get("/api/v1/receipt/"+rc.str(t, "metadata_key")).ok(t).has("value"), "receipt carries value")
 }
 
 func TestPassphrase(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	rc := e.share("secret=s3cr3t&passphrase=open+sesame")
-	if string(rc.raw["passphrase_required"]) != "true" {
-		t.Fatal("passphrase_required")
-	}
+	require.Equal(t, "true", string(rc.raw["passphrase_required"]))
 	sk := rc.str(t, "secret_key")
 	e.post("/api/v1/secret/"+sk, "").fails(t, 404, unknown(sk))
 	e.post("/api/v1/secret/"+sk, "passphrase=wrong").fails(t, 404, unknown(sk))
 	e.post("/api/v1/secret/"+sk+"?passphrase=open", "").fails(t, 404, unknown(sk))
 	// Right passphrase in a JSON body; the one in the query loses.
 	r := e.do(req{method: "POST", path: "/api/v1/secret/" + sk + "?passphrase=x", ctype: "application/json", body: `{"passphrase":"open sesame"}`}).ok(t)
-	if r.str(t, "value") != "s3cr3t" {
-		t.Fatal("value")
-	}
+	require.Equal(t, "s3cr3t", r.str(t, "value"))
 
 	// A shell client's unencoded ';' (curl -d 'passphrase=a;b') is part
 	// of the passphrase, as in the reference service; it used to drop the
 	// pair and store the secret unprotected.
 	rc = e.share("secret=guarded&passphrase=a;b")
-	if string(rc.raw["passphrase_required"]) != "true" {
-		t.Fatalf("passphrase dropped: %s", rc.raw["passphrase_required"])
-	}
+	require.Equal(t, "true", string(rc.raw["passphrase_required"]), "passphrase dropped")
 	sk = rc.str(t, "secret_key")
 	e.post("/api/v1/secret/"+sk, "passphrase=a").fails(t, 404, unknown(sk))
-	if r := e.post("/api/v1/secret/"+sk, "passphrase=a;b").ok(t); r.str(t, "value") != "guarded" {
-		t.Fatal("value")
-	}
+	require.Equal(t, "guarded", e.post("/api/v1/secret/"+sk, "passphrase=a;b").ok(t).str(t, "value"))
 }
 
 func TestBurn(t *testing.T) {
@@ -340,21 +343,17 @@ func TestBurn(t *testing.T) {
 		e.clock.Add(time.Second)
 		r := e.post("/api/v1/"+base+"/"+mk+"/burn", "").ok(t)
 		r.order(t, "state", "secret_shortkey")
-		if r.str(t, "secret_shortkey") != sk[:6] {
-			t.Fatalf("shortkey %q", r.str(t, "secret_shortkey"))
-		}
+		require.Equal(t, sk[:6], r.str(t, "secret_shortkey"))
 		st := parseObj(t, r.raw["state"])
 		st.order(t, "custid", "metadata_key", "secret_key", "ttl", "metadata_ttl", "secret_ttl",
 			"state", "updated", "created", "recipient", "share_domain")
-		if st.str(t, "state") != "burned" || st.str(t, "secret_key") != "" || string(st.raw["secret_ttl"]) != "null" {
-			t.Fatalf("burned receipt %s", r.raw["state"])
-		}
-		e.post("/api/v1/"+base+"/"+mk+"/burn", "").fails(t, 404, unknownNoKey)
+		assert.Equal(t, "burned", st.str(t, "state"))
+		assert.Equal(t, "", st.str(t, "secret_key"))
+		assert.Equal(t, "null", string(st.raw["secret_ttl"]))
+		e.post("/api/v1/"+base+"/"+mk+"/burn", "").fails(t, 404, unknown(mk))
 		e.post("/api/v1/secret/"+sk, "passphrase=pw").fails(t, 404, unknown(sk))
 		got := e.get("/api/v1/" + base + "/" + mk).ok(t)
-		if got.str(t, "state") != "burned" {
-			t.Fatal("receipt after burn")
-		}
+		assert.Equal(t, "burned", got.str(t, "state"), "receipt after burn")
 	}
 }
 
@@ -365,12 +364,13 @@ func TestExpired(t *testing.T) {
 	r := e.get("/api/v1/private/" + rc.str(t, "metadata_key")).ok(t)
 	r.order(t, "custid", "metadata_key", "secret_key", "ttl", "metadata_ttl", "secret_ttl",
 		"state", "updated", "created", "recipient", "share_domain")
-	if r.str(t, "state") != "expired" || r.str(t, "secret_key") != "" || string(r.raw["secret_ttl"]) != "null" || r.int(t, "metadata_ttl") != 59 {
-		t.Fatalf("expired receipt %v", r.raw)
-	}
+	assert.Equal(t, "expired", r.str(t, "state"))
+	assert.Equal(t, "", r.str(t, "secret_key"))
+	assert.Equal(t, "null", string(r.raw["secret_ttl"]))
+	assert.EqualValues(t, 59, r.int(t, "metadata_ttl"))
 	e.post("/api/v1/secret/"+rc.str(t, "secret_key"), "passphrase=p").fails(t, 404, unknown(rc.str(t, "secret_key")))
 	e.clock.Add(60 * time.Second)
-	e.get("/api/v1/private/"+rc.str(t, "metadata_key")).fails(t, 404, unknownNoKey)
+	e.get("/api/v1/private/"+rc.str(t, "metadata_key")).fails(t, 404, unknown(rc.str(t, "metadata_key")))
 }
 
 func TestAuth(t *testing.T) {
@@ -384,9 +384,7 @@ func TestAuth(t *testing.T) {
 	})
 	e := newEnv(t, nil, &Options{Auth: NewBasicAuth(testUsers)})
 	alice := func(r req) req { r.user, r.pass = "alice", "alicetoken"; return r }
-	if string(e.do(alice(req{method: "GET", path: "/api/v1/authcheck"})).ok(t).keys[0]) != "status" {
-		t.Fatal("authcheck")
-	}
+	require.Equal(t, statusNominal, string(e.do(alice(req{method: "GET", path: "/api/v1/authcheck"})).body))
 	for name, h := range map[string]string{
 		"wrong token":    "Basic " + b64("alice:bobtoken"),
 		"unknown user":   "Basic " + b64("carol:alicetoken"),
@@ -403,22 +401,13 @@ func TestAuth(t *testing.T) {
 			{"POST", "/api/v1/generate"}, {"POST", "/api/v1/secret/abc"}, {"GET", "/api/v1/private/abc"},
 			{"POST", "/api/v1/private/abc/burn"}, {"GET", "/api/v1/private/recent"},
 		} {
-			hr, _ := http.NewRequest(p.m, e.srv.URL+p.path, nil)
-			hr.Header["Authorization"] = []string{h}
-			res, err := http.DefaultClient.Do(hr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := make([]byte, 200)
-			n, _ := res.Body.Read(b)
-			res.Body.Close()
 			want := unauth
-			if strings.HasPrefix(p.path, "/api/v1/secret/") {
+			if strings.Contains(p.path, "/abc") { // a keyed route echoes its key
 				want = `{"message":"Not authorized","secret_key":"abc"}`
 			}
-			if res.StatusCode != 404 || res.Header.Get("X-OTS-Intended-Status") != "401" || string(b[:n]) != want {
-				t.Errorf("%s %s %s: %d %s", name, p.m, p.path, res.StatusCode, b[:n])
-			}
+			t.Run(name+" "+p.m+" "+p.path, func(t *testing.T) {
+				e.do(req{method: p.m, path: p.path, header: map[string]string{"Authorization": h}}).fails(t, 401, want)
+			})
 		}
 	}
 	e.get("/api/v1/authcheck").fails(t, 401, unauth)
@@ -428,9 +417,8 @@ func TestAuth(t *testing.T) {
 	var mks []string
 	for i := 0; i < 3; i++ {
 		rc := e.do(alice(req{method: "POST", path: "/api/v1/share", body: fmt.Sprintf("secret=v%d&ttl=2000000", i)})).ok(t)
-		if rc.str(t, "custid") != "alice" || rc.int(t, "ttl") != 2000000 {
-			t.Fatalf("customer receipt %v", rc.raw)
-		}
+		require.Equal(t, "alice", rc.str(t, "custid"))
+		require.EqualValues(t, 2000000, rc.int(t, "ttl"))
 		mks = append(mks, rc.str(t, "metadata_key"))
 		if i == 1 {
 			e.clock.Add(time.Second)
@@ -441,21 +429,18 @@ func TestAuth(t *testing.T) {
 	for _, c := range []struct{ m, p string }{{"GET", "private"}, {"POST", "private"}, {"GET", "metadata"}, {"GET", "receipt"}} {
 		r := e.do(alice(req{method: c.m, path: "/api/v1/" + c.p + "/recent"}))
 		list := parseArray(t, r.body)
-		if r.status != 200 || len(list) != 3 {
-			t.Fatalf("%s %s recent: %d %s", c.m, c.p, r.status, r.body)
-		}
+		require.Equal(t, 200, r.status, "%s %s recent", c.m, c.p)
+		require.Len(t, list, 3, "%s %s recent", c.m, c.p)
 		for i, o := range list {
 			o.order(t, "custid", "metadata_key", "ttl", "metadata_ttl", "secret_ttl", "state", "updated", "created", "recipient", "share_domain")
-			if o.str(t, "metadata_key") != mks[2-i] || string(o.raw["secret_ttl"]) != "null" || o.str(t, "custid") != "alice" {
-				t.Fatalf("recent[%d] = %v", i, o.raw)
-			}
+			assert.Equal(t, mks[2-i], o.str(t, "metadata_key"), "recent[%d]", i)
+			assert.Equal(t, "null", string(o.raw["secret_ttl"]), "recent[%d]", i)
+			assert.Equal(t, "alice", o.str(t, "custid"), "recent[%d]", i)
 		}
 	}
 	r := e.do(req{method: "GET", path: "/api/v1/private/recent", user: "carol2", pass: "x"})
 	r.fails(t, 401, unauth)
-	if r := e.do(req{method: "GET", path: "/api/v1/private/recent", user: "bob", pass: "bobtoken"}); len(parseArray(t, r.body)) != 1 {
-		t.Fatal("bob's list")
-	}
+	require.Len(t, parseArray(t, e.do(req{method: "GET", path: "/api/v1/private/recent", user: "bob", pass: "bobtoken"}).body), 1, "bob's list")
 	// Metadata key is the capability by default: anyone may read alice's receipt.
 	e.get("/api/v1/private/" + mks[0]).ok(t)
 }
@@ -463,9 +448,8 @@ func TestAuth(t *testing.T) {
 func TestEmptyRecent(t *testing.T) {
 	e := newEnv(t, nil, &Options{Auth: NewBasicAuth(testUsers)})
 	r := e.do(req{method: "GET", path: "/api/v1/private/recent", user: "bob", pass: "bobtoken"})
-	if r.status != 200 || string(r.body) != "[]" {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "[]", string(r.body))
 }
 
 func TestRequireAuthToCreate(t *testing.T) {
@@ -484,17 +468,18 @@ func TestRestrictReceipts(t *testing.T) {
 	e := newEnv(t, &onetime.Options{RestrictReceipts: true}, &Options{Auth: NewBasicAuth(testUsers)})
 	rc := e.do(req{method: "POST", path: "/api/v1/share", body: "secret=x", user: "alice", pass: "alicetoken"}).ok(t)
 	mk := rc.str(t, "metadata_key")
-	e.get("/api/v1/private/"+mk).fails(t, 404, unknownNoKey)
-	e.do(req{method: "GET", path: "/api/v1/private/" + mk, user: "bob", pass: "bobtoken"}).fails(t, 404, unknownNoKey)
-	e.do(req{method: "POST", path: "/api/v1/private/" + mk + "/burn", user: "bob", pass: "bobtoken"}).fails(t, 404, unknownNoKey)
-	e.post("/api/v1/private/"+mk+"/burn", "").fails(t, 404, unknownNoKey)
-	if r := e.do(req{method: "GET", path: "/api/v1/private/" + mk, user: "alice", pass: "alicetoken"}).ok(t); r.str(t, "state") != "viewed" {
-		t.Fatal("owner read")
-	}
-	r := e.do(req{method: "POST", path: "/api/v1/private/" + mk + "/burn", user: "alice", pass: "alicetoken"}).ok(t)
-	if parseObj(t, r.raw["state"]).str(t, "state") != "burned" {
-		t.Fatal("owner burn")
-	}
+	e.get("/api/v1/private/"+mk).fails(t, 404, unknown(mk))
+	e.do(req{method: "GET", path: "/api/v1/private/" + mk, user: "bob", pass: "bobtoken"}).fails(t, 404, unknown(mk))
+	e.do(req{method: "POST", path: "/api/v1/private/" + mk + "/burn", user: "bob", pass: "bobtoken"}).fails(t, 404, unknown(mk))
+	e.post("/api/v1/private/"+mk+"/burn", "").fails(t, 404, unknown(mk))
+	// The refused reads did not move the receipt: the owner's first read
+	// still answers new, the next viewed.
+	r := e.do(req{method: "GET", path: "/api/v1/private/" + mk, user: "alice", pass: "alicetoken"}).ok(t)
+	assert.Equal(t, "new", r.str(t, "state"), "owner's first read")
+	r = e.do(req{method: "GET", path: "/api/v1/private/" + mk, user: "alice", pass: "alicetoken"}).ok(t)
+	assert.Equal(t, "viewed", r.str(t, "state"), "owner's second read")
+	r = e.do(req{method: "POST", path: "/api/v1/private/" + mk + "/burn", user: "alice", pass: "alicetoken"}).ok(t)
+	assert.Equal(t, "burned", parseObj(t, r.raw["state"]).str(t, "state"), "owner burn")
 	// Anonymous receipts stay readable by their key.
 	anon := e.share("secret=y")
 	e.get("/api/v1/private/" + anon.str(t, "metadata_key")).ok(t)
@@ -513,26 +498,20 @@ func TestMaxTTLAndShareDomain(t *testing.T) {
 		ShareDomains: []string{"other.example.org"},
 	})
 	bob := e.do(req{method: "POST", path: "/api/v1/share", body: "secret=x&ttl=99999", user: "bob", pass: "bobtoken"}).ok(t)
-	if bob.int(t, "ttl") != 3600 || bob.str(t, "share_domain") != "secrets.example.com" {
-		t.Fatalf("bob %v", bob.raw)
-	}
+	assert.EqualValues(t, 3600, bob.int(t, "ttl"))
+	assert.Equal(t, "secrets.example.com", bob.str(t, "share_domain"))
 	alice := e.do(req{method: "POST", path: "/api/v1/share", body: "secret=x&ttl=99999&share_domain=OTHER.example.org", user: "alice", pass: "alicetoken"}).ok(t)
-	if alice.int(t, "ttl") != 99999 || alice.str(t, "share_domain") != "other.example.org" {
-		t.Fatalf("alice %v", alice.raw)
-	}
+	assert.EqualValues(t, 99999, alice.int(t, "ttl"))
+	assert.Equal(t, "other.example.org", alice.str(t, "share_domain"))
 	anon := e.share("secret=x&share_domain=evil.example")
-	if anon.str(t, "share_domain") != "secrets.example.com" {
-		t.Fatal("unlisted share_domain honoured")
-	}
+	assert.Equal(t, "secrets.example.com", anon.str(t, "share_domain"), "unlisted share_domain honoured")
 	r := e.post("/api/v1/secret/"+alice.str(t, "secret_key"), "").ok(t)
-	if r.str(t, "share_domain") != "other.example.org" {
-		t.Fatal("reveal share_domain")
-	}
+	assert.Equal(t, "other.example.org", r.str(t, "share_domain"), "reveal share_domain")
 }
 
 func TestIntendedStatus(t *testing.T) {
 	e := newEnv(t, &onetime.Options{MaxSize: 10}, &Options{IntendedStatus: true, Auth: NewBasicAuth(testUsers),
-		RateLimiter: NewLocalLimiter(0.001, 8, 0)})
+		RateLimiter: newCountLimiter(8)})
 	for _, c := range []struct {
 		r      req
 		status int
@@ -545,19 +524,17 @@ func TestIntendedStatus(t *testing.T) {
 		{req{method: "POST", path: "/api/v1/share", body: "secret=x&ttl=y"}, 400},
 	} {
 		r := e.do(c.r)
-		if r.status != c.status || r.header.Get("X-OTS-Intended-Status") != itoa(c.status) {
-			t.Errorf("%s %s: %d", c.r.method, c.r.path, r.status)
-		}
-		if c.status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic ") {
-			t.Error("401 without WWW-Authenticate")
+		assert.Equal(t, c.status, r.status, "%s %s", c.r.method, c.r.path)
+		assert.Equal(t, itoa(c.status), r.header.Get("X-OTS-Intended-Status"), "%s %s", c.r.method, c.r.path)
+		if c.status == 401 {
+			assert.True(t, strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic "), "401 without WWW-Authenticate")
 		}
 	}
 	e.get("/api/v1/authcheck")
 	e.get("/api/v1/authcheck")
 	r := e.get("/api/v1/authcheck")
-	if r.status != 429 || string(r.body) != `{"message":"Cripes! You have been rate limited."}` {
-		t.Fatalf("rate limited: %d %s", r.status, r.body)
-	}
+	require.Equal(t, 429, r.status)
+	require.Equal(t, `{"message":"Cripes! You have been rate limited."}`, string(r.body))
 	// The health check is never limited.
 	e.get("/api/v1/status").ok(t)
 }
@@ -567,21 +544,17 @@ func TestRecipients(t *testing.T) {
 	r := e.do(req{method: "POST", path: "/api/v1/share?recipient=ignored%40example.com",
 		body: "secret=x&recipient=delano%40example.com&recipient[]=bob.smith%40mail.example.org&recipient=",
 		user: "alice", pass: "alicetoken"}).ok(t)
-	if got := string(r.raw["recipient"]); got != `["de*****@e*****.com","bo*****@m*****.org"]` {
-		t.Fatalf("recipient %s", got)
-	}
-	if len(e.notes.ns) != 2 || e.notes.ns[0].Recipient != "delano@example.com" || e.notes.ns[1].Recipient != "bob.smith@mail.example.org" ||
-		e.notes.ns[0].SecretKey != r.str(t, "secret_key") || e.notes.ns[0].Owner != "alice" {
-		t.Fatalf("notifications %+v", e.notes.ns)
-	}
-	if got := string(e.get("/api/v1/private/" + r.str(t, "metadata_key")).ok(t).raw["recipient"]); got != `["de*****@e*****.com","bo*****@m*****.org"]` {
-		t.Fatalf("receipt recipient %s", got)
-	}
+	require.Equal(t, `["de*****@e*****.com","bo*****@m*****.org"]`, string(r.raw["recipient"]))
+	require.Len(t, e.notes.ns, 2)
+	assert.Equal(t, "delano@example.com", e.notes.ns[0].Recipient)
+	assert.Equal(t, "bob.smith@mail.example.org", e.notes.ns[1].Recipient)
+	assert.Equal(t, onetime.SecretKey(r.str(t, "secret_key")), e.notes.ns[0].SecretKey)
+	assert.Equal(t, "alice", e.notes.ns[0].Owner)
+	require.Equal(t, `["de*****@e*****.com","bo*****@m*****.org"]`,
+		string(e.get("/api/v1/private/" + r.str(t, "metadata_key")).ok(t).raw["recipient"]), "receipt recipient")
 	j := e.do(req{method: "POST", path: "/api/v1/generate", ctype: "application/json",
 		body: `{"recipient":["a1@example.com",""]}`, user: "alice", pass: "alicetoken"}).ok(t)
-	if string(j.raw["recipient"]) != `["a1*****@e*****.com"]` {
-		t.Fatalf("json recipients %s", j.raw["recipient"])
-	}
+	require.Equal(t, `["a1*****@e*****.com"]`, string(j.raw["recipient"]), "json recipients")
 	e.do(req{method: "POST", path: "/api/v1/share", body: "secret=x&recipient=not-an-address", user: "alice", pass: "alicetoken"}).
 		fails(t, 400, `{"message":"Invalid recipient address"}`)
 	many := "secret=x"
@@ -593,7 +566,7 @@ func TestRecipients(t *testing.T) {
 }
 
 func TestRateLimitPerClient(t *testing.T) {
-	e := newEnv(t, nil, &Options{RateLimiter: NewLocalLimiter(0.001, 2, 0), ClientIPHeader: "X-Forwarded-For"})
+	e := newEnv(t, nil, &Options{RateLimiter: newCountLimiter(2), ClientIPHeader: "X-Forwarded-For"})
 	from := func(ip string) req {
 		return req{method: "POST", path: "/api/v1/secret/abc", header: map[string]string{"X-Forwarded-For": "10.9.9.9, " + ip}}
 	}
@@ -611,7 +584,7 @@ func TestRateLimitPerClient(t *testing.T) {
 
 func TestRateLimitConnectionAddress(t *testing.T) {
 	// Without ClientIPHeader the header is not trusted.
-	e := newEnv(t, nil, &Options{RateLimiter: NewLocalLimiter(0.001, 1, 0)})
+	e := newEnv(t, nil, &Options{RateLimiter: newCountLimiter(1)})
 	e.do(req{method: "GET", path: "/api/v1/nope", header: map[string]string{"X-Forwarded-For": "1.1.1.1"}}).fails(t, 404, nf)
 	e.do(req{method: "GET", path: "/api/v1/nope", header: map[string]string{"X-Forwarded-For": "2.2.2.2"}}).fails(t, 429, `{"message":"Cripes! You have been rate limited."}`)
 }
@@ -628,58 +601,34 @@ func TestRateLimiterDownLetsThrough(t *testing.T) {
 // brokenStore fails every write with an error that must not leak.
 type brokenStore struct{ *memory.Store }
 
-func (brokenStore) Create(context.Context, *onetime.Secret, *onetime.Metadata) error {
+func (brokenStore) Create(context.Context, *onetime.SealedSecret, *onetime.SealedMetadata) error {
 	return errors.New("disk on fire at /var/secret/path")
 }
 
-func (brokenStore) Receipt(context.Context, onetime.ID, time.Time) (*onetime.Metadata, error) {
+func (brokenStore) View(context.Context, onetime.ID, time.Time) (*onetime.SealedMetadata, error) {
 	panic("boom with details")
 }
 
 func TestUnexpected(t *testing.T) {
-	svc, err := onetime.New(brokenStore{memory.New()}, testSecret, &onetime.Options{SweepInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, err := onetime.New(brokenStore{memory.New()}, testSecret, nil)
+	require.NoError(t, err)
 	defer svc.Close()
 	var logs bytes.Buffer
-	h, _ := New(svc, &Options{Logger: jsonLogger(&logs)})
+	h, err := New(svc, &Options{Logger: jsonLogger(&logs)})
+	require.NoError(t, err)
 	e := &env{t: t}
 	e.srv = newTestServer(h)
 	defer e.srv.Close()
 	e.post("/api/v1/share", "secret=x").fails(t, 500, `{"message":"An unexpected error occurred"}`)
 	e.get("/api/v1/private/"+strings.Repeat("a", onetime.KeyLen)).fails(t, 500, `{"message":"An unexpected error occurred"}`)
-	if !strings.Contains(logs.String(), "disk on fire") || strings.Contains(logs.String(), "boom with details") {
-		t.Errorf("logs: %s", logs.String())
-	}
+	assert.Contains(t, logs.String(), "disk on fire")
+	assert.NotContains(t, logs.String(), "boom with details")
 
 	auth := AuthenticatorFunc(func(*http.Request) (string, error) { return "", errors.New("db down") })
-	h, _ = New(svc, &Options{Logger: discardLogger(), Auth: auth})
+	h, err = New(svc, &Options{Logger: discardLogger(), Auth: auth})
+	require.NoError(t, err)
 	srv := newTestServer(h)
 	defer srv.Close()
 	e.srv = srv
 	e.get("/api/v1/status").fails(t, 500, `{"message":"An unexpected error occurred"}`)
-}
-
-func TestNewErrors(t *testing.T) {
-	if _, err := New(nil, nil); err == nil {
-		t.Fatal("nil service")
-	}
-	e := newEnv(t, nil, nil)
-	if _, err := New(e.svc, &Options{MaxBodySize: -1}); err == nil {
-		t.Fatal("negative body size")
-	}
-}
-
-func TestStripPrefix(t *testing.T) {
-	e := newEnv(t, nil, nil)
-	h, _ := New(e.svc, &Options{Logger: discardLogger()})
-	mux := http.NewServeMux()
-	mux.Handle("/secrets/", http.StripPrefix("/secrets", h))
-	srv := newTestServer(mux)
-	defer srv.Close()
-	e.srv = srv
-	rc := e.post("/secrets/api/v1/share", "secret=x").ok(t)
-	e.post("/secrets/api/v2/share", "secret=x").fails(t, 404, nf)
-	e.post("/secrets/api/v1/secret/"+rc.str(t, "secret_key"), "").ok(t)
 }

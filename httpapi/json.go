@@ -32,11 +32,11 @@ func appendReceipt(b []byte, r *onetime.Metadata, mode receiptMode) []byte {
 	b = append(b, `{"custid":`...)
 	b = appendString(b, custid)
 	b = append(b, `,"metadata_key":`...)
-	b = appendString(b, r.MetadataKey)
+	b = appendString(b, string(r.MetadataKey))
 	if mode != modeRecent && !received {
 		b = append(b, `,"secret_key":`...)
 		if alive {
-			b = appendString(b, r.SecretKey)
+			b = appendString(b, string(r.SecretKey))
 		} else {
 			b = append(b, `""`...)
 		}

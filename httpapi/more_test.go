@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
 )
@@ -20,7 +23,7 @@ import (
 // vanishingStore reports every secret as gone, as when a backend evicted it.
 type vanishingStore struct{ *memory.Store }
 
-func (s vanishingStore) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.Metadata, error) {
+func (s vanishingStore) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	m, err := s.Store.Receipt(ctx, id, now)
 	if m != nil {
 		m.SecretPresent = false
@@ -28,22 +31,29 @@ func (s vanishingStore) Receipt(ctx context.Context, id onetime.ID, now time.Tim
 	return m, err
 }
 
-func TestOrphaned(t *testing.T) {
-	svc, err := onetime.New(vanishingStore{memory.New()}, testSecret, &onetime.Options{SweepInterval: -1})
-	if err != nil {
-		t.Fatal(err)
+func (s vanishingStore) View(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	m, err := s.Store.View(ctx, id, now)
+	if m != nil {
+		m.SecretPresent = false
 	}
+	return m, err
+}
+
+func TestOrphaned(t *testing.T) {
+	svc, err := onetime.New(vanishingStore{memory.New()}, testSecret, nil)
+	require.NoError(t, err)
 	defer svc.Close()
-	h, _ := New(svc, &Options{Logger: discardLogger()})
+	h, err := New(svc, &Options{Logger: discardLogger()})
+	require.NoError(t, err)
 	e := &env{t: t, srv: newTestServer(h)}
 	defer e.srv.Close()
 	rc := e.share("secret=x&passphrase=p")
 	r := e.get("/api/v1/private/" + rc.str(t, "metadata_key")).ok(t)
 	r.order(t, "custid", "metadata_key", "secret_key", "ttl", "metadata_ttl", "secret_ttl",
 		"state", "updated", "created", "recipient", "share_domain")
-	if r.str(t, "state") != "orphaned" || r.str(t, "secret_key") != "" || string(r.raw["secret_ttl"]) != "null" {
-		t.Fatalf("orphaned receipt %v", r.raw)
-	}
+	assert.Equal(t, "orphaned", r.str(t, "state"))
+	assert.Equal(t, "", r.str(t, "secret_key"))
+	assert.Equal(t, "null", string(r.raw["secret_ttl"]))
 }
 
 func TestMultipartBounds(t *testing.T) {
@@ -95,8 +105,7 @@ func TestConcurrentReveal(t *testing.T) {
 					path = "/api/v1/private/" + mk + "/burn"
 				}
 				res, err := http.Post(e.srv.URL+path, "", nil)
-				if err != nil {
-					t.Error(err)
+				if !assert.NoError(t, err) {
 					return
 				}
 				res.Body.Close()
@@ -108,9 +117,7 @@ func TestConcurrentReveal(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if wins != 1 {
-			t.Fatalf("round %d: %d successes", round, wins)
-		}
+		require.Equal(t, 1, wins, "round %d", round)
 	}
 }
 
@@ -125,9 +132,7 @@ func TestTruncatedBody(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	var logs bytes.Buffer
 	h, err := New(e.svc, &Options{Logger: jsonLogger(&logs)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, ct := range []string{"", "application/x-www-form-urlencoded", "application/json"} {
 		body := io.MultiReader(strings.NewReader("secret=cut"), failingReader{io.ErrUnexpectedEOF})
 		r := httptest.NewRequest("POST", "/api/v1/share", body)
@@ -136,12 +141,9 @@ func TestTruncatedBody(t *testing.T) {
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
-		if got := w.Body.String(); w.Code != 404 || got != `{"message":"Invalid request body"}` ||
-			w.Header().Get("X-OTS-Intended-Status") != "400" {
-			t.Errorf("%q: %d %s %s", ct, w.Code, w.Header().Get("X-OTS-Intended-Status"), got)
-		}
+		assert.Equal(t, 404, w.Code, ct)
+		assert.Equal(t, `{"message":"Invalid request body"}`, w.Body.String(), ct)
+		assert.Equal(t, "400", w.Header().Get("X-OTS-Intended-Status"), ct)
 	}
-	if strings.Contains(logs.String(), `"level":"ERROR"`) {
-		t.Errorf("logged as an error:\n%s", logs.String())
-	}
+	assert.NotContains(t, logs.String(), `"level":"ERROR"`, "logged as an error")
 }

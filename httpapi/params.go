@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -86,7 +84,7 @@ func (p params) add(name, value string) {
 // says so, and otherwise as application/x-www-form-urlencoded (also without
 // a Content-Type, which Go's ParseForm would ignore) unless it starts with
 // '{', which makes it a JSON object (fetch() sends a string body as
-// text/plain).
+// text/plain). JSON is read as a stream (see parseJSON).
 func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 	p := params{}
 	if err := parseForm(p, rawQuery); err != nil {
@@ -97,39 +95,35 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 	}
 	b := params{}
 	mediaType, mtParams, _ := mime.ParseMediaType(contentType)
+	br := bufio.NewReader(body)
 	var err error
 	switch {
 	case mediaType == "multipart/form-data":
 		// An empty body is no parameters whatever it claims to be, as
 		// for JSON: a client may send everything in the query string
 		// under a multipart Content-Type (even one without a boundary).
-		br := bufio.NewReader(body)
 		if _, perr := br.Peek(1); perr == io.EOF {
 			break
 		}
 		err = parseMultipart(b, br, mtParams["boundary"])
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+		err = parseJSON(b, br)
 	default:
-		var data []byte
-		data, err = io.ReadAll(body)
-		if err != nil {
-			if !isTooLarge(err) {
-				// A body cut short or badly chunked is the client's
-				// fault, as in parseMultipart: not a 500 logged as an
-				// error.
-				err = errBadBody
-			}
+		first, perr := firstNonSpace(br)
+		if perr != nil && perr != io.EOF {
+			err = readErr(perr)
 			break
 		}
-		trimmed := bytes.TrimSpace(data)
-		isJSON := mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
-		if !isJSON && mediaType != "application/x-www-form-urlencoded" && len(trimmed) > 0 && trimmed[0] == '{' {
-			isJSON = true
+		if first == '{' && mediaType != "application/x-www-form-urlencoded" {
+			err = parseJSON(b, br)
+			break
 		}
-		if isJSON {
-			err = parseJSON(b, trimmed)
-		} else {
-			err = parseForm(b, string(data))
+		var data []byte
+		if data, err = io.ReadAll(br); err != nil {
+			err = readErr(err)
+			break
 		}
+		err = parseForm(b, string(data))
 	}
 	if err != nil {
 		return nil, err
@@ -138,6 +132,32 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 		p[name] = vs
 	}
 	return p, nil
+}
+
+// readErr passes the body bound's error through and makes any other read
+// error errBadBody: a body cut short or badly chunked is the client's
+// fault, as in parseMultipart, not a 500 logged as an error.
+func readErr(err error) error {
+	if isTooLarge(err) {
+		return err
+	}
+	return errBadBody
+}
+
+// firstNonSpace skips the white space at the start of br and returns the
+// byte after it, left unread; io.EOF for a body of white space only.
+func firstNonSpace(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c, br.UnreadByte()
+	}
 }
 
 // parseForm reads application/x-www-form-urlencoded pairs into p as the
@@ -198,55 +218,6 @@ func parseMultipart(p params, body io.Reader, boundary string) error {
 		}
 		p.add(name, string(v))
 	}
-}
-
-// parseJSON reads a JSON object. Strings are taken as they are, numbers
-// as written, booleans as "true" or "false"; null is absent; an array is a
-// list of such scalars (recipient). Objects and nested arrays are ignored.
-// An empty body (or null) is no parameters.
-func parseJSON(p params, data []byte) error {
-	if len(data) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		return errBadBody
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errBadBody // trailing data
-	}
-	for name, v := range obj {
-		if canonicalName(name) == "" {
-			continue
-		}
-		switch v := v.(type) {
-		case []any:
-			for _, e := range v {
-				if s, ok := jsonScalar(e); ok {
-					p.add(name, s)
-				}
-			}
-		default:
-			if s, ok := jsonScalar(v); ok {
-				p.add(name, s)
-			}
-		}
-	}
-	return nil
-}
-
-func jsonScalar(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return v.String(), true
-	case bool:
-		return strconv.FormatBool(v), true
-	}
-	return "", false
 }
 
 // parseInt reads an integer parameter: decimal digits with an optional

@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/store/memory"
+)
+
+// TestStatusStoreDown: /status reports the store's health; a closed store
+// (every call ErrClosed) is offline, intended status 503.
+func TestStatusStoreDown(t *testing.T) {
+	st := memory.New()
+	svc, err := onetime.New(st, testSecret, nil)
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	for _, intended := range []bool{false, true} {
+		h, err := New(svc, &Options{Logger: jsonLogger(&logs), IntendedStatus: intended})
+		require.NoError(t, err)
+		srv := httptest.NewServer(h)
+		e := &env{t: t, srv: srv}
+		r := e.get("/api/v1/status")
+		assert.Equal(t, 200, r.status)
+		assert.Equal(t, statusNominal, string(r.body))
+		srv.Close()
+	}
+	require.NoError(t, st.Close())
+	for _, intended := range []bool{false, true} {
+		h, err := New(svc, &Options{Logger: jsonLogger(&logs), IntendedStatus: intended})
+		require.NoError(t, err)
+		srv := httptest.NewServer(h)
+		e := &env{t: t, srv: srv}
+		r := e.get("/api/v1/status")
+		want := 404
+		if intended {
+			want = 503
+		}
+		assert.Equal(t, want, r.status)
+		assert.Equal(t, `{"status":"offline","locale":"en"}`, string(r.body))
+		assert.Equal(t, "503", r.header.Get("X-OTS-Intended-Status"))
+		assert.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
+		srv.Close()
+	}
+	assert.Contains(t, logs.String(), "the store does not answer")
+	assert.Contains(t, logs.String(), "store closed")
+}
+
+// blockingStore never answers Peek until its context ends, as a store
+// behind a dead network link.
+type blockingStore struct{ *memory.Store }
+
+func (blockingStore) Peek(ctx context.Context, _ onetime.ID, _ time.Time) (*onetime.SecretInfo, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestStatusBounded: the store check of /status ends at HealthTimeout.
+func TestStatusBounded(t *testing.T) {
+	svc, err := onetime.New(blockingStore{memory.New()}, testSecret, nil)
+	require.NoError(t, err)
+	h, err := New(svc, &Options{Logger: discardLogger(), HealthTimeout: 10 * time.Millisecond})
+	require.NoError(t, err)
+	w := serveDirect(h, httptest.NewRequest("GET", "/api/v1/status", nil))
+	assert.Equal(t, `{"status":"offline","locale":"en"}`, w.Body.String())
+	assert.Equal(t, "503", w.Header().Get("X-OTS-Intended-Status"))
+}
+
+func TestReadyHandler(t *testing.T) {
+	st := memory.New()
+	svc, err := onetime.New(st, testSecret, nil)
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("GET /readyz", ReadyHandler(svc))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func() (int, string) {
+		res, err := srv.Client().Get(srv.URL + "/readyz")
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res.StatusCode, string(b)
+	}
+	code, body := get()
+	assert.Equal(t, 200, code)
+	assert.Equal(t, `{"status":"ready"}`, body)
+	require.NoError(t, st.Close())
+	code, body = get()
+	assert.Equal(t, 503, code)
+	assert.Equal(t, `{"status":"unavailable"}`, body)
+}
+
+// callerStore records the Caller that each Peek's context carries.
+type callerStore struct {
+	*memory.Store
+	seen chan onetime.Caller
+}
+
+func (s callerStore) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	select {
+	case s.seen <- onetime.CallerFrom(ctx):
+	default:
+	}
+	return s.Store.Peek(ctx, id, now)
+}
+
+// TestCallerInContext: the Service gets the customer and the client
+// address (the proxy's header when trusted, IPv6 by /64) of every request.
+func TestCallerInContext(t *testing.T) {
+	st := callerStore{memory.New(), make(chan onetime.Caller, 1)}
+	svc, err := onetime.New(st, testSecret, nil)
+	require.NoError(t, err)
+	h, err := New(svc, &Options{Logger: discardLogger(), Auth: NewBasicAuth(testUsers), ClientIPHeader: "X-Real-IP"})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := &env{t: t, srv: srv}
+	rc := e.do(req{method: "POST", path: "/api/v1/share", body: "secret=x&passphrase=pw", user: "alice", pass: "alicetoken"}).ok(t)
+
+	e.do(req{method: "POST", path: "/api/v1/secret/" + rc.str(t, "secret_key"), body: "passphrase=no",
+		header: map[string]string{"X-Real-IP": "2001:db8:1:2:3::9"}}).fails(t, 404, unknown(rc.str(t, "secret_key")))
+	assert.Equal(t, onetime.Caller{Address: "2001:db8:1:2::/64"}, <-st.seen)
+
+	e.do(req{method: "POST", path: "/api/v1/secret/" + rc.str(t, "secret_key"), body: "passphrase=pw",
+		user: "bob", pass: "bobtoken", header: map[string]string{"X-Real-IP": "192.0.2.7"}}).ok(t)
+	assert.Equal(t, onetime.Caller{Customer: "bob", Address: "192.0.2.7"}, <-st.seen)
+}
