@@ -1,9 +1,11 @@
 // Command embed shows onetime inside an existing Go service: the v1 API is
-// mounted in the program's own mux, under its own prefix, beside routes of
-// its own, and the program's code uses the same Service directly.
+// mounted in the program's own http.ServeMux under a prefix of its own
+// (httpapi.Options.BasePath), beside routes of its own, and the program's
+// code uses the same Service directly.
 //
 //	go run ./examples/embed
-//	curl -s -X POST 'http://127.0.0.1:7144/tools/secrets/api/v1/share?secret=hello'
+//	curl -s -d secret=hello http://127.0.0.1:7144/ots/api/v1/share
+//	curl -s -X POST http://127.0.0.1:7144/onboard
 package main
 
 import (
@@ -24,37 +26,36 @@ import (
 	"github.com/onetimego/onetime/store/memory"
 )
 
+// apiPath is where the v1 API lives in this program.
+const apiPath = "/ots/api/v1/"
+
 func main() {
 	// A real service keeps this secret outside the store (a secret manager,
 	// an environment variable); a random one means secrets die with the process.
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	svc, err := onetime.New(memory.New(), secret, nil)
+	svc, err := onetime.New(memory.New(), secret, &onetime.Options{
+		// The Service sweeps only when asked: reclaim expired records
+		// every minute (the memory store also drops a few on each Create).
+		SweepInterval: time.Minute,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer svc.Close()
 
-	api, err := httpapi.New(svc, &httpapi.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	mux, err := newMux(svc, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		log.Fatal(err)
 	}
-
-	mux := http.NewServeMux()
-	// The API answers /api/v1/...; here it lives under /tools/secrets.
-	mux.Handle("/tools/secrets/", http.StripPrefix("/tools/secrets", api))
-	// The program's own route, using the Service directly: it hands out a
-	// one-time link to a freshly generated password.
-	mux.HandleFunc("POST /onboard", func(w http.ResponseWriter, r *http.Request) {
-		rc, err := svc.Generate(r.Context(), onetime.GenerateRequest{TTL: 24 * time.Hour})
-		if err != nil {
-			http.Error(w, "could not create a password", http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "your first password: http://%s/tools/secrets/api/v1/secret/%s (reveal with POST)\n", r.Host, rc.SecretKey)
-	})
-
-	srv := &http.Server{Addr: "127.0.0.1:7144", Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{
+		Addr:    "127.0.0.1:7144",
+		Handler: mux,
+		// Bound what a client can make the server hold before a handler
+		// runs; values larger than the header bound come in the body.
+		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    httpapi.RecommendedMaxHeaderBytes,
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -67,4 +68,29 @@ func main() {
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
+}
+
+// newMux returns the program's routes: the v1 API under apiPath, and
+// POST /onboard, which uses the Service directly.
+func newMux(svc *onetime.Service, logger *slog.Logger) (*http.ServeMux, error) {
+	api, err := httpapi.New(svc, &httpapi.Options{
+		BasePath: apiPath, // no http.StripPrefix needed
+		Logger:   logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(apiPath, api)
+	// The program's own route: it hands out a one-time link to a freshly
+	// generated password.
+	mux.HandleFunc("POST /onboard", func(w http.ResponseWriter, r *http.Request) {
+		m, err := svc.Generate(r.Context(), onetime.GenerateRequest{TTL: 24 * time.Hour})
+		if err != nil {
+			http.Error(w, "could not create a password", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "your first password: http://%s%ssecret/%s (reveal with POST)\n", r.Host, apiPath, m.SecretKey)
+	})
+	return mux, nil
 }

@@ -13,11 +13,21 @@
 //	-redis URL             redis://host:port/0 for one server; host:port,host:port,...
 //	                       for a Redis Cluster
 //	-redis-autopipeline    batch concurrent Redis commands into pipelines (true)
+//	-redis-accept-replay   start even on a Redis whose persistence can bring
+//	                       revealed secrets back after a crash (RDB snapshots
+//	                       without AOF); refused by default
 //	-users FILE            lines of custid:apitoken enabling HTTP Basic auth
 //	-rate N                requests per second per client (0: no rate limit)
 //	-burst N               requests a client may make at once (20)
 //	-client-ip-header H    take the client address from header H, set by a
 //	                       trusted reverse proxy (off: the connection's address)
+//	-restrict-receipts     serve a customer's receipts to that customer only
+//	-sweep-interval D      how often expired records are reclaimed (1m; 0: never)
+//	-access-log            log one line per request (true)
+//	-max-header-bytes N    bound on a request's headers and query string
+//	                       (64 KiB): larger values must come in the body
+//	-read-header-timeout D time a client has to send its headers (5s)
+//	-max-conns N           connections open at once (1024); more wait
 //
 // The server secret, from which every record's keys are derived, comes
 // from the environment variable ONETIME_SECRET (hex, or at least 32 raw
@@ -54,6 +64,8 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/httpapi"
+	"github.com/onetimego/onetime/ratelimit"
+	"github.com/onetimego/onetime/ratelimit/redislimit"
 	"github.com/onetimego/onetime/store/memory"
 	"github.com/onetimego/onetime/store/sqlite"
 )
@@ -63,6 +75,14 @@ type config struct {
 	rate                                          float64
 	burst                                         int
 	autoPipeline                                  bool
+
+	acceptReplay      bool // -redis-accept-replay
+	restrictReceipts  bool
+	accessLog         bool
+	sweepInterval     time.Duration
+	maxHeaderBytes    int
+	readHeaderTimeout time.Duration
+	maxConns          int
 }
 
 func main() {
@@ -76,6 +96,13 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
 	flag.IntVar(&c.burst, "burst", 20, "requests a client may make at once when rate limited")
 	flag.StringVar(&c.clientIPHeader, "client-ip-header", "", "header carrying the client address, set by a trusted proxy")
+	flag.BoolVar(&c.acceptReplay, "redis-accept-replay", false, "with -store redis: start even if Redis persists by RDB snapshots without AOF, where a crash can make revealed secrets readable again")
+	flag.BoolVar(&c.restrictReceipts, "restrict-receipts", false, "serve the receipts of a customer's secrets to that customer only")
+	flag.DurationVar(&c.sweepInterval, "sweep-interval", time.Minute, "how often to reclaim the space of expired records; 0 never does")
+	flag.BoolVar(&c.accessLog, "access-log", true, "log one line per request")
+	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
+	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
+	flag.IntVar(&c.maxConns, "max-conns", 1024, "connections served at once; more wait to be accepted")
 	flag.Parse()
 
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -92,6 +119,9 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	if c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0) || c.burst < 1 {
 		return errors.New("-rate must be >= 0 and -burst >= 1")
 	}
+	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.sweepInterval < 0 {
+		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1 and -sweep-interval >= 0")
+	}
 	st, rdb, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
@@ -106,15 +136,22 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		return err
 	}
 	svc, err := onetime.New(st, secret, &onetime.Options{
-		Notifier: logNotifier{log},
-		Logger:   log,
+		Notifier:         logNotifier{log},
+		Logger:           log,
+		RestrictReceipts: c.restrictReceipts,
+		// The memory and SQLite stores keep expired records until swept;
+		// Redis expires them itself.
+		SweepInterval: c.sweepInterval,
 	})
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 
-	opts := &httpapi.Options{Logger: log, ClientIPHeader: c.clientIPHeader}
+	opts := &httpapi.Options{Logger: log, ClientIPHeader: c.clientIPHeader, MaxQueryBytes: c.maxHeaderBytes}
+	if c.accessLog {
+		opts.AccessLog = log
+	}
 	if c.users != "" {
 		users, err := readUsers(c.users)
 		if err != nil {
@@ -125,16 +162,15 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	if c.rate > 0 {
 		if rdb != nil {
-			// Shared by every server on this Redis: a fixed window of 10 s.
-			limit := max(1, int(math.Ceil(c.rate*10)))
-			opts.RateLimiter, err = httpapi.NewRedisLimiter(rdb, limit, 10*time.Second, nil)
+			// Shared by every server on this Redis: one bucket per client.
+			opts.RateLimiter, err = redislimit.New(rdb, c.rate, c.burst, nil)
 			if err != nil {
 				return err
 			}
 		} else {
-			opts.RateLimiter = httpapi.NewLocalLimiter(c.rate, c.burst, 0)
+			opts.RateLimiter = ratelimit.New(c.rate, c.burst, 0)
 		}
-		log.Info("rate limiting enabled", "per_second", c.rate)
+		log.Info("rate limiting enabled", "per_second", c.rate, "burst", c.burst, "shared", rdb != nil)
 	}
 	api, err := httpapi.New(svc, opts)
 	if err != nil {
@@ -144,23 +180,26 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	mux.Handle("/api/v1/", api)
 
 	srv := &http.Server{
-		Handler:           withDeadline(mux, handlerTimeout),
-		ReadHeaderTimeout: 5 * time.Second,
+		// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
+		Handler: withDeadline(api.Wrap(mux), handlerTimeout),
+		// What a client can make the server hold before any handler runs
+		// is bounded three ways: headers (the query string included) up to
+		// MaxHeaderBytes, sent within ReadHeaderTimeout, on at most
+		// maxConns connections. A value too large for the query string
+		// must come in the body, which the handler bounds and streams.
+		ReadHeaderTimeout: c.readHeaderTimeout,
+		MaxHeaderBytes:    c.maxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      handlerTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		// Some clients send everything in the query string: let a value
-		// of the maximum size through even percent-encoded (three bytes
-		// a byte), as the handler's body bound does, so that it gets the
-		// API's answer rather than a plain-text 431.
-		MaxHeaderBytes: 3*svc.MaxSize() + 64<<10,
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	ln = limitConns(ln, c.maxConns)
 	log.Info("listening", "addr", ln.Addr().String(), "store", c.store)
 
 	served := make(chan error, 1)
@@ -202,7 +241,7 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (st onetime.Stor
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := openRedis(ctx, rdb, c.autoPipeline)
+		s, err := openRedis(ctx, rdb, c, log)
 		if err != nil {
 			rdb.Close()
 			return nil, nil, err

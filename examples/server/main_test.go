@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime/internal/redistest"
 )
@@ -45,18 +48,39 @@ func (l *syncLog) String() string {
 	return l.b.String()
 }
 
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+// TestMain removes the binary that buildServer built once for all tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildServer builds the server once per test binary and returns its path.
 func buildServer(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go tool not found")
 	}
-	bin := filepath.Join(t.TempDir(), "server")
-	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "onetime-server-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "server")
+		built.out, built.err = exec.Command(goTool, "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	require.NoError(t, built.err, "go build:\n%s", built.out)
+	return built.bin
 }
 
 // start runs the binary on a free port and waits until it says where it
@@ -66,17 +90,14 @@ func start(t *testing.T, bin string, env []string, args ...string) *server {
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
 	s := &server{cmd: cmd, logs: &syncLog{}, done: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		defer close(s.done)
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			s.logs.add(line)
@@ -105,37 +126,31 @@ func start(t *testing.T, bin string, env []string, args ...string) *server {
 // stop sends SIGTERM and waits for a clean exit.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case <-s.done:
 	case <-time.After(15 * time.Second):
 		t.Fatal("server did not stop on SIGTERM")
 	}
-	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("exit code %d:\n%s", code, s.logs)
-	}
-	if !strings.Contains(s.logs.String(), `"msg":"stopped"`) {
-		t.Fatalf("no graceful stop in logs:\n%s", s.logs)
-	}
+	require.Equal(t, 0, s.cmd.ProcessState.ExitCode(), "logs:\n%s", s.logs)
+	require.Contains(t, s.logs.String(), `"msg":"stopped"`, "no graceful stop")
 }
 
 func call(t *testing.T, method, u, form, user, pass string) (int, map[string]any) {
 	t.Helper()
-	r, _ := http.NewRequest(method, u, strings.NewReader(form))
+	r, err := http.NewRequest(method, u, strings.NewReader(form))
+	require.NoError(t, err)
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if user != "" {
 		r.SetBasicAuth(user, pass)
 	}
 	res, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s %s: %d %s", method, u, res.StatusCode, b)
-	}
+	require.NoError(t, json.Unmarshal(b, &m), "%s %s: %d %s", method, u, res.StatusCode, b)
 	return res.StatusCode, m
 }
 
@@ -143,51 +158,79 @@ func TestServerBinary(t *testing.T) {
 	bin := buildServer(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "onetime.db")
-	users := filepath.Join(dir, "users")
-	os.WriteFile(users, []byte("# customers\nalice:alicetoken\n"), 0o600)
+	users := writeUsers(t, dir)
 	env := []string{"ONETIME_SECRET="}
 
 	s := start(t, bin, env, "-db", db, "-users", users)
-	if code, m := call(t, "GET", s.url+"/api/v1/status", "", "", ""); code != 200 || m["status"] != "nominal" {
-		t.Fatalf("status %d %v", code, m)
-	}
+	code, m := call(t, "GET", s.url+"/api/v1/status", "", "", "")
+	require.Equal(t, 200, code)
+	require.Equal(t, "nominal", m["status"])
+
 	value := "round trip ✓\n"
 	code, rc := call(t, "POST", s.url+"/api/v1/share", "secret="+url.QueryEscape(value)+"&recipient=delano%40example.com", "alice", "alicetoken")
-	if code != 200 || rc["custid"] != "alice" {
-		t.Fatalf("share %d %v", code, rc)
-	}
+	require.Equal(t, 200, code, "%v", rc)
+	require.Equal(t, "alice", rc["custid"])
 	sk, mk := rc["secret_key"].(string), rc["metadata_key"].(string)
-	if code, m := call(t, "POST", s.url+"/api/v1/secret/"+sk, "", "", ""); code != 200 || m["value"] != value {
-		t.Fatalf("reveal %d %v", code, m)
-	}
-	if code, m := call(t, "POST", s.url+"/api/v1/secret/"+sk, "", "", ""); code != 404 || m["message"] != "Unknown secret" {
-		t.Fatalf("second reveal %d %v", code, m)
-	}
-	fi, err := os.Stat(db + ".key")
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file: %v %v", fi, err)
+	code, m = call(t, "POST", s.url+"/api/v1/secret/"+sk, "", "", "")
+	require.Equal(t, 200, code)
+	require.Equal(t, value, m["value"])
+	code, m = call(t, "POST", s.url+"/api/v1/secret/"+sk, "", "", "")
+	require.Equal(t, 404, code)
+	require.Equal(t, "Unknown secret", m["message"])
+
+	// The server secret and the database hold sealed records only, but
+	// nobody else on the machine needs to read them.
+	for _, p := range []string{db + ".key", db} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), p)
 	}
 	s.stop(t)
 	logs := s.logs.String()
-	if !strings.Contains(logs, "created a new server secret") || !strings.Contains(logs, "de*****@e*****.com") {
-		t.Fatalf("logs:\n%s", logs)
-	}
-	key, _ := os.ReadFile(db + ".key")
+	assert.Contains(t, logs, "created a new server secret")
+	assert.Contains(t, logs, "de*****@e*****.com")
+	assert.Contains(t, logs, `"msg":"request"`, "one line per request by default")
+	key, err := os.ReadFile(db + ".key")
+	require.NoError(t, err)
 	for _, secret := range []string{sk, mk, "round trip", "delano@", "alicetoken", strings.TrimSpace(string(key))} {
-		if strings.Contains(logs, secret) {
-			t.Errorf("logs contain %q", secret)
-		}
+		assert.NotContains(t, logs, secret)
 	}
 
 	// A restart finds the key file and the database again.
-	s = start(t, bin, env, "-db", db)
-	if code, m := call(t, "GET", s.url+"/api/v1/private/"+mk, "", "", ""); code != 200 || m["state"] != "received" {
-		t.Fatalf("receipt after restart %d %v", code, m)
-	}
-	if strings.Contains(s.logs.String(), "created a new server secret") {
-		t.Fatal("key file created again")
-	}
+	s = start(t, bin, env, "-db", db, "-access-log=false")
+	code, m = call(t, "GET", s.url+"/api/v1/private/"+mk, "", "", "")
+	require.Equal(t, 200, code)
+	require.Equal(t, "received", m["state"])
+	assert.NotContains(t, s.logs.String(), "created a new server secret", "key file created again")
 	s.stop(t)
+	assert.NotContains(t, s.logs.String(), `"msg":"request"`, "-access-log=false")
+}
+
+// -restrict-receipts serves a customer's receipt to that customer alone.
+func TestServerRestrictReceipts(t *testing.T) {
+	bin := buildServer(t)
+	users := writeUsers(t, t.TempDir())
+	env := []string{"ONETIME_SECRET=" + strings.Repeat("ab", 32)}
+	for _, restrict := range []bool{false, true} {
+		args := []string{"-store", "memory", "-users", users}
+		if restrict {
+			args = append(args, "-restrict-receipts")
+		}
+		s := start(t, bin, env, args...)
+		code, rc := call(t, "POST", s.url+"/api/v1/share", "secret=x", "alice", "alicetoken")
+		require.Equal(t, 200, code, "%v", rc)
+		mk := rc["metadata_key"].(string)
+
+		code, m := call(t, "GET", s.url+"/api/v1/private/"+mk, "", "", "")
+		if restrict {
+			assert.Equal(t, 404, code, "an anonymous caller read alice's receipt: %v", m)
+		} else {
+			assert.Equal(t, 200, code, "%v", m)
+		}
+		code, m = call(t, "GET", s.url+"/api/v1/private/"+mk, "", "alice", "alicetoken")
+		assert.Equal(t, 200, code, "%v", m)
+		s.stop(t)
+	}
 }
 
 func TestServerMemoryAndSecretEnv(t *testing.T) {
@@ -195,33 +238,44 @@ func TestServerMemoryAndSecretEnv(t *testing.T) {
 	s := start(t, bin, []string{"ONETIME_SECRET=" + strings.Repeat("ab", 32)}, "-store", "memory", "-rate", "1", "-burst", "2")
 	call(t, "POST", s.url+"/api/v1/share", "secret=x", "", "")
 	call(t, "POST", s.url+"/api/v1/share", "secret=x", "", "")
-	if code, m := call(t, "POST", s.url+"/api/v1/share", "secret=x", "", ""); code != 404 || m["message"] != "Cripes! You have been rate limited." {
-		t.Fatalf("rate limit %d %v", code, m)
-	}
+	code, m := call(t, "POST", s.url+"/api/v1/share", "secret=x", "", "")
+	require.Equal(t, 404, code)
+	require.Equal(t, "Cripes! You have been rate limited.", m["message"])
 	s.stop(t)
-	if !strings.Contains(s.logs.String(), "server secret from ONETIME_SECRET") {
-		t.Fatal("secret source not logged")
-	}
+	assert.Contains(t, s.logs.String(), "server secret from ONETIME_SECRET")
 }
 
-// Clients that send everything in the query string must be able to send
-// a value of the maximum size, percent-encoded; the server used to answer
-// a plain-text 431 past 1 MiB of request line.
-func TestServerValueInQueryString(t *testing.T) {
+// A value of the maximum size fits in the body, percent-encoded (three
+// bytes a byte). The query string is bounded by -max-header-bytes: a
+// little over it the API answers that parameters belong in the body; far
+// over it the server answers 431 without reading the rest.
+func TestServerLargeValues(t *testing.T) {
 	bin := buildServer(t)
 	s := start(t, bin, []string{"ONETIME_SECRET=" + strings.Repeat("ab", 32)}, "-store", "memory")
 	value := strings.Repeat("é", 1<<19) // 1 MiB of UTF-8, 3 MiB percent-encoded
-	code, rc := call(t, "POST", s.url+"/api/v1/share?secret="+url.QueryEscape(value), "", "", "")
-	if code != 200 {
-		t.Fatalf("share %d %v", code, rc)
-	}
-	if code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", ""); code != 200 || m["value"] != value {
-		t.Fatalf("reveal %d, value of %d bytes", code, len(fmt.Sprint(m["value"])))
-	}
-	if code, m := call(t, "POST", s.url+"/api/v1/share?secret="+url.QueryEscape(value+"x"), "", "", ""); code != 404 ||
-		m["message"] != "Secret value exceeds the maximum size of 1048576 bytes" {
-		t.Fatalf("too large: %d %v", code, m)
-	}
+	code, rc := call(t, "POST", s.url+"/api/v1/share", "secret="+url.QueryEscape(value), "", "")
+	require.Equal(t, 200, code, "%v", rc)
+	code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", "")
+	require.Equal(t, 200, code)
+	require.Equal(t, value, m["value"])
+	code, m = call(t, "POST", s.url+"/api/v1/share", "secret="+url.QueryEscape(value+"x"), "", "")
+	require.Equal(t, 404, code)
+	require.Equal(t, "Secret value exceeds the maximum size of 1048576 bytes", m["message"])
+
+	code, m = call(t, "POST", s.url+"/api/v1/share?secret="+strings.Repeat("x", 64<<10), "", "", "")
+	require.Equal(t, 404, code)
+	require.Equal(t, "Query string too long: send parameters in the request body", m["message"])
+
+	// Sent by hand: the server answers before the request line is over,
+	// which net/http's client may report as a write error instead.
+	c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	require.NoError(t, err)
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	go io.WriteString(c, "POST /api/v1/share?secret="+url.QueryEscape(value)+" HTTP/1.1\r\nHost: x\r\n\r\n")
+	status, err := bufio.NewReader(c).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "HTTP/1.1 431 Request Header Fields Too Large\r\n", status)
 	s.stop(t)
 }
 
@@ -232,20 +286,20 @@ func TestServerBadFlags(t *testing.T) {
 		{"-store", "redis"},
 		{"-rate", "-1"},
 		{"-store", "memory", "-users", "/nonexistent/users"},
+		{"-store", "memory", "-max-conns", "0"},
+		{"-store", "memory", "-max-header-bytes", "10"},
+		{"-store", "memory", "-read-header-timeout", "0s"},
+		{"-store", "memory", "-sweep-interval", "-1s"},
 	} {
 		out, err := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...).CombinedOutput()
-		if err == nil {
-			t.Errorf("%v: started", args)
-		}
-		if !strings.Contains(string(out), "server failed") {
-			t.Errorf("%v: %s", args, out)
-		}
+		assert.Error(t, err, "%v: started", args)
+		assert.Contains(t, string(out), "server failed", "%v", args)
 	}
 	cmd := exec.Command(bin, "-store", "memory", "-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "ONETIME_SECRET=short")
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "at least 32 bytes") {
-		t.Errorf("short secret: %v %s", err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	assert.Error(t, err)
+	assert.Contains(t, string(out), "at least 32 bytes")
 }
 
 func TestDecodeSecret(t *testing.T) {
@@ -256,14 +310,13 @@ func TestDecodeSecret(t *testing.T) {
 		strings.Repeat("0f", 16):        32, // 32 hex digits: too short as hex, fine as raw text
 	} {
 		s, err := decodeSecret([]byte(in))
-		if err != nil || len(s) != want {
-			t.Errorf("%q: %d bytes, %v", in, len(s), err)
+		if assert.NoError(t, err, "%q", in) {
+			assert.Len(t, s, want, "%q", in)
 		}
 	}
 	for _, in := range []string{"", "short", strings.Repeat("ab", 15)} {
-		if _, err := decodeSecret([]byte(in)); err == nil {
-			t.Errorf("%q accepted", in)
-		}
+		_, err := decodeSecret([]byte(in))
+		assert.Error(t, err, "%q accepted", in)
 	}
 }
 
@@ -271,18 +324,16 @@ func TestReadUsers(t *testing.T) {
 	dir := t.TempDir()
 	write := func(s string) string {
 		p := filepath.Join(dir, "u")
-		os.WriteFile(p, []byte(s), 0o600)
+		require.NoError(t, os.WriteFile(p, []byte(s), 0o600))
 		return p
 	}
 	u, err := readUsers(write("# c\n\n alice : t1 \nbob:t:2\n"))
-	if err != nil || u["alice"] != "t1" || u["bob"] != "t:2" || len(u) != 2 {
-		t.Fatalf("%v %v", u, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"alice": "t1", "bob": "t:2"}, u)
 	for _, bad := range []string{"alice\n", ":sekrit\n", "alice:\n", "anon:sekrit\n", "a:sekrit\na:sekrit2\n", "# none\n"} {
-		if _, err := readUsers(write(bad)); err == nil {
-			t.Errorf("%q accepted", bad)
-		} else if strings.Contains(err.Error(), "sekrit") {
-			t.Errorf("error quotes a token: %v", err)
+		_, err := readUsers(write(bad))
+		if assert.Error(t, err, "%q accepted", bad) {
+			assert.NotContains(t, err.Error(), "sekrit", "the error quotes a token")
 		}
 	}
 }
@@ -290,16 +341,13 @@ func TestReadUsers(t *testing.T) {
 func TestRedisClientSpec(t *testing.T) {
 	for _, ok := range []string{"redis://127.0.0.1:1/0", "127.0.0.1:1", "a:1,b:2", "redis://a:1,redis://b:2/"} {
 		c, err := redisClient(ok)
-		if err != nil {
-			t.Errorf("%q: %v", ok, err)
-			continue
+		if assert.NoError(t, err, "%q", ok) {
+			c.Close()
 		}
-		c.Close()
 	}
 	for _, bad := range []string{"nohost", "a:1,b", "http://x y"} {
-		if _, err := redisClient(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
+		_, err := redisClient(bad)
+		assert.Error(t, err, "%q accepted", bad)
 	}
 }
 
@@ -309,16 +357,13 @@ func TestServerRedis(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, bin, []string{"ONETIME_SECRET="}, "-store", "redis", "-redis", "redis://"+srv.Addr+"/0", "-db", filepath.Join(dir, "x.db"), "-rate", "100")
 	code, rc := call(t, "POST", s.url+"/api/v1/share", "secret=via+redis", "", "")
-	if code != 200 {
-		t.Fatalf("share %d %v", code, rc)
-	}
-	if code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", ""); code != 200 || m["value"] != "via redis" {
-		t.Fatalf("reveal %d %v", code, m)
-	}
+	require.Equal(t, 200, code, "%v", rc)
+	code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", "")
+	require.Equal(t, 200, code)
+	require.Equal(t, "via redis", m["value"])
 	s.stop(t)
-	if _, err := os.Stat(filepath.Join(dir, "x.db.key")); err != nil {
-		t.Fatal("no key file beside -db for the Redis store")
-	}
+	_, err := os.Stat(filepath.Join(dir, "x.db.key"))
+	require.NoError(t, err, "no key file beside -db for the Redis store")
 }
 
 func TestServerRedisCluster(t *testing.T) {
@@ -330,25 +375,20 @@ func TestServerRedisCluster(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, bin, []string{"ONETIME_SECRET=" + strings.Repeat("cd", 32)}, "-store", "redis",
 		"-redis", strings.Join(c.Addrs, ","), "-db", filepath.Join(dir, "x.db"), "-users", writeUsers(t, dir))
-	if !strings.Contains(s.logs.String(), `"cluster":true`) {
-		t.Fatalf("not a cluster:\n%s", s.logs)
-	}
-	for i := 0; i < 5; i++ { // pairs land on several shards
+	require.Contains(t, s.logs.String(), `"cluster":true`)
+	for range 5 { // pairs land on several shards
 		code, rc := call(t, "POST", s.url+"/api/v1/share", "secret=via+cluster", "alice", "alicetoken")
-		if code != 200 {
-			t.Fatalf("share %d %v", code, rc)
-		}
-		if code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", ""); code != 200 || m["value"] != "via cluster" {
-			t.Fatalf("reveal %d %v", code, m)
-		}
+		require.Equal(t, 200, code, "%v", rc)
+		code, m := call(t, "POST", s.url+"/api/v1/secret/"+rc["secret_key"].(string), "", "", "")
+		require.Equal(t, 200, code)
+		require.Equal(t, "via cluster", m["value"])
 	}
 	s.stop(t)
 }
 
 func writeUsers(t *testing.T, dir string) string {
+	t.Helper()
 	p := filepath.Join(dir, "users")
-	if err := os.WriteFile(p, []byte("alice:alicetoken\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte("# customers\nalice:alicetoken\n"), 0o600))
 	return p
 }
