@@ -59,7 +59,7 @@ func benchServiceWith(b *testing.B, c goredis.UniversalClient, autoPipeline bool
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc, err := onetime.New(st, bytes.Repeat([]byte("s"), 32), &onetime.Options{SweepInterval: -1})
+	svc, err := onetime.New(st, bytes.Repeat([]byte("s"), 32), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -180,9 +180,9 @@ func BenchmarkSerialPair(b *testing.B) {
 
 // share stores n 100-byte secrets of owner from 32 goroutines and returns
 // their secret keys.
-func share(b *testing.B, svc *onetime.Service, n int, owner string) []string {
+func share(b *testing.B, svc *onetime.Service, n int, owner string) []onetime.SecretKey {
 	b.Helper()
-	keys := make([]string, n)
+	keys := make([]onetime.SecretKey, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range concurrency {

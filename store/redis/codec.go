@@ -18,35 +18,54 @@ import (
 // big-endian; times are microseconds since the Unix epoch in 7 signed
 // bytes (years 830 to 3111), which Lua's doubles hold exactly.
 //
-// Secret, 27 bytes of header:
+// The first byte of every record is its format version, [recordVersion]
+// (1). The scripts and the Go decoders check it before they read or change
+// anything else, and refuse a record of any other version with an error
+// ([errVersion]), never reading it by the wrong layout: a later format
+// bumps the version, and its scripts can tell the two apart.
 //
-//	0  expiresAt    i7
-//	7  metadata id  16 bytes: the id after its slot, raw
-//	23 attempts<<12 | maxAttempts   u24
-//	26 len(check)   u8
-//	27 check, then uvarint len(domain), domain, sealed (rest)
+// Secret, 29 bytes of header:
 //
-// Receipt, 60 bytes of header:
+//	0  version      u8 (1)
+//	1  expiresAt    i7
+//	8  metadata id  16 bytes: the id after its slot, raw
+//	24 attempts     u16
+//	26 maxAttempts  u16
+//	28 len(check)   u8
+//	29 check, then uvarint len(domain), domain, sealed (rest)
 //
-//	0  state        u8
-//	1  created      i7
-//	8  updated      i7
-//	15 received     i7
-//	22 burned       i7
-//	29 secretExpiresAt i7
-//	36 expiresAt    i7
-//	43 secret id    16 bytes: the id after its slot, raw
-//	59 flags        u8 (bit 0: passphrase required)
-//	60 uvarint len(owner), owner, uvarint len(domain), domain,
+// Receipt, 61 bytes of header:
+//
+//	0  version      u8 (1)
+//	1  state        u8
+//	2  created      i7
+//	9  updated      i7
+//	16 received     i7
+//	23 burned       i7
+//	30 secretExpiresAt i7
+//	37 expiresAt    i7
+//	44 secret id    16 bytes: the id after its slot, raw
+//	60 flags        u8 (bit 0: passphrase required)
+//	61 uvarint len(owner), owner, uvarint len(domain), domain,
 //	   uvarint len(sealed), sealed, ownerSealed (rest)
 //
-// The sizes are chosen for Redis's allocator: a 100-byte value (128 sealed
-// bytes) makes a 156-byte secret record, which fits jemalloc's 160-byte
-// class with its string header.
+// Outcome of a Reveal or Burn (see scripts.go), kept briefly for a retry:
+//
+//	0  version      u8 (1)
+//	1  kind         'S' revealed, 'W' wrong passphrase, 'B' burned
+//	2  for 'S' the secret record as it was, for 'B' the receipt record as
+//	   changed; nothing for 'W'
+//
+// The sizes suit Redis's allocator: the Service seals a 100-byte
+// value into a 146-byte secret record, which with Redis's 4-byte string
+// header fits jemalloc's 160-byte class (10 bytes to spare).
 
 const (
-	secretHeader  = 27
-	receiptHeader = 60
+	// recordVersion is the first byte of every record this code writes.
+	recordVersion = 1
+
+	secretHeader  = 29
+	receiptHeader = 61
 
 	timeBytes = 7
 	// zeroTime encodes time.Time{}: the least 7-byte value, which no
@@ -55,12 +74,20 @@ const (
 	minTime  = zeroTime + 1
 	maxTime  = 1<<55 - 1
 
-	// MaxAttemptsLimit is the largest Secret.MaxAttempts (and Attempts)
-	// the store keeps: both share 24 bits of the record.
-	MaxAttemptsLimit = 1<<12 - 1
+	// maxAttempts is the largest Attempts and MaxAttempts a secret record
+	// holds: 16 bits each, [onetime.MaxAttemptsLimit].
+	maxAttempts = 1<<16 - 1
 	// maxCheckLen is the longest passphrase check (the service's is 32).
 	maxCheckLen = 255
 )
+
+// The record format must hold every Attempts and MaxAttempts the Service
+// may give a Store.
+var _ [maxAttempts - onetime.MaxAttemptsLimit]struct{}
+
+// errVersion means a stored record starts with a format version this code
+// does not know (a newer one): it is left as it is, not misread.
+var errVersion = errors.New("redis: stored record of an unknown format version")
 
 var errFormat = errors.New("redis: stored record is malformed")
 
@@ -134,17 +161,18 @@ func encodeSecret(s *onetime.SealedSecret) ([]byte, error) {
 	if len(s.Check) > maxCheckLen {
 		return nil, fmt.Errorf("redis: passphrase check longer than %d bytes: %w", maxCheckLen, onetime.ErrInvalid)
 	}
-	if s.Attempts < 0 || s.MaxAttempts < 0 || s.Attempts > MaxAttemptsLimit || s.MaxAttempts > MaxAttemptsLimit {
-		return nil, fmt.Errorf("redis: attempts outside 0..%d: %w", MaxAttemptsLimit, onetime.ErrInvalid)
+	if s.Attempts < 0 || s.MaxAttempts < 0 || s.Attempts > maxAttempts || s.MaxAttempts > maxAttempts {
+		return nil, fmt.Errorf("redis: attempts outside 0..%d: %w", maxAttempts, onetime.ErrInvalid)
 	}
 	b := make([]byte, secretHeader, secretHeader+len(s.Check)+binary.MaxVarintLen64+len(s.ShareDomain)+len(s.Sealed))
-	if err := putTime(b[0:], s.ExpiresAt); err != nil {
+	b[0] = recordVersion
+	if err := putTime(b[1:], s.ExpiresAt); err != nil {
 		return nil, err
 	}
-	copy(b[7:23], rawRest(s.MetadataID))
-	am := uint32(s.Attempts)<<12 | uint32(s.MaxAttempts)
-	b[23], b[24], b[25] = byte(am>>16), byte(am>>8), byte(am)
-	b[26] = byte(len(s.Check))
+	copy(b[8:24], rawRest(s.MetadataID))
+	binary.BigEndian.PutUint16(b[24:], uint16(s.Attempts))
+	binary.BigEndian.PutUint16(b[26:], uint16(s.MaxAttempts))
+	b[28] = byte(len(s.Check))
 	b = append(b, s.Check...)
 	b = binary.AppendUvarint(b, uint64(len(s.ShareDomain)))
 	b = append(b, s.ShareDomain...)
@@ -152,19 +180,21 @@ func encodeSecret(s *onetime.SealedSecret) ([]byte, error) {
 }
 
 func decodeSecret(id onetime.ID, b []byte) (*onetime.SealedSecret, error) {
-	if len(b) < secretHeader || len(b) < secretHeader+int(b[26]) {
+	if len(b) > 0 && b[0] != recordVersion {
+		return nil, errVersion
+	}
+	if len(b) < secretHeader || len(b) < secretHeader+int(b[28]) {
 		return nil, errFormat
 	}
-	am := uint32(b[23])<<16 | uint32(b[24])<<8 | uint32(b[25])
 	s := &onetime.SealedSecret{
 		ID:          id,
-		MetadataID:  idFrom(id.Slot(), b[7:23]),
-		Attempts:    int(am >> 12),
-		MaxAttempts: int(am & MaxAttemptsLimit),
-		ExpiresAt:   getTime(b[0:]),
+		MetadataID:  idFrom(id.Slot(), b[8:24]),
+		Attempts:    int(binary.BigEndian.Uint16(b[24:])),
+		MaxAttempts: int(binary.BigEndian.Uint16(b[26:])),
+		ExpiresAt:   getTime(b[1:]),
 	}
 	rest := b[secretHeader:]
-	if n := int(b[26]); n > 0 {
+	if n := int(b[28]); n > 0 {
 		s.Check, rest = append([]byte(nil), rest[:n]...), rest[n:]
 	}
 	dom, rest, err := field(rest)
@@ -179,15 +209,16 @@ func decodeSecret(id onetime.ID, b []byte) (*onetime.SealedSecret, error) {
 func encodeReceipt(m *onetime.SealedMetadata) ([]byte, error) {
 	n := receiptHeader + 3*binary.MaxVarintLen64 + len(m.Owner) + len(m.ShareDomain) + len(m.Sealed) + len(m.OwnerSealed)
 	b := make([]byte, receiptHeader, n)
-	b[0] = byte(m.State)
+	b[0] = recordVersion
+	b[1] = byte(m.State)
 	for i, t := range []time.Time{m.Created, m.Updated, m.Received, m.Burned, m.SecretExpiresAt, m.ExpiresAt} {
-		if err := putTime(b[1+7*i:], t); err != nil {
+		if err := putTime(b[2+7*i:], t); err != nil {
 			return nil, err
 		}
 	}
-	copy(b[43:59], rawRest(m.SecretID))
+	copy(b[44:60], rawRest(m.SecretID))
 	if m.PassphraseRequired {
-		b[59] = 1
+		b[60] = 1
 	}
 	b = binary.AppendUvarint(b, uint64(len(m.Owner)))
 	b = append(b, m.Owner...)
@@ -199,20 +230,23 @@ func encodeReceipt(m *onetime.SealedMetadata) ([]byte, error) {
 }
 
 func decodeReceipt(id onetime.ID, b []byte) (*onetime.SealedMetadata, error) {
+	if len(b) > 0 && b[0] != recordVersion {
+		return nil, errVersion
+	}
 	if len(b) < receiptHeader {
 		return nil, errFormat
 	}
 	m := &onetime.SealedMetadata{
 		ID:                 id,
-		SecretID:           idFrom(id.Slot(), b[43:59]),
-		State:              onetime.State(b[0]),
-		PassphraseRequired: b[59]&1 != 0,
-		Created:            getTime(b[1:]),
-		Updated:            getTime(b[8:]),
-		Received:           getTime(b[15:]),
-		Burned:             getTime(b[22:]),
-		SecretExpiresAt:    getTime(b[29:]),
-		ExpiresAt:          getTime(b[36:]),
+		SecretID:           idFrom(id.Slot(), b[44:60]),
+		State:              onetime.State(b[1]),
+		PassphraseRequired: b[60]&1 != 0,
+		Created:            getTime(b[2:]),
+		Updated:            getTime(b[9:]),
+		Received:           getTime(b[16:]),
+		Burned:             getTime(b[23:]),
+		SecretExpiresAt:    getTime(b[30:]),
+		ExpiresAt:          getTime(b[37:]),
 	}
 	rest := b[receiptHeader:]
 	var owner, dom, sealed []byte
@@ -241,4 +275,24 @@ func field(b []byte) (f, rest []byte, err error) {
 		return nil, nil, errFormat
 	}
 	return b[w : w+int(n)], b[w+int(n):], nil
+}
+
+// decodePeek reads what Peek tells from the header of a secret record (or
+// the whole record). It returns nil for an empty b, a missing key.
+func decodePeek(b []byte) (*onetime.SecretInfo, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if b[0] != recordVersion {
+		return nil, errVersion
+	}
+	if len(b) < secretHeader {
+		return nil, errFormat
+	}
+	return &onetime.SecretInfo{
+		PassphraseRequired: b[28] > 0,
+		Attempts:           int(binary.BigEndian.Uint16(b[24:])),
+		MaxAttempts:        int(binary.BigEndian.Uint16(b[26:])),
+		ExpiresAt:          getTime(b[1:]),
+	}, nil
 }

@@ -34,29 +34,53 @@
 // Every key starts with [Options.Prefix] ("onetime:" by default), so
 // several applications can share one Redis. A secret and its receipt are
 //
-//	<prefix>{<slot>}s<id>    the secret
-//	<prefix>{<slot>}m<id>    its receipt
+//	<prefix>{<slot>}s<id>     the secret
+//	<prefix>{<slot>}m<id>     its receipt
+//	<prefix>{<slot>}r<token>  the outcome of one Reveal or Burn, briefly
 //
 // where slot is [onetime.ID.Slot] of the pair and id the rest of the
 // record's id in base64url. The braces are a Redis Cluster hash tag: both
 // records of a pair live in one hash slot, so that every operation on a
 // pair is one script on one shard. An owner's recent list is a sorted set,
-// <prefix>o:<hash of the owner>, in a slot of its own.
+// <prefix>o:<hash of the owner>, in a slot of its own. Outcome keys are
+// described under "Lost replies" below.
 //
 // Each record is one compact binary string (see codec.go): a fixed header
 // that the scripts read and patch in place, then the opaque sealed bytes.
 // Nothing in Redis is plaintext: values, keys, passphrases and recipient
 // addresses reach the store only sealed or hashed by the service.
 //
+// # Record format and its version
+//
+// The first byte of every record (secret, receipt, outcome) is its format
+// version, 1 for the format codec.go describes: a secret is a 29-byte
+// header (version, expiry, its receipt's id, Attempts and MaxAttempts in
+// 16 bits each, the check's length) followed by the check, the share
+// domain and the sealed value; a receipt is a 61-byte header (version,
+// state, six times, its secret's id, flags) followed by the owner, the
+// share domain and the sealed parts. Every script checks the version of
+// each record it reads before it writes anything, and so does Peek and
+// every Go decoder: a record of another version makes the method fail
+// with an error (not ErrNotFound) and is left untouched, never read by the
+// wrong layout. A later format raises the version, so that its scripts can
+// tell old records from new ones without guessing, and a store running the
+// older code refuses the newer records instead of misreading them. (The
+// owner index's entries are 28-byte members of a sorted set, not records;
+// a later layout of them would differ in length.)
+//
 // # Atomicity and round trips
 //
 // Each method is one Lua script run with EVALSHA (falling back to EVAL
 // when the server answers NOSCRIPT, after a restart or failover), so it is
 // atomic on the server and costs one round trip: no WATCH/MULTI retry
-// loops, no GET-then-DEL. Reveal reads the secret, compares its expiry
-// with now and its passphrase check, and then either counts the wrong
-// attempt (burning the secret when it reaches MaxAttempts) or deletes the
-// secret and marks the receipt received, all in one step; Burn and Reveal
+// loops, no GET-then-DEL. Peek, which changes nothing, is one GETRANGE of
+// the secret's header instead. Reveal and Burn, when their script changed
+// something, then send one DEL of their outcome key (see "Lost replies")
+// before they return: a second, small command and round trip, outside the
+// atomic step. Reveal reads the secret, compares its expiry with now and
+// its passphrase check, and then either counts the wrong attempt (burning
+// the secret when it reaches MaxAttempts) or deletes the secret and marks
+// the receipt received, all in one step; Burn and Reveal
 // of one secret therefore race cleanly. The scripts reach the partner
 // record of a pair by a name they read from the record, not from KEYS;
 // Redis 7 permits such undeclared keys of the script's own hash slot.
@@ -114,19 +138,62 @@
 // # Errors and the client
 //
 // Errors from Redis and the client (connection refused, timeouts, READONLY,
-// CROSSSLOT, ...) come back wrapped as "redis: <operation>: ...", with no
-// key, id or value in their text; check them with [errors.Is] against
-// context errors and the onetime sentinels. A closed Store returns
-// [ErrClosed].
+// CROSSSLOT, ...) come back as "redis: <cause>", with no operation name
+// (the Service adds "onetime: <operation>: ") and no key, id or value in
+// their text; check them with [errors.Is] against context errors and the
+// onetime sentinels. A timeout reads "redis: context deadline exceeded"
+// (with the client's ContextTimeoutEnabled; without it, go-redis waits for
+// its own ReadTimeout). A closed Store returns [onetime.ErrClosed] from
+// every method; Close again is a no-op.
+//
+// # Lost replies
 //
 // goredis retries a command after a network error or a read timeout
-// (Options.MaxRetries, default 3), so a script whose reply was lost may
-// run again. Create is idempotent across such a retry (it recognises its
-// own records). A retried Reveal finds the secret consumed by the first
-// run, which nobody saw, and the caller gets ErrNotFound; a retried Burn
-// likewise reports ErrNotFound for the secret it burned; a lost
-// wrong-passphrase reply may count the attempt twice. Exactly-once holds
-// in every case. Set MaxRetries to -1 to see the network errors instead.
+// (Options.MaxRetries, default 3), so a script whose reply was lost (the
+// connection dropped after Redis ran it) may run again. Every method is
+// safe across such a retry:
+//
+//   - Create recognises its own records, byte for byte, and succeeds.
+//   - Receipt, Peek and Recent change nothing. A repeated View may report
+//     viewed where its first run, whose answer was lost, saw new.
+//   - Reveal and Burn pass an outcome key of their own, <prefix>{slot}r
+//     and a random 128-bit token, fresh for each call. The first run that
+//     changes something records its answer there, in the pair's slot and
+//     in the same atomic step: the sealed secret it revealed, the
+//     wrong-passphrase answer, or the burned receipt. A repeat of the same
+//     call finds that outcome and answers it again, changing nothing: a
+//     reveal whose first reply was lost still returns the value (not
+//     ErrNotFound), a wrong passphrase is counted once, a burn answers the
+//     burned receipt. A run with another key (another call) finds the
+//     secret gone, as it must.
+//
+// When goredis gives up on a network error (its retries spent, or
+// MaxRetries -1), Reveal and Burn try again themselves, with the same
+// outcome key, up to 3 times with pauses of 10, 20 and 40 ms, honouring
+// ctx. If every try fails, the call returns that error, never ErrNotFound:
+// the secret may have been consumed and its value is then lost, which the
+// caller cannot tell from an outage. Through a proxy that dropped 10% of
+// the script replies, 300 reveals and 300 burns answered 0 false "not
+// found" and every value (TestLostReplies); without outcome keys, 17 to 30
+// reveals and 27 to 31 burns answered ErrNotFound for what they had just
+// consumed, and wrong passphrases were counted twice.
+//
+// # What stays in Redis after a reveal
+//
+// The secret's key is deleted by the reveal's script. Its receipt stays,
+// marked received, until the receipt's own expiry. The outcome key holds
+// a copy of the sealed secret (never the plaintext: opening it needs the
+// secret key, which Redis never sees): the Store deletes it once the
+// answer has arrived (one DEL, best effort), so it normally outlives the
+// secret by one round trip; a key whose answer never arrived, or whose DEL
+// failed or found ctx ended, expires 60 seconds after the script ran.
+// Burn's and a wrong passphrase's outcomes hold no sealed value and go the
+// same way. Freed memory is not wiped. With persistence on, these keys are
+// written like any other: an RDB snapshot taken while one lives holds it,
+// and the append-only file keeps the secret's SET from Create and the
+// outcome's SET, with the DELs that follow them, until the next AOF
+// rewrite (BGREWRITEAOF, or automatic by auto-aof-rewrite-percentage);
+// replicas receive them too.
 //
 // Evicting keys under memory pressure breaks nothing but loses secrets
 // (their receipts report them orphaned); prefer maxmemory-policy
@@ -134,23 +201,27 @@
 //
 // # Limits
 //
-// MaxAttempts and Attempts are at most [MaxAttemptsLimit]; a passphrase
-// check at most 255 bytes; times within the years 830 to 3111; the prefix
-// has no '{' or '}'. Create answers anything else with an error wrapping
-// onetime.ErrInvalid.
+// MaxAttempts and Attempts are at most [onetime.MaxAttemptsLimit] (65535,
+// 16 bits each in the record); a passphrase check at most 255 bytes; times
+// within the years 830 to 3111; the prefix has no '{' or '}'. Create
+// answers anything else with an error wrapping onetime.ErrInvalid.
 //
 // # Memory
 //
 // Redis used_memory per 100-byte secret shared through the Service, with
-// its receipt (BenchmarkStoredMemory, Redis 7.0, default settings):
+// its receipt (BenchmarkStoredMemory, Redis 7.0, default settings, record
+// format version 1):
 //
 //	stored    anonymous   one owner (index entry included)
-//	1,000     727 B       970 B
-//	100,000   645 B       744 B
+//	1,000     727 B       906 B
+//	100,000   645 B       680 B
 //
 // Each secret is two keys, each with an expiry: about 150 bytes of Redis
 // bookkeeping apiece before any data, plus the hash tables' share, which
-// is larger while they are small. A receipt with an owner also holds the
-// owner and the sealed key for the owner's list (84 bytes), and its index
-// entry costs about 150 bytes; an owner keeps at most [MaxIndexed].
+// is larger while they are small. The secret record of a 100-byte value
+// is 146 bytes, which with its string header fits jemalloc's 160-byte
+// class. A receipt with an owner also holds the owner and the sealed seed
+// for the owner's list, and its index entry costs about 150 bytes; an
+// owner keeps at most [MaxIndexed]. Outcome keys take nothing once their
+// Reveal or Burn has answered.
 package redis

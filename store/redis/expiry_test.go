@@ -7,6 +7,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
@@ -16,9 +18,7 @@ import (
 func pexpiretime(t *testing.T, c goredis.UniversalClient, key string) int64 {
 	t.Helper()
 	v, err := c.Do(context.Background(), "PEXPIRETIME", key).Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -40,55 +40,39 @@ func TestNativeExpiry(t *testing.T) {
 			created := t0.Add(123 * time.Microsecond) // not a whole millisecond
 			s, m := pair("owner", created, time.Hour)
 			s.Check = []byte("check")
-			if err := st.Create(ctx, s, m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, st.Create(ctx, s, m))
 			sk, mk, ik := st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), st.indexKey("owner")
 			wantS, wantM := s.ExpiresAt.UnixMilli()+1, m.ExpiresAt.UnixMilli()+1
 			check := func(when string) {
 				t.Helper()
-				if got := pexpiretime(t, c, sk); got != wantS && got != -2 {
-					t.Errorf("%s: secret PEXPIRETIME %d, want %d", when, got, wantS)
+				if got := pexpiretime(t, c, sk); got != -2 {
+					assert.Equal(t, wantS, got, "%s: secret PEXPIRETIME", when)
 				}
-				if got := pexpiretime(t, c, mk); got != wantM {
-					t.Errorf("%s: receipt PEXPIRETIME %d, want %d", when, got, wantM)
-				}
-				if got := pexpiretime(t, c, ik); got != wantM {
-					t.Errorf("%s: index PEXPIRETIME %d, want %d (its receipt's)", when, got, wantM)
-				}
+				assert.Equal(t, wantM, pexpiretime(t, c, mk), "%s: receipt PEXPIRETIME", when)
+				assert.Equal(t, wantM, pexpiretime(t, c, ik), "%s: index PEXPIRETIME (its receipt's)", when)
 			}
 			check("after Create")
 			now := created.Add(time.Minute)
-			if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), now); !errors.Is(err, onetime.ErrWrongPassphrase) {
-				t.Fatal(err)
-			}
+			_, err := st.Reveal(ctx, s.ID, []byte("wrong"), now)
+			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 			check("after a wrong passphrase")
-			if err := st.MarkViewed(ctx, m.ID, now); err != nil {
-				t.Fatal(err)
-			}
-			check("after MarkViewed")
-			if _, err := st.Reveal(ctx, s.ID, s.Check, now); err != nil {
-				t.Fatal(err)
-			}
-			if got := pexpiretime(t, c, sk); got != -2 {
-				t.Errorf("secret still stored after Reveal (PEXPIRETIME %d)", got)
-			}
+			v, err := st.View(ctx, m.ID, now)
+			require.NoError(t, err)
+			require.Equal(t, onetime.StateNew, v.State, "View answers the state before")
+			check("after View")
+			_, err = st.Reveal(ctx, s.ID, s.Check, now)
+			require.NoError(t, err)
+			assert.Equal(t, int64(-2), pexpiretime(t, c, sk), "secret still stored after Reveal")
 			check("after Reveal")
 
 			// An older receipt does not shorten the index's life; a newer
 			// one extends it.
 			s2, m2 := pair("owner", t0, time.Minute)
-			if err := st.Create(ctx, s2, m2); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, st.Create(ctx, s2, m2))
 			check("after an older receipt")
 			s3, m3 := pair("owner", t0, 2*time.Hour)
-			if err := st.Create(ctx, s3, m3); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := pexpiretime(t, c, ik), m3.ExpiresAt.UnixMilli()+1; got != want {
-				t.Errorf("index PEXPIRETIME %d, want %d (its latest receipt's)", got, want)
-			}
+			require.NoError(t, st.Create(ctx, s3, m3))
+			assert.Equal(t, m3.ExpiresAt.UnixMilli()+1, pexpiretime(t, c, ik), "index PEXPIRETIME (its latest receipt's)")
 		})
 	}
 }

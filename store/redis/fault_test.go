@@ -11,6 +11,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
@@ -44,9 +46,7 @@ func TestRestartDuringReveals(t *testing.T) {
 	var forbidden []string // texts no error may contain
 	for i := range secrets {
 		s, m := pair("", t0, time.Hour)
-		if err := st.Create(ctx, s, m); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, st.Create(ctx, s, m))
 		secrets[i] = s
 		forbidden = append(forbidden, string(s.ID), string(s.ID[onetime.SlotLen:]), st.key(s.ID, kindSecret))
 	}
@@ -65,9 +65,7 @@ func TestRestartDuringReveals(t *testing.T) {
 		}
 		srv.Stop()
 		time.Sleep(300 * time.Millisecond) // an outage long enough to be seen
-		if err := srv.Start(); err != nil {
-			t.Errorf("restarting redis-server: %v", err)
-		}
+		assert.NoError(t, srv.Start(), "restarting redis-server")
 	}()
 
 	var wg sync.WaitGroup
@@ -87,9 +85,7 @@ func TestRestartDuringReveals(t *testing.T) {
 						mu.Lock()
 						revealed[s.ID]++
 						mu.Unlock()
-						if string(sec.Sealed) != string(s.Sealed) {
-							t.Errorf("revealed the wrong value")
-						}
+						assert.Equal(t, s.Sealed, sec.Sealed, "revealed the wrong value")
 						break
 					}
 					if errors.Is(err, onetime.ErrNotFound) {
@@ -99,7 +95,7 @@ func TestRestartDuringReveals(t *testing.T) {
 					outage = append(outage, err)
 					mu.Unlock()
 					if time.Now().After(deadline) {
-						t.Errorf("Reveal still failing long after the restart: %v", err)
+						assert.Fail(t, "Reveal still failing long after the restart", "%v", err)
 						return
 					}
 					time.Sleep(10 * time.Millisecond)
@@ -111,9 +107,7 @@ func TestRestartDuringReveals(t *testing.T) {
 	<-restarted
 
 	for _, k := range revealed {
-		if k > 1 {
-			t.Errorf("a secret was revealed %d times", k)
-		}
+		assert.Equal(t, 1, k, "times a secret was revealed")
 	}
 	t.Logf("%d of %d secrets revealed, %d errors during the outage", len(revealed), n, len(outage))
 	if len(outage) > 0 {
@@ -121,37 +115,30 @@ func TestRestartDuringReveals(t *testing.T) {
 	}
 	for _, err := range outage {
 		text := err.Error()
-		if !strings.HasPrefix(text, "redis: reveal: ") {
-			t.Errorf("outage error not wrapped by the store: %q", text)
-		}
+		assert.True(t, strings.HasPrefix(text, "redis: "), "outage error not wrapped by the store: %q", text)
 		for _, f := range forbidden {
-			if strings.Contains(text, f) {
-				t.Fatalf("outage error %q names a key or id", text)
-			}
+			require.NotContains(t, text, f, "outage error names a key or id")
 		}
 	}
 	// Every secret is consumed: revealed once, or consumed by a reveal
 	// whose answer was lost with the connection. None is left to reveal.
 	for _, s := range secrets {
-		if _, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Second)); !errors.Is(err, onetime.ErrNotFound) {
-			t.Fatalf("a secret survived all the reveals: %v", err)
-		}
+		_, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Second))
+		require.ErrorIs(t, err, onetime.ErrNotFound, "a secret survived all the reveals")
 	}
 	// And the same Store works afterwards.
 	s, m := pair("owner", t0, time.Hour)
-	if err := st.Create(ctx, s, m); err != nil {
-		t.Fatalf("Create after the restart: %v", err)
-	}
-	if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
-		t.Fatalf("Reveal after the restart: %v", err)
-	}
-	if got, err := st.Receipt(ctx, m.ID, t0); err != nil || got.State != onetime.StateReceived {
-		t.Fatalf("Receipt after the restart: %v", err)
-	}
+	require.NoError(t, st.Create(ctx, s, m), "Create after the restart")
+	_, err := st.Reveal(ctx, s.ID, nil, t0)
+	require.NoError(t, err, "Reveal after the restart")
+	got, err := st.Receipt(ctx, m.ID, t0)
+	require.NoError(t, err, "Receipt after the restart")
+	assert.Equal(t, onetime.StateReceived, got.State)
 }
 
 // TestCleanErrors: with the server down, every method fails with a
-// wrapped client error that names no key or id.
+// wrapped client error, "redis: <cause>" with no operation name (the
+// Service adds it), that names no key or id and is not ErrNotFound.
 func TestCleanErrors(t *testing.T) {
 	srv := redistest.Standalone(t)
 	if srv.External() {
@@ -163,31 +150,59 @@ func TestCleanErrors(t *testing.T) {
 	st := newStore(t, c)
 	s, m := pair("owner", t0, time.Hour)
 	srv.Stop()
-	var errs []error
-	errs = append(errs, st.Create(ctx, s, m))
-	_, err := st.Reveal(ctx, s.ID, []byte("check"), t0)
-	errs = append(errs, err)
-	_, err = st.Receipt(ctx, m.ID, t0)
-	errs = append(errs, err, st.MarkViewed(ctx, m.ID, t0))
-	_, err = st.Burn(ctx, m.ID, t0)
-	errs = append(errs, err)
-	_, err = st.Recent(ctx, "owner", t0, 10)
-	errs = append(errs, err)
-	for _, err := range errs {
-		if err == nil {
-			t.Fatal("no error with the server down")
-		}
+	errs := map[string]error{"Create": st.Create(ctx, s, m)}
+	_, errs["Reveal"] = st.Reveal(ctx, s.ID, []byte("check"), t0)
+	_, errs["Peek"] = st.Peek(ctx, s.ID, t0)
+	_, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
+	_, errs["View"] = st.View(ctx, m.ID, t0)
+	_, errs["Burn"] = st.Burn(ctx, m.ID, t0)
+	_, errs["Recent"] = st.Recent(ctx, "owner", t0, 10)
+	for op, err := range errs {
+		require.Error(t, err, "%s with the server down", op)
 		text := err.Error()
-		if !strings.HasPrefix(text, "redis: ") || errors.Is(err, onetime.ErrNotFound) {
-			t.Errorf("error %q: want a wrapped client error", text)
-		}
+		assert.True(t, strings.HasPrefix(text, "redis: "), "%s: error %q not wrapped by the store", op, text)
+		assert.NotContains(t, text, "onetime:", op)
+		assert.NotContains(t, strings.ToLower(text), strings.ToLower(op), "%s: the error names the operation", op)
+		assert.NotErrorIs(t, err, onetime.ErrNotFound, op)
 		for _, f := range []string{string(s.ID), string(m.ID), string(s.ID[8:]), string(m.ID[8:]), st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), "owner"} {
-			if strings.Contains(text, f) {
-				t.Errorf("error %q names a key, id or owner", text)
-			}
+			assert.NotContains(t, text, f, "%s: error names a key, id or owner", op)
 		}
 	}
-	t.Logf("e.g. %v", errs[1])
+	t.Logf("e.g. %v", errs["Reveal"])
+}
+
+// TestTimeoutError: a Reveal whose context runs out while Redis's answer
+// is late says only that, "redis: context deadline exceeded", for the
+// Service to prefix with "onetime: reveal: ". The store adds no operation
+// name.
+func TestTimeoutError(t *testing.T) {
+	srv := redistest.Shared(t)
+	proxy := startDropProxy(t, srv.Addr, 0, 1)
+	proxy.withhold() // every script's answer
+	// ContextTimeoutEnabled: the client gives up at the context's deadline
+	// (by default it waits for its ReadTimeout).
+	c := goredis.NewClient(&goredis.Options{Addr: proxy.addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	st := newStore(t, c)
+	s, m := pair("", t0, time.Hour)
+	require.NoError(t, newStore(t, srv.Client(t)).Create(context.Background(), s, m))
+
+	for name, call := range map[string]func(context.Context) error{
+		"Reveal": func(ctx context.Context) error { _, err := st.Reveal(ctx, s.ID, nil, t0); return err },
+		"Burn":   func(ctx context.Context) error { _, err := st.Burn(ctx, m.ID, t0); return err },
+		"View":   func(ctx context.Context) error { _, err := st.View(ctx, m.ID, t0); return err },
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		err := call(ctx)
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded, name)
+		assert.Equal(t, "redis: context deadline exceeded", err.Error(), name)
+	}
+	// A context already done is answered before any command.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := st.Reveal(ctx, s.ID, nil, t0)
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 // TestServerErrors: errors that Redis itself answers (READONLY from a
@@ -225,13 +240,10 @@ func TestServerErrors(t *testing.T) {
 			}
 			text := err.Error()
 			t.Logf("%v", text)
-			if !strings.HasPrefix(text, "redis: ") || !strings.Contains(text, tc.want) {
-				t.Errorf("error %q: want a wrapped %s error", text, tc.want)
-			}
+			assert.True(t, strings.HasPrefix(text, "redis: "), "error %q not wrapped", text)
+			assert.Contains(t, text, tc.want)
 			for _, f := range []string{string(s.ID), string(m.ID), string(s.ID[8:]), string(m.ID[8:]), st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), st.indexKey("owner")} {
-				if strings.Contains(text, f) {
-					t.Errorf("error %q names a key or id", text)
-				}
+				assert.NotContains(t, text, f, "the error names a key or id")
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -25,11 +26,30 @@ const DefaultPrefix = "onetime:"
 // ones come in.
 const MaxIndexed = 2000
 
-// ErrClosed is returned by every method of a closed Store.
-var ErrClosed = errors.New("redis: store closed")
-
 // errReply means Redis answered a script with something it never returns.
 var errReply = errors.New("redis: unexpected reply from a script")
+
+// outcomeTTL is how long Redis keeps the outcome of a Reveal or Burn for a
+// retry of the same call (see scripts.go) when the Store cannot delete it
+// at once: its reply was lost for good, or the caller's context ended.
+// It outlasts go-redis's own retries at their default timeouts.
+const outcomeTTL = 60 * time.Second
+
+// retries is how many times Reveal and Burn try again, with the same
+// outcome key, after the client gave up on a network error; retryBackoff
+// is the first pause, doubled each time.
+const (
+	retries      = 3
+	retryBackoff = 10 * time.Millisecond
+)
+
+// commander is what the Store sends commands through: the client, or its
+// auto-pipeliner.
+type commander interface {
+	goredis.Scripter
+	GetRange(ctx context.Context, key string, start, end int64) *goredis.StringCmd
+	Del(ctx context.Context, keys ...string) *goredis.IntCmd
+}
 
 // Options configure a Store. A nil *Options, and every zero field, means
 // the default.
@@ -60,7 +80,7 @@ type Options struct {
 // many goroutines and processes sharing one Redis deployment.
 type Store struct {
 	c      goredis.UniversalClient
-	sc     goredis.Scripter // runs the scripts: c, or its auto-pipeliner
+	sc     commander // runs the commands: c, or its auto-pipeliner
 	ap     *goredis.AutoPipeliner
 	prefix string
 	// single is true for a client of one server (standalone or Sentinel
@@ -118,7 +138,16 @@ func (s *Store) pair(id onetime.ID) string {
 const (
 	kindSecret  = "s"
 	kindReceipt = "m"
+	kindOutcome = "r"
 )
+
+// outcomeKey returns a fresh outcome key for one Reveal or Burn of the
+// pair of id: a random 128-bit token in the pair's slot.
+func (s *Store) outcomeKey(id onetime.ID) string {
+	var token [16]byte
+	rand.Read(token[:])
+	return s.pair(id) + kindOutcome + keyRest(token[:])
+}
 
 func (s *Store) key(id onetime.ID, kind string) string {
 	return s.pair(id) + kind + keyRest(rawRest(id))
@@ -153,16 +182,69 @@ func memberID(member string) (onetime.ID, bool) {
 // ready fails fast on a closed store or a done context.
 func (s *Store) ready(ctx context.Context) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return onetime.ErrClosed
 	}
 	return ctx.Err()
 }
 
-// fail wraps an error from Redis or the client. Neither puts keys in
-// their texts (connection errors, timeouts, READONLY, CROSSSLOT, script
-// errors name at most a script's digest), and this adds none.
-func fail(op string, err error) error {
-	return fmt.Errorf("redis: %s: %w", op, err)
+// fail wraps an error from Redis or the client as "redis: <cause>" (the
+// Service names the operation). Neither puts keys in their texts
+// (connection errors, timeouts, READONLY, CROSSSLOT, script errors name at
+// most a script's digest), and this adds none. A script's refusal of a
+// record of an unknown version is [errVersion].
+func fail(err error) error {
+	switch {
+	case goredis.HasErrorPrefix(err, "BADVERSION"):
+		return errVersion
+	case strings.HasPrefix(err.Error(), "redis: "):
+		return err // go-redis's own, e.g. "redis: client is closed"
+	}
+	return fmt.Errorf("redis: %w", err)
+}
+
+// transient reports whether err may be a lost connection, after which a
+// script may or may not have run: not an answer of Redis, not the end of
+// the caller's context, not a closed client.
+func transient(err error) bool {
+	var rerr goredis.Error
+	return err != nil && !errors.As(err, &rerr) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, goredis.ErrClosed)
+}
+
+// runAgain runs a script that is safe to repeat with the same arguments
+// (Reveal and Burn, by their outcome key). When the client gives up on a
+// network error it tries again, up to [retries] times with a growing
+// pause, honouring ctx: each try either finds the call's recorded outcome
+// or runs it for the first time.
+func (s *Store) runAgain(ctx context.Context, sc *goredis.Script, keys []string, args ...any) (any, error) {
+	pause := retryBackoff
+	for try := 0; ; try++ {
+		v, err := sc.Run(ctx, s.sc, keys, args...).Result()
+		if err == nil {
+			return v, nil
+		}
+		if try == retries || !transient(err) || s.closed.Load() {
+			return nil, fail(err)
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fail(ctx.Err())
+		case <-t.C:
+		}
+		pause *= 2
+	}
+}
+
+// forget deletes the outcome key of a call whose reply arrived, best
+// effort: if it fails, or ctx has ended, Redis drops the key after
+// [outcomeTTL].
+func (s *Store) forget(ctx context.Context, key string) {
+	if ctx.Err() == nil {
+		s.sc.Del(ctx, key)
+	}
 }
 
 // Create implements [onetime.Store]. On one server it is one script. On a
@@ -177,7 +259,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		return err
 	}
 	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() {
-		return fmt.Errorf("redis: create: ids malformed or not of one slot: %w", onetime.ErrInvalid)
+		return fmt.Errorf("redis: ids malformed or not of one slot: %w", onetime.ErrInvalid)
 	}
 	// Records keep their partner's id without its slot, which is theirs.
 	linked := sec.MetadataID.Valid() && m.SecretID.Valid() &&
@@ -207,13 +289,13 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		} else {
 			var err error
 			if added, err = indexAddScript.Run(ctx, s.sc, []string{idx}, score, tail, px, s.cap).Text(); err != nil {
-				return fail("create", err)
+				return fail(err)
 			}
 		}
 	}
 	n, err := createScript.Run(ctx, s.sc, keys, args...).Int64()
 	if err != nil {
-		return fail("create", err)
+		return fail(err)
 	}
 	switch n {
 	case 1:
@@ -226,14 +308,16 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		}
 		return onetime.ErrExists
 	default:
-		return fmt.Errorf("redis: create: secret and receipt do not name each other in one slot: %w", onetime.ErrInvalid)
+		return fmt.Errorf("redis: secret and receipt do not name each other in one slot: %w", onetime.ErrInvalid)
 	}
 }
 
 // Reveal implements [onetime.Store]: one script finds the secret, checks
 // it against now and the passphrase check, and either counts a wrong
 // attempt (burning the secret at its limit) or deletes it and marks the
-// receipt received.
+// receipt received. A repeat of the script for the same call (after a
+// lost reply) answers as the first run did; once the answer has arrived,
+// a DEL drops the outcome kept for such a repeat.
 func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
@@ -241,33 +325,72 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	v, err := revealScript.Run(ctx, s.sc, []string{s.key(id, kindSecret)}, s.pair(id), check, micros(now)).Result()
+	out := s.outcomeKey(id)
+	v, err := s.runAgain(ctx, revealScript, []string{s.key(id, kindSecret), out},
+		s.pair(id), check, micros(now), outcomeTTL.Milliseconds())
 	if err != nil {
-		return nil, fail("reveal", err)
+		return nil, err
 	}
 	switch v := v.(type) {
 	case int64:
-		if v == 1 {
+		switch v {
+		case 0:
+			return nil, onetime.ErrNotFound
+		case 1:
+			s.forget(ctx, out)
 			return nil, onetime.ErrWrongPassphrase
 		}
-		return nil, onetime.ErrNotFound
 	case string:
+		s.forget(ctx, out)
 		return decodeSecret(id, []byte(v))
 	}
 	return nil, errReply
 }
 
-// Receipt implements [onetime.Store].
-func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+// Peek implements [onetime.Store]: one GETRANGE of the secret's header.
+func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	v, err := receiptScript.Run(ctx, s.sc, []string{s.key(id, kindReceipt)}, s.pair(id), micros(now)).Result()
+	b, err := s.sc.GetRange(ctx, s.key(id, kindSecret), 0, secretHeader-1).Bytes()
 	if err != nil {
-		return nil, fail("receipt", err)
+		return nil, fail(err)
+	}
+	info, err := decodePeek(b)
+	if err != nil {
+		return nil, err
+	}
+	if info == nil || !now.Before(info.ExpiresAt) {
+		return nil, onetime.ErrNotFound
+	}
+	return info, nil
+}
+
+// Receipt implements [onetime.Store].
+func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	return s.readReceipt(ctx, receiptScript, id, now)
+}
+
+// View implements [onetime.Store]: one script reads the receipt and the
+// secret's presence and moves a new receipt to viewed.
+func (s *Store) View(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	return s.readReceipt(ctx, viewScript, id, now)
+}
+
+// readReceipt runs receiptScript or viewScript, which answer alike.
+func (s *Store) readReceipt(ctx context.Context, sc *goredis.Script, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if !id.Valid() {
+		return nil, onetime.ErrNotFound
+	}
+	v, err := sc.Run(ctx, s.sc, []string{s.key(id, kindReceipt)}, s.pair(id), micros(now)).Result()
+	if err != nil {
+		return nil, fail(err)
 	}
 	m, err := receiptReply(id, v)
 	if err != nil {
@@ -301,25 +424,8 @@ func receiptReply(id onetime.ID, v any) (*onetime.SealedMetadata, error) {
 	return nil, errReply
 }
 
-// MarkViewed implements [onetime.Store].
-func (s *Store) MarkViewed(ctx context.Context, id onetime.ID, now time.Time) error {
-	if err := s.ready(ctx); err != nil {
-		return err
-	}
-	if !id.Valid() {
-		return onetime.ErrNotFound
-	}
-	n, err := markViewedScript.Run(ctx, s.sc, []string{s.key(id, kindReceipt)}, micros(now)).Int64()
-	if err != nil {
-		return fail("mark viewed", err)
-	}
-	if n == 0 {
-		return onetime.ErrNotFound
-	}
-	return nil
-}
-
-// Burn implements [onetime.Store].
+// Burn implements [onetime.Store]. Like Reveal, it is one script whose
+// repeat for the same call answers as its first run.
 func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
@@ -327,14 +433,19 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	v, err := burnScript.Run(ctx, s.sc, []string{s.key(id, kindReceipt)}, s.pair(id), micros(now)).Result()
+	out := s.outcomeKey(id)
+	v, err := s.runAgain(ctx, burnScript, []string{s.key(id, kindReceipt), out},
+		s.pair(id), micros(now), outcomeTTL.Milliseconds())
 	if err != nil {
-		return nil, fail("burn", err)
+		return nil, err
 	}
 	switch v := v.(type) {
 	case int64:
-		return nil, onetime.ErrNotFound
+		if v == 0 {
+			return nil, onetime.ErrNotFound
+		}
 	case string:
+		s.forget(ctx, out)
 		return decodeReceipt(id, []byte(v))
 	}
 	return nil, errReply
@@ -362,7 +473,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	v, err := recentScript.Run(ctx, s.sc, []string{s.indexKey(owner)}, s.prefix, micros(now), limit).Slice()
 	if err != nil {
-		return nil, fail("recent", err)
+		return nil, fail(err)
 	}
 	if len(v)%3 != 0 {
 		return nil, errReply
@@ -399,7 +510,7 @@ func (s *Store) recentPartitioned(ctx context.Context, owner string, now time.Ti
 		count := limit - len(out) + 8 // a little slack for dangling entries
 		v, err := recentIndexScript.Run(ctx, s.sc, []string{idx}, offset, count).Slice()
 		if err != nil {
-			return nil, fail("recent", err)
+			return nil, fail(err)
 		}
 		if len(v) == 0 {
 			return nil, errReply
@@ -461,7 +572,7 @@ func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) (
 			v, err = receiptScript.Run(ctx, s.sc, k, a...).Result()
 		}
 		if err != nil {
-			return nil, fail("recent", err)
+			return nil, fail(err)
 		}
 		if out[i], err = receiptReply(ids[i], v); err != nil {
 			return nil, err
@@ -481,8 +592,9 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	return 0, nil
 }
 
-// Close marks the store closed; later calls return [ErrClosed]. It does
-// not close the client, which is the caller's.
+// Close marks the store closed; later calls return [onetime.ErrClosed].
+// It does not close the client, which is the caller's. Calling it again
+// is a no-op.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) || s.ap == nil {
 		return nil

@@ -4,7 +4,20 @@ import goredis "github.com/redis/go-redis/v9"
 
 // The Lua scripts. Each Store method runs one of them with EVALSHA
 // (falling back to EVAL on NOSCRIPT, as goredis.Script.Run does), so that
-// each step is atomic on the server and costs one round trip.
+// each step is atomic on the server and costs one round trip. (Peek needs
+// no script: it is one GETRANGE of the secret's header.)
+//
+// Every record starts with its format version (see codec.go); every
+// script checks it on each record it reads, before it writes anything, and
+// fails with a BADVERSION error on a version it does not know.
+//
+// Reveal and Burn may run twice for one call: go-redis re-sends a command
+// whose reply it lost (the script ran, the connection dropped), and the
+// Store itself tries again after a network error. Each call passes an
+// outcome key of its own (<prefix>{slot}r<random token>, declared in KEYS,
+// in the pair's slot); the first run that changes something records its
+// answer there with a short expiry, and a later run of the same call
+// returns that answer instead of finding the secret gone.
 //
 // KEYS name the record a method is asked about. The partner record of the
 // pair (the receipt of a secret, the secret of a receipt) is found from the
@@ -40,30 +53,68 @@ local function b64(s)
 end
 `
 
+const luaVersioned = `
+-- versioned returns the record r, or stops the script with an error if r
+-- is not of format version 1 (see codec.go). Scripts call it on every
+-- record before they change anything, so an unknown record is refused,
+-- never misread, and nothing is half done.
+local function versioned(r)
+  if string.byte(r, 1) ~= 1 then
+    error({err = 'BADVERSION stored record of an unknown format version'})
+  end
+  return r
+end
+`
+
+// luaPresent needs luaVersioned.
 const luaPresent = `
 -- present reports (1 or 0) whether the secret at skey exists and is
 -- unexpired at now.
 local function present(skey, now)
-  local h = redis.call('GETRANGE', skey, 0, 6)
-  if #h == 7 and now < struct.unpack('>i7', h, 1) then return 1 end
+  local h = redis.call('GETRANGE', skey, 0, 7)
+  if #h == 0 then return 0 end
+  versioned(h)
+  if #h == 8 and now < struct.unpack('>i7', h, 2) then return 1 end
   return 0
 end
 `
 
+// luaStamp needs luaVersioned.
 const luaStamp = `
--- stamp moves the receipt at mkey, if it exists and is unexpired at now,
--- to state (2 viewed, 3 received, 4 burned), stamping Updated and, for
--- received and burned, the event's time. It returns the new header, or
--- nil when there is no live receipt.
-local function stamp(mkey, now, state)
-  local h = redis.call('GETRANGE', mkey, 0, 59)
-  if #h < 60 or now >= struct.unpack('>i7', h, 37) then return nil end
+-- live_header returns the header of the receipt at mkey if it exists and
+-- is unexpired at now, else nil.
+local function live_header(mkey, now)
+  local h = redis.call('GETRANGE', mkey, 0, 60)
+  if #h == 0 then return nil end
+  versioned(h)
+  if #h < 61 or now >= struct.unpack('>i7', h, 38) then return nil end
+  return h
+end
+
+-- stamp moves the receipt at mkey, whose header (or record) h is, to
+-- state (2 viewed, 3 received, 4 burned), stamping Updated and, for
+-- received and burned, the event's time. It returns the new first 30
+-- bytes of the record (version to burned).
+local function stamp(mkey, h, now, state)
   local t = struct.pack('>i7', now)
-  local rec, burn = string.sub(h, 16, 22), string.sub(h, 23, 29)
+  local rec, burn = string.sub(h, 17, 23), string.sub(h, 24, 30)
   if state == 3 then rec = t elseif state == 4 then burn = t end
-  local head = string.char(state) .. string.sub(h, 2, 8) .. t .. rec .. burn
+  local head = string.sub(h, 1, 1) .. string.char(state) .. string.sub(h, 3, 9) .. t .. rec .. burn
   redis.call('SETRANGE', mkey, 0, head)
   return head
+end
+
+-- recorded returns what an earlier run of this very call (the same
+-- outcome key) answered, if it left an outcome: the retry of a call whose
+-- reply was lost answers the same.
+local function recorded(okey)
+  local o = redis.call('GET', okey)
+  if not o then return nil end
+  versioned(o)
+  local kind = string.sub(o, 2, 2)
+  if kind == 'W' then return 1 end
+  if kind == 'S' or kind == 'B' then return string.sub(o, 3) end
+  error({err = 'BADVERSION stored outcome of an unknown kind'})
 end
 `
 
@@ -138,69 +189,91 @@ var indexAddScript = goredis.NewScript(luaIndex + `
 return index_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 `)
 
-// revealScript consumes a secret.
-// KEYS: secret. ARGV: pair key prefix ("<prefix>{slot}"), check, now.
+// revealScript consumes a secret. It is safe to run again with the same
+// arguments (go-redis re-sends a command whose reply it lost): its first
+// run records its outcome under the outcome key, a name unique to the call
+// in the pair's slot, for px milliseconds, and a later run with that key
+// answers the recorded outcome and changes nothing.
+// KEYS: secret, outcome. ARGV: pair key prefix ("<prefix>{slot}"), check,
+// now, px.
 // Returns 0 (missing or expired), 1 (wrong passphrase, counted; the
 // secret burned at its limit) or the secret's record as it was.
-var revealScript = goredis.NewScript(luaB64 + luaStamp + `
+var revealScript = goredis.NewScript(luaB64 + luaVersioned + luaStamp + `
+local done = recorded(KEYS[2])
+if done then return done end
 local s = redis.call('GET', KEYS[1])
 if not s then return 0 end
+versioned(s)
 local now = tonumber(ARGV[3])
-if now >= struct.unpack('>i7', s, 1) then return 0 end
-local mkey = ARGV[1] .. 'm' .. b64(string.sub(s, 8, 23))
-local cl = string.byte(s, 27)
-if cl > 0 and string.sub(s, 28, 27 + cl) ~= ARGV[2] then
-  local am = struct.unpack('>I3', s, 24)
-  local max = am % 4096
-  local attempts = (am - max) / 4096 + 1
-  if attempts >= max or attempts >= 4095 then
+if now >= struct.unpack('>i7', s, 2) then return 0 end
+local mkey = ARGV[1] .. 'm' .. b64(string.sub(s, 9, 24))
+local h = live_header(mkey, now)
+local cl = string.byte(s, 29)
+if cl > 0 and string.sub(s, 30, 29 + cl) ~= ARGV[2] then
+  local attempts = struct.unpack('>I2', s, 25) + 1
+  local max = struct.unpack('>I2', s, 27)
+  if attempts >= max or attempts >= 65535 then
     redis.call('DEL', KEYS[1])
-    stamp(mkey, now, 4)
+    if h then stamp(mkey, h, now, 4) end
   else
-    redis.call('SETRANGE', KEYS[1], 23, struct.pack('>I3', attempts * 4096 + max))
+    redis.call('SETRANGE', KEYS[1], 24, struct.pack('>I2', attempts))
   end
+  redis.call('SET', KEYS[2], '\1W', 'PX', ARGV[4])
   return 1
 end
 redis.call('DEL', KEYS[1])
-stamp(mkey, now, 3)
+if h then stamp(mkey, h, now, 3) end
+redis.call('SET', KEYS[2], '\1S' .. s, 'PX', ARGV[4])
 return s
 `)
 
 // receiptScript reads a receipt and whether its secret is present.
 // KEYS: receipt. ARGV: pair key prefix, now.
 // Returns 0 (missing or expired) or {record, present}.
-var receiptScript = goredis.NewScript(luaB64 + luaPresent + `
+var receiptScript = goredis.NewScript(luaB64 + luaVersioned + luaPresent + `
 local m = redis.call('GET', KEYS[1])
 if not m then return 0 end
+versioned(m)
 local now = tonumber(ARGV[2])
-if now >= struct.unpack('>i7', m, 37) then return 0 end
-return {m, present(ARGV[1] .. 's' .. b64(string.sub(m, 44, 59)), now)}
+if now >= struct.unpack('>i7', m, 38) then return 0 end
+return {m, present(ARGV[1] .. 's' .. b64(string.sub(m, 45, 60)), now)}
 `)
 
-// markViewedScript moves a new receipt to viewed.
-// KEYS: receipt. ARGV: now. Returns 0 (missing or expired) or 1.
-var markViewedScript = goredis.NewScript(luaStamp + `
-local h = redis.call('GETRANGE', KEYS[1], 0, 59)
-local now = tonumber(ARGV[1])
-if #h < 60 or now >= struct.unpack('>i7', h, 37) then return 0 end
-if string.byte(h, 1) == 1 then stamp(KEYS[1], now, 2) end
-return 1
-`)
-
-// burnScript destroys the live secret of a new or viewed receipt.
+// viewScript reads a receipt and whether its secret is present, and moves
+// a new receipt whose secret is present to viewed.
 // KEYS: receipt. ARGV: pair key prefix, now.
-// Returns 0 (nothing to burn) or the receipt's new record.
-var burnScript = goredis.NewScript(luaB64 + luaPresent + luaStamp + `
+// Returns 0 (missing or expired) or {record as it was, present}.
+var viewScript = goredis.NewScript(luaB64 + luaVersioned + luaPresent + luaStamp + `
 local m = redis.call('GET', KEYS[1])
 if not m then return 0 end
+versioned(m)
 local now = tonumber(ARGV[2])
-if now >= struct.unpack('>i7', m, 37) then return 0 end
-local st = string.byte(m, 1)
+if now >= struct.unpack('>i7', m, 38) then return 0 end
+local p = present(ARGV[1] .. 's' .. b64(string.sub(m, 45, 60)), now)
+if p == 1 and string.byte(m, 2) == 1 then stamp(KEYS[1], m, now, 2) end
+return {m, p}
+`)
+
+// burnScript destroys the live secret of a new or viewed receipt. Like
+// revealScript, it records its outcome for a retry of the same call.
+// KEYS: receipt, outcome. ARGV: pair key prefix, now, px.
+// Returns 0 (nothing to burn) or the receipt's new record.
+var burnScript = goredis.NewScript(luaB64 + luaVersioned + luaPresent + luaStamp + `
+local done = recorded(KEYS[2])
+if done then return done end
+local m = redis.call('GET', KEYS[1])
+if not m then return 0 end
+versioned(m)
+local now = tonumber(ARGV[2])
+if now >= struct.unpack('>i7', m, 38) then return 0 end
+local st = string.byte(m, 2)
 if st ~= 1 and st ~= 2 then return 0 end
-local skey = ARGV[1] .. 's' .. b64(string.sub(m, 44, 59))
+local skey = ARGV[1] .. 's' .. b64(string.sub(m, 45, 60))
 if present(skey, now) == 0 then return 0 end
 redis.call('DEL', skey)
-return stamp(KEYS[1], now, 4) .. string.sub(m, 30)
+local r = stamp(KEYS[1], m, now, 4) .. string.sub(m, 31)
+redis.call('SET', KEYS[2], '\1B' .. r, 'PX', ARGV[3])
+return r
 `)
 
 // recentIndexScript reads a page of an owner's index, newest first, and
@@ -230,7 +303,7 @@ return out
 // (Create is atomic there, so a missing receipt is gone for good).
 // KEYS: index. ARGV: key prefix, now, limit.
 // Returns {member, record, present, member, record, present, ...}.
-var recentScript = goredis.NewScript(luaB64 + luaPresent + luaIndex + `
+var recentScript = goredis.NewScript(luaB64 + luaVersioned + luaPresent + luaIndex + `
 local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local secs = server_seconds()
 local out, first, batch = {}, 0, limit + 16
@@ -244,10 +317,10 @@ while #out < 3 * limit do
       local r = redis.call('GET', pre .. 'm' .. b64(string.sub(mem, 13, 28)))
       if not r then
         gone = true
-      elseif now < struct.unpack('>i7', r, 37) and #out < 3 * limit then
+      elseif now < struct.unpack('>i7', versioned(r), 38) and #out < 3 * limit then
         out[#out + 1] = mem
         out[#out + 1] = r
-        out[#out + 1] = present(pre .. 's' .. b64(string.sub(r, 44, 59)), now)
+        out[#out + 1] = present(pre .. 's' .. b64(string.sub(r, 45, 60)), now)
       end
     end
     if gone then
@@ -263,6 +336,6 @@ return out
 
 // allScripts are every script, for preloading in tests.
 var allScripts = []*goredis.Script{
-	createScript, indexAddScript, revealScript, receiptScript, markViewedScript,
+	createScript, indexAddScript, revealScript, receiptScript, viewScript,
 	burnScript, recentIndexScript, recentScript,
 }

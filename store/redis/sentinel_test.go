@@ -8,6 +8,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
@@ -44,9 +46,7 @@ func TestSentinel(t *testing.T) {
 		var secrets []*onetime.SealedSecret
 		for range 50 {
 			s, m := pair("owner", t0, time.Hour)
-			if err := st.Create(ctx, s, m); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, st.Create(ctx, s, m))
 			secrets = append(secrets, s)
 		}
 		// Let the replica have everything, then swap the roles.
@@ -55,19 +55,13 @@ func TestSentinel(t *testing.T) {
 			if err == nil && n >= 1 {
 				break
 			}
-			if time.Now().After(synced) {
-				t.Fatalf("the replica did not catch up: %v", err)
-			}
+			require.False(t, time.Now().After(synced), "the replica did not catch up: %v", err)
 		}
 		sc := goredis.NewSentinelClient(&goredis.Options{Addr: sentinel.Addr})
 		defer sc.Close()
 		old, err := sc.GetMasterAddrByName(ctx, "onetime").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sc.Failover(ctx, "onetime").Err(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, sc.Failover(ctx, "onetime").Err())
 		deadline := time.Now().Add(30 * time.Second)
 		var outage int
 		// Redis replicates asynchronously: a reveal the old primary made
@@ -84,15 +78,13 @@ func TestSentinel(t *testing.T) {
 				durable[i] = werr == nil && n >= 1
 				i++
 			case errors.Is(err, onetime.ErrNotFound):
-				t.Fatalf("secret %d lost or revealed twice across the failover", i)
+				require.FailNow(t, "lost or revealed twice across the failover", "secret %d", i)
 			default:
 				outage++
-				if text := err.Error(); !strings.HasPrefix(text, "redis: reveal: ") || strings.Contains(text, string(secrets[i].ID[8:])) {
-					t.Errorf("failover error %q: want wrapped, naming no id", text)
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("still failing after the failover: %v", err)
-				}
+				text := err.Error()
+				assert.True(t, strings.HasPrefix(text, "redis: "), "failover error %q not wrapped", text)
+				assert.NotContains(t, text, string(secrets[i].ID[8:]), "failover error names an id")
+				require.False(t, time.Now().After(deadline), "still failing after the failover: %v", err)
 				time.Sleep(50 * time.Millisecond)
 			}
 			if i == 10 {
@@ -103,18 +95,15 @@ func TestSentinel(t *testing.T) {
 					if err == nil && strings.Join(now, ":") != strings.Join(old, ":") {
 						break
 					}
-					if time.Now().After(deadline) {
-						t.Fatal("Sentinel did not fail over")
-					}
+					require.False(t, time.Now().After(deadline), "Sentinel did not fail over")
 					time.Sleep(50 * time.Millisecond)
 				}
 			}
 		}
 		t.Logf("failover: %d errors while the client followed the new primary", outage)
 		list, err := st.Recent(ctx, "owner", t0, 100)
-		if err != nil || len(list) != len(secrets) {
-			t.Fatalf("Recent after the failover = %d, %v", len(list), err)
-		}
+		require.NoError(t, err, "Recent after the failover")
+		require.Len(t, list, len(secrets), "Recent after the failover")
 		state := map[onetime.ID]onetime.State{}
 		for _, m := range list {
 			state[m.ID] = m.State
@@ -124,7 +113,7 @@ func TestSentinel(t *testing.T) {
 			switch {
 			case state[s.MetadataID] == onetime.StateReceived:
 			case durable[i]:
-				t.Fatalf("receipt %d is %v after a reveal a replica had confirmed", i, state[s.MetadataID])
+				require.FailNow(t, "a reveal a replica had confirmed was lost", "receipt %d is %v", i, state[s.MetadataID])
 			default:
 				lost++
 			}
