@@ -1,0 +1,113 @@
+// Package postgres is a [onetime.Store] in PostgreSQL, on
+// github.com/jackc/pgx/v5: for services that already run PostgreSQL, or
+// that need several machines to share one store with a database's
+// durability.
+//
+// # Opening
+//
+// [New] takes a *pgxpool.Pool that the caller owns (and closes: the
+// store's Close does not); [Open] makes a pool from a connection string and
+// closes it on Close. Both create or upgrade the store's tables first.
+// [Options] choose the schema and the name prefix of the tables (so that
+// the store can live in an application's database), bound Recent, size
+// Sweep's batches and choose the statement mode (see PgBouncer below).
+//
+// # Schema and migrations
+//
+// The schema is embedded in the binary as numbered migrations, and a
+// version table (PREFIXschema_version) records the version applied. An
+// Open on a database at the current version only reads that table, so a
+// role without CREATE privileges can open a store that an administrator
+// migrated. Otherwise one transaction takes a transaction-scoped advisory
+// lock, reads the version, applies the missing migrations and records the
+// new version: processes that start at once serialise on the lock and each
+// migration runs once. A database written by a newer version of this
+// package is refused with [ErrSchemaTooNew] and left untouched.
+//
+// Two tables hold the records, PREFIXsecrets and PREFIXreceipts, keyed by
+// the 20 bytes of each [onetime.ID]; a plpgsql function, PREFIXreveal,
+// holds the Reveal step. Indexes on expires_at make Sweep cost O(expired),
+// and one on (owner, created DESC, seq DESC) makes Recent a range scan.
+//
+// # One statement per call
+//
+// Every method is one SQL statement, one round trip, under READ COMMITTED;
+// none reads and then writes in separate statements, and none needs a
+// SERIALIZABLE retry: row locks and conditional writes decide every race.
+//
+//   - Create inserts the secret and its receipt in one statement (a
+//     data-modifying CTE). A duplicate id of either fails it with a unique
+//     violation: [onetime.ErrExists], and nothing is written.
+//   - Reveal calls PREFIXreveal: a DELETE ... RETURNING takes the secret
+//     when its passphrase check matches (and stamps the receipt received);
+//     otherwise an UPDATE counts the wrong attempt, and the attempt that
+//     reaches the budget deletes the secret and stamps the receipt burned,
+//     all in the one call. Of any number of concurrent callers, in any
+//     number of processes, exactly one takes a secret, and every wrong
+//     attempt is counted once.
+//   - Burn is one conditional DELETE ... USING of a live secret whose
+//     receipt is new or viewed, and the UPDATE of that receipt. Of a burn
+//     and a reveal the secret's row lock lets exactly one win.
+//   - View locks the receipt row (SELECT ... FOR NO KEY UPDATE in a CTE),
+//     returns it as it was and moves a new receipt whose secret lives to
+//     viewed in the same statement: concurrent views queue on the lock,
+//     and exactly one of them sees "new".
+//   - Peek, Receipt and Recent are single SELECTs that change nothing.
+//
+// Time is the now each method is given, never the database's clock: no
+// statement calls now() or CURRENT_TIMESTAMP, so several services whose
+// clocks agree share a store exactly, and tests need no sleeping.
+//
+// # PgBouncer and statement modes
+//
+// The store works behind PgBouncer in transaction mode: it keeps no
+// session state (no SET, no temporary table, no session advisory lock;
+// the migration lock is transaction-scoped), and by default it uses no
+// named prepared statements. Each statement is sent as pgx's
+// QueryExecModeCacheDescribe: the unnamed statement, parsed, bound and
+// executed in one round trip, its parameter and result types cached in the
+// pgx connection after the first use. The mode is passed with every query,
+// whatever the pool's DefaultQueryExecMode says.
+//
+// Options.StatementCache switches to named prepared statements
+// (QueryExecModeCacheStatement), which saves the server a parse and plan
+// per call. Use it on direct connections, or behind PgBouncer 1.21 or
+// later with max_prepared_statements set.
+//
+// # What stays behind
+//
+// The store holds only what the Service gives it: ids that are keyed hashes
+// of the keys, and sealed bytes (bytea, stored as given). A dump of the
+// tables reveals no value, passphrase, secret key, metadata key or
+// recipient address; the tests check a pg_dump of the tables after a
+// Service.Share of a known value.
+//
+// A revealed or burned secret's row is deleted in the same statement, and
+// no query returns it again. Its bytes, still sealed, remain on disk for a
+// while as PostgreSQL keeps them: the dead tuple stays in its heap page
+// until VACUUM (autovacuum by default) reclaims the space, and its insert
+// stays in the write-ahead log until the WAL segment is recycled, and in
+// any WAL archive, replica or base backup taken meanwhile. Those hold only
+// sealed bytes, unreadable without the reader's key, which nothing stores.
+//
+// Expired records are invisible at once and deleted by [Store.Sweep]
+// (through the Service's Sweep or Options.SweepInterval) in batches of
+// Options.SweepBatch rows, each batch its own short statement.
+//
+// # Durability
+//
+// A call returns after its transaction commits, so an acknowledged share or
+// reveal survives a crash of the server as PostgreSQL's settings promise
+// (synchronous_commit on: every acknowledged commit; off: the last few
+// hundred milliseconds may be lost). The tests crash the server
+// (pg_ctl stop -m immediate) under load and check that no acknowledged
+// share is lost and no acknowledged reveal reveals again.
+//
+// # Errors
+//
+// Errors of the driver and the server are returned as "postgres: " and
+// the cause, unwrapping to pgx's errors; after Close every method returns
+// an error that wraps [onetime.ErrClosed]. Ids, values and checks travel
+// only as statement parameters, which the server's messages do not quote,
+// so no error text carries one.
+package postgres

@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrationFiles holds the schema, one file per version, named
+// NNNN_description.sql. A file, once released, never changes: a change to
+// the schema is a new file.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// SchemaVersion is the schema version this package writes and understands:
+// the number of its migrations.
+const SchemaVersion = 1
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order. It panics
+// on a malformed file name, a bug that the tests catch.
+func migrations() []migration {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	var out []migration
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			panic("postgres: malformed migration file name " + base)
+		}
+		b, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			panic("postgres: migrations must be numbered 1, 2, 3, ... without gaps")
+		}
+	}
+	if len(out) != SchemaVersion {
+		panic("postgres: SchemaVersion does not match the migrations")
+	}
+	return out
+}
+
+// lockClass is the first key of the advisory lock that serialises
+// migrations ("onet"); the second is a hash of the tables' prefix.
+const lockClass = 0x6f6e6574
+
+// migrate brings the schema to SchemaVersion. A schema already at that
+// version is only read, so a role without CREATE privileges can open a
+// store that an administrator migrated. Otherwise one transaction takes a
+// transaction-scoped advisory lock (which PgBouncer in transaction mode
+// keeps, unlike a session lock), reads the version, and applies what is
+// missing: concurrent openers, in any process, apply each migration once
+// and nobody sees a half-migrated schema.
+func migrate(ctx context.Context, pool *pgxpool.Pool, n *names) error {
+	v, err := currentVersion(ctx, pool, n)
+	if err != nil {
+		return err
+	}
+	if v == SchemaVersion {
+		return nil
+	}
+	if v > SchemaVersion {
+		return tooNew(v)
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`,
+			pgx.QueryExecModeExec, int32(lockClass), n.prefix); err != nil {
+			return err
+		}
+		if n.schema != "" {
+			if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+quote(n.schema), pgx.QueryExecModeSimpleProtocol); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+n.table("schema_version")+
+			` (version integer NOT NULL)`, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+n.table("schema_version"),
+			pgx.QueryExecModeSimpleProtocol).Scan(&current); err != nil {
+			return err
+		}
+		if current > SchemaVersion {
+			return tooNew(current)
+		}
+		for _, m := range migrations()[current:] {
+			if _, err := tx.Exec(ctx, n.expand(m.sql), pgx.QueryExecModeSimpleProtocol); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM `+n.table("schema_version"), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO `+n.table("schema_version")+` (version) VALUES (`+
+			strconv.Itoa(SchemaVersion)+`)`, pgx.QueryExecModeSimpleProtocol)
+		return err
+	})
+}
+
+// currentVersion reads the schema version without taking a lock: 0 when
+// there is no version table yet.
+func currentVersion(ctx context.Context, pool *pgxpool.Pool, n *names) (int, error) {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.QueryExecModeExec,
+		n.table("schema_version")).Scan(&exists); err != nil {
+		return 0, err
+	}
+	if !exists {
+		return 0, nil
+	}
+	var v int
+	err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+n.table("schema_version"),
+		pgx.QueryExecModeSimpleProtocol).Scan(&v)
+	return v, err
+}
+
+func tooNew(v int) error {
+	return fmt.Errorf("%w: the database has schema version %d, this code knows up to %d; upgrade the program",
+		ErrSchemaTooNew, v, SchemaVersion)
+}
+
+// ErrSchemaTooNew means the tables were written by a newer version of this
+// package. They are left untouched; upgrade the program.
+var ErrSchemaTooNew = errors.New("postgres: database schema is newer than this code")

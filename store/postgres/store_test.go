@@ -1,0 +1,429 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/pgtest"
+	"github.com/onetimego/onetime/store/postgres"
+)
+
+var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newPair returns a fresh pair created at created, living an hour.
+func newPair(owner string, created time.Time) (*onetime.SealedSecret, *onetime.SealedMetadata) {
+	slot := randomHex(onetime.SlotLen)
+	sid := onetime.ID(slot + randomHex(32))
+	mid := onetime.ID(slot + randomHex(32))
+	sealed := make([]byte, 128)
+	rand.Read(sealed)
+	s := &onetime.SealedSecret{ID: sid, MetadataID: mid, Sealed: sealed, MaxAttempts: 10,
+		ShareDomain: "example.com", ExpiresAt: created.Add(time.Hour)}
+	m := &onetime.SealedMetadata{ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
+		ShareDomain: "example.com", Created: created, Updated: created,
+		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * time.Hour), Sealed: []byte("sealed receipt")}
+	return s, m
+}
+
+// The SQL spells states as numbers.
+func TestStateNumbers(t *testing.T) {
+	assert.Equal(t, []onetime.State{1, 2, 3, 4},
+		[]onetime.State{onetime.StateNew, onetime.StateViewed, onetime.StateReceived, onetime.StateBurned})
+}
+
+func TestOptionsValidated(t *testing.T) {
+	srv := pgtest.Shared(t)
+	pool := srv.Pool(t, "postgres", nil)
+	ctx := context.Background()
+	for _, o := range []postgres.Options{
+		{Schema: `a"; DROP TABLE x; --`},
+		{TablePrefix: "a-b"},
+		{TablePrefix: strings.Repeat("p", 31)},
+		{MaxRecent: -1},
+		{SweepBatch: -1},
+	} {
+		_, err := postgres.New(ctx, pool, &o)
+		assert.Errorf(t, err, "New(%+v)", o)
+	}
+	_, err := postgres.New(ctx, nil, nil)
+	assert.Error(t, err, "New with a nil pool")
+}
+
+// The tables go into Options.Schema (created when missing) under
+// Options.TablePrefix; two prefixes in one schema are two stores.
+func TestSchemaAndPrefix(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	schema := pgtest.Name() // not created yet: New creates it
+	a, _ := newStore(t, &postgres.Options{Schema: schema, TablePrefix: "a_"})
+	b, _ := newStore(t, &postgres.Options{Schema: schema, TablePrefix: "b_"})
+	var tables []string
+	rows, err := srv.Admin(t).Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, schema)
+	require.NoError(t, err)
+	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a_receipts", "a_schema_version", "a_secrets", "b_receipts", "b_schema_version", "b_secrets"}, tables)
+
+	s, m := newPair("", t0)
+	require.NoError(t, a.Create(ctx, s, m))
+	_, err = b.Reveal(ctx, s.ID, nil, t0)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "a secret of store a seen by store b")
+	_, err = a.Reveal(ctx, s.ID, nil, t0)
+	assert.NoError(t, err)
+
+	// Without a schema, the tables go where search_path says.
+	db := srv.Database(t)
+	pool := srv.Pool(t, db, nil)
+	st, err := postgres.New(ctx, pool, nil)
+	require.NoError(t, err)
+	defer st.Close()
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'onetime\_%'`).Scan(&n))
+	assert.Equal(t, 3, n)
+}
+
+// A database migrated by a newer version of the package is refused,
+// untouched.
+func TestSchemaTooNew(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	st, _ := newStore(t, nil)
+	schema := strings.Trim(strings.Split(st.Table("schema_version"), ".")[0], `"`)
+	require.NoError(t, st.Close())
+	_, err := srv.Admin(t).Exec(ctx, `UPDATE `+st.Table("schema_version")+` SET version = 99`)
+	require.NoError(t, err)
+
+	_, err = postgres.New(ctx, srv.Pool(t, "postgres", nil), &postgres.Options{Schema: schema})
+	require.ErrorIs(t, err, postgres.ErrSchemaTooNew)
+	assert.Contains(t, err.Error(), "99")
+	var v int
+	require.NoError(t, srv.Admin(t).QueryRow(ctx, `SELECT version FROM `+st.Table("schema_version")).Scan(&v))
+	assert.Equal(t, 99, v, "a refused database is left as it was")
+}
+
+// Processes opening one fresh database at once serialise on the
+// advisory lock: every Open succeeds, and the schema is made once.
+func TestConcurrentOpen(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	for round := range 3 {
+		schema := pgtest.Name()
+		const openers = 8
+		errs := make([]error, openers)
+		stores := make([]*postgres.Store, openers)
+		var start, done sync.WaitGroup
+		start.Add(1)
+		for i := range openers {
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				start.Wait()
+				stores[i], errs[i] = postgres.Open(ctx, srv.URL("postgres"), &postgres.Options{Schema: schema})
+			}()
+		}
+		start.Done()
+		done.Wait()
+		for i, err := range errs {
+			require.NoErrorf(t, err, "round %d: Open %d", round, i)
+		}
+		var rows int
+		require.NoError(t, srv.Admin(t).QueryRow(ctx, `SELECT count(*) FROM `+stores[0].Table("schema_version")).Scan(&rows))
+		assert.Equal(t, 1, rows)
+		// Each works on the shared tables.
+		s, m := newPair("", t0)
+		require.NoError(t, stores[0].Create(ctx, s, m))
+		_, err := stores[openers-1].Reveal(ctx, s.ID, nil, t0)
+		require.NoError(t, err)
+		for _, st := range stores {
+			require.NoError(t, st.Close())
+		}
+	}
+}
+
+// Open owns its pool and closes it; New leaves the caller's pool open.
+func TestPoolOwnership(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	schema := srv.Schema(t)
+	owned, err := postgres.Open(ctx, srv.URL("postgres"), &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	require.NoError(t, owned.Close())
+	assert.Error(t, owned.Pool().Ping(ctx), "Open's pool is closed by Close")
+
+	pool := srv.Pool(t, "postgres", nil)
+	st, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	assert.NoError(t, pool.Ping(ctx), "the caller's pool stays open")
+	_, err = st.Peek(ctx, onetime.ID(randomHex(40)), t0)
+	assert.ErrorIs(t, err, onetime.ErrClosed)
+	assert.Equal(t, "postgres: store closed", err.Error())
+
+	_, err = postgres.Open(ctx, "postgres://user:hunter2@127.0.0.1:bad/port", nil)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2", "a malformed URL's password in the error")
+}
+
+// Two pools, as two processes would have, race 64 goroutines on the same
+// secrets: exactly one reveal (or burn) wins each.
+func TestTwoPoolsRace(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	schema := srv.Schema(t)
+	var stores [2]*postgres.Store
+	for i := range stores {
+		pool := srv.Pool(t, "postgres", func(c *pgxpool.Config) { c.MaxConns = 16 })
+		st, err := postgres.New(ctx, pool, &postgres.Options{Schema: schema})
+		require.NoError(t, err)
+		stores[i] = st
+	}
+	const racers = 64
+	rounds := 20
+	if testing.Short() {
+		rounds = 5
+	}
+	for round := range rounds {
+		s, m := newPair("", t0)
+		check := make([]byte, 32)
+		rand.Read(check)
+		if round%2 == 1 {
+			s.Check, m.PassphraseRequired = check, true
+		}
+		require.NoError(t, stores[round%2].Create(ctx, s, m))
+		var mu sync.Mutex
+		reveals, burns, wrong := 0, 0, 0
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				st := stores[i%2]
+				var err error
+				switch i % 4 {
+				case 0, 1:
+					var sec *onetime.SealedSecret
+					sec, err = st.Reveal(ctx, s.ID, check, t0)
+					if err == nil && !bytes.Equal(sec.Sealed, s.Sealed) {
+						err = errors.New("revealed other bytes")
+					}
+				case 2:
+					_, err = st.Burn(ctx, m.ID, t0)
+				case 3:
+					_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil && i%4 == 2:
+					burns++
+				case err == nil: // a secret without a check ignores the one given
+					reveals++
+				case errors.Is(err, onetime.ErrNotFound):
+				case errors.Is(err, onetime.ErrWrongPassphrase) && (i%4 == 3) && round%2 == 1:
+					wrong++
+				default:
+					t.Errorf("racer %d: %v", i, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		require.Equalf(t, 1, reveals+burns, "round %d: %d reveals and %d burns won", round, reveals, burns)
+		got, err := stores[0].Receipt(ctx, m.ID, t0)
+		require.NoError(t, err)
+		want := onetime.StateReceived
+		if burns == 1 {
+			want = onetime.StateBurned
+		}
+		assert.Equal(t, want, got.State)
+		assert.False(t, got.SecretPresent)
+	}
+}
+
+// By default no named prepared statement is left on the server (so that
+// PgBouncer in transaction mode may hand the next statement to another
+// server connection); Options.StatementCache makes them.
+func TestNoPreparedStatementsByDefault(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	for _, cache := range []bool{false, true} {
+		pool := srv.Pool(t, "postgres", func(c *pgxpool.Config) { c.MaxConns = 1 })
+		st, err := postgres.New(ctx, pool, &postgres.Options{Schema: srv.Schema(t), StatementCache: cache})
+		require.NoError(t, err)
+		s, m := newPair("owner", t0)
+		require.NoError(t, st.Create(ctx, s, m))
+		_, err = st.Peek(ctx, s.ID, t0)
+		require.NoError(t, err)
+		_, err = st.View(ctx, m.ID, t0)
+		require.NoError(t, err)
+		_, err = st.Receipt(ctx, m.ID, t0)
+		require.NoError(t, err)
+		_, err = st.Recent(ctx, "owner", t0, 10)
+		require.NoError(t, err)
+		_, err = st.Reveal(ctx, s.ID, nil, t0)
+		require.NoError(t, err)
+		_, err = st.Burn(ctx, m.ID, t0)
+		require.ErrorIs(t, err, onetime.ErrNotFound)
+		_, err = st.Sweep(ctx, t0)
+		require.NoError(t, err)
+		var n int
+		// The one connection of the pool is the one the store used.
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements`, pgx.QueryExecModeSimpleProtocol).Scan(&n))
+		if cache {
+			assert.Positive(t, n, "StatementCache prepares statements")
+		} else {
+			assert.Zero(t, n, "named prepared statements left on the connection")
+		}
+	}
+}
+
+// After Service.Share of a known value, a dump of the tables holds
+// neither the value nor the passphrase nor either key, in any spelling.
+func TestDumpRevealsNothing(t *testing.T) {
+	st, srv := newStore(t, nil)
+	ctx := context.Background()
+	svc, err := onetime.New(st, bytes.Repeat([]byte("s"), 32), nil)
+	require.NoError(t, err)
+	defer svc.Close()
+	value := []byte("the launch code is 0000-TOPSECRET-4242")
+	passphrase := "correct horse battery staple"
+	var receipts []*onetime.Metadata
+	for _, req := range []onetime.ShareRequest{
+		{Value: value, Passphrase: passphrase},
+		{Owner: "customer@example.com", Value: value, Passphrase: passphrase, Recipients: []string{"reader@example.net"}},
+	} {
+		r, err := svc.Share(ctx, req)
+		require.NoError(t, err)
+		receipts = append(receipts, r)
+	}
+	g, err := svc.Generate(ctx, onetime.GenerateRequest{})
+	require.NoError(t, err)
+
+	schema := strings.Trim(strings.Split(st.Table("secrets"), ".")[0], `"`)
+	out, err := exec.Command(srv.BinDir()+"/pg_dump", "--data-only", "-n", schema, srv.URL("postgres")).CombinedOutput()
+	require.NoError(t, err, string(out))
+	dump := string(out)
+	require.Contains(t, dump, "COPY "+schema+".onetime_secrets", "the dump holds the secrets")
+	require.Contains(t, dump, "COPY "+schema+".onetime_receipts", "the dump holds the receipts")
+
+	forbidden := []string{string(value), passphrase, string(g.Value), "reader@example.net"}
+	for _, r := range receipts {
+		forbidden = append(forbidden, string(r.SecretKey), string(r.MetadataKey))
+	}
+	forbidden = append(forbidden, string(g.SecretKey), string(g.MetadataKey))
+	for _, f := range forbidden {
+		for _, spelling := range []string{f, hex.EncodeToString([]byte(f)), strings.ToUpper(hex.EncodeToString([]byte(f)))} {
+			assert.NotContains(t, dump, spelling, "the dump spells a value, key or passphrase")
+		}
+	}
+	// The value is still there to reveal: the dump was taken of live data.
+	got, err := svc.Reveal(ctx, receipts[0].SecretKey, passphrase)
+	require.NoError(t, err)
+	assert.Equal(t, value, got.Value)
+}
+
+// No error text carries an id, a value or a check, whatever failed: the
+// contract's errors, a duplicate, a server that went away.
+func TestErrorTextsFromTheServer(t *testing.T) {
+	srv := pgtest.Start(t, pgtest.Config{})
+	ctx := context.Background()
+	pool := srv.Pool(t, "postgres", nil)
+	st, err := postgres.New(ctx, pool, nil)
+	require.NoError(t, err)
+	s, m := newPair("owner", t0)
+	s.Check = []byte("a check that must not leak")
+	require.NoError(t, st.Create(ctx, s, m))
+	var errs []error
+	errs = append(errs, st.Create(ctx, s, m))
+	require.ErrorIs(t, errs[0], onetime.ErrExists)
+
+	srv.Stop()
+	_, err = st.Reveal(ctx, s.ID, s.Check, t0)
+	errs = append(errs, err)
+	_, err = st.Peek(ctx, s.ID, t0)
+	errs = append(errs, err)
+	_, err = st.Receipt(ctx, m.ID, t0)
+	errs = append(errs, err)
+	_, err = st.View(ctx, m.ID, t0)
+	errs = append(errs, err)
+	_, err = st.Burn(ctx, m.ID, t0)
+	errs = append(errs, err)
+	_, err = st.Recent(ctx, "owner", t0, 10)
+	errs = append(errs, err)
+	_, err = st.Sweep(ctx, t0)
+	errs = append(errs, err)
+	errs = append(errs, st.Create(ctx, s, m))
+	for i, err := range errs {
+		require.Errorf(t, err, "call %d on a stopped server", i)
+		text := err.Error()
+		assert.Truef(t, strings.HasPrefix(text, "postgres: "), "error %q lacks the package prefix", text)
+		assert.NotContains(t, text, "onetime:")
+		for _, f := range []string{string(s.ID), string(m.ID), string(s.ID[onetime.SlotLen:]), string(s.Check),
+			hex.EncodeToString(s.Check), hex.EncodeToString(s.Sealed), "owner"} {
+			assert.NotContainsf(t, text, f, "error %d names an id, value or check", i)
+		}
+		for _, method := range []string{"Create", "Reveal", "Peek", "Receipt", "View", "Burn", "Recent", "Sweep",
+			"create", "reveal", "peek", "burn", "recent", "sweep"} {
+			assert.NotContainsf(t, text, method+":", "error %q names a method", text)
+		}
+	}
+}
+
+// Every method is one statement (Sweep: one per table and batch), and so
+// one round trip once its description is cached on the connection.
+func TestOneStatementPerCall(t *testing.T) {
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	var counter statements
+	pool := srv.Pool(t, "postgres", func(c *pgxpool.Config) { c.ConnConfig.Tracer = &counter })
+	st, err := postgres.New(ctx, pool, &postgres.Options{Schema: srv.Schema(t)})
+	require.NoError(t, err)
+	defer st.Close()
+	calls := func(want int64, what string, f func() error) {
+		t.Helper()
+		counter.n.Store(0)
+		require.NoError(t, f(), what)
+		assert.Equalf(t, want, counter.n.Load(), "statements sent by %s", what)
+	}
+	s, m := newPair("owner", t0)
+	s.Check = []byte("check")
+	calls(1, "Create", func() error { return st.Create(ctx, s, m) })
+	calls(1, "Peek", func() error { _, err := st.Peek(ctx, s.ID, t0); return err })
+	calls(1, "Receipt", func() error { _, err := st.Receipt(ctx, m.ID, t0); return err })
+	calls(1, "View", func() error { _, err := st.View(ctx, m.ID, t0); return err })
+	calls(1, "Recent", func() error { _, err := st.Recent(ctx, "owner", t0, 10); return err })
+	calls(1, "a wrong Reveal", func() error {
+		if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0); !errors.Is(err, onetime.ErrWrongPassphrase) {
+			return fmt.Errorf("wrong passphrase: %w", err)
+		}
+		return nil
+	})
+	calls(1, "Reveal", func() error { _, err := st.Reveal(ctx, s.ID, s.Check, t0); return err })
+	s, m = newPair("owner", t0)
+	require.NoError(t, st.Create(ctx, s, m))
+	calls(1, "Burn", func() error { _, err := st.Burn(ctx, m.ID, t0); return err })
+	calls(2, "Sweep", func() error { _, err := st.Sweep(ctx, t0); return err })
+}
