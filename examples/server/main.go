@@ -8,10 +8,12 @@
 // Flags:
 //
 //	-addr 127.0.0.1:7143   address to listen on
-//	-store sqlite          memory, sqlite or redis
+//	-store sqlite          memory, sqlite, redis or postgres
 //	-db onetime.db         the SQLite database file; the key file lives beside it
 //	-redis URL             redis://host:port/0 for one server; host:port,host:port,...
 //	                       for a Redis Cluster
+//	-postgres URL          with -store postgres: postgres://user@host:port/db
+//	                       (or the DATABASE_URL environment variable)
 //	-redis-autopipeline    batch concurrent Redis commands into pipelines (true)
 //	-redis-accept-replay   start even on a Redis whose persistence can bring
 //	                       revealed secrets back after a crash (RDB snapshots
@@ -28,6 +30,15 @@
 //	                       (64 KiB): larger values must come in the body
 //	-read-header-timeout D time a client has to send its headers (5s)
 //	-max-conns N           connections open at once (1024); more wait
+//	-webui                 serve the web pages at / (true)
+//	-public-url URL        the address browsers use; links start with it
+//	                       (default: the request's Host, fine only behind a
+//	                       trusted proxy)
+//	-smtp HOST:PORT        e-mail recipients their link (needs -public-url);
+//	-smtp-from, -smtp-user sender, and AUTH PLAIN user ($ONETIME_SMTP_PASSWORD)
+//	-smtp-require-tls      send mail only over STARTTLS
+//	-pprof ADDR            serve net/http/pprof on this loopback address, a
+//	                       listener of its own (off by default)
 //
 // The server secret, from which every record's keys are derived, comes
 // from the environment variable ONETIME_SECRET (hex, or at least 32 raw
@@ -53,6 +64,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/smtp"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -64,17 +76,20 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/httpapi"
+	"github.com/onetimego/onetime/notify/smtpnotify"
 	"github.com/onetimego/onetime/ratelimit"
 	"github.com/onetimego/onetime/ratelimit/redislimit"
 	"github.com/onetimego/onetime/store/memory"
+	"github.com/onetimego/onetime/store/postgres"
 	"github.com/onetimego/onetime/store/sqlite"
+	"github.com/onetimego/onetime/webui"
 )
 
 type config struct {
-	addr, store, db, redis, users, clientIPHeader string
-	rate                                          float64
-	burst                                         int
-	autoPipeline                                  bool
+	addr, store, db, redis, postgres, users, clientIPHeader string
+	rate                                                    float64
+	burst                                                   int
+	autoPipeline                                            bool
 
 	acceptReplay      bool // -redis-accept-replay
 	restrictReceipts  bool
@@ -83,14 +98,21 @@ type config struct {
 	maxHeaderBytes    int
 	readHeaderTimeout time.Duration
 	maxConns          int
+	pprof             string // -pprof: loopback address, "" for none
+
+	webui                        bool   // -webui: serve the pages at /
+	publicURL                    string // -public-url
+	smtpAddr, smtpFrom, smtpUser string
+	smtpRequireTLS               bool
 }
 
 func main() {
 	var c config
 	flag.StringVar(&c.addr, "addr", "127.0.0.1:7143", "address to listen on")
-	flag.StringVar(&c.store, "store", "sqlite", "where records live: memory, sqlite or redis")
+	flag.StringVar(&c.store, "store", "sqlite", "where records live: memory, sqlite, redis or postgres")
 	flag.StringVar(&c.db, "db", "onetime.db", "SQLite database file (the server key file is kept beside it)")
 	flag.StringVar(&c.redis, "redis", "", "with -store redis: Redis URL, or comma-separated host:port addresses of a Redis Cluster")
+	flag.StringVar(&c.postgres, "postgres", os.Getenv("DATABASE_URL"), "with -store postgres: PostgreSQL URL (default $DATABASE_URL)")
 	flag.BoolVar(&c.autoPipeline, "redis-autopipeline", true, "with -store redis: batch concurrent commands into pipelines (more throughput under load, more latency for a lone caller)")
 	flag.StringVar(&c.users, "users", "", "file of custid:apitoken lines enabling HTTP Basic auth")
 	flag.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
@@ -103,6 +125,13 @@ func main() {
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
 	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
 	flag.IntVar(&c.maxConns, "max-conns", 1024, "connections served at once; more wait to be accepted")
+	flag.BoolVar(&c.webui, "webui", true, "serve the web pages (share, reveal, receipt, burn) at /")
+	flag.StringVar(&c.publicURL, "public-url", "", "address at which browsers reach this server, e.g. https://secrets.example.com; links in pages and e-mails start with it (default: the request's Host, fine only behind a trusted proxy)")
+	flag.StringVar(&c.smtpAddr, "smtp", "", "SMTP server host:port used to e-mail recipients their link (needs -public-url); empty logs notifications instead")
+	flag.StringVar(&c.smtpFrom, "smtp-from", "", "sender address of those e-mails")
+	flag.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user for AUTH PLAIN; the password is read from $ONETIME_SMTP_PASSWORD")
+	flag.BoolVar(&c.smtpRequireTLS, "smtp-require-tls", false, "refuse to send mail unless the server offers STARTTLS")
+	flag.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this loopback ip:port, apart from the API (off by default)")
 	flag.Parse()
 
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -135,8 +164,12 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	notifier, err := newNotifier(c, log)
+	if err != nil {
+		return err
+	}
 	svc, err := onetime.New(st, secret, &onetime.Options{
-		Notifier:         logNotifier{log},
+		Notifier:         notifier,
 		Logger:           log,
 		RestrictReceipts: c.restrictReceipts,
 		// The memory and SQLite stores keep expired records until swept;
@@ -150,7 +183,10 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 
 	opts := &httpapi.Options{Logger: log, ClientIPHeader: c.clientIPHeader, MaxQueryBytes: c.maxHeaderBytes}
 	if c.accessLog {
-		opts.AccessLog = log
+		// Request lines go out in batches rather than one write a request.
+		lines := newLineBuffer(os.Stderr, time.Second)
+		defer lines.Close()
+		opts.AccessLog = slog.New(slog.NewJSONHandler(lines, nil))
 	}
 	if c.users != "" {
 		users, err := readUsers(c.users)
@@ -178,6 +214,20 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
+	// For orchestrators: 200 while the store answers, 503 otherwise.
+	mux.Handle("GET /readyz", httpapi.ReadyHandler(svc))
+	if c.webui {
+		uo := &webui.Options{PublicURL: c.publicURL, ClientIPHeader: c.clientIPHeader, Logger: log, RateLimiter: opts.RateLimiter}
+		if opts.Auth != nil {
+			uo.Authenticate = opts.Auth.Authenticate
+			uo.SignInRealm = "onetime"
+		}
+		ui, err := webui.New(svc, uo)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/", ui) // api.Wrap(mux) still sends /api/v1/... to the API
+	}
 
 	srv := &http.Server{
 		// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
@@ -194,6 +244,13 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if c.pprof != "" {
+		_, stopPprof, err := servePprof(c.pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -217,6 +274,23 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newNotifier hands recipients their link by e-mail with -smtp, and
+// otherwise only logs that it would (their address obscured).
+func newNotifier(c config, log *slog.Logger) (onetime.Notifier, error) {
+	if c.smtpAddr == "" {
+		return logNotifier{log}, nil
+	}
+	if c.publicURL == "" {
+		return nil, errors.New("-smtp needs -public-url: e-mailed links must name this server")
+	}
+	so := smtpnotify.Options{Addr: c.smtpAddr, From: c.smtpFrom, BaseURL: c.publicURL, RequireTLS: c.smtpRequireTLS}
+	if c.smtpUser != "" {
+		host, _, _ := net.SplitHostPort(c.smtpAddr)
+		so.Auth = smtp.PlainAuth("", c.smtpUser, os.Getenv("ONETIME_SMTP_PASSWORD"), host)
+	}
+	return smtpnotify.New(so)
 }
 
 // openStore opens the store named by -store. rdb is the Redis client when
@@ -248,8 +322,18 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (st onetime.Stor
 		}
 		log.Info("store: redis", "cluster", strings.Contains(c.redis, ","))
 		return s, rdb, nil
+	case "postgres":
+		if c.postgres == "" {
+			return nil, nil, errors.New("-store postgres needs -postgres (a postgres:// URL) or DATABASE_URL")
+		}
+		s, err := postgres.Open(ctx, c.postgres, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("store: postgres")
+		return s, nil, nil
 	}
-	return nil, nil, fmt.Errorf("-store %q: want memory, sqlite or redis", c.store)
+	return nil, nil, fmt.Errorf("-store %q: want memory, sqlite, redis or postgres", c.store)
 }
 
 // redisClient makes a client from -redis: a redis:// (or rediss://) URL

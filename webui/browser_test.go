@@ -1,0 +1,307 @@
+package webui_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/browsertest"
+)
+
+// One Chromium for the whole test binary; each test opens tabs in browser
+// contexts of their own.
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// tab wraps a chromedp tab with the few steps the tests take, failing the
+// test on any error.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func newTab(t *testing.T) *tab { return &tab{t, browsertest.New(t)} }
+
+// open navigates to url and returns the HTTP status of the page.
+func (b *tab) open(url string) int64 {
+	b.t.Helper()
+	res, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(url))
+	require.NoError(b.t, err)
+	return res.Status
+}
+
+// click clicks the element with the id and waits for the page it loads;
+// it returns that page's HTTP status.
+func (b *tab) click(id string) int64 {
+	b.t.Helper()
+	res, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID(id)))
+	require.NoError(b.t, err)
+	return res.Status
+}
+
+func (b *tab) set(id, value string) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID(id), value)))
+}
+
+// eval returns the value of a JavaScript expression. DevTools evaluates
+// it even in a tab with page scripts disabled.
+func eval[T any](b *tab, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	require.NoError(b.t, err, expr)
+	return v
+}
+
+func (b *tab) text(id string) string {
+	return eval[string](b, fmt.Sprintf("document.getElementById(%q).textContent", id))
+}
+
+func (b *tab) body() string { return eval[string](b, "document.body.innerText") }
+
+func (b *tab) url() string { return eval[string](b, "location.href") }
+
+func (b *tab) lang() string { return eval[string](b, "document.documentElement.lang") }
+
+// fitsPhone reports whether the page needs no horizontal scrolling.
+func (b *tab) fitsPhone() bool {
+	return eval[bool](b, "document.documentElement.scrollWidth <= window.innerWidth")
+}
+
+func (b *tab) phone() {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile)))
+}
+
+// shareInBrowser fills the share form and returns the link the receipt
+// shows and the receipt's URL.
+func shareInBrowser(b *tab, base, secret, passphrase string) (link, receipt string) {
+	b.t.Helper()
+	require.EqualValues(b.t, http.StatusOK, b.open(base+"/"))
+	b.set("secret", secret)
+	if passphrase != "" {
+		b.set("passphrase", passphrase)
+	}
+	require.EqualValues(b.t, http.StatusOK, b.click("share"))
+	link = eval[string](b, `document.getElementById("link").value`)
+	require.Regexp(b.t, `^`+base+`/secret/[0-9a-z]+$`, link)
+	return link, b.url()
+}
+
+func TestBrowserShareRevealReceipt(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	creator, reader := newTab(t), newTab(t)
+	creator.phone()
+	reader.phone()
+	const secret = "line one\n  two — indented\n\nünïcödé 秘密 🔑 <b>not bold</b> & done\n"
+
+	require.EqualValues(t, http.StatusOK, creator.open(s.base+"/"))
+	assert.Equal(t, "en", creator.lang())
+	assert.True(t, creator.fitsPhone(), "the form fits a 360 px screen")
+	browsertest.Screenshot(t, creator.ctx, "share-form")
+
+	link, receipt := shareInBrowser(creator, s.base, secret, "")
+	assert.Contains(t, receipt, "/private/")
+	assert.Equal(t, "new", eval[string](creator, `document.getElementById("receipt").dataset.state`))
+	assert.True(t, creator.fitsPhone())
+	browsertest.Screenshot(t, creator.ctx, "receipt")
+
+	// The copy button puts the link on the clipboard.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		_, err := chromedp.CallBrowser(creator.ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission:       &browser.PermissionDescriptor{Name: name},
+			Setting:          browser.PermissionSettingGranted,
+			Origin:           s.srv.URL,
+			BrowserContextID: chromedp.FromContext(creator.ctx).BrowserContextID,
+		})
+		require.NoError(t, err)
+	}
+	require.NoError(t, chromedp.Do(creator.ctx, chromedp.Click(chromedp.CSS(`button[data-copy="link"]`))))
+	_, err := chromedp.Run(creator.ctx, chromedp.Poll[bool](`document.getElementById("link-status").textContent !== ""`))
+	require.NoError(t, err)
+	assert.Equal(t, "Copied to the clipboard.", creator.text("link-status"))
+	copied, err := chromedp.Run(creator.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	assert.Equal(t, link, copied)
+
+	// Link previewers and mail scanners may fetch the link any number of
+	// times, and so may the reader, in another browser context, before
+	// revealing.
+	for range 10 {
+		res, err := http.Get(link)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	}
+	res, err := http.Head(link)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	for range 2 {
+		require.EqualValues(t, http.StatusOK, reader.open(link))
+	}
+	assert.Contains(t, reader.body(), "You have been sent a secret")
+	assert.NotContains(t, reader.body(), "line one")
+	browsertest.Screenshot(t, reader.ctx, "confirm")
+
+	require.EqualValues(t, http.StatusOK, reader.click("reveal"))
+	assert.Equal(t, secret, reader.text("value"), "the value exactly, multi-line and Unicode")
+	assert.True(t, reader.fitsPhone())
+	browsertest.Screenshot(t, reader.ctx, "revealed")
+
+	// Reloading the page (which posts the form again) and opening the
+	// link again: gone.
+	reloaded, err := chromedp.RunResponse(reader.ctx, chromedp.Reload())
+	require.NoError(t, err)
+	assert.EqualValues(t, http.StatusNotFound, reloaded.Status)
+	assert.Contains(t, reader.body(), "This secret is gone or never existed")
+	assert.EqualValues(t, http.StatusNotFound, reader.open(link))
+	assert.Contains(t, reader.body(), "This secret is gone or never existed")
+
+	require.EqualValues(t, http.StatusOK, creator.open(receipt))
+	assert.Equal(t, "received", eval[string](creator, `document.getElementById("receipt").dataset.state`))
+	assert.Equal(t, 0, eval[int](creator, `document.querySelectorAll("#link, #burn").length`), "no link or burn once read")
+}
+
+func TestBrowserPassphrase(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	reader := newTab(t)
+	link, _ := shareInBrowser(reader, s.base, "behind a passphrase", "correct horse")
+
+	require.EqualValues(t, http.StatusOK, reader.open(link))
+	reader.set("passphrase", "wrong horse")
+	assert.EqualValues(t, http.StatusForbidden, reader.click("reveal"))
+	assert.Contains(t, reader.text("wrong"), "That passphrase is not right")
+
+	reader.set("passphrase", "correct horse")
+	require.EqualValues(t, http.StatusOK, reader.click("reveal"))
+	assert.Equal(t, "behind a passphrase", reader.text("value"))
+}
+
+func TestBrowserBurn(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	creator := newTab(t)
+	link, receipt := shareInBrowser(creator, s.base, "to be burned", "")
+
+	require.EqualValues(t, http.StatusOK, creator.click("burn"))
+	assert.Contains(t, creator.body(), "Burn this secret?")
+	require.EqualValues(t, http.StatusOK, creator.click("confirm-burn"))
+	assert.Equal(t, receipt, creator.url(), "back on the receipt")
+	assert.Equal(t, "burned", eval[string](creator, `document.getElementById("receipt").dataset.state`))
+
+	res, err := http.Get(link)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+}
+
+func TestBrowserGeneratePassword(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	creator := newTab(t)
+	require.EqualValues(t, http.StatusOK, creator.open(s.base+"/"))
+	// The secret field is empty and required: the generate button skips
+	// that check.
+	require.EqualValues(t, http.StatusOK, creator.click("generate"))
+	pw := creator.text("value")
+	assert.Len(t, pw, onetime.DefaultPasswordLength)
+	link := eval[string](creator, `document.getElementById("link").value`)
+	browsertest.Screenshot(t, creator.ctx, "generated")
+
+	require.EqualValues(t, http.StatusOK, creator.click("receipt-link"))
+	receipt := creator.url()
+	assert.Equal(t, "viewed", eval[string](creator, `document.getElementById("receipt").dataset.state`))
+
+	require.EqualValues(t, http.StatusOK, creator.open(link))
+	require.EqualValues(t, http.StatusOK, creator.click("reveal"))
+	assert.Equal(t, pw, creator.text("value"))
+
+	require.EqualValues(t, http.StatusOK, creator.open(receipt))
+	assert.Equal(t, "received", eval[string](creator, `document.getElementById("receipt").dataset.state`))
+}
+
+func TestBrowserJapanese(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	b := newTab(t)
+	browsertest.SetLanguage(t, b.ctx, "ja-JP,ja;q=0.9")
+	b.phone()
+
+	require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
+	assert.Equal(t, "ja", b.lang())
+	assert.Contains(t, b.body(), "秘密を共有する")
+	assert.True(t, b.fitsPhone())
+	browsertest.Screenshot(t, b.ctx, "share-form-ja")
+
+	link, _ := shareInBrowser(b, s.base, "日本語の秘密\n二行目", "")
+	assert.Contains(t, b.body(), "送るリンク")
+	require.EqualValues(t, http.StatusOK, b.open(link))
+	assert.Contains(t, b.body(), "秘密が届いています")
+	require.EqualValues(t, http.StatusOK, b.click("reveal"))
+	assert.Equal(t, "ja", b.lang())
+	assert.Equal(t, "日本語の秘密\n二行目", b.text("value"))
+}
+
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	b := newTab(t)
+	browsertest.DisableJavaScript(t, b.ctx)
+
+	link, receipt := shareInBrowser(b, s.base, "no script\nneeded", "pass")
+	// The copy button stays hidden: the script that shows it did not run.
+	assert.False(t, eval[bool](b, `document.querySelector("button[data-copy]").offsetParent !== null`))
+
+	require.EqualValues(t, http.StatusOK, b.open(link))
+	b.set("passphrase", "pass")
+	require.EqualValues(t, http.StatusOK, b.click("reveal"))
+	assert.Equal(t, "no script\nneeded", b.text("value"))
+
+	require.EqualValues(t, http.StatusOK, b.open(receipt))
+	assert.Equal(t, "received", eval[string](b, `document.getElementById("receipt").dataset.state`))
+
+	// Burn, too.
+	link, receipt = shareInBrowser(b, s.base, "burn without script", "")
+	require.EqualValues(t, http.StatusOK, b.click("burn"))
+	require.EqualValues(t, http.StatusOK, b.click("confirm-burn"))
+	assert.Equal(t, receipt, b.url())
+	assert.Equal(t, "burned", eval[string](b, `document.getElementById("receipt").dataset.state`))
+	assert.EqualValues(t, http.StatusNotFound, b.open(link))
+}
+
+func TestBrowserCrossSitePostRefused(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	m, err := s.svc.Share(context.Background(), onetime.ShareRequest{Value: []byte("keep me")})
+	require.NoError(t, err)
+	burnURL := s.base + "/private/" + string(m.MetadataKey) + "/burn"
+
+	// Another site (localhost is not the same site as 127.0.0.1) with a
+	// form that posts to the burn URL.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s"><button id="go">go</button></form>`, burnURL)
+	}))
+	defer evil.Close()
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
+
+	b := newTab(t)
+	require.EqualValues(t, http.StatusOK, b.open(evilURL))
+	assert.EqualValues(t, http.StatusForbidden, b.click("go"))
+	assert.Contains(t, b.body(), "sent from another site")
+
+	need, err := s.svc.Check(context.Background(), m.SecretKey)
+	require.NoError(t, err, "the secret survived")
+	assert.False(t, need)
+}

@@ -1,0 +1,69 @@
+// Package webui serves the pages people use in a browser to share a
+// one-time secret, reveal it, read its receipt and burn it, over a
+// [onetime.Service]. It is a mountable net/http handler, a sibling of
+// package httpapi: embedding programs use either, both or neither, and
+// neither imports the other.
+//
+// # Pages
+//
+// The pages follow the reference service's URL layout, so that the links
+// every v1 client prints (BASE/secret/KEY) open them:
+//
+//	/                     the share form: secret, passphrase, lifetime and, for
+//	                      customers, a recipient; or "generate a password"
+//	/private/{key}        the receipt (state, times, the link while unread, burn)
+//	/secret/{key}         the confirmation page; its Reveal button shows the value once
+//
+// A GET of /secret/{key} never consumes the secret: chat unfurlers, mail
+// scanners and link previewers may fetch it any number of times. Only the
+// POST of its form reveals. Unknown, received, burned and expired secrets
+// all get the same "gone or never existed" page, with status 404.
+//
+// The pages are rendered on the server with html/template; the templates,
+// the stylesheet, one small script (copy buttons) and an icon are embedded
+// in the binary. Every flow works with JavaScript off. The pages speak
+// English and Japanese, chosen by the browser's Accept-Language, and follow
+// the system's dark mode.
+//
+// # Mounting
+//
+//	ui, err := webui.New(svc, &webui.Options{PublicURL: "https://secrets.example.com"})
+//	mux.Handle("/", ui)
+//
+// Under a prefix, set Options.BasePath to it and mount there, without
+// http.StripPrefix:
+//
+//	ui, err := webui.New(svc, &webui.Options{BasePath: "/ots/"})
+//	mux.Handle("/ots/", ui)
+//
+// Every link inside the pages and every redirect is relative, so the pages
+// also work behind a reverse proxy that strips a prefix. The links handed
+// out to readers are absolute: set Options.PublicURL, or they are built
+// from the request's Host header, which is fine only behind a trusted
+// proxy.
+//
+// # Security
+//
+// Every response carries a Content-Security-Policy that allows only the
+// handler's own stylesheet, script and icon and forbids framing
+// ([ContentSecurityPolicy]), Referrer-Policy: no-referrer, Cache-Control:
+// no-store (the static files excepted), X-Robots-Tag: noindex and
+// X-Content-Type-Options: nosniff. Form posts from other sites are refused
+// (http.CrossOriginProtection). Passphrases and values travel only in POST
+// bodies; the only secret in a URL is the key that the URL is for. Nothing
+// the pages log carries a key, passphrase, value or address.
+//
+// Options.RateLimiter limits the pages per client as httpapi's limits the
+// API; give both handlers the same limiter, so that the pages are no way
+// around the API's limits on guessing passphrases. Wrong passphrases count
+// against the secret's attempts whichever handler they come through.
+//
+// # Customers
+//
+// With Options.Authenticate, a request's customer is known: customers may
+// name a recipient, whom the service's Notifier (see package
+// notify/smtpnotify) sends the link, and may choose lifetimes up to the
+// service's MaxTTLAuthenticated. Options.SignInRealm adds a sign-in page
+// that asks the browser for HTTP Basic credentials. Each request runs with
+// its [onetime.Caller] (customer and client address) in its context.
+package webui

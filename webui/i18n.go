@@ -1,0 +1,290 @@
+package webui
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// A locale is one language of the message catalogue.
+type locale struct {
+	Lang string // the html lang attribute: "en", "ja"
+	msgs map[string]string
+}
+
+// T returns the message key in the locale's language, formatted with args
+// as by fmt.Sprintf when there are any. A key missing from the catalogue
+// is returned as is (the catalogue test keeps that from happening).
+func (l *locale) T(key string, args ...any) string {
+	m, ok := l.msgs[key]
+	if !ok {
+		m = catalogue["en"][key]
+		if m == "" {
+			return key
+		}
+	}
+	if len(args) == 0 {
+		return m
+	}
+	return fmt.Sprintf(m, args...)
+}
+
+// Duration spells d the way the lifetime choices are labelled: the
+// largest whole unit (days, hours, minutes, seconds) that divides it.
+func (l *locale) Duration(d time.Duration) string {
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}}
+	for _, u := range units {
+		if d >= u.d && d%u.d == 0 {
+			n := int64(d / u.d)
+			form := "other"
+			if n == 1 {
+				form = "one"
+			}
+			return l.T("dur."+u.name+"."+form, n)
+		}
+	}
+	return l.T("dur.second.other", int64(d/time.Second))
+}
+
+// Time formats t for display: UTC, to the minute, the same in every
+// language so that no time zone is guessed.
+func (l *locale) Time(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+var (
+	supported = []language.Tag{language.English, language.Japanese}
+	matcher   = language.NewMatcher(supported)
+	locales   = sync.OnceValue(func() map[string]*locale {
+		m := make(map[string]*locale, len(catalogue))
+		for lang, msgs := range catalogue {
+			m[lang] = &locale{Lang: lang, msgs: msgs}
+		}
+		return m
+	})
+)
+
+// localeFor picks the language of a request from its Accept-Language
+// header: Japanese for a browser that prefers it, English otherwise.
+func localeFor(r *http.Request) *locale {
+	ls := locales()
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return ls["en"]
+	}
+	_, i, conf := matcher.Match(tags...)
+	if conf == language.No {
+		return ls["en"]
+	}
+	base, _ := supported[i].Base()
+	if l, ok := ls[strings.ToLower(base.String())]; ok {
+		return l
+	}
+	return ls["en"]
+}
+
+// catalogue holds every string the pages show, by language. Messages with
+// verbs are formatted by fmt.Sprintf with the arguments the templates pass.
+var catalogue = map[string]map[string]string{
+	"en": {
+		"site.name":              "Onetime Secret",
+		"site.tagline":           "Share a secret that can be read once, then is gone.",
+		"site.footer":            "Secrets are encrypted and can be viewed once. Links and receipts are private: share them only with their intended reader.",
+		"nav.home":               "Share a new secret",
+		"nav.signin":             "Sign in",
+		"nav.signedin":           "Signed in as %s",
+		"share.title":            "Share a secret",
+		"share.secret":           "Secret",
+		"share.secret.hint":      "Paste a password, a private message or a key. The link you get can open it once.",
+		"share.passphrase":       "Passphrase (optional)",
+		"share.passphrase.hint":  "The reader will need it to open the secret. Send it by another channel.",
+		"share.ttl":              "Lifetime",
+		"share.ttl.hint":         "The secret is destroyed when this time is up, read or not.",
+		"share.recipient":        "Recipient's email (optional)",
+		"share.recipient.hint":   "We email the link to this address.",
+		"share.submit":           "Create a secret link",
+		"share.generate":         "Generate a password instead",
+		"share.generate.hint":    "Makes a random password and a link to it, with the lifetime and passphrase above.",
+		"error.heading":          "Please check the form",
+		"error.secret.empty":     "Enter the secret to share.",
+		"error.secret.toolarge":  "The secret is too large: at most %d bytes.",
+		"error.passphrase":       "The passphrase must be %d to %d characters long.",
+		"error.recipient":        "Check the recipient: one valid email address, and only when signed in.",
+		"error.invalid":          "The request was not valid.",
+		"receipt.title":          "Secret receipt",
+		"receipt.intro":          "Keep this page private: it is your receipt. Bookmark it to check later whether the secret was read.",
+		"receipt.link":           "The link to send",
+		"receipt.link.hint":      "Send this link to the reader. It opens the secret once.",
+		"receipt.state":          "State",
+		"receipt.created":        "Created",
+		"receipt.expires":        "Expires",
+		"receipt.received":       "Received",
+		"receipt.burned":         "Burned",
+		"receipt.passphrase":     "Passphrase",
+		"receipt.passphrase.yes": "Required",
+		"receipt.passphrase.no":  "None",
+		"receipt.recipients":     "Sent to",
+		"receipt.burn":           "Burn this secret",
+		"receipt.burn.failed":    "The secret could not be burned: it has already been read, burned or has expired.",
+		"state.new":              "New",
+		"state.new.desc":         "The secret has not been read yet.",
+		"state.viewed":           "Not yet read",
+		"state.viewed.desc":      "The secret has not been read yet.",
+		"state.received":         "Received",
+		"state.received.desc":    "The secret was read and is gone.",
+		"state.burned":           "Burned",
+		"state.burned.desc":      "The secret was destroyed before anyone read it.",
+		"state.expired":          "Expired",
+		"state.expired.desc":     "The secret expired before anyone read it.",
+		"state.orphaned":         "Gone",
+		"state.orphaned.desc":    "The secret is no longer available.",
+		"generated.title":        "Password generated",
+		"generated.value":        "The password",
+		"generated.value.hint":   "This is the only time it is shown to you.",
+		"generated.receipt":      "Open the receipt",
+		"burn.title":             "Burn this secret?",
+		"burn.text":              "Burning destroys the secret now. Nobody will be able to read it, and this cannot be undone.",
+		"burn.confirm":           "Yes, burn it",
+		"burn.cancel":            "Cancel",
+		"secret.title":           "You have been sent a secret",
+		"secret.text":            "It can be viewed once. After you reveal it, it is gone for good, so be ready to copy it.",
+		"secret.passphrase":      "Passphrase",
+		"secret.passphrase.hint": "The sender set a passphrase for this secret.",
+		"secret.wrong":           "That passphrase is not right. Try again.",
+		"secret.reveal":          "Reveal the secret",
+		"revealed.title":         "Your secret",
+		"revealed.text":          "This secret has now been deleted. Copy it before you leave this page: it cannot be shown again.",
+		"revealed.value":         "Secret value",
+		"copy.button":            "Copy",
+		"copy.done":              "Copied to the clipboard.",
+		"gone.title":             "This secret is gone or never existed",
+		"gone.text":              "A secret can be viewed only once, and it expires after a while. Ask the sender to share it again if you still need it.",
+		"gone.receipt.title":     "This receipt is gone or never existed",
+		"gone.receipt.text":      "Receipts expire some time after their secret.",
+		"notfound.title":         "Page not found",
+		"notfound.text":          "There is no page at this address.",
+		"method.title":           "Method not allowed",
+		"method.text":            "This page cannot be used that way.",
+		"forbidden.title":        "Request refused",
+		"forbidden.text":         "This form was sent from another site, so it was refused. Open this site directly and try again.",
+		"unauthorized.title":     "Sign-in failed",
+		"unauthorized.text":      "Your credentials were not accepted.",
+		"toolarge.title":         "Request too large",
+		"ratelimited.title":      "Too many requests",
+		"ratelimited.text":       "You have made too many requests. Please wait a moment and try again.",
+		"error.title":            "Something went wrong",
+		"error.text":             "The request could not be completed. Please try again later.",
+		"dur.second.one":         "%d second",
+		"dur.second.other":       "%d seconds",
+		"dur.minute.one":         "%d minute",
+		"dur.minute.other":       "%d minutes",
+		"dur.hour.one":           "%d hour",
+		"dur.hour.other":         "%d hours",
+		"dur.day.one":            "%d day",
+		"dur.day.other":          "%d days",
+	},
+	"ja": {
+		"site.name":              "ワンタイムシークレット",
+		"site.tagline":           "一度だけ読める秘密を共有します。読まれると消えます。",
+		"site.footer":            "秘密は暗号化され、一度だけ表示できます。リンクと受領証は、受け取る人だけに渡してください。",
+		"nav.home":               "新しい秘密を共有する",
+		"nav.signin":             "サインイン",
+		"nav.signedin":           "%s としてサインイン中",
+		"share.title":            "秘密を共有する",
+		"share.secret":           "秘密",
+		"share.secret.hint":      "パスワード、非公開のメッセージ、鍵などを貼り付けてください。作成されるリンクで一度だけ開けます。",
+		"share.passphrase":       "パスフレーズ(任意)",
+		"share.passphrase.hint":  "受け取る人が秘密を開くときに必要です。別の手段で伝えてください。",
+		"share.ttl":              "有効期間",
+		"share.ttl.hint":         "この期間が過ぎると、読まれていなくても秘密は破棄されます。",
+		"share.recipient":        "受信者のメールアドレス(任意)",
+		"share.recipient.hint":   "このアドレスにリンクをメールで送ります。",
+		"share.submit":           "秘密のリンクを作成",
+		"share.generate":         "代わりにパスワードを生成",
+		"share.generate.hint":    "ランダムなパスワードとそのリンクを、上の有効期間とパスフレーズで作成します。",
+		"error.heading":          "入力内容を確認してください",
+		"error.secret.empty":     "共有する秘密を入力してください。",
+		"error.secret.toolarge":  "秘密が大きすぎます。最大 %d バイトです。",
+		"error.passphrase":       "パスフレーズは %d 文字以上 %d 文字以下にしてください。",
+		"error.recipient":        "受信者を確認してください。有効なメールアドレスを一つ、サインイン中のみ指定できます。",
+		"error.invalid":          "リクエストが正しくありません。",
+		"receipt.title":          "秘密の受領証",
+		"receipt.intro":          "このページは受領証です。他の人には見せないでください。ブックマークすると、秘密が読まれたかどうかを後で確認できます。",
+		"receipt.link":           "送るリンク",
+		"receipt.link.hint":      "このリンクを受け取る人に送ってください。秘密を一度だけ開けます。",
+		"receipt.state":          "状態",
+		"receipt.created":        "作成日時",
+		"receipt.expires":        "有効期限",
+		"receipt.received":       "受信日時",
+		"receipt.burned":         "破棄日時",
+		"receipt.passphrase":     "パスフレーズ",
+		"receipt.passphrase.yes": "必要",
+		"receipt.passphrase.no":  "なし",
+		"receipt.recipients":     "送信先",
+		"receipt.burn":           "この秘密を破棄する",
+		"receipt.burn.failed":    "秘密を破棄できませんでした。すでに読まれたか、破棄されたか、期限が切れています。",
+		"state.new":              "新規",
+		"state.new.desc":         "秘密はまだ読まれていません。",
+		"state.viewed":           "未読",
+		"state.viewed.desc":      "秘密はまだ読まれていません。",
+		"state.received":         "受信済み",
+		"state.received.desc":    "秘密は読まれ、削除されました。",
+		"state.burned":           "破棄済み",
+		"state.burned.desc":      "秘密は読まれる前に破棄されました。",
+		"state.expired":          "期限切れ",
+		"state.expired.desc":     "秘密は読まれないまま期限が切れました。",
+		"state.orphaned":         "消失",
+		"state.orphaned.desc":    "秘密はもう利用できません。",
+		"generated.title":        "パスワードを生成しました",
+		"generated.value":        "パスワード",
+		"generated.value.hint":   "表示されるのは今回だけです。",
+		"generated.receipt":      "受領証を開く",
+		"burn.title":             "この秘密を破棄しますか?",
+		"burn.text":              "破棄すると秘密はすぐに消え、誰も読めなくなります。元に戻せません。",
+		"burn.confirm":           "破棄する",
+		"burn.cancel":            "キャンセル",
+		"secret.title":           "秘密が届いています",
+		"secret.text":            "一度だけ表示できます。表示すると完全に消えるので、コピーする準備をしてから開いてください。",
+		"secret.passphrase":      "パスフレーズ",
+		"secret.passphrase.hint": "送信者がこの秘密にパスフレーズを設定しました。",
+		"secret.wrong":           "パスフレーズが違います。もう一度入力してください。",
+		"secret.reveal":          "秘密を表示する",
+		"revealed.title":         "あなたへの秘密",
+		"revealed.text":          "この秘密はサーバーから削除されました。このページを離れる前にコピーしてください。二度と表示できません。",
+		"revealed.value":         "秘密の内容",
+		"copy.button":            "コピー",
+		"copy.done":              "クリップボードにコピーしました。",
+		"gone.title":             "この秘密は存在しないか、すでに消えています",
+		"gone.text":              "秘密は一度しか表示できず、一定時間で期限が切れます。必要なら送信者にもう一度共有してもらってください。",
+		"gone.receipt.title":     "この受領証は存在しないか、すでに消えています",
+		"gone.receipt.text":      "受領証は秘密の期限の後、しばらくすると消えます。",
+		"notfound.title":         "ページが見つかりません",
+		"notfound.text":          "このアドレスにはページがありません。",
+		"method.title":           "この操作はできません",
+		"method.text":            "このページはその方法では使えません。",
+		"forbidden.title":        "リクエストを拒否しました",
+		"forbidden.text":         "このフォームは別のサイトから送信されたため拒否しました。このサイトを直接開いてやり直してください。",
+		"unauthorized.title":     "サインインできませんでした",
+		"unauthorized.text":      "認証情報が受け付けられませんでした。",
+		"toolarge.title":         "リクエストが大きすぎます",
+		"ratelimited.title":      "リクエストが多すぎます",
+		"ratelimited.text":       "短時間に多くのリクエストがありました。少し待ってからもう一度お試しください。",
+		"error.title":            "エラーが発生しました",
+		"error.text":             "リクエストを完了できませんでした。しばらくしてからもう一度お試しください。",
+		"dur.second.one":         "%d 秒",
+		"dur.second.other":       "%d 秒",
+		"dur.minute.one":         "%d 分",
+		"dur.minute.other":       "%d 分",
+		"dur.hour.one":           "%d 時間",
+		"dur.hour.other":         "%d 時間",
+		"dur.day.one":            "%d 日",
+		"dur.day.other":          "%d 日",
+	},
+}

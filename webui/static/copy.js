@@ -1,0 +1,50 @@
+// Copy buttons: the one script of the pages. Every page works without
+// it: the buttons stay hidden and the text can be selected by hand.
+(function () {
+  "use strict";
+  function select(el) {
+    if (typeof el.select === "function") {
+      el.select();
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+  function fallback(el, done) {
+    select(el);
+    try {
+      if (document.execCommand("copy")) {
+        done();
+      }
+    } catch (e) {
+      // Nothing more to try: the text stays selected for the reader.
+    }
+  }
+  var buttons = document.querySelectorAll("button[data-copy]");
+  Array.prototype.forEach.call(buttons, function (btn) {
+    var target = document.getElementById(btn.getAttribute("data-copy"));
+    var status = document.getElementById(btn.getAttribute("data-status"));
+    if (!target) {
+      return;
+    }
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      var text = target.tagName === "INPUT" || target.tagName === "TEXTAREA" ? target.value : target.textContent;
+      var done = function () {
+        if (status) {
+          status.textContent = btn.getAttribute("data-copied");
+        }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () {
+          fallback(target, done);
+        });
+      } else {
+        fallback(target, done);
+      }
+    });
+  });
+})();

@@ -1,0 +1,806 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onetimego/onetime"
+)
+
+// DefaultBasePath is where the pages live unless Options.BasePath says
+// otherwise: the root of the site.
+const DefaultBasePath = "/"
+
+// ContentSecurityPolicy is sent with every response: nothing but the
+// handler's own stylesheet, script and icon loads, forms post only to the
+// handler's own origin, and no site may frame the pages.
+const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Options configure the pages. A nil *Options, and every zero field, means
+// the default.
+type Options struct {
+	// BasePath is the path the pages answer under, with a leading and a
+	// trailing slash: "/" by default. Set it to mount the handler under a
+	// prefix without http.StripPrefix, e.g. "/ots/" with
+	// mux.Handle("/ots/", h).
+	BasePath string
+
+	// PublicURL is the address at which browsers reach BasePath, e.g.
+	// "https://secrets.example.com" or "https://example.com/ots": the
+	// links handed out are PublicURL + "/secret/" + key. Without it, links
+	// are built from the request's Host header and TLS state, which is fine
+	// only when a trusted reverse proxy sets Host (a client can send any
+	// Host it likes, and would get links to that host). Its origin is also
+	// trusted for form posts behind a proxy that rewrites Host.
+	PublicURL string
+
+	// Authenticate tells who is calling, as httpapi's Authenticator does:
+	// the customer id for good credentials, "" and a nil error for an
+	// anonymous request, an error for credentials that do not verify
+	// (answered with 401, never as anonymous). nil means every caller is
+	// anonymous. Customers may name a recipient, and their secrets may
+	// live up to the service's MaxTTLAuthenticated.
+	Authenticate func(r *http.Request) (customer string, err error)
+
+	// SignInRealm, when set, enables {BasePath}signin, which asks the
+	// browser for HTTP Basic credentials in this realm (for an
+	// Authenticate that reads them, such as httpapi.BasicAuth's method),
+	// and links to it from every page of an anonymous visitor.
+	SignInRealm string
+
+	// ClientIPHeader names a header set by a trusted reverse proxy that
+	// carries the client's address ("X-Forwarded-For", "X-Real-IP"); its
+	// last comma-separated element is used. Empty (the default) uses the
+	// connection's address. The address is handed to the service for its
+	// fair queuing of passphrase checks.
+	ClientIPHeader string
+
+	// RateLimiter, when set, limits every request but those for the static
+	// files, per client address (see ClientIPHeader). A limited client gets
+	// a 429 page. An error of the limiter is logged and the request let
+	// through. It has the shape of httpapi's: the limiters of packages
+	// ratelimit and ratelimit/redislimit fit both, and one limiter may
+	// serve both handlers, so that the pages are no way around the API's
+	// limits on guessing passphrases.
+	RateLimiter RateLimiter
+
+	// ShareDomain is recorded on every secret shared through the pages.
+	ShareDomain string
+
+	// MaxBodySize bounds form bodies in bytes. Zero means three times the
+	// service's maximum value size (a value percent-encoded may triple)
+	// plus 64 KiB.
+	MaxBodySize int64
+
+	// Logger receives unexpected errors. nil means slog.Default(). No key,
+	// passphrase, value, recipient address or path is ever logged.
+	Logger *slog.Logger
+}
+
+// A RateLimiter decides whether a client may make one more request; client
+// is the address the request is attributed to.
+type RateLimiter interface {
+	Allow(ctx context.Context, client string) (bool, error)
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pageNames are the templates with a page of their own; layout.html and
+// link.html are shared by them.
+var pageNames = []string{"share", "receipt", "generated", "burn", "secret", "revealed", "message"}
+
+type asset struct {
+	body  []byte
+	ctype string
+}
+
+type handler struct {
+	svc     *onetime.Service
+	opts    Options
+	base    string
+	public  string // PublicURL without its trailing slash, or ""
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	static  map[string]asset
+	version string
+	maxBody int64
+	serve   http.Handler // the router behind cross-origin protection
+}
+
+// New returns the handler of the pages for svc, answering under
+// Options.BasePath ("/" by default). Mount it at that path:
+//
+//	ui, err := webui.New(svc, nil)
+//	mux.Handle("/", ui)
+//
+// It serves:
+//
+//	GET  /                    the share form
+//	POST /share, /generate    share a secret, or generate a password
+//	GET  /secret/{key}        the confirmation page of a secret (never consumes it)
+//	POST /secret/{key}        reveal the secret, once
+//	GET  /private/{key}       the receipt (also at /receipt/{key})
+//	GET  /private/{key}/burn  the burn confirmation; POST burns
+//	GET  /signin              HTTP Basic sign-in, when Options.SignInRealm is set
+//	GET  /static/...          the stylesheet, the copy-button script, the icon
+func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
+	if svc == nil {
+		return nil, errors.New("webui: nil Service")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.BasePath == "" {
+		o.BasePath = DefaultBasePath
+	}
+	if !strings.HasPrefix(o.BasePath, "/") || !strings.HasSuffix(o.BasePath, "/") || cleanPath(o.BasePath) != o.BasePath {
+		return nil, errors.New("webui: BasePath must be a clean path that starts and ends with a slash")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxBodySize <= 0 {
+		o.MaxBodySize = 3*int64(svc.MaxSize()) + 64<<10
+	}
+	if strings.ContainsAny(o.SignInRealm, "\"\\\r\n") {
+		return nil, errors.New("webui: SignInRealm must not contain quotes, backslashes or line breaks")
+	}
+	h := &handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxBody: o.MaxBodySize}
+
+	cop := http.NewCrossOriginProtection()
+	if o.PublicURL != "" {
+		u, err := url.Parse(o.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, errors.New("webui: PublicURL must be an http or https URL with a host and no query")
+		}
+		h.public = strings.TrimSuffix(o.PublicURL, "/")
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("webui: PublicURL: %w", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(h.refuseCrossOrigin))
+
+	if err := h.load(); err != nil {
+		return nil, err
+	}
+	h.serve = cop.Handler(http.HandlerFunc(h.route))
+	return h, nil
+}
+
+// load parses the templates and reads the static files.
+func (h *handler) load() error {
+	funcs := template.FuncMap{"value": valueHTML}
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/link.html")
+	if err != nil {
+		return fmt.Errorf("webui: templates: %w", err)
+	}
+	h.pages = make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("webui: templates: %w", err)
+		}
+		h.pages[name] = t
+	}
+	h.static = map[string]asset{}
+	sum := sha256.New()
+	err = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		if strings.HasPrefix(ctype, "text/") && !strings.Contains(ctype, "charset") {
+			ctype += "; charset=utf-8"
+		}
+		h.static[path.Base(p)] = asset{body: b, ctype: ctype}
+		sum.Write(b)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("webui: static files: %w", err)
+	}
+	h.version = hex.EncodeToString(sum.Sum(nil))[:12]
+	return nil
+}
+
+// valueHTML escapes a secret value for a <pre> whose template puts a line
+// break right after the start tag (which the HTML parser drops): every
+// byte shows as shared. Carriage returns are written as references, as
+// the parser would otherwise fold CR LF into LF.
+func valueHTML(v []byte) template.HTML {
+	s := template.HTMLEscapeString(string(v))
+	return template.HTML(strings.ReplaceAll(s, "\r", "&#13;"))
+}
+
+// ServeHTTP sets the headers every response carries and hands the request
+// to the router, behind the cross-origin check of form posts.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Robots-Tag", "noindex, nofollow")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cache-Control", "no-store")
+	h.serve.ServeHTTP(w, r)
+}
+
+// request is what a page needs to know of the request it answers.
+type request struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	ctx      context.Context
+	l        *locale
+	root     string // relative path from the page to BasePath: "./", "../", ...
+	customer string
+}
+
+// route dispatches on the path below BasePath.
+func (h *handler) route(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, h.base)
+	q := &request{w: w, r: r, ctx: r.Context(), l: localeFor(r)}
+	q.root = "./" + strings.Repeat("../", strings.Count(rest, "/"))
+	if !ok {
+		q.root = h.base // outside the base path: no relative root is right
+		h.message(q, http.StatusNotFound, "notfound")
+		return
+	}
+	parts := strings.Split(rest, "/")
+	if parts[0] == "static" && len(parts) == 2 {
+		h.asset(q, parts[1])
+		return
+	}
+	customer, err := h.authenticate(r)
+	if err != nil {
+		h.unauthorized(q)
+		return
+	}
+	q.customer = customer
+	addr := h.clientAddr(r)
+	q.ctx = onetime.WithCaller(q.ctx, onetime.Caller{Customer: customer, Address: addr})
+	if h.opts.RateLimiter != nil {
+		allowed, err := h.opts.RateLimiter.Allow(q.ctx, addr)
+		if err != nil {
+			h.log.ErrorContext(q.ctx, "webui: rate limiter failed; request let through", "err", err)
+		} else if !allowed {
+			h.message(q, http.StatusTooManyRequests, "ratelimited")
+			return
+		}
+	}
+
+	switch {
+	case rest == "":
+		if h.method(q, http.MethodGet) {
+			h.shareForm(q, http.StatusOK, shareForm{}, nil)
+		}
+	case rest == "share" || rest == "generate":
+		if h.method(q, http.MethodPost) {
+			h.create(q, rest == "generate")
+		}
+	case rest == "signin" && h.opts.SignInRealm != "":
+		if h.method(q, http.MethodGet) {
+			h.signIn(q)
+		}
+	case len(parts) == 2 && parts[0] == "secret" && parts[1] != "":
+		key := onetime.SecretKey(parts[1])
+		if r.Method == http.MethodPost {
+			h.reveal(q, key)
+		} else if h.method(q, http.MethodGet, http.MethodPost) {
+			h.confirm(q, key, http.StatusOK, false)
+		}
+	case len(parts) == 2 && (parts[0] == "private" || parts[0] == "receipt") && parts[1] != "":
+		if h.method(q, http.MethodGet) {
+			h.receipt(q, onetime.MetadataKey(parts[1]))
+		}
+	case len(parts) == 3 && (parts[0] == "private" || parts[0] == "receipt") && parts[1] != "" && parts[2] == "burn":
+		key := onetime.MetadataKey(parts[1])
+		if r.Method == http.MethodPost {
+			h.burn(q, key)
+		} else if h.method(q, http.MethodGet, http.MethodPost) {
+			h.burnForm(q, key)
+		}
+	default:
+		h.message(q, http.StatusNotFound, "notfound")
+	}
+}
+
+// method reports whether the request's method is one of allowed (GET
+// allowing HEAD), and answers 405 when it is not.
+func (h *handler) method(q *request, allowed ...string) bool {
+	m := q.r.Method
+	if m == http.MethodHead {
+		m = http.MethodGet
+	}
+	if slices.Contains(allowed, m) {
+		return true
+	}
+	if slices.Contains(allowed, http.MethodGet) {
+		allowed = append(allowed, http.MethodHead)
+	}
+	q.w.Header().Set("Allow", strings.Join(allowed, ", "))
+	h.message(q, http.StatusMethodNotAllowed, "method")
+	return false
+}
+
+func (h *handler) authenticate(r *http.Request) (string, error) {
+	if h.opts.Authenticate == nil {
+		return "", nil
+	}
+	return h.opts.Authenticate(r)
+}
+
+// clientAddr is the address a request is attributed to for the service's
+// fair queuing; IPv6 clients are grouped by /64.
+func (h *handler) clientAddr(r *http.Request) string {
+	addr := ""
+	if h.opts.ClientIPHeader != "" {
+		if vs := r.Header.Values(h.opts.ClientIPHeader); len(vs) > 0 {
+			v := vs[len(vs)-1]
+			if i := strings.LastIndexByte(v, ','); i >= 0 {
+				v = v[i+1:]
+			}
+			addr = strings.TrimSpace(v)
+		}
+	}
+	if addr == "" {
+		addr = r.RemoteAddr
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			addr = host
+		}
+	}
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		ip = ip.Unmap()
+		if ip.Is6() {
+			p, _ := ip.Prefix(64)
+			return p.String()
+		}
+		return ip.String()
+	}
+	if len(addr) > 64 {
+		addr = addr[:64]
+	}
+	return addr
+}
+
+// page is the data of every template.
+type page struct {
+	L        *locale
+	Root     string
+	Version  string
+	Title    string
+	Text     string
+	Customer string
+	SignIn   bool
+	Script   bool
+
+	// The share form.
+	Form          shareForm
+	Errors        []string
+	Fields        []string
+	TTLs          []ttlChoice
+	MaxPassphrase int
+
+	// The receipt, the generated password, the revealed secret.
+	Receipt *onetime.Metadata
+	Expires time.Time
+	Link    string
+	Notice  string
+	Value   []byte
+
+	// The confirmation page of a secret.
+	Key            onetime.SecretKey
+	NeedPassphrase bool
+	Wrong          bool
+}
+
+// Field reports whether the form's field name was rejected.
+func (p *page) Field(name string) bool { return slices.Contains(p.Fields, name) }
+
+func (h *handler) page(q *request, title string) *page {
+	return &page{
+		L: q.l, Root: q.root, Version: h.version, Title: title,
+		Customer: q.customer, SignIn: h.opts.SignInRealm != "" && q.customer == "",
+	}
+}
+
+// render writes a page. Rendering goes to a buffer first, so that a
+// template error becomes a clean 500 rather than half a page.
+func (h *handler) render(q *request, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.log.ErrorContext(q.ctx, "webui: rendering a page failed", "page", name, "err", err)
+		http.Error(q.w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hd := q.w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Add("Vary", "Accept-Language")
+	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	q.w.WriteHeader(status)
+	q.w.Write(buf.Bytes())
+}
+
+// message renders a page that only says something: kind names its title
+// and text in the catalogue ("gone" is gone.title and gone.text).
+func (h *handler) message(q *request, status int, kind string) {
+	p := h.page(q, q.l.T(kind+".title"))
+	if kind != "toolarge" {
+		p.Text = q.l.T(kind + ".text")
+	}
+	h.render(q, status, "message", p)
+}
+
+// fail answers an unexpected error: logged (service errors carry no key,
+// passphrase or value), and shown as a generic page.
+func (h *handler) fail(q *request, op string, err error) {
+	if q.ctx.Err() != nil {
+		return // the client went away
+	}
+	h.log.ErrorContext(q.ctx, "webui: "+op+" failed", "err", err)
+	h.message(q, http.StatusInternalServerError, "error")
+}
+
+func (h *handler) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	rest, _ := strings.CutPrefix(r.URL.Path, h.base)
+	q := &request{w: w, r: r, ctx: r.Context(), l: localeFor(r), root: "./" + strings.Repeat("../", strings.Count(rest, "/"))}
+	h.message(q, http.StatusForbidden, "forbidden")
+}
+
+func (h *handler) unauthorized(q *request) {
+	if h.opts.SignInRealm != "" {
+		q.w.Header().Set("WWW-Authenticate", `Basic realm="`+h.opts.SignInRealm+`", charset="UTF-8"`)
+	}
+	h.message(q, http.StatusUnauthorized, "unauthorized")
+}
+
+func (h *handler) signIn(q *request) {
+	if q.customer == "" {
+		h.unauthorized(q)
+		return
+	}
+	h.redirect(q, q.root)
+}
+
+// redirect answers a form post with 303 See Other to target, a path
+// relative to the request's, so that the pages work behind a proxy that
+// strips a prefix.
+func (h *handler) redirect(q *request, target string) {
+	q.w.Header().Set("Location", target)
+	q.w.WriteHeader(http.StatusSeeOther)
+}
+
+func (h *handler) asset(q *request, name string) {
+	a, ok := h.static[name]
+	if !ok {
+		h.message(q, http.StatusNotFound, "notfound")
+		return
+	}
+	if !h.method(q, http.MethodGet) {
+		return
+	}
+	hd := q.w.Header()
+	// The pages ask for ?v=<digest of the files>, so a new release is a
+	// new URL: the files may be cached.
+	hd.Set("Cache-Control", "public, max-age=86400")
+	hd.Set("Content-Type", a.ctype)
+	hd.Set("Content-Length", strconv.Itoa(len(a.body)))
+	q.w.WriteHeader(http.StatusOK)
+	q.w.Write(a.body)
+}
+
+// link returns the absolute address of the page at rel below BasePath.
+func (h *handler) link(r *http.Request, rel string) string {
+	if h.public != "" {
+		return h.public + "/" + rel
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + h.base + rel
+}
+
+// A shareForm is what the share form was filled with, shown again when it
+// is refused. The passphrase is never shown again.
+type shareForm struct {
+	Secret    string
+	Recipient string
+	TTL       time.Duration
+}
+
+// A ttlChoice is one option of the lifetime menu.
+type ttlChoice struct {
+	Seconds  int64
+	Label    string
+	Selected bool
+}
+
+var ttlSteps = []time.Duration{
+	5 * time.Minute, 30 * time.Minute, time.Hour, 4 * time.Hour, 12 * time.Hour,
+	24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
+}
+
+// ttlChoices offers the lifetimes within the service's bounds for the
+// caller, its default (clamped) among them and selected unless the form
+// chose another.
+func (h *handler) ttlChoices(l *locale, customer string, chosen time.Duration) []ttlChoice {
+	o := h.svc.Options()
+	lo, hi := o.MinTTL, o.MaxTTL
+	if customer != "" {
+		hi = o.MaxTTLAuthenticated
+	}
+	def := min(max(o.DefaultTTL, lo), hi).Truncate(time.Second)
+	if chosen == 0 {
+		chosen = def
+	}
+	set := []time.Duration{lo, hi, def}
+	for _, d := range ttlSteps {
+		if d >= lo && d <= hi {
+			set = append(set, d)
+		}
+	}
+	slices.Sort(set)
+	set = slices.Compact(set)
+	if !slices.Contains(set, chosen) {
+		chosen = def
+	}
+	out := make([]ttlChoice, len(set))
+	for i, d := range set {
+		out[i] = ttlChoice{Seconds: int64(d / time.Second), Label: l.Duration(d), Selected: d == chosen}
+	}
+	return out
+}
+
+func (h *handler) shareForm(q *request, status int, f shareForm, inputErr error) {
+	p := h.page(q, q.l.T("share.title"))
+	p.Form = f
+	p.TTLs = h.ttlChoices(q.l, q.customer, f.TTL)
+	p.MaxPassphrase = onetime.MaxPassphraseLen
+	if inputErr != nil {
+		msg, field := h.inputMessage(q.l, inputErr)
+		p.Errors = []string{msg}
+		p.Fields = []string{field}
+	}
+	h.render(q, status, "share", p)
+}
+
+// inputMessage translates a refused share into the caller's language.
+func (h *handler) inputMessage(l *locale, err error) (msg, field string) {
+	var ie *onetime.InputError
+	if !errors.As(err, &ie) {
+		return l.T("error.invalid"), ""
+	}
+	o := h.svc.Options()
+	switch {
+	case ie.Field == "secret" && errors.Is(err, onetime.ErrTooLarge):
+		return l.T("error.secret.toolarge", o.MaxSize), "secret"
+	case ie.Field == "secret":
+		return l.T("error.secret.empty"), "secret"
+	case ie.Field == "passphrase":
+		return l.T("error.passphrase", o.MinPassphraseLen, onetime.MaxPassphraseLen), "passphrase"
+	case ie.Field == "recipient":
+		return l.T("error.recipient"), "recipient"
+	}
+	return l.T("error.invalid"), ie.Field
+}
+
+// parseForm reads a form body of at most maxBody bytes. It reports false
+// after answering the request itself.
+func (h *handler) parseForm(q *request) bool {
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, h.maxBody)
+	if err := q.r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			h.message(q, http.StatusRequestEntityTooLarge, "toolarge")
+			return false
+		}
+		h.message(q, http.StatusBadRequest, "error")
+		return false
+	}
+	return true
+}
+
+// create shares the form's secret (or generates a password) and sends the
+// creator to the receipt.
+func (h *handler) create(q *request, generate bool) {
+	if !h.parseForm(q) {
+		return
+	}
+	form := q.r.PostForm
+	// Browsers send a textarea's line breaks as CR LF; the reader gets
+	// them as typed, LF.
+	f := shareForm{
+		Secret:    strings.ReplaceAll(form.Get("secret"), "\r\n", "\n"),
+		Recipient: strings.TrimSpace(form.Get("recipient")),
+	}
+	if s, err := strconv.ParseInt(form.Get("ttl"), 10, 64); err == nil && s > 0 && s < int64(100*365*24*time.Hour/time.Second) {
+		f.TTL = time.Duration(s) * time.Second
+	}
+	var recipients []string
+	for r := range strings.SplitSeq(f.Recipient, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			recipients = append(recipients, r)
+		}
+	}
+	passphrase := form.Get("passphrase")
+
+	var m *onetime.Metadata
+	var err error
+	if generate {
+		f.Secret = "" // not shared: nothing to show again
+		m, err = h.svc.Generate(q.ctx, onetime.GenerateRequest{
+			Owner: q.customer, TTL: f.TTL, Passphrase: passphrase,
+			Recipients: recipients, ShareDomain: h.opts.ShareDomain,
+		})
+	} else {
+		m, err = h.svc.Share(q.ctx, onetime.ShareRequest{
+			Owner: q.customer, Value: []byte(f.Secret), TTL: f.TTL, Passphrase: passphrase,
+			Recipients: recipients, ShareDomain: h.opts.ShareDomain,
+		})
+	}
+	switch {
+	case errors.Is(err, onetime.ErrInvalid) || errors.Is(err, onetime.ErrTooLarge):
+		status := http.StatusBadRequest
+		if errors.Is(err, onetime.ErrTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.shareForm(q, status, f, err)
+		return
+	case err != nil:
+		h.fail(q, "share", err)
+		return
+	}
+	if !generate {
+		h.redirect(q, q.root+"private/"+string(m.MetadataKey))
+		return
+	}
+	// A generated password is shown once, here: it is not in the receipt.
+	p := h.page(q, q.l.T("generated.title"))
+	p.Script = true
+	p.Receipt = m
+	p.Value = m.Value
+	p.Link = h.link(q.r, "secret/"+string(m.SecretKey))
+	h.render(q, http.StatusOK, "generated", p)
+}
+
+// receipt shows the creator what became of the secret.
+func (h *handler) receipt(q *request, key onetime.MetadataKey) {
+	m, err := h.svc.Receipt(q.ctx, key)
+	h.showReceipt(q, m, err, http.StatusOK, "")
+}
+
+func (h *handler) showReceipt(q *request, m *onetime.Metadata, err error, status int, notice string) {
+	if errors.Is(err, onetime.ErrNotFound) {
+		h.message(q, http.StatusNotFound, "gone.receipt")
+		return
+	}
+	if err != nil {
+		h.fail(q, "receipt", err)
+		return
+	}
+	p := h.page(q, q.l.T("receipt.title"))
+	p.Receipt = m
+	p.Expires = m.Created.Add(m.TTL)
+	p.Notice = notice
+	if m.SecretKey != "" {
+		p.Link = h.link(q.r, "secret/"+string(m.SecretKey))
+		p.Script = true
+	}
+	h.render(q, status, "receipt", p)
+}
+
+// burnForm asks the creator to confirm a burn.
+func (h *handler) burnForm(q *request, key onetime.MetadataKey) {
+	m, err := h.svc.Receipt(q.ctx, key)
+	if err != nil || !m.Alive() {
+		h.showReceipt(q, m, err, http.StatusOK, "")
+		return
+	}
+	p := h.page(q, q.l.T("burn.title"))
+	p.Receipt = m
+	h.render(q, http.StatusOK, "burn", p)
+}
+
+// burn destroys the secret and sends the creator back to the receipt.
+func (h *handler) burn(q *request, key onetime.MetadataKey) {
+	if !h.parseForm(q) {
+		return
+	}
+	_, err := h.svc.Burn(q.ctx, key)
+	if errors.Is(err, onetime.ErrNotFound) {
+		// Already received, burned or expired, or no such receipt: the
+		// receipt tells which (or that it is gone).
+		m, err := h.svc.Receipt(q.ctx, key)
+		h.showReceipt(q, m, err, http.StatusConflict, q.l.T("receipt.burn.failed"))
+		return
+	}
+	if err != nil {
+		h.fail(q, "burn", err)
+		return
+	}
+	h.redirect(q, q.root+"private/"+string(key))
+}
+
+// confirm shows the page of a secret without consuming it: link previews
+// and mail scanners may fetch it any number of times.
+func (h *handler) confirm(q *request, key onetime.SecretKey, status int, wrong bool) {
+	need, err := h.svc.Check(q.ctx, key)
+	if errors.Is(err, onetime.ErrNotFound) {
+		h.message(q, http.StatusNotFound, "gone")
+		return
+	}
+	if err != nil {
+		h.fail(q, "check", err)
+		return
+	}
+	p := h.page(q, q.l.T("secret.title"))
+	p.Key = key
+	p.NeedPassphrase = need
+	p.Wrong = wrong
+	h.render(q, status, "secret", p)
+}
+
+// reveal shows the secret's value, once.
+func (h *handler) reveal(q *request, key onetime.SecretKey) {
+	if !h.parseForm(q) {
+		return
+	}
+	s, err := h.svc.Reveal(q.ctx, key, q.r.PostForm.Get("passphrase"))
+	switch {
+	case errors.Is(err, onetime.ErrWrongPassphrase):
+		// The attempt counted; the last allowed one burned the secret,
+		// which confirm then reports as gone.
+		h.confirm(q, key, http.StatusForbidden, true)
+		return
+	case errors.Is(err, onetime.ErrNotFound):
+		h.message(q, http.StatusNotFound, "gone")
+		return
+	case err != nil:
+		h.fail(q, "reveal", err)
+		return
+	}
+	p := h.page(q, q.l.T("revealed.title"))
+	p.Script = true
+	p.Value = s.Value
+	h.render(q, http.StatusOK, "revealed", p)
+}
+
+// cleanPath is path.Clean that keeps a trailing slash.
+func cleanPath(p string) string {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
