@@ -29,7 +29,7 @@
 //	-max-header-bytes N    bound on a request's headers and query string
 //	                       (64 KiB): larger values must come in the body
 //	-read-header-timeout D time a client has to send its headers (5s)
-//	-max-conns N           connections open at once (1024); more wait
+//	-max-conns N           connections open at once (2048); more wait
 //	-webui                 serve the web pages at / (true)
 //	-public-url URL        the address browsers use; links start with it
 //	                       (default: the request's Host, fine only behind a
@@ -124,7 +124,7 @@ func main() {
 	flag.BoolVar(&c.accessLog, "access-log", true, "log one line per request")
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
 	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
-	flag.IntVar(&c.maxConns, "max-conns", 1024, "connections served at once; more wait to be accepted")
+	flag.IntVar(&c.maxConns, "max-conns", 2048, "connections served at once; more wait to be accepted")
 	flag.BoolVar(&c.webui, "webui", true, "serve the web pages (share, reveal, receipt, burn) at /")
 	flag.StringVar(&c.publicURL, "public-url", "", "address at which browsers reach this server, e.g. https://secrets.example.com; links in pages and e-mails start with it (default: the request's Host, fine only behind a trusted proxy)")
 	flag.StringVar(&c.smtpAddr, "smtp", "", "SMTP server host:port used to e-mail recipients their link (needs -public-url); empty logs notifications instead")
