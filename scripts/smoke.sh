@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # scripts/smoke.sh: a few seconds of real load as a CI check.
 #
-# Builds the example server and examples/loadgen, starts the server on the
+# Builds the example server and internal/cmd/loadgen, starts the server on the
 # SQLite store (a temporary database) on a free loopback port, and runs the
 # load generator in pair mode (share, then reveal and compare byte for
 # byte, then reveal again to check it is gone) for SMOKE_DURATION (default
 # 3s) without a passphrase, then with one. Fails on any error or wrong
-# value. Not a benchmark: see scripts/bench.sh.
+# value. Not a benchmark: see internal/cmd/bench.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,7 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 go build -o "$WORK/server" ./examples/server
-go build -o "$WORK/loadgen" ./examples/loadgen
+go build -o "$WORK/loadgen" ./internal/cmd/loadgen
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

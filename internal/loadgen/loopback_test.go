@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"errors"
@@ -65,20 +65,20 @@ func TestDialLoopbackOnly(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	c, err := parseFlags(nil, io.Discard)
+	c, err := ParseFlags(nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.URL != "http://127.0.0.1:7143" || c.Conc != 32 || c.Mode != "pair" || c.Size != 100 || c.Dur == 0 || c.Passphrase != "" {
 		t.Errorf("defaults: %+v", c)
 	}
-	if c, _ := parseFlags([]string{"-passphrase", "-json"}, io.Discard); c.Passphrase == "" || !c.JSON {
+	if c, _ := ParseFlags([]string{"-passphrase", "-json"}, io.Discard); c.Passphrase == "" || !c.JSON {
 		t.Errorf("-passphrase alone: %+v", c)
 	}
-	if c, _ := parseFlags([]string{"-passphrase=s3cret"}, io.Discard); c.Passphrase != "s3cret" {
+	if c, _ := ParseFlags([]string{"-passphrase=s3cret"}, io.Discard); c.Passphrase != "s3cret" {
 		t.Errorf("-passphrase=s3cret: %q", c.Passphrase)
 	}
-	if c, _ := parseFlags([]string{"-n", "5"}, io.Discard); c.N != 5 || c.Dur != 0 {
+	if c, _ := ParseFlags([]string{"-n", "5"}, io.Discard); c.N != 5 || c.Dur != 0 {
 		t.Errorf("-n 5 must not add a duration: %+v", c)
 	}
 	for _, args := range [][]string{
@@ -89,8 +89,8 @@ func TestParseFlags(t *testing.T) {
 		{"-auth", "nocolon"},
 		{"extra"},
 	} {
-		if _, err := parseFlags(args, io.Discard); err == nil {
-			t.Errorf("parseFlags(%q) accepted", args)
+		if _, err := ParseFlags(args, io.Discard); err == nil {
+			t.Errorf("ParseFlags(%q) accepted", args)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bytes"
@@ -37,11 +37,11 @@ func apiServer(t *testing.T, auth httpapi.Authenticator) string {
 
 func runAPI(t *testing.T, url string, args ...string) *Report {
 	t.Helper()
-	cfg, err := parseFlags(append([]string{"-url", url}, args...), nil)
+	cfg, err := ParseFlags(append([]string{"-url", url}, args...), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := run(context.Background(), cfg, nil)
+	rep, err := Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestAgainstHTTPAPI(t *testing.T) {
 				}
 				if !rep.OK() {
 					var b strings.Builder
-					rep.writeText(&b)
+					rep.WriteText(&b)
 					t.Errorf("run not clean:\n%s", b.String())
 				}
 			})
@@ -89,11 +89,11 @@ func TestAgainstHTTPAPIWithAuth(t *testing.T) {
 		}
 	}
 	// Bad credentials are refused by the warm-up request, before any load.
-	cfg, err := parseFlags([]string{"-url", url, "-n", "1", "-auth", "bench:wrong"}, nil)
+	cfg, err := ParseFlags([]string{"-url", url, "-n", "1", "-auth", "bench:wrong"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "Not authorized") {
+	if _, err := Run(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "Not authorized") {
 		t.Errorf("bad credentials: %v, want Not authorized", err)
 	}
 }

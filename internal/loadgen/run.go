@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"context"
@@ -109,7 +109,7 @@ type client struct {
 }
 
 // newClients returns n clients for cfg.
-func newClients(cfg config, n int) ([]*client, error) {
+func newClients(cfg Config, n int) ([]*client, error) {
 	u, err := checkURL(cfg.URL)
 	if err != nil {
 		return nil, err
@@ -488,9 +488,12 @@ func (r *Report) OK() bool {
 	return true
 }
 
-// run warms up, prepares what the mode needs (untimed), runs the timed
+// Run warms up, prepares what the mode needs (untimed), runs the timed
 // phase and reports. Progress lines go to logw when it is not nil.
-func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
+func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	clients, err := newClients(cfg, cfg.Conc+cfg.Burst+cfg.Guess)
 	if err != nil {
 		return nil, err
@@ -634,6 +637,9 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 	}
 
 	// The timed phase.
+	if cfg.OnTimed != nil {
+		cfg.OnTimed(true)
+	}
 	start := time.Now()
 	n := cfg.N
 	if cfg.Mode == "reveal" {
@@ -724,6 +730,9 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*Report, error) {
 		return nil
 	})
 	elapsed := time.Since(start)
+	if cfg.OnTimed != nil {
+		cfg.OnTimed(false)
+	}
 	endBurst()
 	burstWG.Wait()
 

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fakeAPI is a minimal in-memory server of the v1 routes loadgen uses. It
@@ -97,11 +99,11 @@ func runFake(t *testing.T, f *fakeAPI, args ...string) *Report {
 	t.Helper()
 	srv := httptest.NewServer(f.handler())
 	t.Cleanup(srv.Close)
-	cfg, err := parseFlags(append([]string{"-url", srv.URL}, args...), nil)
+	cfg, err := ParseFlags(append([]string{"-url", srv.URL}, args...), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := run(context.Background(), cfg, nil)
+	rep, err := Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +181,11 @@ func TestRunRefusesDeadServer(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	cfg, err := parseFlags([]string{"-url", url, "-n", "1"}, nil)
+	cfg, err := ParseFlags([]string{"-url", url, "-n", "1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run(context.Background(), cfg, nil); err == nil {
+	if _, err := Run(context.Background(), cfg, nil); err == nil {
 		t.Error("run against a closed server: no error")
 	}
 }
@@ -191,7 +193,7 @@ func TestRunRefusesDeadServer(t *testing.T) {
 func TestReportJSON(t *testing.T) {
 	rep := runFake(t, newFakeAPI(), "-mode", "pair", "-n", "20", "-c", "2")
 	var b strings.Builder
-	if err := rep.writeJSON(&b); err != nil {
+	if err := rep.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
@@ -207,7 +209,7 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("JSON summary is not one line")
 	}
 	b.Reset()
-	rep.writeText(&b)
+	rep.WriteText(&b)
 	if !strings.Contains(b.String(), "OK\n") {
 		t.Errorf("text summary: %s", b.String())
 	}
@@ -239,5 +241,50 @@ func TestRunRecheck(t *testing.T) {
 		if !rep.OK() {
 			t.Errorf("%s without -recheck: %v", mode, rep.ErrorKinds)
 		}
+	}
+}
+
+// OnTimed brackets the timed phase: called once with true after the
+// warm-up, once with false after the last timed operation.
+func TestRunOnTimed(t *testing.T) {
+	f := newFakeAPI()
+	srv := httptest.NewServer(f.handler())
+	t.Cleanup(srv.Close)
+	cfg, err := ParseFlags([]string{"-url", srv.URL, "-mode", "share", "-n", "40", "-c", "2", "-warmup", "100ms"}, nil)
+	require.NoError(t, err)
+	var calls []bool
+	var atStart, atEnd int64
+	cfg.OnTimed = func(start bool) {
+		calls = append(calls, start)
+		if start {
+			atStart = f.seq.Load()
+		} else {
+			atEnd = f.seq.Load()
+		}
+	}
+	rep, err := Run(context.Background(), cfg, nil)
+	require.NoError(t, err)
+	require.True(t, rep.OK())
+	require.Equal(t, []bool{true, false}, calls)
+	require.Positive(t, atStart, "the warm-up ran before the timed phase")
+	require.Equal(t, int64(40), atEnd-atStart, "the timed phase is exactly the 40 operations")
+}
+
+// Run checks a Config built without ParseFlags.
+func TestRunChecksConfig(t *testing.T) {
+	base := Config{URL: "http://127.0.0.1:1", Conc: 1, Mode: "pair", N: 1, Size: 1, Pool: 1, Timeout: time.Second, Client: "raw"}
+	require.NoError(t, base.Check())
+	for name, mut := range map[string]func(*Config){
+		"not loopback":  func(c *Config) { c.URL = "http://10.0.0.1" },
+		"unbounded":     func(c *Config) { c.N = 0 },
+		"bad mode":      func(c *Config) { c.Mode = "burn" },
+		"bad client":    func(c *Config) { c.Client = "curl" },
+		"no clients":    func(c *Config) { c.Conc = 0 },
+		"empty secrets": func(c *Config) { c.Size = 0 },
+	} {
+		c := base
+		mut(&c)
+		_, err := Run(context.Background(), c, nil)
+		require.Error(t, err, name)
 	}
 }

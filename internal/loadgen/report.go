@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"encoding/json"
@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-func (r *Report) writeJSON(w io.Writer) error {
+// WriteJSON writes the report as one line of JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -18,7 +19,8 @@ func (r *Report) writeJSON(w io.Writer) error {
 	return err
 }
 
-func (r *Report) writeText(w io.Writer) error {
+// WriteText writes the report for a person to read, ending with OK or FAIL.
+func (r *Report) WriteText(w io.Writer) error {
 	pass := "no passphrase"
 	if r.Passphrase {
 		pass = "with passphrase"

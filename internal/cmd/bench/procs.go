@@ -1,0 +1,197 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat:
+// 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// child is a server process (the example server or the yardstick) on a
+// loopback port.
+type child struct {
+	cmd  *exec.Cmd
+	URL  string // http://127.0.0.1:PORT
+	Log  string // file of its standard output and error
+	done chan struct{}
+	err  error // of Wait, once done is closed
+}
+
+// startChild starts bin with the arguments args returns for a free
+// loopback address, its output appended to logPath, and waits until it
+// accepts connections. It tries five ports (one can be taken between
+// probing and binding).
+func startChild(bin string, args func(addr string) []string, env []string, logPath string) (*child, error) {
+	var lastErr error
+	for range 5 {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.Command(bin, args(addr)...)
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = logf, logf
+		setProcAttr(cmd)
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return nil, err
+		}
+		logf.Close()
+		c := &child{cmd: cmd, URL: "http://" + addr, Log: logPath, done: make(chan struct{})}
+		go func() { c.err = cmd.Wait(); close(c.done) }()
+		if lastErr = waitListening(addr, c.done, 20*time.Second); lastErr == nil {
+			return c, nil
+		}
+		c.Stop()
+	}
+	return nil, fmt.Errorf("%s did not start: %v (see %s)", bin, lastErr, logPath)
+}
+
+// LogTail returns the last lines of the child's log, on one line, for a
+// failure message.
+func (c *child) LogTail() string {
+	b, err := os.ReadFile(c.Log)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	lines = lines[max(0, len(lines)-3):]
+	return " (server log: " + strings.Join(lines, " | ") + ")"
+}
+
+// PID returns the child's process id.
+func (c *child) PID() int { return c.cmd.Process.Pid }
+
+// Stop asks the child to end (SIGTERM), kills it after 5s, and waits.
+func (c *child) Stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+		c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// freeAddr returns a loopback address with a port nobody listens on
+// (never 6379 or 5432, though the kernel would not hand those out).
+func freeAddr() (string, error) {
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if !strings.HasSuffix(addr, ":6379") && !strings.HasSuffix(addr, ":5432") {
+			return addr, nil
+		}
+	}
+}
+
+// waitListening waits until addr accepts a connection, the process ends
+// (exited is closed), or timeout passes.
+func waitListening(addr string, exited <-chan struct{}, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-exited:
+			return errors.New("it exited")
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %v", addr, timeout)
+		}
+		select {
+		case <-exited:
+			return errors.New("it exited")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// cpuSeconds returns the CPU time (user + system, all threads) that
+// process pid has used so far, from /proc/PID/stat.
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU returns utime + stime in seconds from the text of
+// /proc/PID/stat. The command name (field 2) is in parentheses and may
+// hold spaces and parentheses: the fields after it are counted from the
+// last ')'.
+func parseStatCPU(stat string) (float64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("/proc/PID/stat: no command name")
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("/proc/PID/stat: too few fields")
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/PID/stat: %v", err)
+	}
+	return float64(ut+st) / clockTicks, nil
+}
+
+// statusKB returns a field in kB of /proc/PID/status, such as VmRSS or
+// VmHWM.
+func statusKB(pid int, field string) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatusKB(string(b), field)
+}
+
+func parseStatusKB(status, field string) (int64, error) {
+	for line := range strings.Lines(status) {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || name != field {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) == 0 {
+			break
+		}
+		return strconv.ParseInt(f[0], 10, 64)
+	}
+	return 0, fmt.Errorf("/proc/PID/status: no %s", field)
+}
+
+// selfCPUSeconds returns the CPU time this process has used so far.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
