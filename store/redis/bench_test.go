@@ -28,13 +28,24 @@ import (
 // BenchmarkYardstick runs first: redis-benchmark on the same server, 32
 // clients. Share and Reveal then report their throughput ("ops/s", all
 // goroutines together) and, as "%SET", that throughput over
-// redis-benchmark's SET requests per second.
+// redis-benchmark's SET requests per second; "%SET-near" compares it with
+// short redis-benchmark runs just before and just after it instead.
+//
+// The machine is often shared, so each also reports the CPU time one
+// operation costs: "client-us/op" in this process (or in redis-benchmark)
+// and "redis-us/op" in redis-server, and, as "%SET-cpu", redis-benchmark's
+// CPU time per request over the operation's: the %SET that a machine
+// busy with nothing else would show if client and server were both
+// CPU-bound. It moves much less than %SET with the machine's load.
 
 // concurrency is the number of goroutines (and connections) that the
 // throughput benchmarks use, as redis-benchmark -c.
 const concurrency = 32
 
-var yardstickSET atomic.Uint64 // float64 bits; 0 until measured
+var (
+	yardstickSET atomic.Uint64 // SET/s in milli-requests; 0 until measured
+	yardstickCPU atomic.Int64  // CPU ns per request, client and server; 0 until measured
+)
 
 // parallel sets b's parallelism so that RunParallel uses concurrency
 // goroutines (a multiple of GOMAXPROCS, so at least concurrency).
@@ -75,9 +86,15 @@ func BenchmarkYardstick(b *testing.B) {
 		b.Skip("redis-benchmark not on PATH")
 	}
 	srv := redistest.Shared(b)
-	set, get, err := redistest.Yardstick(srv.Addr, concurrency, 200000)
+	const requests = 200000
+	m := startCPU(b, benchClient(b))
+	set, get, err := redistest.Yardstick(srv.Addr, concurrency, requests)
 	if err != nil {
 		b.Fatal(err)
+	}
+	// SET and GET requests together: their costs differ little.
+	if client, server, ok := m.stop(b, 2*requests, true); ok {
+		yardstickCPU.Store(int64(client + server))
 	}
 	yardstickSET.Store(uint64(set * 1000)) // milli-requests, to keep it an integer
 	b.ReportMetric(1e9/set, "ns/op")
@@ -85,14 +102,103 @@ func BenchmarkYardstick(b *testing.B) {
 	b.ReportMetric(get, "GET/s")
 }
 
+// cpuMeter measures the CPU time of this process (or of its children)
+// and of the redis-server behind c.
+type cpuMeter struct {
+	c                   *goredis.Client
+	self, child, server time.Duration
+	ok                  bool
+}
+
+func startCPU(b *testing.B, c *goredis.Client) *cpuMeter {
+	m := &cpuMeter{c: c}
+	m.server, m.ok = serverCPU(b, c)
+	self, child, ok := processCPU()
+	m.self, m.child, m.ok = self, child, m.ok && ok
+	return m
+}
+
+// stop reports the CPU time per operation over n operations, of the
+// client (this process, or with children its ended children) and of the
+// server, as client-us/op and redis-us/op, and returns them in ns.
+func (m *cpuMeter) stop(b *testing.B, n int, children bool) (client, server float64, ok bool) {
+	self, child, ok1 := processCPU()
+	srv, ok2 := serverCPU(b, m.c)
+	if !m.ok || !ok1 || !ok2 || n == 0 {
+		return 0, 0, false
+	}
+	c := self - m.self
+	if children {
+		c = child - m.child
+	}
+	client = float64(c.Nanoseconds()) / float64(n)
+	server = float64((srv - m.server).Nanoseconds()) / float64(n)
+	b.ReportMetric(client/1e3, "client-us/op")
+	b.ReportMetric(server/1e3, "redis-us/op")
+	return client, server, true
+}
+
+// serverCPU returns the CPU time (used_cpu_user + used_cpu_sys) that the
+// redis-server behind c has used so far.
+func serverCPU(b *testing.B, c *goredis.Client) (time.Duration, bool) {
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sum float64
+	n := 0
+	for _, line := range strings.Split(info, "\n") {
+		name, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if name == "used_cpu_user" || name == "used_cpu_sys" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return 0, false
+			}
+			sum += f
+			n++
+		}
+	}
+	return time.Duration(sum * 1e9), n == 2
+}
+
 // reportThroughput reports ops/s over elapsed and, when the yardstick ran,
-// the ratio to raw SET.
-func reportThroughput(b *testing.B, elapsed time.Duration) {
+// the ratio to raw SET; and the CPU time per operation that m measured,
+// with its ratio to the yardstick's. With before, the SET/s of a short
+// yardstick run just before the operations, it runs another just after
+// and reports ops/s over their mean as "%SET-near": on a shared machine,
+// the fairest comparison.
+func reportThroughput(b *testing.B, elapsed time.Duration, m *cpuMeter, before float64) {
 	ops := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(ops, "ops/s")
 	if set := float64(yardstickSET.Load()) / 1000; set > 0 {
 		b.ReportMetric(100*ops/set, "%SET")
 	}
+	client, server, ok := m.stop(b, b.N, false)
+	if y := yardstickCPU.Load(); ok && y > 0 {
+		b.ReportMetric(100*float64(y)/(client+server), "%SET-cpu")
+	}
+	if before > 0 {
+		if after := nearSET(b); after > 0 {
+			b.ReportMetric(100*ops/((before+after)/2), "%SET-near")
+		}
+	}
+}
+
+// nearSET runs a short yardstick (redis-benchmark, 32 clients, 20,000
+// SETs and GETs) on the benchmarks' server and returns its SET/s: 0
+// without redis-benchmark, or for the small b.N of a first probe.
+func nearSET(b *testing.B) float64 {
+	if b.N < 1000 {
+		return 0
+	}
+	if _, err := exec.LookPath(redistest.BenchmarkBinary); err != nil {
+		return 0
+	}
+	set, _, err := redistest.Yardstick(redistest.Shared(b).Addr, concurrency, 20000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return set
 }
 
 var value100 = bytes.Repeat([]byte("0123456789"), 10)
@@ -137,12 +243,15 @@ func BenchmarkReveal(b *testing.B) {
 func throughput(b *testing.B, setup func(*testing.B, *onetime.Service) func(context.Context) error) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			svc := benchServiceWith(b, benchClient(b), m.autoPipeline)
+			c := benchClient(b)
+			svc := benchServiceWith(b, c, m.autoPipeline)
 			op := setup(b, svc)
 			ctx := context.Background()
 			parallel(b)
 			b.ReportAllocs()
+			before := nearSET(b)
 			b.ResetTimer()
+			cpu := startCPU(b, c)
 			start := time.Now()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -152,7 +261,9 @@ func throughput(b *testing.B, setup func(*testing.B, *onetime.Service) func(cont
 					}
 				}
 			})
-			reportThroughput(b, time.Since(start))
+			elapsed := time.Since(start)
+			b.StopTimer()
+			reportThroughput(b, elapsed, cpu, before)
 		})
 	}
 }

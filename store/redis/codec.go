@@ -91,15 +91,19 @@ var errVersion = errors.New("redis: stored record of an unknown format version")
 
 var errFormat = errors.New("redis: stored record is malformed")
 
+// restLen is the length of an id after its slot, decoded.
+const restLen = 16
+
 // rawRest returns the part of a valid id after its slot, decoded.
-func rawRest(id onetime.ID) []byte {
-	b, _ := hex.DecodeString(string(id[onetime.SlotLen:]))
-	return b
+func rawRest(id onetime.ID) (raw [restLen]byte) {
+	hex.Decode(raw[:], []byte(id[onetime.SlotLen:]))
+	return raw
 }
 
-// keyRest is the key form of the raw rest of an id: base64url, no padding
-// (22 characters), which the Lua scripts compute the same way.
-func keyRest(raw []byte) string { return base64.RawURLEncoding.EncodeToString(raw) }
+// keyRestLen is the length of the key form of the raw rest of an id:
+// base64url, no padding (22 characters), which the Lua scripts compute
+// the same way (see Store.keyOf).
+var keyRestLen = base64.RawURLEncoding.EncodedLen(restLen)
 
 // idFrom rebuilds an id from its slot and the raw rest.
 func idFrom(slot string, raw []byte) onetime.ID {
@@ -169,7 +173,8 @@ func encodeSecret(s *onetime.SealedSecret) ([]byte, error) {
 	if err := putTime(b[1:], s.ExpiresAt); err != nil {
 		return nil, err
 	}
-	copy(b[8:24], rawRest(s.MetadataID))
+	mid := rawRest(s.MetadataID)
+	copy(b[8:24], mid[:])
 	binary.BigEndian.PutUint16(b[24:], uint16(s.Attempts))
 	binary.BigEndian.PutUint16(b[26:], uint16(s.MaxAttempts))
 	b[28] = byte(len(s.Check))
@@ -216,7 +221,8 @@ func encodeReceipt(m *onetime.SealedMetadata) ([]byte, error) {
 			return nil, err
 		}
 	}
-	copy(b[44:60], rawRest(m.SecretID))
+	sid := rawRest(m.SecretID)
+	copy(b[44:60], sid[:])
 	if m.PassphraseRequired {
 		b[60] = 1
 	}

@@ -25,7 +25,8 @@ func clients(t *testing.T) map[string]goredis.UniversalClient {
 // outcome key, as go-redis does when it lost the first reply: the second
 // run answers what the first did and changes nothing; a run with another
 // key (another call) finds the secret gone. The outcome lives at most
-// outcomeTTL, and the Store's own calls delete it once answered.
+// outcomeTTL, and the Store's own calls delete it once answered (off the
+// caller's path: settle waits for that).
 func TestSameCallAgain(t *testing.T) {
 	for name, c := range clients(t) {
 		t.Run(name, func(t *testing.T) {
@@ -115,6 +116,7 @@ func TestSameCallAgain(t *testing.T) {
 			require.NoError(t, st.Create(ctx, s, m))
 			_, err = st.Burn(ctx, m.ID, now)
 			require.NoError(t, err)
+			st.settle(false)
 			left, err = outcomeKeys(ctx, c, prefix)
 			require.NoError(t, err)
 			assert.Empty(t, left, "outcome keys left after answered calls")

@@ -30,10 +30,15 @@ const MaxIndexed = 2000
 var errReply = errors.New("redis: unexpected reply from a script")
 
 // outcomeTTL is how long Redis keeps the outcome of a Reveal or Burn for a
-// retry of the same call (see scripts.go) when the Store cannot delete it
-// at once: its reply was lost for good, or the caller's context ended.
-// It outlasts go-redis's own retries at their default timeouts.
+// retry of the same call (see scripts.go) when the Store does not delete
+// it (see outcome.go): its reply was lost for good, its DEL failed, or the
+// Store was closed. It outlasts go-redis's own retries at their default
+// timeouts (a read timeout of 3 s, 3 retries) and the Store's.
 const outcomeTTL = 60 * time.Second
+
+// outcomePX is outcomeTTL in milliseconds, the scripts' argument, boxed
+// once.
+var outcomePX any = outcomeTTL.Milliseconds()
 
 // retries is how many times Reveal and Burn try again, with the same
 // outcome key, after the client gave up on a network error; retryBackoff
@@ -48,7 +53,6 @@ const (
 type commander interface {
 	goredis.Scripter
 	GetRange(ctx context.Context, key string, start, end int64) *goredis.StringCmd
-	Del(ctx context.Context, keys ...string) *goredis.IntCmd
 }
 
 // Options configure a Store. A nil *Options, and every zero field, means
@@ -89,6 +93,8 @@ type Store struct {
 	single bool
 	cap    int
 	closed atomic.Bool
+	// forgetter deletes answered calls' outcome keys (see outcome.go).
+	forgetter forgetter
 }
 
 // New returns a Store that keeps its records in the Redis deployment that
@@ -112,6 +118,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	}
 	_, single := client.(*goredis.Client)
 	st := &Store{c: client, sc: client, prefix: o.Prefix, single: single, cap: MaxIndexed}
+	st.forgetter.idle.L = &st.forgetter.mu
 	if o.AutoPipeline {
 		c, ok := client.(interface {
 			AutoPipeline() (*goredis.AutoPipeliner, error)
@@ -134,23 +141,47 @@ func (s *Store) pair(id onetime.ID) string {
 	return s.prefix + "{" + id.Slot() + "}"
 }
 
+// pairOf is the start of a key that [Store.key] or [Store.outcomeKey]
+// returned: its pair's, as [Store.pair] gives it, without a copy.
+func (s *Store) pairOf(key string) string {
+	return key[:len(s.prefix)+onetime.SlotLen+2]
+}
+
 // Kinds of record, the letter after a pair's hash tag.
 const (
-	kindSecret  = "s"
-	kindReceipt = "m"
-	kindOutcome = "r"
+	kindSecret  = 's'
+	kindReceipt = 'm'
+	kindOutcome = 'r'
 )
 
 // outcomeKey returns a fresh outcome key for one Reveal or Burn of the
 // pair of id: a random 128-bit token in the pair's slot.
 func (s *Store) outcomeKey(id onetime.ID) string {
-	var token [16]byte
+	var token [restLen]byte
 	rand.Read(token[:])
-	return s.pair(id) + kindOutcome + keyRest(token[:])
+	return s.keyOf(id, kindOutcome, &token)
 }
 
-func (s *Store) key(id onetime.ID, kind string) string {
-	return s.pair(id) + kind + keyRest(rawRest(id))
+// key names the record of the given kind with the given id.
+func (s *Store) key(id onetime.ID, kind byte) string {
+	raw := rawRest(id)
+	return s.keyOf(id, kind, &raw)
+}
+
+// keyOf is prefix{slot}<kind><rest in base64url>, built with one
+// allocation: every method builds one or two keys.
+func (s *Store) keyOf(id onetime.ID, kind byte, rest *[restLen]byte) string {
+	var enc [24]byte
+	base64.RawURLEncoding.Encode(enc[:], rest[:])
+	var b strings.Builder
+	b.Grow(len(s.prefix) + onetime.SlotLen + 3 + keyRestLen)
+	b.WriteString(s.prefix)
+	b.WriteByte('{')
+	b.WriteString(id.Slot())
+	b.WriteByte('}')
+	b.WriteByte(kind)
+	b.Write(enc[:keyRestLen])
+	return b.String()
 }
 
 // indexKey names an owner's recent index. The owner is hashed so that the
@@ -168,7 +199,8 @@ func memberTail(m *onetime.SealedMetadata) string {
 	b := binary.BigEndian.AppendUint32(make([]byte, 0, 24), ceilSeconds(m.ExpiresAt))
 	slot, _ := hex.DecodeString(m.ID.Slot())
 	b = append(b, slot...)
-	return string(append(b, rawRest(m.ID)...))
+	raw := rawRest(m.ID)
+	return string(append(b, raw[:]...))
 }
 
 // memberID returns the receipt id of an index member.
@@ -235,15 +267,6 @@ func (s *Store) runAgain(ctx context.Context, sc *goredis.Script, keys []string,
 		case <-t.C:
 		}
 		pause *= 2
-	}
-}
-
-// forget deletes the outcome key of a call whose reply arrived, best
-// effort: if it fails, or ctx has ended, Redis drops the key after
-// [outcomeTTL].
-func (s *Store) forget(ctx context.Context, key string) {
-	if ctx.Err() == nil {
-		s.sc.Del(ctx, key)
 	}
 }
 
@@ -317,7 +340,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 // attempt (burning the secret at its limit) or deletes it and marks the
 // receipt received. A repeat of the script for the same call (after a
 // lost reply) answers as the first run did; once the answer has arrived,
-// a DEL drops the outcome kept for such a repeat.
+// the outcome kept for such a repeat is deleted off the caller's path
+// (see outcome.go).
 func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
@@ -327,7 +351,7 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 	}
 	out := s.outcomeKey(id)
 	v, err := s.runAgain(ctx, revealScript, []string{s.key(id, kindSecret), out},
-		s.pair(id), check, micros(now), outcomeTTL.Milliseconds())
+		s.pairOf(out), check, micros(now), outcomePX)
 	if err != nil {
 		return nil, err
 	}
@@ -337,11 +361,11 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 		case 0:
 			return nil, onetime.ErrNotFound
 		case 1:
-			s.forget(ctx, out)
+			s.forget(out)
 			return nil, onetime.ErrWrongPassphrase
 		}
 	case string:
-		s.forget(ctx, out)
+		s.forget(out)
 		return decodeSecret(id, []byte(v))
 	}
 	return nil, errReply
@@ -388,7 +412,8 @@ func (s *Store) readReceipt(ctx context.Context, sc *goredis.Script, id onetime.
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	v, err := sc.Run(ctx, s.sc, []string{s.key(id, kindReceipt)}, s.pair(id), micros(now)).Result()
+	k := s.key(id, kindReceipt)
+	v, err := sc.Run(ctx, s.sc, []string{k}, s.pairOf(k), micros(now)).Result()
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -435,7 +460,7 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	}
 	out := s.outcomeKey(id)
 	v, err := s.runAgain(ctx, burnScript, []string{s.key(id, kindReceipt), out},
-		s.pair(id), micros(now), outcomeTTL.Milliseconds())
+		s.pairOf(out), micros(now), outcomePX)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +470,7 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 			return nil, onetime.ErrNotFound
 		}
 	case string:
-		s.forget(ctx, out)
+		s.forget(out)
 		return decodeReceipt(id, []byte(v))
 	}
 	return nil, errReply
@@ -555,7 +580,8 @@ func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) (
 	}
 	cmds := make([]*goredis.Cmd, len(ids))
 	args := func(id onetime.ID) ([]string, []any) {
-		return []string{s.key(id, kindReceipt)}, []any{s.pair(id), micros(now)}
+		k := s.key(id, kindReceipt)
+		return []string{k}, []any{s.pairOf(k), micros(now)}
 	}
 	s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, id := range ids {
@@ -593,10 +619,15 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 }
 
 // Close marks the store closed; later calls return [onetime.ErrClosed].
-// It does not close the client, which is the caller's. Calling it again
-// is a no-op.
+// It waits for the deletion of the outcome keys that Reveal and Burn
+// calls left (one DEL, bounded by the client's timeouts), and does not
+// close the client, which is the caller's. Calling it again is a no-op.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) || s.ap == nil {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.settle(true)
+	if s.ap == nil {
 		return nil
 	}
 	return s.ap.Close()
