@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,4 +244,156 @@ func TestRecentAfterReclaim(t *testing.T) {
 	assert.Equal(t, []onetime.ID{short[0].ID}, ids("grace", later, 100))
 	assert.Equal(t, []onetime.ID{short[1].ID, long[4].ID, long[3].ID, long[2].ID, long[1].ID, long[0].ID}, ids("frank", later, 100))
 	assert.Equal(t, []onetime.ID{short[1].ID, long[4].ID}, ids("frank", later, 2))
+}
+
+// fill returns n random bytes.
+func fill(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// TestFieldsRoundTrip: every field comes back as given, for byte strings
+// of every size class, either side of the largest that shares a chunk,
+// and far above it, and nil and empty slices stay what they were.
+func TestFieldsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	sizes := []int{0, 1, 15, 16, 17, 127, 128, 129, 1000, 8191, 8192, 8193, 100_000, 1<<20 + 28}
+	type stored struct {
+		s *onetime.SealedSecret
+		m *onetime.SealedMetadata
+	}
+	var all []stored
+	for i, n := range sizes {
+		s, m := pair("", t0.Add(time.Duration(i)*time.Second), time.Hour)
+		s.Sealed, m.Sealed = fill(n), fill(sizes[len(sizes)-1-i])
+		s.Attempts, s.MaxAttempts = i, onetime.MaxAttemptsLimit
+		s.ShareDomain, m.ShareDomain = "", ""
+		if i%2 == 0 {
+			m.Owner, m.OwnerSealed = "owner-"+randomHex(2*i+2), fill(i*7)
+			s.ShareDomain, m.ShareDomain = "example.com", "example.net"
+			m.State, m.Received, m.Burned = onetime.StateViewed, t0.Add(time.Minute), t0.Add(time.Hour)
+		}
+		switch i % 3 {
+		case 0:
+			s.Check = nil
+		case 1:
+			s.Check = []byte{} // empty, not nil
+		default:
+			s.Check = fill(i)
+		}
+		if i == 3 {
+			s.Sealed, m.OwnerSealed = nil, []byte{}
+		}
+		m.PassphraseRequired = len(s.Check) > 0
+		require.NoError(t, st.Create(ctx, s, m))
+		all = append(all, stored{s, m})
+	}
+	now := t0.Add(time.Minute)
+	for _, p := range all {
+		want := *p.m
+		want.SecretPresent = true
+		got, err := st.Receipt(ctx, p.m.ID, now)
+		require.NoError(t, err)
+		assert.Equal(t, &want, got, "Receipt of a receipt of %d bytes", len(p.m.Sealed))
+		if p.m.Owner != "" {
+			list, err := st.Recent(ctx, p.m.Owner, now, 10)
+			require.NoError(t, err)
+			assert.Equal(t, []*onetime.SealedMetadata{&want}, list, "Recent")
+		}
+	}
+	for _, p := range all {
+		got, err := st.Reveal(ctx, p.s.ID, p.s.Check, now)
+		require.NoError(t, err)
+		assert.Equal(t, p.s, got, "Reveal of a secret of %d bytes", len(p.s.Sealed))
+	}
+}
+
+// TestInvalidIDs: the store takes only ids of the form of an ID, and a
+// pair only in one slot; a malformed id names nothing, and an upper-case
+// one is not taken for its lower-case twin.
+func TestInvalidIDs(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	s, m := pair("", t0, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	upper := onetime.ID(strings.ToUpper(string(s.ID)))
+	for name, id := range map[string]onetime.ID{"empty": "", "short": s.ID[:39], "upper case": upper, "not hex": "zz" + s.ID[2:]} {
+		_, err := st.Reveal(ctx, id, nil, t0)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an id %s", name)
+		_, err = st.Peek(ctx, id, t0)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of an id %s", name)
+		for op, f := range map[string]func(context.Context, onetime.ID, time.Time) (*onetime.SealedMetadata, error){
+			"Receipt": st.Receipt, "View": st.View, "Burn": st.Burn,
+		} {
+			_, err := f(ctx, id, t0)
+			assert.ErrorIs(t, err, onetime.ErrNotFound, "%s of an id %s", op, name)
+		}
+	}
+
+	bad, badM := pair("", t0, time.Hour)
+	bad.ID = upper
+	err := st.Create(ctx, bad, badM)
+	require.Error(t, err, "Create with an upper-case id")
+	assert.NotErrorIs(t, err, onetime.ErrExists)
+	assert.NotContains(t, err.Error(), string(upper))
+
+	cross, crossM := pair("", t0, time.Hour)
+	other, _ := pair("", t0, time.Hour)
+	crossM.ID = other.MetadataID // another slot
+	cross.MetadataID = crossM.ID
+	require.Error(t, st.Create(ctx, cross, crossM), "Create of a pair in two slots")
+
+	secrets, receipts := st.Len()
+	assert.Equal(t, [2]int{1, 1}, [2]int{secrets, receipts}, "Len after the rejected Creates")
+	_, err = st.Peek(ctx, s.ID, t0)
+	assert.NoError(t, err, "the stored secret")
+}
+
+// TestSpaceReused: the arenas hold about what is alive. Pairs created and
+// revealed one after another reuse the same space, and after a Sweep
+// removes most of a large store the shards give their space back, while
+// the records that remain keep their bytes.
+func TestSpaceReused(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	const value = 2000
+	bulk := fill(value)
+	for range 5000 {
+		s, m := pair("", t0, time.Hour)
+		s.Sealed = bulk
+		require.NoError(t, st.Create(ctx, s, m))
+		_, err := st.Reveal(ctx, s.ID, nil, t0)
+		require.NoError(t, err)
+	}
+	// Each of 32 shards needs one chunk of 64 KiB for the secret alive,
+	// one more for a chunk's tail, and the receipts.
+	assert.LessOrEqual(t, st.ArenaBytes(), 32*(2<<16)+5000*100, "arena bytes after 5000 pairs revealed at once")
+
+	var keep []*onetime.SealedSecret
+	for i := range 12_000 {
+		s, m := pair("", t0, time.Minute)
+		s.Sealed, m.Sealed = bulk, bulk[:i%300]
+		if i%100 == 0 {
+			s.Sealed = fill(value)
+			s.ExpiresAt, m.ExpiresAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
+			keep = append(keep, s)
+		}
+		require.NoError(t, st.Create(ctx, s, m))
+	}
+	full := st.ArenaBytes()
+	require.Greater(t, full, 12_000*value, "arena bytes with 12000 secrets of %d bytes", value)
+	_, err := st.Sweep(ctx, t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	secrets, _ := st.Len()
+	require.Equal(t, len(keep), secrets)
+	// A shard compacts once its free space is 128 KiB and more than is in
+	// use: at most that, and two chunks, remain per shard.
+	assert.LessOrEqual(t, st.ArenaBytes(), 32*(2<<16+2<<16), "arena bytes after sweeping all but %d of %d secrets (%d before)", len(keep), 12_000, full)
+	for _, s := range keep {
+		got, err := st.Reveal(ctx, s.ID, nil, t0.Add(2*time.Minute))
+		require.NoError(t, err)
+		require.Equal(t, s.Sealed, got.Sealed, "a secret kept through compaction")
+	}
 }
