@@ -32,8 +32,15 @@ func FuzzParams(f *testing.F) {
 	f.Add("application/json", "", []byte(`{"secret":"\ud800","kk":{"a":[[[]]]},"recipient":[1,true,null,"x"]}`))
 	f.Add("", "", []byte("{\"secret\":\"\xff\\ud83d\\ude00\"}"))
 	f.Add("application/json", "", []byte(`{"kk":0,"kk":0,"kk":0} `))
+	f.Add("", "", []byte(" \r\n\tsecret=x&ttl=60"))
+	f.Add("text/plain", "", []byte("\n {\"secret\":\"y\"}\n"))
 	f.Fuzz(func(t *testing.T, contentType, query string, body []byte) {
-		p, err := parseParams(contentType, query, bytes.NewReader(body))
+		p, err := parseParams(contentType, query, bytes.NewReader(body), -1)
+		// A body of a known length is read whole rather than streamed:
+		// the same parameters, or the same error, either way.
+		pl, errl := parseParams(contentType, query, bytes.NewReader(body), int64(len(body)))
+		require.Equal(t, err, errl, "error with the body's length known")
+		require.Equal(t, p, pl, "parameters with the body's length known")
 		if err != nil {
 			require.True(t, err == errBadBody || err == errBadQuery, "error %v", err)
 			return

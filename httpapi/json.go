@@ -85,6 +85,16 @@ func appendReceipt(b []byte, r *onetime.Metadata, mode receiptMode) []byte {
 	return append(b, '}')
 }
 
+// receiptSize is the room a receipt's JSON takes, escapes aside: what
+// its buffer is made with, rather than grown by doubling.
+func receiptSize(r *onetime.Metadata) int {
+	n := 400 + len(r.Owner) + len(r.MetadataKey) + len(r.SecretKey) + len(r.ShareDomain) + len(r.Value)
+	for _, rc := range r.Recipients {
+		n += len(rc) + 3
+	}
+	return n
+}
+
 // seconds rounds a duration up to whole seconds, so that a lifetime still
 // running never reads 0; negative durations read 0.
 func seconds(d time.Duration) int64 {

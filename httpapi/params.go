@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -78,14 +79,16 @@ func (p params) add(name, value string) {
 // parseParams merges the parameters of a request: the query string, then
 // the body, a name present in the body replacing that name from the query.
 // body must already be bounded (http.MaxBytesReader); exceeding the bound
-// is returned as is, any other read error as errBadBody.
+// is returned as is, any other read error as errBadBody. contentLength is
+// the request's (-1 when unknown): a hint for the size of the buffer a
+// form body is read into, never trusted as the body's length.
 //
 // The body is read as multipart/form-data or JSON when its Content-Type
 // says so, and otherwise as application/x-www-form-urlencoded (also without
 // a Content-Type, which Go's ParseForm would ignore) unless it starts with
 // '{', which makes it a JSON object (fetch() sends a string body as
 // text/plain). JSON is read as a stream (see parseJSON).
-func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
+func parseParams(contentType, rawQuery string, body io.Reader, contentLength int64) (params, error) {
 	p := params{}
 	if err := parseForm(p, rawQuery); err != nil {
 		return nil, errBadQuery
@@ -93,22 +96,42 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 	if body == nil {
 		return p, nil
 	}
-	b := params{}
-	mediaType, mtParams, _ := mime.ParseMediaType(contentType)
-	br := bufio.NewReader(body)
+	b := p // with no query parameters, the body's go straight in
+	if len(p) > 0 {
+		b = params{}
+	}
+	mediaType, mtParams := parseMediaType(contentType)
 	var err error
 	switch {
 	case mediaType == "multipart/form-data":
 		// An empty body is no parameters whatever it claims to be, as
 		// for JSON: a client may send everything in the query string
 		// under a multipart Content-Type (even one without a boundary).
+		br := bufio.NewReaderSize(body, 16) // multipart buffers on its own
 		if _, perr := br.Peek(1); perr == io.EOF {
 			break
 		}
 		err = parseMultipart(b, br, mtParams["boundary"])
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
-		err = parseJSON(b, br)
+		err = parseJSON(b, body)
+	case contentLength >= 0 && contentLength <= maxBufferedBody:
+		// The usual form body, of a known and small length: read whole
+		// into a buffer of its size (not bufio's 4 KiB, nor one grown
+		// by doubling), then sniffed for JSON.
+		var data []byte
+		if data, err = readAll(body, contentLength); err != nil {
+			err = readErr(err)
+			break
+		}
+		// Leading white space is skipped, as the stream below skips it.
+		data = data[skipSpace(data, 0):]
+		if len(data) > 0 && data[0] == '{' && mediaType != "application/x-www-form-urlencoded" {
+			err = parseJSON(b, bytes.NewReader(data))
+			break
+		}
+		err = parseForm(b, string(data))
 	default:
+		br := bufio.NewReader(body)
 		first, perr := firstNonSpace(br)
 		if perr != nil && perr != io.EOF {
 			err = readErr(perr)
@@ -128,10 +151,49 @@ func parseParams(contentType, rawQuery string, body io.Reader) (params, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name, vs := range b {
-		p[name] = vs
+	if len(p) > 0 {
+		for name, vs := range b {
+			p[name] = vs
+		}
 	}
 	return p, nil
+}
+
+// maxBufferedBody is the largest body of a known length that parseParams
+// reads whole before looking at it; longer ones, and those of an unknown
+// length, are read as a stream.
+const maxBufferedBody = 64 << 10
+
+// parseMediaType is mime.ParseMediaType without its allocations for the
+// Content-Types that clients send most (none, or the form's alone).
+func parseMediaType(contentType string) (string, map[string]string) {
+	switch {
+	case contentType == "":
+		return "", nil
+	case strings.EqualFold(contentType, "application/x-www-form-urlencoded"):
+		return "application/x-www-form-urlencoded", nil
+	}
+	mediaType, params, _ := mime.ParseMediaType(contentType)
+	return mediaType, params
+}
+
+// readAll is io.ReadAll into a buffer sized for a body of the given
+// length (a hint: a longer or shorter body is read all the same).
+func readAll(r io.Reader, hint int64) ([]byte, error) {
+	b := make([]byte, 0, hint+1) // + 1: the read that sees EOF needs no growth
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
+	}
 }
 
 // readErr passes the body bound's error through and makes any other read

@@ -25,7 +25,9 @@
 //	                       trusted reverse proxy (off: the connection's address)
 //	-restrict-receipts     serve a customer's receipts to that customer only
 //	-sweep-interval D      how often expired records are reclaimed (1m; 0: never)
-//	-access-log            log one line per request (true)
+//	-access-log            log one line per request, written in batches (off:
+//	                       not on the hot path by default)
+//	                       at least every second
 //	-max-header-bytes N    bound on a request's headers and query string
 //	                       (64 KiB): larger values must come in the body
 //	-read-header-timeout D time a client has to send its headers (5s)
@@ -121,7 +123,7 @@ func main() {
 	flag.BoolVar(&c.acceptReplay, "redis-accept-replay", false, "with -store redis: start even if Redis persists by RDB snapshots without AOF, where a crash can make revealed secrets readable again")
 	flag.BoolVar(&c.restrictReceipts, "restrict-receipts", false, "serve the receipts of a customer's secrets to that customer only")
 	flag.DurationVar(&c.sweepInterval, "sweep-interval", time.Minute, "how often to reclaim the space of expired records; 0 never does")
-	flag.BoolVar(&c.accessLog, "access-log", true, "log one line per request")
+	flag.BoolVar(&c.accessLog, "access-log", false, "log one line per request (written in batches)")
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
 	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
 	flag.IntVar(&c.maxConns, "max-conns", 2048, "connections served at once; more wait to be accepted")
@@ -472,8 +474,10 @@ const handlerTimeout = 25 * time.Second
 
 func withDeadline(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
+		// context.WithTimeout, with the timer started only if something
+		// waits on the context (see deadlineCtx).
+		ctx := newDeadlineCtx(r.Context(), time.Now().Add(d))
+		defer ctx.release()
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

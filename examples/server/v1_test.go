@@ -82,6 +82,7 @@ func checkV1(t *testing.T, base string) {
 	assert.Equal(t, "burned", b["state"].(map[string]any)["state"])
 	code, m = call(t, "POST", api+"/secret/"+g["secret_key"].(string), "", "", "")
 	assert.Equal(t, 404, code, "a burned secret is gone")
+	assert.Equal(t, "Unknown secret", m["message"])
 	code, m = call(t, "POST", api+"/private/"+gk+"/burn", "", "", "")
 	assert.Equal(t, 404, code)
 	assert.Equal(t, gk, m["secret_key"], "the metadata key is echoed as the reference does")
