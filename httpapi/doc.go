@@ -15,6 +15,12 @@
 //	h, err := httpapi.New(svc, &httpapi.Options{BasePath: "/ots/api/v1/"})
 //	mux.Handle("/ots/api/v1/", h)                            // under a prefix, no StripPrefix
 //
+// Register the mount pattern without a method, as above: the handler
+// answers every method itself, with v1's JSON errors. ServeMux refuses (it
+// panics) a pattern such as "/ots/api/v1/" beside an application's own
+// "GET /", as neither is more specific than the other; register the
+// application's catch-all as "/" (or both with methods).
+//
 // A request that reaches the handler outside its base path is answered
 // with the JSON error "Not Found", and the first one logs a warning
 // (once), as it usually means the handler is mounted wrong.
