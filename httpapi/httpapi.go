@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/clientaddr"
 )
 
 // DefaultBasePath is where the v1 API lives unless Options.BasePath says
@@ -654,42 +653,9 @@ func (h *Handler) authenticate(r *http.Request) (string, error) {
 }
 
 // clientAddr is the address a request is attributed to for rate limiting
-// and fair queuing. IPv6 clients are grouped by /64, the block one
-// subscriber usually holds.
+// and fair queuing (see internal/clientaddr).
 func (h *Handler) clientAddr(r *http.Request) string {
-	addr := ""
-	if h.opts.ClientIPHeader != "" {
-		if vs := r.Header.Values(h.opts.ClientIPHeader); len(vs) > 0 {
-			v := vs[len(vs)-1]
-			if i := strings.LastIndexByte(v, ','); i >= 0 {
-				v = v[i+1:]
-			}
-			addr = strings.TrimSpace(v)
-		}
-	}
-	if addr == "" {
-		addr = r.RemoteAddr
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
-	}
-	if ip, err := netip.ParseAddr(addr); err == nil {
-		if ip.Is4() {
-			// ParseAddr takes only the canonical dotted form (no
-			// leading zeros): addr is ip.String() already.
-			return addr
-		}
-		ip = ip.Unmap()
-		if ip.Is6() {
-			p, _ := ip.Prefix(64)
-			return p.String()
-		}
-		return ip.String()
-	}
-	if len(addr) > 64 {
-		addr = addr[:64] // a proxy header holding something else: keep keys bounded
-	}
-	return addr
+	return clientaddr.Of(r, h.opts.ClientIPHeader)
 }
 
 // classify turns an error into the answer the caller gets. Only the

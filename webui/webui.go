@@ -12,9 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -23,6 +21,7 @@ import (
 	"time"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/clientaddr"
 )
 
 // DefaultBasePath is where the pages live unless Options.BasePath says
@@ -361,37 +360,10 @@ func (h *handler) authenticate(r *http.Request) (string, error) {
 	return h.opts.Authenticate(r)
 }
 
-// clientAddr is the address a request is attributed to for the service's
-// fair queuing; IPv6 clients are grouped by /64.
+// clientAddr is the address a request is attributed to for rate limiting
+// and fair queuing (see internal/clientaddr).
 func (h *handler) clientAddr(r *http.Request) string {
-	addr := ""
-	if h.opts.ClientIPHeader != "" {
-		if vs := r.Header.Values(h.opts.ClientIPHeader); len(vs) > 0 {
-			v := vs[len(vs)-1]
-			if i := strings.LastIndexByte(v, ','); i >= 0 {
-				v = v[i+1:]
-			}
-			addr = strings.TrimSpace(v)
-		}
-	}
-	if addr == "" {
-		addr = r.RemoteAddr
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
-	}
-	if ip, err := netip.ParseAddr(addr); err == nil {
-		ip = ip.Unmap()
-		if ip.Is6() {
-			p, _ := ip.Prefix(64)
-			return p.String()
-		}
-		return ip.String()
-	}
-	if len(addr) > 64 {
-		addr = addr[:64]
-	}
-	return addr
+	return clientaddr.Of(r, h.opts.ClientIPHeader)
 }
 
 // page is the data of every template.
