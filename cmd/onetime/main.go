@@ -645,27 +645,42 @@ func (c *cli) get(ctx context.Context, args []string) error {
 }
 
 func (c *cli) receipt(ctx context.Context, args []string) error {
-	fs := newFlagSet("receipt")
-	c.commonFlags(fs)
-	arg, err := c.oneArg(fs, args)
-	if err != nil {
-		return err
-	}
-	if _, err := client.MetadataKey(arg).Key(); err != nil {
-		return err
-	}
-	cl, err := c.client(arg)
-	if err != nil {
-		return err
-	}
-	m, err := cl.Receipt(ctx, client.MetadataKey(arg))
-	if errors.Is(err, client.ErrNotFound) {
-		return &notFoundError{"unknown receipt: it never existed or has expired"}
-	}
+	cl, m, err := c.withReceipt(ctx, "receipt", args, (*client.Client).Receipt,
+		"unknown receipt: it never existed or has expired")
 	if err != nil {
 		return err
 	}
 	return c.output(m.Raw, describe(cl, m)...)
+}
+
+// withReceipt runs a command whose one argument is a receipt link or
+// metadata key: it parses the flags and the argument, picks the server the
+// link names, and calls do; gone is the message when the server answers
+// not found.
+func (c *cli) withReceipt(ctx context.Context, name string, args []string,
+	do func(*client.Client, context.Context, client.MetadataKey) (*client.Metadata, error), gone string,
+) (*client.Client, *client.Metadata, error) {
+	fs := newFlagSet(name)
+	c.commonFlags(fs)
+	arg, err := c.oneArg(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := client.MetadataKey(arg).Key(); err != nil {
+		return nil, nil, err
+	}
+	cl, err := c.client(arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := do(cl, ctx, client.MetadataKey(arg))
+	if errors.Is(err, client.ErrNotFound) {
+		return nil, nil, &notFoundError{gone}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, m, nil
 }
 
 // describe returns the lines that tell a receipt.
@@ -696,23 +711,8 @@ func describe(cl *client.Client, m *client.Metadata) []string {
 }
 
 func (c *cli) burn(ctx context.Context, args []string) error {
-	fs := newFlagSet("burn")
-	c.commonFlags(fs)
-	arg, err := c.oneArg(fs, args)
-	if err != nil {
-		return err
-	}
-	if _, err := client.MetadataKey(arg).Key(); err != nil {
-		return err
-	}
-	cl, err := c.client(arg)
-	if err != nil {
-		return err
-	}
-	m, err := cl.Burn(ctx, client.MetadataKey(arg))
-	if errors.Is(err, client.ErrNotFound) {
-		return &notFoundError{"nothing to burn: the secret was read already, burned or has expired"}
-	}
+	_, m, err := c.withReceipt(ctx, "burn", args, (*client.Client).Burn,
+		"nothing to burn: the secret was read already, burned or has expired")
 	if err != nil {
 		return err
 	}
