@@ -5,14 +5,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/onetimego/onetime/internal/migrations"
 )
 
 // migrationFiles holds the schema, one file per version, named
@@ -26,43 +24,15 @@ var migrationFiles embed.FS
 // the number of its migrations.
 const SchemaVersion = 1
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. It panics
-// on a malformed file name, a bug that the tests catch.
-func migrations() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+// loadMigrations returns the embedded migrations in version order. Embedded
+// files cannot change at run time, so a malformed set is a bug, which the
+// tests catch: it panics.
+func loadMigrations() []migrations.Migration {
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql", SchemaVersion)
 	if err != nil {
-		panic(err)
+		panic("postgres: " + err.Error())
 	}
-	var out []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			panic("postgres: malformed migration file name " + base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			panic("postgres: migrations must be numbered 1, 2, 3, ... without gaps")
-		}
-	}
-	if len(out) != SchemaVersion {
-		panic("postgres: SchemaVersion does not match the migrations")
-	}
-	return out
+	return ms
 }
 
 // lockClass is the first key of the advisory lock that serialises
@@ -109,9 +79,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, n *names) error {
 		if current > SchemaVersion {
 			return tooNew(current)
 		}
-		for _, m := range migrations()[current:] {
-			if _, err := tx.Exec(ctx, n.expand(m.sql), pgx.QueryExecModeSimpleProtocol); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+		for _, m := range loadMigrations()[current:] {
+			if _, err := tx.Exec(ctx, n.expand(m.SQL), pgx.QueryExecModeSimpleProtocol); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM `+n.table("schema_version"), pgx.QueryExecModeSimpleProtocol); err != nil {

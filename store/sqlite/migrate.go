@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/onetimego/onetime/internal/migrations"
 )
 
 // migrationFiles holds the schema, one file per version, named
@@ -19,43 +16,15 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. It panics on
-// a malformed file name, which is a bug caught by the tests.
-func migrations() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+// loadMigrations returns the embedded migrations in version order. Embedded
+// files cannot change at run time, so a malformed set is a bug, which the
+// tests catch: it panics.
+func loadMigrations() []migrations.Migration {
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql", SchemaVersion)
 	if err != nil {
-		panic(err)
+		panic("sqlite: " + err.Error())
 	}
-	var out []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			panic("sqlite: malformed migration file name " + base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			panic("sqlite: migrations must be numbered 1, 2, 3, ... without gaps")
-		}
-	}
-	if len(out) != SchemaVersion {
-		panic("sqlite: SchemaVersion does not match the migrations")
-	}
-	return out
+	return ms
 }
 
 // SchemaVersion is the schema version this package writes and understands:
@@ -90,11 +59,11 @@ func migrate(ctx context.Context, c *sql.Conn) (err error) {
 	if current > SchemaVersion {
 		return fmt.Errorf("%w: the database has schema version %d, this code knows up to %d; upgrade the program", ErrSchemaTooNew, current, SchemaVersion)
 	}
-	for _, m := range migrations()[current:] {
-		if _, err := c.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+	for _, m := range loadMigrations()[current:] {
+		if _, err := c.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := c.ExecContext(ctx, `UPDATE onetime_schema_version SET version = ?`, m.version); err != nil {
+		if _, err := c.ExecContext(ctx, `UPDATE onetime_schema_version SET version = ?`, m.Version); err != nil {
 			return err
 		}
 	}
