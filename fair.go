@@ -18,8 +18,7 @@ type fairSem struct {
 }
 
 type fairWaiter struct {
-	ready chan struct{} // closed when the slot is handed over
-	done  bool          // handed over (under mu)
+	ready chan struct{} // closed, under mu, when the slot is handed over
 }
 
 func newFairSem(n int) *fairSem {
@@ -48,10 +47,11 @@ func (s *fairSem) acquire(ctx context.Context, client string) error {
 	case <-ctx.Done():
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if w.done {
+		select {
+		case <-w.ready:
 			// Handed a slot just as ctx ended: pass it on.
 			s.releaseLocked()
-		} else {
+		default:
 			s.remove(client, w)
 		}
 		return ctx.Err()
@@ -80,7 +80,6 @@ func (s *fairSem) releaseLocked() {
 		s.queues[client] = q[1:]
 		s.clients = append(s.clients, client) // to the back of the turn
 	}
-	w.done = true
 	close(w.ready)
 }
 

@@ -409,10 +409,7 @@ func (s *Store) Peek(ctx context.Context, sid onetime.ID, now time.Time) (*oneti
 // moves it to viewed when its secret is live; no other write comes
 // between the two statements.
 func (s *Store) View(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.Receipt(ctx, mid, now)
+	m, err := s.Receipt(ctx, mid, now) // checks ctx and Close first
 	if err != nil || m.State != onetime.StateNew || !m.SecretPresent {
 		return m, err
 	}

@@ -1509,9 +1509,8 @@ func testService(t *testing.T, st onetime.Store) {
 	_, err = svc.Reveal(ctx, e.SecretKey, "")
 	require.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an expired secret")
 
-	n, err := svc.Sweep(ctx)
+	_, err = svc.Sweep(ctx) // counts are the store's (Redis reports 0)
 	require.NoError(t, err, "Sweep")
-	assert.GreaterOrEqual(t, n, 0, "Sweep's count")
 	rc, err = svc.Receipt(ctx, e.MetadataKey)
 	require.NoError(t, err, "receipt of an expired secret after Sweep")
 	assert.Equal(t, onetime.StateExpired, rc.State, "receipt of an expired secret after Sweep")
