@@ -447,7 +447,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodySize)
-	addr := h.clientAddr(r)
+	addr := clientaddr.Of(r, h.opts.ClientIPHeader)
 	if h.opts.RateLimiter != nil && rt.act != actStatus {
 		allowed, err := h.opts.RateLimiter.Allow(ctx, addr)
 		if err != nil {
@@ -650,12 +650,6 @@ func (h *Handler) authenticate(r *http.Request) (string, error) {
 		return "", fmt.Errorf("httpapi: authenticating: %w", err)
 	}
 	return customer, nil
-}
-
-// clientAddr is the address a request is attributed to for rate limiting
-// and fair queuing (see internal/clientaddr).
-func (h *Handler) clientAddr(r *http.Request) string {
-	return clientaddr.Of(r, h.opts.ClientIPHeader)
 }
 
 // classify turns an error into the answer the caller gets. Only the

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/http"
 	"sort"
 	"sync"
 	"testing"
@@ -60,23 +59,4 @@ func TestRequestID(t *testing.T) {
 		require.Less(t, prev, next)
 		prev = next
 	}
-}
-
-// TestClientAddr: the address requests are attributed to, with IPv4
-// addresses as they came (no copy made) and IPv6 grouped by /64.
-func TestClientAddr(t *testing.T) {
-	h := &Handler{}
-	for remote, want := range map[string]string{
-		"192.0.2.1:1234":            "192.0.2.1",
-		"[::ffff:192.0.2.1]:1234":   "192.0.2.1",
-		"[2001:db8:1:2:3:4:5:6]:80": "2001:db8:1:2::/64",
-		"[fe80::1%eth0]:80":         "fe80::/64", // the zone goes with the host bits
-		"unix":                      "unix",
-	} {
-		got := h.clientAddr(&http.Request{RemoteAddr: remote, Header: http.Header{}})
-		assert.Equal(t, want, got, remote)
-	}
-	hp := &Handler{opts: Options{ClientIPHeader: "X-Forwarded-For"}}
-	got := hp.clientAddr(&http.Request{RemoteAddr: "127.0.0.1:1", Header: http.Header{"X-Forwarded-For": {"10.0.0.1, 203.0.113.7"}}})
-	assert.Equal(t, "203.0.113.7", got)
 }

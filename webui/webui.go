@@ -162,6 +162,8 @@ func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// As httpapi does, so that one option means one thing to both.
+	o.ClientIPHeader = http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))
 	if o.MaxBodySize <= 0 {
 		o.MaxBodySize = 3*int64(svc.MaxSize()) + 64<<10
 	}
@@ -281,23 +283,29 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request) {
 		h.asset(q, parts[1])
 		return
 	}
+	// Limit before authenticating, as httpapi does: otherwise the pages
+	// would let anyone guess API tokens without limit.
+	addr := clientaddr.Of(r, h.opts.ClientIPHeader)
+	if h.opts.RateLimiter != nil {
+		allowed, err := h.opts.RateLimiter.Allow(q.ctx, addr)
+		if err != nil {
+			level := slog.LevelWarn
+			if q.ctx.Err() != nil {
+				level = slog.LevelDebug // the caller went away: not the limiter's fault
+			}
+			h.log.Log(q.ctx, level, "webui: rate limiter failed; request let through", "err", err)
+		} else if !allowed {
+			h.message(q, http.StatusTooManyRequests, "ratelimited")
+			return
+		}
+	}
 	customer, err := h.authenticate(r)
 	if err != nil {
 		h.unauthorized(q)
 		return
 	}
 	q.customer = customer
-	addr := h.clientAddr(r)
 	q.ctx = onetime.WithCaller(q.ctx, onetime.Caller{Customer: customer, Address: addr})
-	if h.opts.RateLimiter != nil {
-		allowed, err := h.opts.RateLimiter.Allow(q.ctx, addr)
-		if err != nil {
-			h.log.ErrorContext(q.ctx, "webui: rate limiter failed; request let through", "err", err)
-		} else if !allowed {
-			h.message(q, http.StatusTooManyRequests, "ratelimited")
-			return
-		}
-	}
 
 	switch {
 	case rest == "":
@@ -358,12 +366,6 @@ func (h *handler) authenticate(r *http.Request) (string, error) {
 		return "", nil
 	}
 	return h.opts.Authenticate(r)
-}
-
-// clientAddr is the address a request is attributed to for rate limiting
-// and fair queuing (see internal/clientaddr).
-func (h *handler) clientAddr(r *http.Request) string {
-	return clientaddr.Of(r, h.opts.ClientIPHeader)
 }
 
 // page is the data of every template.

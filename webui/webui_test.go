@@ -665,6 +665,24 @@ func TestRateLimiter(t *testing.T) {
 	assert.Contains(t, logs.String(), "rate limiter failed")
 }
 
+// TestRateLimiterBeforeAuth: credentials that do not verify count against
+// the limit too, so that the pages are no way to guess API tokens faster
+// than the API allows.
+func TestRateLimiterBeforeAuth(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, &webui.Options{
+		RateLimiter: ratelimit.New(0.001, 2, 0),
+		Authenticate: func(*http.Request) (string, error) {
+			return "", errors.New("bad token")
+		},
+	})
+	var statuses []int
+	for range 4 {
+		statuses = append(statuses, s.get("/").status)
+	}
+	assert.Equal(t, []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusTooManyRequests}, statuses)
+}
+
 type failingLimiter struct{}
 
 func (failingLimiter) Allow(context.Context, string) (bool, error) {

@@ -474,10 +474,8 @@ const handlerTimeout = 25 * time.Second
 
 func withDeadline(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// context.WithTimeout, with the timer started only if something
-		// waits on the context (see deadlineCtx).
-		ctx := newDeadlineCtx(r.Context(), time.Now().Add(d))
-		defer ctx.release()
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
