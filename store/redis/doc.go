@@ -106,9 +106,9 @@
 // With Options.AutoPipeline, the commands of concurrent callers share
 // network round trips (go-redis's automatic pipeliner) while each method
 // stays one command: the server sees the same scripts, the client makes
-// far fewer system calls. Under load on 2 cores, Share went from 40-46%
-// of redis-benchmark's SET rate to 52-79%, depending on how busy the
-// machine was (BENCHMARKS.md has one run); a lone caller may wait longer.
+// far fewer system calls: in BENCHMARKS.md's run, Share made 81% of
+// redis-benchmark's SET rate with it and 56% without; a lone caller may
+// wait longer.
 // BenchmarkShare, BenchmarkReveal and BenchmarkSerialPair run both modes.
 //
 // # Expiry
@@ -208,10 +208,8 @@
 // read timeout, 3 s by default, up to MaxRetries times, and the Store
 // tries 3 times more), so it cannot be short. Sent off the caller's path
 // and batched, the DELs cost little more than none would: with 32
-// goroutines a Reveal waits for one round trip, not two, and the server
-// ran one DEL of about 30 keys per 30 reveals (BenchmarkReveal, in both
-// modes). Reveal's CPU time per call, in the client and in Redis
-// together, fell by a third (direct) and by an eighth (AutoPipeline).
+// goroutines a Reveal waits for one round trip, not two, and the answers
+// that arrive meanwhile share the next DEL (TestOutcomeDeletedOffPath).
 //
 // Evicting keys under memory pressure breaks nothing but loses secrets
 // (their receipts report them orphaned); prefer maxmemory-policy

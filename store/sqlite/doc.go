@@ -111,7 +111,7 @@
 // thousand per transaction, and ends with a TRUNCATE checkpoint that
 // empties the write-ahead log to zero bytes: after the expiry of a burst
 // of secrets both files shrink back to their live size (measured: 2,000
-// pairs of 4 KiB, half revealed, from 10 MB of file and 4-16 MB of log to
+// pairs of 4 KiB, half revealed, from 10 MB of file and 4-20 MB of log to
 // 24 KB and no log). auto_vacuum can only be chosen before the first
 // table is created, or by rebuilding the file: Open and New make a new
 // database INCREMENTAL, and rebuild once, with VACUUM, one in mode NONE

@@ -597,7 +597,7 @@ func (b *bench) renderTargets(p printer) {
 	}
 	p("| SQLite >= 10,000 pairs/s in parallel (store/sqlite BenchmarkPairParallel, 2 goroutines / ...HighConcurrency/maxbatch=default, 16) | %s / %s | %s |", fmtFloat(pp, 0), fmtFloat(hc, 0), verdict(best, best >= 10000))
 	p("")
-	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. Issue 14's rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio.")
+	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. The bare-handler target rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio.")
 	p("")
 }
 
