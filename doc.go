@@ -102,12 +102,15 @@
 //     receipts are sealed with keys derived from the keys themselves. See
 //     SECURITY.md for the threat model.
 //   - Errors are sentinels for [errors.Is] ([ErrNotFound],
-//     [ErrWrongPassphrase], [ErrTooLarge], [ErrInvalid], [ErrClosed]);
-//     rejected input is an [*InputError] whose Message suits the caller.
-//     Every error text starts with one "onetime:", a failure of the store
-//     names the operation too ("onetime: reveal: store closed"), and none
-//     carries a key, passphrase or value. Report [ErrWrongPassphrase] to
-//     untrusted callers exactly like [ErrNotFound].
+//     [ErrWrongPassphrase], [ErrTooLarge], [ErrInvalid], [ErrBusy],
+//     [ErrClosed]), never to be matched by text; rejected input is an
+//     [*InputError], found with [errors.As], whose Message suits the
+//     caller. One rule makes every text: a method of the Service puts
+//     "onetime: " and its own name before whatever went wrong, once
+//     ("onetime: reveal: not found", "onetime: share: Invalid TTL",
+//     "onetime: reveal: sqlite: store closed"), and no text carries a key,
+//     passphrase or value. Report [ErrWrongPassphrase] to untrusted
+//     callers exactly like [ErrNotFound].
 //
 // # Writing a Store
 //
@@ -118,8 +121,9 @@
 // receipt, so that a partitioned store keeps a pair together; it answers
 // Peek with a [SecretInfo]; it returns [ErrExists] when Create meets an
 // id already stored; and it holds attempt counts up to
-// [MaxAttemptsLimit]. Its errors carry no "onetime:" prefix and no method
-// name: the Service adds both. The conformance suite in package
+// [MaxAttemptsLimit]. It returns the sentinels as they are or wrapped
+// with %w in its own words ("mystore: %w"), never with a "onetime:"
+// prefix or a method name: the Service adds both, once. The conformance suite in package
 // store/storetest is the definition of a correct Store, and a backend runs
 // it with one line in its tests:
 //

@@ -2,8 +2,25 @@ package onetime
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 )
+
+// errKDFBusy is what a passphrase derivation answers when the request's
+// deadline passes while it waits for, or runs, the derivation: the service
+// was too busy, and the caller should retry later. It is not the
+// caller's going away, so it does not match context.DeadlineExceeded.
+var errKDFBusy = fmt.Errorf("%w: the deadline passed while waiting for a passphrase derivation", ErrBusy)
+
+// busyOr returns errKDFBusy for a deadline that passed, and err otherwise
+// (a caller that cancelled is gone, not kept waiting).
+func busyOr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errKDFBusy
+	}
+	return err
+}
 
 // fairSem is a counting semaphore whose waiters are served round-robin by
 // client: when a slot frees, it goes to the longest-waiting request of the
@@ -25,7 +42,8 @@ func newFairSem(n int) *fairSem {
 	return &fairSem{free: n, queues: make(map[string][]*fairWaiter)}
 }
 
-// acquire waits for a slot for client, or for ctx to end.
+// acquire waits for a slot for client, or for ctx to end: then it returns
+// ctx's error, or an error wrapping ErrBusy when ctx's deadline passed.
 func (s *fairSem) acquire(ctx context.Context, client string) error {
 	s.mu.Lock()
 	if s.free > 0 && len(s.clients) == 0 {
@@ -54,7 +72,7 @@ func (s *fairSem) acquire(ctx context.Context, client string) error {
 		default:
 			s.remove(client, w)
 		}
-		return ctx.Err()
+		return busyOr(ctx.Err())
 	}
 }
 

@@ -8,38 +8,51 @@ import (
 )
 
 // Errors returned by the [Service] and by every [Store]. Check them with
-// [errors.Is]; the texts carry no key, passphrase or value.
+// [errors.Is], never by their text: the Service wraps them, and a Store may
+// wrap them in words of its own. Their texts carry no "onetime:" prefix,
+// so that a wrapped one reads once, e.g. "onetime: reveal: not found" or
+// "onetime: reveal: sqlite: store closed", and no key, passphrase or value.
 var (
 	// ErrNotFound means there is no such secret or receipt for the caller:
 	// unknown, already received, burned and expired look the same.
-	ErrNotFound = errors.New("onetime: not found")
+	ErrNotFound = errors.New("not found")
 
 	// ErrWrongPassphrase means the secret exists but the passphrase given
 	// (or its absence) does not open it. The secret survives; the attempt
 	// is counted. Report it to untrusted callers exactly like ErrNotFound.
-	ErrWrongPassphrase = errors.New("onetime: wrong passphrase")
+	ErrWrongPassphrase = errors.New("wrong passphrase")
 
 	// ErrTooLarge means a value exceeds the configured maximum size.
-	ErrTooLarge = errors.New("onetime: secret too large")
+	ErrTooLarge = errors.New("secret too large")
 
 	// ErrInvalid means a request was malformed: a bad TTL, a passphrase
 	// that is too short or too long, an unusable recipient. Errors that
-	// wrap it are [*InputError] values with a message fit for the caller.
-	ErrInvalid = errors.New("onetime: invalid input")
+	// wrap it hold an [*InputError] with a message fit for the caller.
+	ErrInvalid = errors.New("invalid input")
+
+	// ErrBusy means the service could not take the request in time: a
+	// passphrase derivation still waited in its queue (see
+	// Options.KDFConcurrency) when the request's deadline ran out. Nothing
+	// was consumed; the caller should retry later. It does not match
+	// [context.DeadlineExceeded]: the deadline that ran out is usually the
+	// server's own, and the client is still there to be told.
+	ErrBusy = errors.New("busy")
 
 	// ErrClosed is returned, possibly wrapped, by every method of a Store
 	// after its Close, and so by the Service on a closed Store.
-	ErrClosed = errors.New("onetime: store closed")
+	ErrClosed = errors.New("store closed")
 
 	// ErrExists is returned by [Store.Create] when either id of the pair
 	// is already stored. Nothing is written in that case. Only store
 	// authors meet it: the Service never returns it.
-	ErrExists = errors.New("onetime: record already exists")
+	ErrExists = errors.New("record already exists")
 )
 
 // An InputError describes a rejected request. It wraps [ErrInvalid] (or
 // [ErrTooLarge] for an oversized value), and its Message is safe to show to
-// the caller: it never contains the value, a key or a passphrase.
+// the caller: it never contains the value, a key or a passphrase. Find it
+// with [errors.As]; the Service returns it wrapped like any other error
+// ("onetime: share: Invalid TTL"), and its own text is the Message alone.
 type InputError struct {
 	// Field names the offending input: "secret", "ttl", "passphrase",
 	// "recipient", "length".
@@ -50,7 +63,7 @@ type InputError struct {
 	kind error
 }
 
-func (e *InputError) Error() string { return "onetime: " + e.Message }
+func (e *InputError) Error() string { return e.Message }
 
 // Unwrap returns [ErrInvalid] or [ErrTooLarge].
 func (e *InputError) Unwrap() error { return e.kind }
@@ -298,10 +311,13 @@ type SealedMetadata struct {
 // (Recent and Sweep excepted) and can be one atomic step.
 //
 // Errors: a Store MUST return [ErrNotFound], [ErrWrongPassphrase],
-// [ErrExists] and [ErrClosed] (possibly wrapped) where documented, honour a
-// cancelled context, and never put an id, value or check in an error's
-// text. Its own errors name what failed without a "onetime:" prefix or the
-// method's name: the Service adds both.
+// [ErrExists] and [ErrClosed] where documented, as they are or wrapped
+// with %w in words of its own (fmt.Errorf("mystore: %w", onetime.ErrClosed)),
+// honour a cancelled context, and never put an id, value or check in an
+// error's text. Callers find the sentinels with [errors.Is], never by
+// text. A store's own errors start with its own name ("mystore: ...") and
+// never with "onetime:" or the method's name: the Service puts
+// "onetime: OP: " before every error it returns, once.
 //
 // A Store is safe for concurrent use by many goroutines and, for backends
 // shared between processes, by many processes.

@@ -57,8 +57,10 @@ func (w wrapping) Reveal(ctx context.Context, id onetime.ID, check []byte, now t
 	return s, wrap(err)
 }
 
-// TestErrorTexts: a store's error reaches the caller with one "onetime:"
-// prefix and the name of the operation, and errors.Is still finds it.
+// TestErrorTexts: every error a method of the Service returns reads
+// "onetime: OP: " and what went wrong, once: a sentinel, a store's error in
+// the store's words, an input error's message. errors.Is still finds the
+// sentinel beneath.
 func TestErrorTexts(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New()
@@ -71,12 +73,11 @@ func TestErrorTexts(t *testing.T) {
 	// A deadline that has passed: the store answers with the context's error.
 	past, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
-	_, err = svc.Reveal(past, m.SecretKey, "")
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, "onetime: reveal: context deadline exceeded", err.Error())
-	_, err = svc.Reveal(past, m.SecretKey, "pw")
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, "onetime: reveal: context deadline exceeded", err.Error())
+	for _, pass := range []string{"", "pw"} {
+		_, err = svc.Reveal(past, m.SecretKey, pass)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.EqualError(t, err, "onetime: reveal: context deadline exceeded")
+	}
 
 	// A closed store: every operation names itself.
 	require.NoError(t, st.Close())
@@ -97,11 +98,11 @@ func TestErrorTexts(t *testing.T) {
 	for op, call := range calls {
 		err := call()
 		require.ErrorIs(t, err, onetime.ErrClosed, op)
-		assert.Equal(t, "onetime: "+op+": store closed", err.Error())
+		assert.EqualError(t, err, "onetime: "+op+": store closed")
 	}
 	_, err = svc.Reveal(ctx, m.SecretKey, "pw")
 	require.ErrorIs(t, err, onetime.ErrClosed)
-	assert.Equal(t, "onetime: reveal: store closed", err.Error())
+	assert.EqualError(t, err, "onetime: reveal: store closed")
 
 	// A backend that wraps the sentinel in words of its own.
 	ws := wrapping{memory.New()}
@@ -111,18 +112,41 @@ func TestErrorTexts(t *testing.T) {
 	for _, pass := range []string{"", "pw"} {
 		_, err = svc2.Reveal(ctx, m2.SecretKey, pass)
 		require.ErrorIs(t, err, onetime.ErrClosed)
-		assert.Equal(t, "onetime: reveal: backend: store closed", err.Error())
+		assert.EqualError(t, err, "onetime: reveal: backend: store closed")
 	}
 
-	// The answers the caller acts on come as they are, with no operation.
+	// The answers the caller acts on read the same way.
 	svc3, _ := newService(t, nil, nil)
 	m3 := share(t, svc3, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
-	_, err = svc3.Reveal(ctx, randomKey(), "pw")
-	assert.EqualError(t, err, "onetime: not found")
-	_, err = svc3.Reveal(ctx, m3.SecretKey, "wrong")
-	assert.EqualError(t, err, "onetime: wrong passphrase")
-	_, err = svc3.Share(ctx, onetime.ShareRequest{})
-	assert.EqualError(t, err, "onetime: You did not provide anything to share")
+	answers := []struct {
+		err  func() error
+		is   error
+		text string
+	}{
+		{func() error { _, err := svc3.Reveal(ctx, randomKey(), "pw"); return err },
+			onetime.ErrNotFound, "onetime: reveal: not found"},
+		{func() error { _, err := svc3.Reveal(ctx, "not a key", ""); return err },
+			onetime.ErrNotFound, "onetime: reveal: not found"},
+		{func() error { _, err := svc3.Reveal(ctx, m3.SecretKey, "wrong"); return err },
+			onetime.ErrWrongPassphrase, "onetime: reveal: wrong passphrase"},
+		{func() error { _, err := svc3.Check(ctx, randomKey()); return err },
+			onetime.ErrNotFound, "onetime: check: not found"},
+		{func() error { _, err := svc3.Receipt(ctx, onetime.MetadataKey(randomKey())); return err },
+			onetime.ErrNotFound, "onetime: receipt: not found"},
+		{func() error { _, err := svc3.Burn(ctx, "not a key"); return err },
+			onetime.ErrNotFound, "onetime: burn: not found"},
+		{func() error { _, err := svc3.Share(ctx, onetime.ShareRequest{}); return err },
+			onetime.ErrInvalid, "onetime: share: You did not provide anything to share"},
+		{func() error {
+			_, err := svc3.Share(ctx, onetime.ShareRequest{Value: make([]byte, onetime.DefaultMaxSize+1)})
+			return err
+		}, onetime.ErrTooLarge, "onetime: share: Secret value exceeds the maximum size of 1048576 bytes"},
+	}
+	for _, a := range answers {
+		err := a.err()
+		require.ErrorIs(t, err, a.is)
+		assert.EqualError(t, err, a.text)
+	}
 }
 
 // tampering is a real memory store that hands back sealed bytes altered,
@@ -254,9 +278,9 @@ func TestSpentSecretDerivesNothing(t *testing.T) {
 	})
 }
 
-// TestRevealGivesUpWaitingForKDF: a reveal whose context ends while it
-// waits for a derivation slot returns the context's error, named like any
-// other, and leaves the secret and the queue as they were.
+// TestRevealGivesUpWaitingForKDF: a reveal whose context is cancelled
+// while it waits for a derivation slot returns the context's error, named
+// like any other, and leaves the secret and the queue as they were.
 func TestRevealGivesUpWaitingForKDF(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := memory.New()
@@ -278,7 +302,7 @@ func TestRevealGivesUpWaitingForKDF(t *testing.T) {
 		cancel()
 		err = <-done
 		require.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, "onetime: reveal: context canceled", err.Error())
+		assert.EqualError(t, err, "onetime: reveal: context canceled")
 		waiting, _ = onetime.KDFWaiting(svc)
 		assert.Zero(t, waiting)
 
@@ -292,11 +316,50 @@ func TestRevealGivesUpWaitingForKDF(t *testing.T) {
 		cancel2()
 		err = <-done
 		require.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, "onetime: share: context canceled", err.Error())
+		assert.EqualError(t, err, "onetime: share: context canceled")
 
 		release()
 		got, err := svc.Reveal(context.Background(), m.SecretKey, "pw")
 		require.NoError(t, err, "the abandoned reveal consumed the secret")
+		assert.Equal(t, "v", string(got.Value))
+	})
+}
+
+// TestRevealBusyInKDFQueue: a reveal whose deadline runs out while it waits
+// in the derivation queue is told the service is busy (ErrBusy), not an
+// unexpected error: the deadline is usually the server's own, and the
+// client, still there, should retry. The secret and the queue are left as
+// they were.
+func TestRevealBusyInKDFQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memory.New()
+		svc, err := onetime.New(st, serverSecret, &onetime.Options{KDFConcurrency: 1})
+		require.NoError(t, err)
+		defer st.Close()
+		m := share(t, svc, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
+
+		release := onetime.HoldKDF(svc)
+		ctx, cancel := context.WithTimeout(onetime.WithCaller(context.Background(), onetime.Caller{Address: "192.0.2.1"}), 25*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = svc.Reveal(ctx, m.SecretKey, "pw")
+		require.ErrorIs(t, err, onetime.ErrBusy)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded, "busy is not the caller gone")
+		assert.EqualError(t, err, "onetime: reveal: busy: the deadline passed while waiting for a passphrase derivation")
+		assert.Equal(t, 25*time.Second, time.Since(start), "it waited until its deadline")
+		waiting, _ := onetime.KDFWaiting(svc)
+		assert.Zero(t, waiting, "the busy reveal left the queue")
+
+		// Share with a passphrase waits in the same queue.
+		ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+		defer cancel2()
+		_, err = svc.Share(ctx2, onetime.ShareRequest{Value: []byte("v"), Passphrase: "pw"})
+		require.ErrorIs(t, err, onetime.ErrBusy)
+		assert.EqualError(t, err, "onetime: share: busy: the deadline passed while waiting for a passphrase derivation")
+
+		release()
+		got, err := svc.Reveal(context.Background(), m.SecretKey, "pw")
+		require.NoError(t, err, "the busy reveal consumed the secret")
 		assert.Equal(t, "v", string(got.Value))
 	})
 }
@@ -481,18 +544,17 @@ func main() {
 	svc.Burn(ctx, m.MetadataKey)`)
 	require.NoError(t, err, out)
 
-	out, err = build(`
-	svc.Reveal(ctx, m.MetadataKey, "")
-	svc.Check(ctx, m.MetadataKey)
-	svc.Receipt(ctx, m.SecretKey)
-	svc.Burn(ctx, m.SecretKey)`)
-	require.Error(t, err, "a key of the wrong kind compiled")
-	for _, want := range []string{
-		"cannot use m.MetadataKey (variable of string type onetime.MetadataKey) as onetime.SecretKey value in argument to svc.Reveal",
-		"cannot use m.MetadataKey (variable of string type onetime.MetadataKey) as onetime.SecretKey value in argument to svc.Check",
-		"cannot use m.SecretKey (variable of string type onetime.SecretKey) as onetime.MetadataKey value in argument to svc.Receipt",
-		"cannot use m.SecretKey (variable of string type onetime.SecretKey) as onetime.MetadataKey value in argument to svc.Burn",
+	// Each wrong call fails to compile, and the compiler's message names
+	// both key types; its wording is the compiler's own and not checked.
+	for _, wrong := range []string{
+		`svc.Reveal(ctx, m.MetadataKey, "")`,
+		`svc.Check(ctx, m.MetadataKey)`,
+		`svc.Receipt(ctx, m.SecretKey)`,
+		`svc.Burn(ctx, m.SecretKey)`,
 	} {
-		assert.Contains(t, out, want)
+		out, err := build("\t" + wrong)
+		require.Error(t, err, "a key of the wrong kind compiled: %s", wrong)
+		assert.Contains(t, out, "onetime.MetadataKey", wrong)
+		assert.Contains(t, out, "onetime.SecretKey", wrong)
 	}
 }

@@ -38,7 +38,7 @@ const (
 	labelOwners = "onetime v1 owner index"
 )
 
-var errUnseal = errors.New("onetime: sealed data failed authentication")
+var errUnseal = errors.New("sealed data failed authentication")
 
 // sealer holds the keys derived from the server secret and does all the
 // cryptography of the service. See SECURITY.md for the scheme.
@@ -136,7 +136,11 @@ func (s *sealer) passphraseKey(ctx context.Context, client, secretKey, passphras
 	}
 	defer s.kdf.release()
 	salt := s.salt.sum(secretKey)
-	return argon2.IDKey([]byte(passphrase), salt[:16], argonTime, argonMemory, argonThreads, argonKeyLen), nil
+	key := argon2.IDKey([]byte(passphrase), salt[:16], argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err := ctx.Err(); err != nil {
+		return nil, busyOr(err) // too late to be of use: the caller is gone or out of time
+	}
+	return key, nil
 }
 
 // checkFor returns the verifier stored for a passphrase key.

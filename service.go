@@ -200,10 +200,7 @@ func (s *Service) Close() error {
 // expired records until swept, such as store/sqlite.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	n, err := s.store.Sweep(ctx, s.now())
-	if err != nil {
-		return n, storeErr("sweep", err)
-	}
-	return n, nil
+	return n, opErr("sweep", err)
 }
 
 func (s *Service) sweepLoop(ctx context.Context) {
@@ -272,14 +269,8 @@ type GenerateRequest struct {
 // key for the reader and the metadata key for the creator. Its state is
 // new until the receipt is first read.
 func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error) {
-	if len(req.Value) == 0 {
-		return nil, invalid("secret", "You did not provide anything to share")
-	}
-	if len(req.Value) > s.opts.MaxSize {
-		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
-			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
-	}
-	return s.create(ctx, "share", req, StateNew)
+	m, err := s.share(ctx, req, StateNew)
+	return m, opErr("share", err)
 }
 
 // Generate makes a random password from upper and lower case letters,
@@ -287,6 +278,11 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error
 // each set), stores it as Share would, and returns the receipt with Value
 // set. Its state is viewed from the start: its creator has seen the value.
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
+	m, err := s.generate(ctx, req)
+	return m, opErr("generate", err)
+}
+
+func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
 	n := req.Length
 	switch {
 	case n == 0:
@@ -296,21 +292,48 @@ func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata,
 	case n > MaxPasswordLength:
 		n = MaxPasswordLength
 	}
-	value := generatePassword(n)
-	m, err := s.create(ctx, "generate", ShareRequest{
-		Owner: req.Owner, Value: value, TTL: req.TTL, MaxTTL: req.MaxTTL,
+	sr := ShareRequest{
+		Owner: req.Owner, Value: generatePassword(n), TTL: req.TTL, MaxTTL: req.MaxTTL,
 		Passphrase: req.Passphrase, Recipients: req.Recipients, ShareDomain: req.ShareDomain,
-	}, StateViewed)
+	}
+	m, err := s.share(ctx, sr, StateViewed)
 	if err != nil {
 		return nil, err
 	}
-	m.Value = value
+	m.Value = sr.Value
 	return m, nil
 }
 
-// create stores a new pair for op ("share" or "generate", as errors name it).
-func (s *Service) create(ctx context.Context, op string, req ShareRequest, state State) (*Metadata, error) {
-	ttl := s.ttl(req.TTL, req.MaxTTL, req.Owner)
+// share validates req, stores the new pair with its receipt in state
+// stored (new, or viewed for a generated password), tells the Notifier,
+// and answers the receipt.
+func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*Metadata, error) {
+	recipients, err := s.validate(req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.sealPair(ctx, req, recipients, stored)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Create(ctx, p.secret, p.receipt); err != nil {
+		return nil, err
+	}
+	s.notify(ctx, req, recipients, SecretKey(p.secretKey), p.secret.ExpiresAt)
+	p.receipt.SecretPresent = true
+	return s.metadata(p.receipt, p.metadataKey, p.secretKey, p.obscured, p.receipt.Created), nil
+}
+
+// validate checks what Share is given and returns the recipients to
+// notify, trimmed.
+func (s *Service) validate(req ShareRequest) (recipients []string, err error) {
+	if len(req.Value) == 0 {
+		return nil, invalid("secret", "You did not provide anything to share")
+	}
+	if len(req.Value) > s.opts.MaxSize {
+		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
+			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
+	}
 	if req.Passphrase != "" {
 		n := utf8.RuneCountInString(req.Passphrase)
 		if n < s.opts.MinPassphraseLen {
@@ -320,43 +343,55 @@ func (s *Service) create(ctx context.Context, op string, req ShareRequest, state
 			return nil, invalid("passphrase", fmt.Sprintf("Passphrase must be at most %d characters long", MaxPassphraseLen))
 		}
 	}
-	recipients, err := s.recipients(req.Owner, req.Recipients)
-	if err != nil {
-		return nil, err
-	}
+	return s.recipients(req.Owner, req.Recipients)
+}
 
-	var secretKey, metaKey string
+// A newPair is a secret and its receipt sealed for the Store, with the
+// keys and obscured recipients that the answer to Share carries.
+type newPair struct {
+	secret                 *SealedSecret
+	receipt                *SealedMetadata
+	secretKey, metadataKey string
+	obscured               []string
+}
+
+// sealPair makes the keys of a new pair and seals req under them: the
+// value under the secret key (and the passphrase, when there is one), the
+// receipt under the metadata key.
+func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []string, state State) (*newPair, error) {
+	p := &newPair{obscured: make([]string, len(recipients))}
 	var ownerSeed []byte
 	if req.Owner == "" {
-		secretKey, metaKey = newKeyPair()
+		p.secretKey, p.metadataKey = newKeyPair()
 	} else {
-		secretKey, metaKey, ownerSeed = s.seal.newOwnedKeyPair(req.Owner)
+		p.secretKey, p.metadataKey, ownerSeed = s.seal.newOwnedKeyPair(req.Owner)
 	}
-	sid, mid := s.seal.pairIDs(secretKey, metaKey)
+	sid, mid := s.seal.pairIDs(p.secretKey, p.metadataKey)
 
 	var pk, check []byte
 	if req.Passphrase != "" {
-		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), secretKey, req.Passphrase); err != nil {
-			return nil, &opError{op: op, err: err}
+		var err error
+		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), p.secretKey, req.Passphrase); err != nil {
+			return nil, err
 		}
 		check = s.seal.checkFor(pk)
 	}
-	va, ma := s.seal.valueAEAD(secretKey, pk), s.seal.metadataAEAD(metaKey)
-	obscured := make([]string, len(recipients))
 	for i, r := range recipients {
-		obscured[i] = ObscureEmail(r)
+		p.obscured[i] = ObscureEmail(r)
 	}
 
+	ttl := s.ttl(req.TTL, req.MaxTTL, req.Owner)
 	now := s.now()
-	sec := &SealedSecret{
+	p.secret = &SealedSecret{
 		ID: sid, MetadataID: mid,
-		Sealed:      seal(va, req.Value, []byte(sid)),
+		Sealed:      seal(s.seal.valueAEAD(p.secretKey, pk), req.Value, []byte(sid)),
 		Check:       check,
 		MaxAttempts: s.opts.MaxAttempts,
 		ShareDomain: req.ShareDomain,
 		ExpiresAt:   now.Add(ttl),
 	}
-	meta := &SealedMetadata{
+	payload := receiptPayload{p.secretKey, p.obscured}.marshal()
+	p.receipt = &SealedMetadata{
 		ID: mid, SecretID: sid,
 		Owner:              req.Owner,
 		State:              state,
@@ -364,17 +399,12 @@ func (s *Service) create(ctx context.Context, op string, req ShareRequest, state
 		ShareDomain:        req.ShareDomain,
 		Created:            now,
 		Updated:            now,
-		SecretExpiresAt:    sec.ExpiresAt,
+		SecretExpiresAt:    p.secret.ExpiresAt,
 		ExpiresAt:          now.Add(2 * ttl),
-		Sealed:             seal(ma, receiptPayload{secretKey, obscured}.marshal(), []byte(mid)),
+		Sealed:             seal(s.seal.metadataAEAD(p.metadataKey), payload, []byte(mid)),
 		OwnerSealed:        ownerSeed,
 	}
-	if err := s.store.Create(ctx, sec, meta); err != nil {
-		return nil, storeErr(op, err)
-	}
-	s.notify(ctx, req, recipients, SecretKey(secretKey), sec.ExpiresAt)
-	meta.SecretPresent = true
-	return s.metadata(meta, metaKey, secretKey, obscured, now), nil
+	return p, nil
 }
 
 // ttl applies the TTL policy: default when zero, clamped into
@@ -443,8 +473,14 @@ func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []str
 // a missing secret, or on one whose attempts are spent, costs no
 // derivation. Derivations wait in a queue served in turn per
 // [Caller].Address (see [WithCaller]). If ctx ends while Reveal waits,
-// the secret is not consumed.
+// the secret is not consumed; if its deadline passes in the queue, the
+// error wraps [ErrBusy].
 func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
+	sec, err := s.reveal(ctx, key, passphrase)
+	return sec, opErr("reveal", err)
+}
+
+func (s *Service) reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
 	if !validKey(string(key)) {
 		return nil, ErrNotFound
 	}
@@ -453,36 +489,48 @@ func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) 
 	// A passphrase longer than any accepted at share time cannot be right;
 	// it is sent as no passphrase, which still counts as a wrong attempt.
 	if passphrase != "" && utf8.RuneCountInString(passphrase) <= MaxPassphraseLen {
-		info, err := s.store.Peek(ctx, id, s.now())
-		if err != nil {
-			return nil, storeErr("reveal", err)
-		}
-		// A conforming store burns a secret at its last attempt; this also
-		// spares a derivation on one that has not yet.
-		if info.PassphraseRequired && info.Attempts < info.MaxAttempts {
-			if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), string(key), passphrase); err != nil {
-				return nil, &opError{op: "reveal", err: err}
-			}
-			check = s.seal.checkFor(pk)
-		}
-		// The derivation may have waited long; a caller who gave up
-		// meanwhile must not consume the secret it will never see.
-		if err := ctx.Err(); err != nil {
-			return nil, &opError{op: "reveal", err: err}
+		var err error
+		if pk, check, err = s.passphraseCheck(ctx, id, key, passphrase); err != nil {
+			return nil, err
 		}
 	}
 	sec, err := s.store.Reveal(ctx, id, check, s.now())
 	if err != nil {
-		return nil, storeErr("reveal", err)
+		return nil, err
 	}
 	if len(sec.Check) == 0 {
 		pk = nil // the secret has no passphrase: the one given played no part
 	}
 	value, err := open(s.seal.valueAEAD(string(key), pk), sec.Sealed, []byte(id))
 	if err != nil {
-		return nil, &opError{op: "reveal", err: err}
+		return nil, err
 	}
 	return &Secret{Key: key, Value: value, ShareDomain: sec.ShareDomain}, nil
+}
+
+// passphraseCheck returns the passphrase key and the verifier to reveal
+// the secret with the given id, or none when the secret needs no
+// passphrase or has no attempt left: asking the store first spares a
+// derivation on a guess that cannot succeed.
+func (s *Service) passphraseCheck(ctx context.Context, id ID, key SecretKey, passphrase string) (pk, check []byte, err error) {
+	info, err := s.store.Peek(ctx, id, s.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	// A conforming store burns a secret at its last attempt; this also
+	// spares a derivation on one that has not yet.
+	if info.PassphraseRequired && info.Attempts < info.MaxAttempts {
+		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), string(key), passphrase); err != nil {
+			return nil, nil, err
+		}
+		check = s.seal.checkFor(pk)
+	}
+	// The derivation may have waited long; a caller who gave up
+	// meanwhile must not consume the secret it will never see.
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return pk, check, nil
 }
 
 // fairKey is the client a passphrase derivation is queued under.
@@ -500,12 +548,17 @@ func fairKey(ctx context.Context) string {
 // unknown, received, burned or expired key returns [ErrNotFound], as does
 // a secret whose passphrase attempts are spent.
 func (s *Service) Check(ctx context.Context, key SecretKey) (passphraseRequired bool, err error) {
+	required, err := s.check(ctx, key)
+	return required, opErr("check", err)
+}
+
+func (s *Service) check(ctx context.Context, key SecretKey) (bool, error) {
 	if !validKey(string(key)) {
 		return false, ErrNotFound
 	}
 	info, err := s.store.Peek(ctx, s.seal.secretID(string(key)), s.now())
 	if err != nil {
-		return false, storeErr("check", err)
+		return false, err
 	}
 	if info.PassphraseRequired && info.Attempts >= info.MaxAttempts {
 		return false, ErrNotFound // spent: a store that has not burned it yet
@@ -521,37 +574,8 @@ func (s *Service) Check(ctx context.Context, key SecretKey) (passphraseRequired 
 // [Caller] in ctx whose Customer owns it; to anyone else it is
 // [ErrNotFound] and is left unchanged.
 func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, error) {
-	const op = "receipt"
-	if !validKey(string(key)) {
-		return nil, ErrNotFound
-	}
-	id := s.seal.metadataID(string(key))
-	if err := s.authorize(ctx, op, id); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	m, err := s.store.View(ctx, id, now)
-	if err != nil {
-		return nil, storeErr(op, err)
-	}
-	return s.open(op, m, string(key), now)
-}
-
-// authorize enforces Options.RestrictReceipts on the receipt with the
-// given id, for op (as errors name it). Owners never change, so checking
-// before the change races with nothing.
-func (s *Service) authorize(ctx context.Context, op string, id ID) error {
-	if !s.opts.RestrictReceipts {
-		return nil
-	}
-	m, err := s.store.Receipt(ctx, id, s.now())
-	if err != nil {
-		return storeErr(op, err)
-	}
-	if m.Owner != "" && m.Owner != CallerFrom(ctx).Customer {
-		return ErrNotFound
-	}
-	return nil
+	m, err := s.receipt(ctx, key, s.store.View)
+	return m, opErr("receipt", err)
 }
 
 // Burn destroys the unread secret of the receipt with the given metadata
@@ -559,20 +583,43 @@ func (s *Service) authorize(ctx context.Context, op string, id ID) error {
 // burned or expired returns [ErrNotFound]. Options.RestrictReceipts
 // applies as in Receipt.
 func (s *Service) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
-	const op = "burn"
+	m, err := s.receipt(ctx, key, s.store.Burn)
+	return m, opErr("burn", err)
+}
+
+// receipt serves Receipt and Burn: it applies the store's step (View or
+// Burn) to the receipt of key, once the caller may, and opens the answer.
+func (s *Service) receipt(ctx context.Context, key MetadataKey, step func(context.Context, ID, time.Time) (*SealedMetadata, error)) (*Metadata, error) {
 	if !validKey(string(key)) {
 		return nil, ErrNotFound
 	}
 	id := s.seal.metadataID(string(key))
-	if err := s.authorize(ctx, op, id); err != nil {
+	if err := s.authorize(ctx, id); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	m, err := s.store.Burn(ctx, id, now)
+	m, err := step(ctx, id, now)
 	if err != nil {
-		return nil, storeErr(op, err)
+		return nil, err
 	}
-	return s.open(op, m, string(key), now)
+	return s.open(m, string(key), now)
+}
+
+// authorize enforces Options.RestrictReceipts on the receipt with the
+// given id. Owners never change, so checking before the change races with
+// nothing.
+func (s *Service) authorize(ctx context.Context, id ID) error {
+	if !s.opts.RestrictReceipts {
+		return nil
+	}
+	m, err := s.store.Receipt(ctx, id, s.now())
+	if err != nil {
+		return err
+	}
+	if m.Owner != "" && m.Owner != CallerFrom(ctx).Customer {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // Recent returns the customer's latest receipts, newest first, at most
@@ -585,7 +632,7 @@ func (s *Service) Recent(ctx context.Context, customer string) ([]*Metadata, err
 	now := s.now()
 	ms, err := s.store.Recent(ctx, customer, now, s.opts.RecentLimit)
 	if err != nil {
-		return nil, storeErr("recent", err)
+		return nil, opErr("recent", err)
 	}
 	out := make([]*Metadata, 0, len(ms))
 	for _, m := range ms {
@@ -611,19 +658,18 @@ func (s *Service) recentReceipt(customer string, m *SealedMetadata, now time.Tim
 	if s.seal.metadataID(key) != m.ID {
 		return nil, errUnseal
 	}
-	return s.open("recent", m, key, now)
+	return s.open(m, key, now)
 }
 
-// open unseals a stored receipt with its metadata key, for op (as errors
-// name it).
-func (s *Service) open(op string, m *SealedMetadata, metadataKey string, now time.Time) (*Metadata, error) {
+// open unseals a stored receipt with its metadata key.
+func (s *Service) open(m *SealedMetadata, metadataKey string, now time.Time) (*Metadata, error) {
 	b, err := open(s.seal.metadataAEAD(metadataKey), m.Sealed, []byte(m.ID))
 	if err != nil {
-		return nil, &opError{op: op, err: err}
+		return nil, err
 	}
 	var p receiptPayload
 	if err := p.unmarshal(b); err != nil {
-		return nil, &opError{op: op, err: err}
+		return nil, err
 	}
 	return s.metadata(m, metadataKey, p.secretKey, p.recipients, now), nil
 }
@@ -663,28 +709,26 @@ func (s *Service) metadata(m *SealedMetadata, metadataKey, secretKey string, rec
 	return r
 }
 
-// storeErr passes ErrNotFound and ErrWrongPassphrase through as the store
-// returned them, and names the operation on anything else, so that every
-// error text carries one "onetime:" (stores add none; see [Store]).
-func storeErr(op string, err error) error {
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrWrongPassphrase) {
-		return err
+// opErr is the one place where an error becomes what a method of the
+// Service returns: "onetime: OP: " before the error's own text, whatever
+// it is (a sentinel, a store's error, an [*InputError], a context's
+// error), and nil for nil. Code below the methods returns errors as they
+// come, so that no text is prefixed twice.
+func opErr(op string, err error) error {
+	if err == nil {
+		return nil
 	}
 	return &opError{op: op, err: err}
 }
 
-// An opError is a store's error as the Service returns it.
+// An opError is an error as a method of the Service returns it. It
+// unwraps to the error it names, for errors.Is and errors.As.
 type opError struct {
 	op  string
 	err error
 }
 
-// Error names the operation after the one "onetime:" prefix, and drops
-// the prefix of a sentinel that a store wrapped in words of its own
-// ("backend: onetime: store closed").
-func (e *opError) Error() string {
-	return "onetime: " + e.op + ": " + strings.ReplaceAll(e.err.Error(), "onetime: ", "")
-}
+func (e *opError) Error() string { return "onetime: " + e.op + ": " + e.err.Error() }
 
 func (e *opError) Unwrap() error { return e.err }
 
@@ -723,8 +767,8 @@ const pingID = ID("0000000000000000000000000000000000000000")
 // a deadline in ctx, for a health or readiness check.
 func (s *Service) Ping(ctx context.Context) error {
 	_, err := s.store.Peek(ctx, pingID, s.now())
-	if err == nil || errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
-	return storeErr("ping", err)
+	return opErr("ping", err)
 }

@@ -143,7 +143,7 @@ func TestShareValidation(t *testing.T) {
 		require.ErrorAs(t, err, &ie)
 		assert.Equal(t, c.field, ie.Field)
 		assert.Equal(t, c.msg, ie.Message)
-		assert.Equal(t, "onetime: "+c.msg, err.Error())
+		assert.Equal(t, "onetime: share: "+c.msg, err.Error())
 	}
 	// 10 bytes is exactly the maximum; 4 multi-byte characters are 4 characters.
 	_, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("0123456789"), Passphrase: "ééé€"})
@@ -367,6 +367,11 @@ func TestGenerateReceipt(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, g.Value, want, "Length %d", in)
 	}
+
+	// The request is checked as Share checks it.
+	_, err = svc.Generate(ctx, onetime.GenerateRequest{Recipients: []string{"a@example.com"}})
+	require.ErrorIs(t, err, onetime.ErrInvalid)
+	assert.EqualError(t, err, "onetime: generate: An account is required to send emails.")
 }
 
 // TestFirstReadOnce: among concurrent first reads of a receipt exactly one
@@ -556,6 +561,7 @@ func TestStoreSeesNoPlaintext(t *testing.T) {
 	value := "hunter2-the-value"
 	r := share(t, svc, onetime.ShareRequest{Owner: "cust", Value: []byte(value), Passphrase: "my-passphrase",
 		Recipients: []string{"someone@example.org"}})
+	require.NoError(t, svc.Close()) // sends the queued notification; the rest needs no Notifier
 	require.Len(t, notified, 1)
 	assert.Equal(t, "someone@example.org", notified[0].Recipient)
 	assert.Equal(t, r.SecretKey, notified[0].SecretKey)
