@@ -44,6 +44,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/onetimego/onetime/internal/proc"
 )
 
 // startTimeout bounds how long a server may take to accept connections,
@@ -158,9 +160,11 @@ func StartServer(cfg Config) (*Server, error) {
 		s.flags = append(s.flags, "-c", "fsync=off", "-c", "full_page_writes=off")
 	}
 	for range 5 { // a free port can be taken between probing and binding
-		if s.Port, err = freePort(); err != nil {
+		var ports []int
+		if ports, err = proc.FreePorts(1); err != nil {
 			break
 		}
+		s.Port = ports[0]
 		if err = s.Start(); err == nil {
 			return s, nil
 		}
@@ -198,7 +202,10 @@ func (s *Server) command(name string, args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Dir = s.dir
-	setProcAttr(cmd, s.runAs)
+	proc.DieWithParent(cmd)
+	if s.runAs != nil {
+		proc.RunAs(cmd, s.runAs.uid, s.runAs.gid)
+	}
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "TZ=UTC")
 	return cmd
 }
@@ -461,16 +468,6 @@ func Shared(t testing.TB) *Server {
 		t.Fatalf("pgtest: starting the shared server: %v", shared.err)
 	}
 	return shared.srv
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(b []byte, n int) string {

@@ -47,6 +47,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/onetimego/onetime/internal/proc"
 )
 
 // Environment variables naming servers started outside the tests.
@@ -120,7 +122,7 @@ func StartServer(dir string, extra ...string) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 { // a free port can be taken between probing and binding
-		ports, err := freePorts(1)
+		ports, err := proc.FreePorts(1)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +167,7 @@ func StartSentinel(dir, name, primaryAddr string) (*Server, error) {
 	}
 	var lastErr error
 	for range 5 {
-		ports, err := freePorts(1)
+		ports, err := proc.FreePorts(1)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +227,7 @@ func (s *Server) start() error {
 	cmd.Dir = s.dir
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	setProcAttr(cmd)
+	proc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -330,7 +332,7 @@ func startCluster(dir string) (*ClusterServer, error) {
 		var err error
 		for range 5 {
 			var bus []int
-			if bus, err = freePorts(1); err != nil {
+			if bus, err = proc.FreePorts(1); err != nil {
 				return nil, err
 			}
 			s, err = StartServer(filepath.Join(dir, fmt.Sprintf("node%d-%d", i, bus[0])),
@@ -501,26 +503,6 @@ var prefixSeq atomic.Uint64
 // other's keys. It contains no hash tag braces.
 func Prefix(t testing.TB) string {
 	return fmt.Sprintf("t%x%x:%d:", os.Getpid(), time.Now().UnixNano()&0xfffff, prefixSeq.Add(1))
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // waitPing waits until the server at addr answers PING, or exited is
