@@ -78,28 +78,18 @@ type Options struct {
 	// does so as it takes new ones, Redis by its own expiry).
 	SweepInterval time.Duration
 
-	// Notifier, when set, is told of every recipient of a new secret.
+	// Notifier, when set, is told of every recipient of a new secret,
+	// after the secret is stored and off the request path: Share answers
+	// without waiting for it (see [Notifier]).
 	Notifier Notifier
+	// Notify tunes the queue of notifications: workers, size, retries,
+	// and how long Close waits for it. Nil means the defaults of
+	// [NotifyOptions].
+	Notify *NotifyOptions
 	// Logger receives operational errors (sweeps, notifications, receipts
 	// that do not open); nil means slog.Default(). Nothing logged carries
 	// a key, passphrase, value or recipient address.
 	Logger *slog.Logger
-}
-
-// A Notifier hands a new secret's link to its recipient, by e-mail or
-// otherwise. The Service calls it after the secret is stored; an error is
-// logged and does not undo the share.
-type Notifier interface {
-	Notify(ctx context.Context, n Notification) error
-}
-
-// A Notification is one recipient's share of a new secret.
-type Notification struct {
-	Recipient   string // the address in clear: never store or log it
-	Owner       string // the customer who shared the secret
-	SecretKey   SecretKey
-	ShareDomain string
-	ExpiresAt   time.Time
 }
 
 // Service is the one-time-secret engine. It owns every rule and all
@@ -113,6 +103,7 @@ type Service struct {
 
 	stop     context.CancelFunc
 	sweeping sync.WaitGroup
+	notes    *notifyQueue // nil without a Notifier
 }
 
 // New returns a Service that keeps its records in store, sealed with keys
@@ -122,7 +113,8 @@ type Service struct {
 // another secret cannot be found or opened.
 //
 // New starts no goroutine unless Options.SweepInterval asks for a
-// sweeper; [Service.Close] stops it.
+// sweeper, or Options.Notifier for the workers that send notifications;
+// [Service.Close] stops them.
 func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, errors.New("onetime: nil Store")
@@ -167,6 +159,9 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 		return nil, fmt.Errorf("onetime: deriving keys: %w", err)
 	}
 	s := &Service{store: store, seal: sl, opts: o, log: o.Logger}
+	if s.notes, err = startNotifier(&s.opts); err != nil {
+		return nil, err
+	}
 	if o.SweepInterval > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stop = cancel
@@ -183,9 +178,13 @@ func setDefault[T int | time.Duration](v *T, def T) {
 }
 
 // Close stops the sweeper that Options.SweepInterval started, if any, and
-// waits for a sweep under way to end. It does not close the Store, which
-// belongs to the caller. Close is safe to call more than once.
+// waits for a sweep under way to end. With a Notifier, it stops taking
+// notifications (later shares still succeed; their notifications are
+// dropped and logged) and waits for the queued ones to be sent, at most
+// NotifyOptions.DrainTimeout. It does not close the Store, which belongs
+// to the caller. Close is safe to call more than once.
 func (s *Service) Close() error {
+	s.notes.close()
 	if s.stop != nil {
 		s.stop()
 		s.sweeping.Wait()
@@ -223,6 +222,9 @@ func (s *Service) sweepLoop(ctx context.Context) {
 // the Store contract promises.
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
 
+// MaxSize returns the largest value the service accepts, in bytes.
+func (s *Service) MaxSize() int { return s.opts.MaxSize }
+
 // Options returns the options in force, every default filled in: what a
 // front end needs to offer choices within the service's limits (TTLs,
 // passphrase lengths, sizes).
@@ -249,19 +251,17 @@ type ShareRequest struct {
 	ShareDomain string
 }
 
-// A GenerateRequest describes a random password to create and store: a
-// [ShareRequest] whose value the service makes, of the length asked.
-//
-//	svc.Generate(ctx, onetime.GenerateRequest{
-//		ShareRequest: onetime.ShareRequest{Owner: customer, TTL: time.Hour},
-//		Length:       20,
-//	})
+// A GenerateRequest describes a random password to create and store. Its
+// fields mean what they mean in [ShareRequest].
 type GenerateRequest struct {
-	// ShareRequest's fields mean what they mean to Share, except Value,
-	// which must be empty: Generate makes it.
-	ShareRequest
+	Owner string
 	// Length of the password: zero means 12; clamped into [4, 128].
-	Length int
+	Length      int
+	TTL         time.Duration
+	MaxTTL      time.Duration
+	Passphrase  string
+	Recipients  []string
+	ShareDomain string
 }
 
 // Share stores a secret and returns its receipt, which holds the secret
@@ -275,18 +275,13 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error
 // Generate makes a random password from upper and lower case letters,
 // digits and symbols (no look-alikes such as l, 1, O, 0; at least one of
 // each set), stores it as Share would, and returns the receipt with Value
-// set. The answer says new, as the reference service's does, but the
-// stored receipt is viewed from the start: its creator has seen the
-// value, so every read of the receipt says viewed (or what came later).
+// set. Its state is viewed from the start: its creator has seen the value.
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
 	m, err := s.generate(ctx, req)
 	return m, opErr("generate", err)
 }
 
 func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
-	if len(req.Value) != 0 {
-		return nil, invalid("secret", "Generate makes the value: leave it empty")
-	}
 	n := req.Length
 	switch {
 	case n == 0:
@@ -296,8 +291,10 @@ func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata,
 	case n > MaxPasswordLength:
 		n = MaxPasswordLength
 	}
-	sr := req.ShareRequest
-	sr.Value = generatePassword(n)
+	sr := ShareRequest{
+		Owner: req.Owner, Value: generatePassword(n), TTL: req.TTL, MaxTTL: req.MaxTTL,
+		Passphrase: req.Passphrase, Recipients: req.Recipients, ShareDomain: req.ShareDomain,
+	}
 	m, err := s.share(ctx, sr, StateViewed)
 	if err != nil {
 		return nil, err
@@ -308,7 +305,7 @@ func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata,
 
 // share validates req, stores the new pair with its receipt in state
 // stored (new, or viewed for a generated password), tells the Notifier,
-// and answers the receipt as new: no one has read it yet.
+// and answers the receipt.
 func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*Metadata, error) {
 	recipients, err := s.validate(req)
 	if err != nil {
@@ -323,9 +320,7 @@ func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*M
 	}
 	s.notify(ctx, req, recipients, SecretKey(p.secretKey), p.secret.ExpiresAt)
 	p.receipt.SecretPresent = true
-	m := s.metadata(p.receipt, p.metadataKey, p.secretKey, p.obscured, p.receipt.Created)
-	m.State = StateNew
-	return m, nil
+	return s.metadata(p.receipt, p.metadataKey, p.secretKey, p.obscured, p.receipt.Created), nil
 }
 
 // validate checks what Share is given and returns the recipients to
@@ -447,22 +442,6 @@ func (s *Service) recipients(owner string, in []string) ([]string, error) {
 		return nil, invalid("recipient", fmt.Sprintf("At most %d recipients are allowed", MaxRecipients))
 	}
 	return out, nil
-}
-
-func (s *Service) notify(ctx context.Context, req ShareRequest, recipients []string, secretKey SecretKey, expires time.Time) {
-	if s.opts.Notifier == nil {
-		return
-	}
-	for _, r := range recipients {
-		err := s.opts.Notifier.Notify(ctx, Notification{
-			Recipient: r, Owner: req.Owner, SecretKey: secretKey,
-			ShareDomain: req.ShareDomain, ExpiresAt: expires,
-		})
-		if err != nil {
-			// The error may quote the address; log only its kind.
-			s.log.ErrorContext(ctx, "onetime: notifying a recipient failed", "recipient", ObscureEmail(r), "err_type", fmt.Sprintf("%T", err))
-		}
-	}
 }
 
 // Reveal returns the secret with the given key and destroys it: no later

@@ -76,6 +76,7 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *Options) *env {
 	}
 	so.Now = e.clock.Now
 	so.Notifier = e.notes
+	so.Notify = &onetime.NotifyOptions{Workers: 1} // notifications in order
 	so.KDFConcurrency = 1
 	svc, err := onetime.New(memory.New(), testSecret, &so)
 	require.NoError(t, err)

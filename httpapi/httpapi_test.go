@@ -545,6 +545,7 @@ func TestRecipients(t *testing.T) {
 		body: "secret=x&recipient=delano%40example.com&recipient[]=bob.smith%40mail.example.org&recipient=",
 		user: "alice", pass: "alicetoken"}).ok(t)
 	require.Equal(t, `["de*****@e*****.com","bo*****@m*****.org"]`, string(r.raw["recipient"]))
+	require.NoError(t, e.svc.Close()) // sends the queued notifications
 	require.Len(t, e.notes.ns, 2)
 	assert.Equal(t, "delano@example.com", e.notes.ns[0].Recipient)
 	assert.Equal(t, "bob.smith@mail.example.org", e.notes.ns[1].Recipient)

@@ -54,6 +54,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	secrets = append(secrets, "wrongtokenXYZ", b64("alice:wrongtokenXYZ"), b64("alice:alicetoken"))
 	e.do(req{method: "GET", path: "/api/v1/unrouted/" + sk}).fails(t, 404, nf)
 
+	require.NoError(t, svc.Close()) // the queued notification fails, and logs
 	out := logs.String()
 	for _, want := range []string{`"route":"POST /api/v1/secret/{secret_key}"`, `"route":"GET /api/v1/metadata/{metadata_key}"`,
 		`"route":"unrouted"`, `"request_id"`, `"duration"`, `"status":200`, `de*****@e*****.com`} {

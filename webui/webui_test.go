@@ -515,6 +515,7 @@ func TestCustomers(t *testing.T) {
 	res = s.do(http.MethodPost, "/share", url.Values{"secret": {"for bob"}, "recipient": {"bob@example.com"}}, ada)
 	require.Equal(t, http.StatusSeeOther, res.status, res.body)
 	receipt := strings.TrimPrefix(res.header.Get("Location"), ".")
+	require.NoError(t, s.svc.Close()) // sends the queued notification
 	mu.Lock()
 	require.Len(t, notes, 1)
 	assert.Equal(t, "bob@example.com", notes[0].Recipient)
@@ -646,7 +647,7 @@ func TestUnexpectedErrorsLogNoSecrets(t *testing.T) {
 func TestRateLimiter(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	limiter := ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 3})
+	limiter := ratelimit.New(0.001, 3, 0)
 	s := newSite(t, nil, &webui.Options{RateLimiter: limiter, ClientIPHeader: "X-Forwarded-For", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {"10.0.0.9, " + ip}} }
 	for range 3 {
@@ -671,7 +672,7 @@ func TestRateLimiter(t *testing.T) {
 func TestRateLimiterBeforeAuth(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, &webui.Options{
-		RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 2}),
+		RateLimiter: ratelimit.New(0.001, 2, 0),
 		Authenticate: func(*http.Request) (string, error) {
 			return "", errors.New("bad token")
 		},

@@ -16,6 +16,30 @@
 // a Notifier) nor its passphrase; it does hold the link, which is the
 // capability to read the secret once, as a mail to the recipient must. The
 // errors it returns do not quote the recipient's address.
+//
+// # Delivery
+//
+// The Service sends mail off the request path: Share stores the secret,
+// queues one notification per recipient and answers, and the queue's
+// workers call Notify (see onetime.NotifyOptions for their number, the
+// queue's size, the attempts and the waits between them). A slow or silent
+// mail server therefore never delays nor cuts off a share's answer.
+//
+// A failure is retried when a retry may help: a network failure, a
+// timeout, or a reply of the server that asks to try again later (4xx).
+// A permanent refusal (a 5xx reply, such as an unknown recipient), a
+// certificate that does not verify, a server without STARTTLS under
+// Options.RequireTLS, or credentials that Options.Auth refuses to send, is
+// not: those errors match onetime.ErrUndeliverable (errors.Is). An attempt
+// whose final reply was lost may be retried after the server took the
+// message, so a recipient may get the same link twice.
+//
+// The queue is in memory. Mail still queued, or waiting for a retry, when
+// the process crashes or is killed is lost, and a restart does not send
+// it; so is what Service.Close could not send within its drain timeout.
+// No secret is lost with it: the creator still holds the receipt, which
+// shows the secret's link while the secret is unread, and can pass the
+// link on by other means.
 package smtpnotify
 
 import (
@@ -26,6 +50,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/mail"
@@ -40,7 +65,8 @@ import (
 )
 
 // DefaultTimeout bounds one delivery (connection, dialogue and message)
-// unless Options.Timeout says otherwise.
+// unless Options.Timeout says otherwise. The Service bounds each attempt
+// too (onetime.NotifyOptions.AttemptTimeout); the shorter one applies.
 const DefaultTimeout = 30 * time.Second
 
 // Options configure a [Notifier].
@@ -120,11 +146,12 @@ func (n *Notifier) Link(key onetime.SecretKey) string {
 }
 
 // Notify e-mails the notification's recipient the link to the secret. It
-// gives up when ctx ends or the delivery outlasts Options.Timeout.
+// gives up when ctx ends or the delivery outlasts Options.Timeout. An
+// error that no retry can mend matches onetime.ErrUndeliverable.
 func (n *Notifier) Notify(ctx context.Context, note onetime.Notification) error {
 	to, err := mail.ParseAddress(note.Recipient)
 	if err != nil || to.Address != note.Recipient {
-		return errors.New("smtpnotify: invalid recipient address")
+		return permanent{errors.New("smtpnotify: invalid recipient address")}
 	}
 	msg, err := n.message(to, note)
 	if err != nil {
@@ -162,11 +189,11 @@ func (n *Notifier) send(conn net.Conn, to string, msg []byte) error {
 	c, err := smtp.NewClient(conn, n.host)
 	if err != nil {
 		conn.Close()
-		return fmt.Errorf("smtpnotify: greeting: %w", err)
+		return fmt.Errorf("smtpnotify: greeting: %w", redact(err))
 	}
 	defer c.Close()
 	if err := c.Hello(n.opts.LocalName); err != nil {
-		return fmt.Errorf("smtpnotify: EHLO: %w", err)
+		return fmt.Errorf("smtpnotify: EHLO: %w", redact(err))
 	}
 	if ok, _ := c.Extension("STARTTLS"); ok {
 		cfg := n.opts.TLSConfig
@@ -174,14 +201,24 @@ func (n *Notifier) send(conn net.Conn, to string, msg []byte) error {
 			cfg = &tls.Config{ServerName: n.host}
 		}
 		if err := c.StartTLS(cfg); err != nil {
-			return fmt.Errorf("smtpnotify: STARTTLS: %w", err)
+			err = fmt.Errorf("smtpnotify: STARTTLS: %w", redact(err))
+			if _, bad := errors.AsType[*tls.CertificateVerificationError](err); bad {
+				return permanent{err}
+			}
+			return err
 		}
 	} else if n.opts.RequireTLS {
-		return errors.New("smtpnotify: the server does not offer STARTTLS")
+		return permanent{errors.New("smtpnotify: the server does not offer STARTTLS")}
 	}
 	if n.opts.Auth != nil {
 		if err := c.Auth(n.opts.Auth); err != nil {
-			return fmt.Errorf("smtpnotify: AUTH: %w", err)
+			err = fmt.Errorf("smtpnotify: AUTH: %w", redact(err))
+			if _, refused := errors.AsType[*SMTPError](err); !refused && !isNetwork(err) {
+				// The Auth's own refusal, such as PlainAuth's of a
+				// connection without TLS: a retry meets it again.
+				return permanent{err}
+			}
+			return err
 		}
 	}
 	// Server replies may quote the recipient's address: report them by
@@ -218,6 +255,29 @@ func (e *SMTPError) Error() string { return fmt.Sprintf("server replied %d", e.C
 // Temporary reports whether the server asked to try again later (4xx).
 func (e *SMTPError) Temporary() bool { return e.Code >= 400 && e.Code < 500 }
 
+// Is makes any reply but a 4xx match onetime.ErrUndeliverable, so that the
+// Service retries only what the server asked to retry.
+func (e *SMTPError) Is(target error) bool {
+	return target == onetime.ErrUndeliverable && !e.Temporary()
+}
+
+// permanent marks an error that no retry can mend: it matches
+// onetime.ErrUndeliverable, and reads as the error it wraps.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+func (p permanent) Is(target error) bool { return target == onetime.ErrUndeliverable }
+
+// isNetwork reports whether err is a failure of the connection (reset,
+// closed by the server, timed out) rather than a refusal.
+func isNetwork(err error) bool {
+	_, ok := errors.AsType[net.Error](err)
+	return ok || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// redact turns a reply of the server into an [SMTPError], without its
+// text, and leaves any other error as it is.
 func redact(err error) error {
 	if tp, ok := errors.AsType[*textproto.Error](err); ok {
 		return &SMTPError{Code: tp.Code}
