@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
@@ -96,20 +97,28 @@ func ExampleService_Burn() {
 	// true
 }
 
-// Generate makes a password and stores it; its creator has seen it, so
-// the receipt is viewed from the start.
+// Generate makes a password and stores it. The answer says new, as the
+// reference service's does; its creator has seen the value, so the
+// stored receipt is viewed from the start.
 func ExampleService_Generate() {
 	ctx := context.Background()
 	svc, _ := onetime.New(memory.New(), exampleSecret, nil)
 	defer svc.Close()
 
-	m, _ := svc.Generate(ctx, onetime.GenerateRequest{Length: 20})
-	fmt.Println(len(m.Value), m.State)
+	m, _ := svc.Generate(ctx, onetime.GenerateRequest{
+		ShareRequest: onetime.ShareRequest{TTL: time.Hour},
+		Length:       20,
+	})
+	fmt.Println(len(m.Value), m.State, m.TTL)
+
+	r, _ := svc.Receipt(ctx, m.MetadataKey)
+	fmt.Println(r.State)
 
 	s, _ := svc.Reveal(ctx, m.SecretKey, "")
 	fmt.Println(bytes.Equal(m.Value, s.Value))
 	// Output:
-	// 20 viewed
+	// 20 new 1h0m0s
+	// viewed
 	// true
 }
 

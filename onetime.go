@@ -114,17 +114,6 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// ParseState returns the State that String spells name as, and false for
-// any other name.
-func ParseState(name string) (State, bool) {
-	for i := 1; i < len(stateNames); i++ {
-		if stateNames[i] == name {
-			return State(i), true
-		}
-	}
-	return 0, false
-}
-
 // A Secret is a revealed secret: the answer to [Service.Reveal].
 type Secret struct {
 	Key         SecretKey

@@ -222,9 +222,6 @@ func (s *Service) sweepLoop(ctx context.Context) {
 // the Store contract promises.
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
 
-// MaxSize returns the largest value the service accepts, in bytes.
-func (s *Service) MaxSize() int { return s.opts.MaxSize }
-
 // Options returns the options in force, every default filled in: what a
 // front end needs to offer choices within the service's limits (TTLs,
 // passphrase lengths, sizes).
@@ -251,17 +248,19 @@ type ShareRequest struct {
 	ShareDomain string
 }
 
-// A GenerateRequest describes a random password to create and store. Its
-// fields mean what they mean in [ShareRequest].
+// A GenerateRequest describes a random password to create and store: a
+// [ShareRequest] whose value the service makes, of the length asked.
+//
+//	svc.Generate(ctx, onetime.GenerateRequest{
+//		ShareRequest: onetime.ShareRequest{Owner: customer, TTL: time.Hour},
+//		Length:       20,
+//	})
 type GenerateRequest struct {
-	Owner string
+	// ShareRequest's fields mean what they mean to Share, except Value,
+	// which must be empty: Generate makes it.
+	ShareRequest
 	// Length of the password: zero means 12; clamped into [4, 128].
-	Length      int
-	TTL         time.Duration
-	MaxTTL      time.Duration
-	Passphrase  string
-	Recipients  []string
-	ShareDomain string
+	Length int
 }
 
 // Share stores a secret and returns its receipt, which holds the secret
@@ -275,13 +274,18 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error
 // Generate makes a random password from upper and lower case letters,
 // digits and symbols (no look-alikes such as l, 1, O, 0; at least one of
 // each set), stores it as Share would, and returns the receipt with Value
-// set. Its state is viewed from the start: its creator has seen the value.
+// set. The answer says new, as the reference service's does, but the
+// stored receipt is viewed from the start: its creator has seen the
+// value, so every read of the receipt says viewed (or what came later).
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
 	m, err := s.generate(ctx, req)
 	return m, opErr("generate", err)
 }
 
 func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
+	if len(req.Value) != 0 {
+		return nil, invalid("secret", "Generate makes the value: leave it empty")
+	}
 	n := req.Length
 	switch {
 	case n == 0:
@@ -291,10 +295,8 @@ func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata,
 	case n > MaxPasswordLength:
 		n = MaxPasswordLength
 	}
-	sr := ShareRequest{
-		Owner: req.Owner, Value: generatePassword(n), TTL: req.TTL, MaxTTL: req.MaxTTL,
-		Passphrase: req.Passphrase, Recipients: req.Recipients, ShareDomain: req.ShareDomain,
-	}
+	sr := req.ShareRequest
+	sr.Value = generatePassword(n)
 	m, err := s.share(ctx, sr, StateViewed)
 	if err != nil {
 		return nil, err
@@ -305,7 +307,7 @@ func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata,
 
 // share validates req, stores the new pair with its receipt in state
 // stored (new, or viewed for a generated password), tells the Notifier,
-// and answers the receipt.
+// and answers the receipt as new: no one has read it yet.
 func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*Metadata, error) {
 	recipients, err := s.validate(req)
 	if err != nil {
@@ -320,7 +322,9 @@ func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*M
 	}
 	s.notify(ctx, req, recipients, SecretKey(p.secretKey), p.secret.ExpiresAt)
 	p.receipt.SecretPresent = true
-	return s.metadata(p.receipt, p.metadataKey, p.secretKey, p.obscured, p.receipt.Created), nil
+	m := s.metadata(p.receipt, p.metadataKey, p.secretKey, p.obscured, p.receipt.Created)
+	m.State = StateNew
+	return m, nil
 }
 
 // validate checks what Share is given and returns the recipients to

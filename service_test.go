@@ -106,7 +106,6 @@ func TestOptionsDefaults(t *testing.T) {
 	svc, _ := newService(t, nil, &onetime.Options{MaxSize: 10})
 	o := svc.Options()
 	assert.Equal(t, 10, o.MaxSize)
-	assert.Equal(t, 10, svc.MaxSize())
 	assert.Equal(t, onetime.DefaultTTL, o.DefaultTTL)
 	assert.Equal(t, onetime.DefaultMinTTL, o.MinTTL)
 	assert.Equal(t, onetime.DefaultMaxTTL, o.MaxTTL)
@@ -346,16 +345,23 @@ func TestStates(t *testing.T) {
 	receiptIn(t, ctx, svc2, r.MetadataKey, onetime.StateOrphaned)
 }
 
-// TestGenerateReceipt: the creator of a generated password has seen it, so
-// its receipt is viewed from the start.
+// TestGenerateReceipt: the answer to Generate says new, as the reference
+// service's does; the creator of a generated password has seen it, so the
+// stored receipt is viewed from the start, and its first read says viewed.
 func TestGenerateReceipt(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, nil)
-	g, err := svc.Generate(ctx, onetime.GenerateRequest{Length: 16, Passphrase: "pw"})
+	g, err := svc.Generate(ctx, onetime.GenerateRequest{
+		ShareRequest: onetime.ShareRequest{Passphrase: "pw"},
+		Length:       16,
+	})
 	require.NoError(t, err)
-	assert.Equal(t, onetime.StateViewed, g.State)
+	assert.Equal(t, onetime.StateNew, g.State, "the answer to Generate")
+	assert.Equal(t, g.Created, g.Updated)
 	assert.Len(t, g.Value, 16)
 	assert.True(t, g.PassphraseRequired)
+	assert.NotEmpty(t, g.SecretKey)
+	receiptIn(t, ctx, svc, g.MetadataKey, onetime.StateViewed)
 	receiptIn(t, ctx, svc, g.MetadataKey, onetime.StateViewed)
 	v, err := svc.Reveal(ctx, g.SecretKey, "pw")
 	require.NoError(t, err)
@@ -368,8 +374,14 @@ func TestGenerateReceipt(t *testing.T) {
 		assert.Len(t, g.Value, want, "Length %d", in)
 	}
 
-	// The request is checked as Share checks it.
-	_, err = svc.Generate(ctx, onetime.GenerateRequest{Recipients: []string{"a@example.com"}})
+	// Generate makes the value: one given is refused, not ignored.
+	_, err = svc.Generate(ctx, onetime.GenerateRequest{ShareRequest: onetime.ShareRequest{Value: []byte("mine")}})
+	require.ErrorIs(t, err, onetime.ErrInvalid)
+	var ie *onetime.InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "secret", ie.Field)
+	// The rest of the request is checked as Share checks it.
+	_, err = svc.Generate(ctx, onetime.GenerateRequest{ShareRequest: onetime.ShareRequest{Recipients: []string{"a@example.com"}}})
 	require.ErrorIs(t, err, onetime.ErrInvalid)
 	assert.EqualError(t, err, "onetime: generate: An account is required to send emails.")
 }

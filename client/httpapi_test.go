@@ -493,7 +493,7 @@ func TestIntendedStatus(t *testing.T) {
 }
 
 func TestRateLimited(t *testing.T) {
-	e := newEnv(t, nil, &httpapi.Options{RateLimiter: ratelimit.New(0.001, 1, 0)})
+	e := newEnv(t, nil, &httpapi.Options{RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 1})})
 	c := e.client(t, "")
 	ctx := context.Background()
 	_, err := c.Share(ctx, "x", nil)

@@ -22,7 +22,7 @@ var (
 // burst through, then refuses it, and leaves other clients and the status
 // check alone.
 func TestRateLimitBurst(t *testing.T) {
-	e := newEnv(t, nil, &Options{RateLimiter: ratelimit.New(0.001, 3, 0), ClientIPHeader: "X-Forwarded-For"})
+	e := newEnv(t, nil, &Options{RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 3}), ClientIPHeader: "X-Forwarded-For"})
 	from := func(ip string) int {
 		return e.do(req{method: "POST", path: "/api/v1/share", ctype: "application/x-www-form-urlencoded",
 			body: "secret=x", header: map[string]string{"X-Forwarded-For": ip}}).status
@@ -44,7 +44,7 @@ func TestRedisLimiterShared(t *testing.T) {
 	prefix := redistest.Prefix(t)
 	var envs []*env
 	for range 2 {
-		l, err := redislimit.New(srv.Client(t), 0.001, 3, &redislimit.Options{Prefix: prefix})
+		l, err := redislimit.New(srv.Client(t), redislimit.Options{PerSecond: 0.001, Burst: 3, Prefix: prefix})
 		require.NoError(t, err)
 		envs = append(envs, newEnv(t, nil, &Options{RateLimiter: l, IntendedStatus: true}))
 	}

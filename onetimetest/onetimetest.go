@@ -19,10 +19,11 @@ import (
 	"github.com/onetimego/onetime/store/memory"
 )
 
-// Start is the instant every [Clock] of NewService starts at:
-// 2030-01-01 00:00:00 UTC. Being fixed, it makes times in a test's output
-// the same on every run.
-var Start = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+// Start returns the instant every [Clock] of NewService and NewClock
+// starts at: 2030-01-01 00:00:00 UTC. Being fixed, it makes times in a
+// test's output the same on every run; a test that needs another start
+// calls [Clock.Set].
+func Start() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // serverSecret is the fixed server secret of the services NewService
 // makes: fine for tests, where nothing needs keeping secret.
@@ -69,7 +70,7 @@ type Clock struct {
 }
 
 // NewClock returns a Clock set to [Start].
-func NewClock() *Clock { return &Clock{now: Start} }
+func NewClock() *Clock { return &Clock{now: Start()} }
 
 // Now returns the Clock's time. It is the Service's Options.Now.
 func (c *Clock) Now() time.Time {

@@ -55,12 +55,12 @@ func sweepers() int {
 func TestClock(t *testing.T) {
 	c := onetimetest.NewClock()
 	assert.Equal(t, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), c.Now())
-	assert.Equal(t, onetimetest.Start, c.Now())
+	assert.Equal(t, onetimetest.Start(), c.Now())
 	assert.Equal(t, c.Now(), c.Now(), "the clock moved by itself")
 	c.Advance(90 * time.Second)
-	assert.Equal(t, onetimetest.Start.Add(90*time.Second), c.Now())
+	assert.Equal(t, onetimetest.Start().Add(90*time.Second), c.Now())
 	c.Advance(-30 * time.Second)
-	assert.Equal(t, onetimetest.Start.Add(time.Minute), c.Now())
+	assert.Equal(t, onetimetest.Start().Add(time.Minute), c.Now())
 	at := time.Date(2040, 6, 7, 8, 9, 10, 0, time.UTC)
 	c.Set(at)
 	assert.Equal(t, at, c.Now())
@@ -75,12 +75,12 @@ func TestClockConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 100 {
 				c.Advance(time.Second)
-				assert.False(t, c.Now().Before(onetimetest.Start))
+				assert.False(t, c.Now().Before(onetimetest.Start()))
 			}
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, onetimetest.Start.Add(800*time.Second), c.Now())
+	assert.Equal(t, onetimetest.Start().Add(800*time.Second), c.Now())
 }
 
 func TestNewServiceExpiry(t *testing.T) {
@@ -88,7 +88,7 @@ func TestNewServiceExpiry(t *testing.T) {
 	svc, clock := onetimetest.NewService(t, nil)
 	m, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), TTL: time.Minute})
 	require.NoError(t, err)
-	assert.Equal(t, onetimetest.Start, m.Created, "the service reads the Clock")
+	assert.Equal(t, onetimetest.Start(), m.Created, "the service reads the Clock")
 
 	clock.Advance(time.Minute - time.Microsecond)
 	need, err := svc.Check(ctx, m.SecretKey)
@@ -102,7 +102,7 @@ func TestNewServiceExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, onetime.StateExpired, r.State)
 
-	clock.Set(onetimetest.Start.Add(2 * time.Minute)) // the receipt lives 2 x TTL
+	clock.Set(onetimetest.Start().Add(2 * time.Minute)) // the receipt lives 2 x TTL
 	_, err = svc.Receipt(ctx, m.MetadataKey)
 	require.ErrorIs(t, err, onetime.ErrNotFound)
 }

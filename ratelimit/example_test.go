@@ -7,9 +7,9 @@ import (
 	"github.com/onetimego/onetime/ratelimit"
 )
 
-// A client may make burst requests at once, then perSecond a second.
+// A client may make Burst requests at once, then PerSecond a second.
 func Example() {
-	l := ratelimit.New(1, 3, 0) // 1 request a second, bursts of 3
+	l := ratelimit.New(ratelimit.Options{PerSecond: 1, Burst: 3})
 	ctx := context.Background()
 	for i := range 4 {
 		ok, _ := l.Allow(ctx, "192.0.2.1")
@@ -28,7 +28,7 @@ func Example() {
 // With a small bound on the clients remembered, the least recently seen
 // one is pushed out and starts over with a full bucket.
 func ExampleLimiter_Len() {
-	l := ratelimit.New(0.01, 1, 2) // one request per 100 s, at most 2 clients
+	l := ratelimit.New(ratelimit.Options{PerSecond: 0.01, Burst: 1, MaxClients: 2}) // one request per 100 s
 	ctx := context.Background()
 	for _, client := range []string{"a", "b", "c"} {
 		l.Allow(ctx, client)

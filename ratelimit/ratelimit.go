@@ -1,7 +1,8 @@
 // Package ratelimit limits how often each client may make a request: a
 // token bucket per client, held in process memory. Its [Limiter] satisfies
-// httpapi.RateLimiter (set it as httpapi.Options.RateLimiter) without this
-// package importing httpapi.
+// [github.com/onetimego/onetime/access.RateLimiter], the one interface that packages httpapi and webui
+// both take: hand one Limiter to both, and a client has one budget for the
+// API and the pages.
 //
 // A Limiter counts the requests of one process. Several app servers behind
 // one load balancer each count their own, so a client gets the budget once
@@ -19,18 +20,38 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// DefaultMaxClients bounds the clients a [Limiter] remembers when New is
-// given 0.
+// DefaultMaxClients bounds the clients a [Limiter] remembers unless
+// [Options] say otherwise.
 const DefaultMaxClients = 10000
 
 // maxIdle bounds how long a client is remembered: a bucket that would take
 // longer to refill (or never refills) is forgotten after an hour idle.
 const maxIdle = time.Hour
 
+// Options configure a [Limiter]. PerSecond and Burst are the policy and
+// have no default; they are named fields so that they cannot be swapped.
+type Options struct {
+	// PerSecond is how many requests a second each client may make on
+	// average: the tokens its bucket gains a second. It should be
+	// positive: with 0 a bucket never refills, and a client gets Burst
+	// requests until it has been forgotten (an hour idle, or pushed out by
+	// others).
+	PerSecond float64
+
+	// Burst is how many requests a client may make at once: the tokens a
+	// full bucket holds. Less than 1 means 1.
+	Burst int
+
+	// MaxClients bounds the clients remembered at once (0 or less means
+	// [DefaultMaxClients]), so that a flood of addresses cannot make the
+	// Limiter grow without bound.
+	MaxClients int
+}
+
 // A Limiter is an in-process rate limiter: a token bucket per client
-// (golang.org/x/time/rate) that holds at most burst tokens and gains
-// perSecond tokens a second; each request takes one, and a request that
-// finds the bucket empty is refused.
+// (golang.org/x/time/rate) that holds at most Burst tokens and gains
+// PerSecond tokens a second (see [Options]); each request takes one, and a
+// request that finds the bucket empty is refused.
 //
 // It remembers a bounded number of clients, least recently seen first
 // out. A client idle long enough for its bucket to be full again is
@@ -56,26 +77,19 @@ type client struct {
 	seen time.Time
 }
 
-// New returns a Limiter allowing each client perSecond requests a second
-// on average and bursts of burst requests (at least 1), remembering at
-// most maxClients clients (0 or less means [DefaultMaxClients]).
-//
-// perSecond should be positive: with 0 a bucket never refills, and a
-// client gets burst requests until it has been forgotten (an hour idle,
-// or pushed out by others).
-func New(perSecond float64, burst, maxClients int) *Limiter {
-	if burst < 1 {
-		burst = 1
-	}
+// New returns a Limiter allowing each client opts.PerSecond requests a
+// second on average and bursts of opts.Burst requests.
+func New(opts Options) *Limiter {
+	burst, maxClients := max(opts.Burst, 1), opts.MaxClients
 	if maxClients <= 0 {
 		maxClients = DefaultMaxClients
 	}
 	idle := maxIdle
-	if perSecond > 0 {
-		idle = time.Duration(math.Min(float64(burst)/perSecond*float64(time.Second), float64(maxIdle)))
+	if opts.PerSecond > 0 {
+		idle = time.Duration(math.Min(float64(burst)/opts.PerSecond*float64(time.Second), float64(maxIdle)))
 	}
 	return &Limiter{
-		limit:   rate.Limit(perSecond),
+		limit:   rate.Limit(opts.PerSecond),
 		burst:   burst,
 		max:     maxClients,
 		idle:    idle,
@@ -88,7 +102,7 @@ func New(perSecond float64, burst, maxClients int) *Limiter {
 // Allow reports whether client may make one more request now, and takes a
 // token from its bucket if so. client is any string that identifies the
 // client, such as its IP address. Allow never returns an error; the error
-// result is there to satisfy httpapi.RateLimiter.
+// result is there to satisfy access.RateLimiter.
 func (l *Limiter) Allow(_ context.Context, client string) (bool, error) {
 	now := l.now()
 	l.mu.Lock()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime/access"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -40,7 +42,7 @@ func allowed(t *testing.T, l *Limiter, c string, n int) int {
 
 func TestBurstThenRate(t *testing.T) {
 	clock := newClock()
-	l := New(5, 10, 0)
+	l := New(Options{PerSecond: 5, Burst: 10})
 	l.now = clock.now
 
 	assert.Equal(t, 10, allowed(t, l, "a", 11), "a full bucket holds the burst, no more")
@@ -55,7 +57,7 @@ func TestBurstThenRate(t *testing.T) {
 
 func TestBounded(t *testing.T) {
 	clock := newClock()
-	l := New(1, 2, 3) // 1/s, bursts of 2: full again after 2 s idle
+	l := New(Options{PerSecond: 1, Burst: 2, MaxClients: 3}) // full again after 2 s idle
 	l.now = clock.now
 
 	assert.Equal(t, 2, allowed(t, l, "a", 3))
@@ -78,14 +80,14 @@ func TestBounded(t *testing.T) {
 }
 
 func TestNewDefaults(t *testing.T) {
-	l := New(1, 0, 0)
+	l := New(Options{PerSecond: 1})
 	assert.Equal(t, DefaultMaxClients, l.max)
 	assert.Equal(t, 1, l.burst, "burst is at least 1")
 	assert.Equal(t, time.Second, l.idle)
 
 	// A bucket that never refills is remembered for an hour at most.
 	clock := newClock()
-	l = New(0, 2, 0)
+	l = New(Options{Burst: 2})
 	l.now = clock.now
 	assert.Equal(t, maxIdle, l.idle)
 	assert.Equal(t, 2, allowed(t, l, "a", 3))
@@ -99,7 +101,7 @@ func TestNewDefaults(t *testing.T) {
 // exactly the burst passes, whatever the interleaving.
 func TestConcurrent(t *testing.T) {
 	clock := newClock()
-	l := New(1, 50, 0)
+	l := New(Options{PerSecond: 1, Burst: 50})
 	l.now = clock.now
 	var passed atomic.Int64
 	var wg sync.WaitGroup
@@ -117,3 +119,6 @@ func TestConcurrent(t *testing.T) {
 	assert.Equal(t, int64(50), passed.Load())
 	assert.Equal(t, 9, l.Len())
 }
+
+// A Limiter is what the handlers of httpapi and webui take.
+var _ access.RateLimiter = (*Limiter)(nil)

@@ -647,7 +647,7 @@ func TestUnexpectedErrorsLogNoSecrets(t *testing.T) {
 func TestRateLimiter(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	limiter := ratelimit.New(0.001, 3, 0)
+	limiter := ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 3})
 	s := newSite(t, nil, &webui.Options{RateLimiter: limiter, ClientIPHeader: "X-Forwarded-For", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {"10.0.0.9, " + ip}} }
 	for range 3 {
@@ -672,7 +672,7 @@ func TestRateLimiter(t *testing.T) {
 func TestRateLimiterBeforeAuth(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, &webui.Options{
-		RateLimiter: ratelimit.New(0.001, 2, 0),
+		RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 2}),
 		Authenticate: func(*http.Request) (string, error) {
 			return "", errors.New("bad token")
 		},

@@ -201,12 +201,12 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	if c.rate > 0 {
 		if rdb != nil {
 			// Shared by every server on this Redis: one bucket per client.
-			opts.RateLimiter, err = redislimit.New(rdb, c.rate, c.burst, nil)
+			opts.RateLimiter, err = redislimit.New(rdb, redislimit.Options{PerSecond: c.rate, Burst: c.burst})
 			if err != nil {
 				return err
 			}
 		} else {
-			opts.RateLimiter = ratelimit.New(c.rate, c.burst, 0)
+			opts.RateLimiter = ratelimit.New(ratelimit.Options{PerSecond: c.rate, Burst: c.burst})
 		}
 		log.Info("rate limiting enabled", "per_second", c.rate, "burst", c.burst, "shared", rdb != nil)
 	}

@@ -15,7 +15,7 @@ import (
 func Example() {
 	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
 	defer rdb.Close()
-	l, err := redislimit.New(rdb, 5, 10, nil)
+	l, err := redislimit.New(rdb, redislimit.Options{PerSecond: 5, Burst: 10})
 	if err != nil {
 		log.Fatal(err)
 	}
