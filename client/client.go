@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -19,28 +19,46 @@ import (
 // otherwise.
 const DefaultUserAgent = "onetimego-client/1"
 
+// DefaultTimeout bounds each try of a request unless Options.Timeout says
+// otherwise: from sending it to the end of the answer. It is well above
+// what a server takes (the reference and httpapi give up after about 25
+// s), so that only a server or network that has stopped answering meets
+// it.
+const DefaultTimeout = time.Minute
+
+// DefaultMaxAttempts is how many times a call is tried, the first
+// included, unless Options.MaxAttempts says otherwise.
+const DefaultMaxAttempts = 3
+
 // maxAnswer bounds the answers read from a server. A value of the largest
 // size servers accept by default (1 MiB) fits many times over, even with
 // every character escaped.
 const maxAnswer = 32 << 20
 
-// statusRetries is how many times Status is tried again after a network
-// error or a server error, and statusBackoff the first wait (it doubles).
-var (
-	statusRetries = 2
-	statusBackoff = 200 * time.Millisecond
-)
-
 // Options configure a [Client]. A nil *Options, and every zero field, means
 // the default.
 type Options struct {
-	// HTTPClient sends the requests; nil means http.DefaultClient. Its
-	// Timeout, Transport and redirect policy apply.
+	// HTTPClient sends the requests; nil means a client on
+	// http.DefaultTransport. Its Transport, Jar and Timeout apply; its
+	// CheckRedirect does not: the Client follows no redirect of a POST,
+	// and a GET's only within the server's origin (see the package
+	// doc). The caller's *http.Client is not modified.
 	HTTPClient *http.Client
 
+	// Timeout bounds each try of a request, from sending it to the end of
+	// the answer. Zero means [DefaultTimeout]; a negative value means no
+	// bound but the context's (and HTTPClient's own Timeout).
+	Timeout time.Duration
+
+	// MaxAttempts is how many times one call may be tried, the first
+	// included; zero means [DefaultMaxAttempts], 1 turns retries off. See
+	// the package doc for which failures are retried.
+	MaxAttempts int
+
 	// CustomerID and APIToken are a customer's credentials, sent as HTTP
-	// Basic auth on every request. Both or neither must be set; with
-	// neither, the client is anonymous and sends no Authorization header.
+	// Basic auth on every request to the server of the base URL, and
+	// nowhere else. Both or neither must be set; with neither, the client
+	// is anonymous and sends no Authorization header.
 	CustomerID string
 	APIToken   string
 
@@ -51,12 +69,20 @@ type Options struct {
 
 // A Client talks to one v1 server. It is safe for concurrent use.
 type Client struct {
-	site string // the base URL of links, without a trailing slash
-	api  string // the API root, with a trailing slash
-	hc   *http.Client
-	ua   string
+	site   string // the base URL of links, without a trailing slash
+	api    string // the API root, with a trailing slash
+	origin string // scheme://host:port of the server, see originOf
+	hc     *http.Client
+	ua     string
+
+	timeout  time.Duration // per try; <= 0 for none
+	attempts int
 
 	custid, token string
+
+	// idempotency is what the server said of Idempotency-Key in its
+	// status: idemUnknown until a status answer was read.
+	idempotency atomic.Int32
 }
 
 // New returns a client of the v1 server at baseURL, e.g.
@@ -74,13 +100,31 @@ func New(baseURL string, opts *Options) (*Client, error) {
 	if strings.Contains(o.CustomerID, ":") {
 		return nil, errors.New("client: a CustomerID cannot contain ':'")
 	}
+	if o.MaxAttempts < 0 {
+		return nil, errors.New("client: MaxAttempts cannot be negative")
+	}
 	site, err := siteURL(baseURL)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{site: site, api: site + "/api/v1/", hc: o.HTTPClient, ua: o.UserAgent, custid: o.CustomerID, token: o.APIToken}
-	if c.hc == nil {
-		c.hc = http.DefaultClient
+	u, _ := url.Parse(site) // siteURL parsed it already
+	c := &Client{
+		site: site, api: site + "/api/v1/", origin: originOf(u),
+		ua: o.UserAgent, timeout: o.Timeout, attempts: o.MaxAttempts,
+		custid: o.CustomerID, token: o.APIToken,
+	}
+	// A copy, so that the redirect policy set here does not change the
+	// caller's client.
+	c.hc = &http.Client{}
+	if o.HTTPClient != nil {
+		*c.hc = *o.HTTPClient
+	}
+	c.hc.CheckRedirect = c.checkRedirect
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.attempts == 0 {
+		c.attempts = DefaultMaxAttempts
 	}
 	if c.ua == "" {
 		c.ua = DefaultUserAgent
@@ -106,6 +150,20 @@ func siteURL(baseURL string) (string, error) {
 // slash.
 func (c *Client) BaseURL() string { return c.site }
 
+// SameOrigin reports whether link, a URL, names the client's server: the
+// same scheme, host and port (https://host and https://host:443 are the
+// same). Credentials go to that origin only, so a program that is handed
+// a link, as the onetime command is, uses it to decide whether the link
+// may be opened with them; anything that is not an http or https URL is
+// not on the origin.
+func (c *Client) SameOrigin(link string) bool {
+	u, err := url.Parse(strings.TrimSpace(link))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	return originOf(u) == c.origin
+}
+
 // SecretLink returns the link that reveals the secret: BASE/secret/KEY.
 // key may also be a link; "" comes back for a key that is not one.
 func (c *Client) SecretLink(key SecretKey) string {
@@ -126,44 +184,36 @@ func (c *Client) ReceiptLink(key MetadataKey) string {
 	return c.site + "/private/" + k
 }
 
-// Status asks whether the server is up. It is retried on network errors
-// and server errors (5xx), with a short backoff, until ctx ends.
+// Status asks whether the server is up. Like every GET it is tried
+// again after a network error or a server error (5xx). The answer also
+// tells the client whether the server honours Idempotency-Key, which
+// decides the retries of later calls (see the package doc).
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	wait := statusBackoff
-	for try := 0; ; try++ {
-		body, err := c.do(ctx, http.MethodGet, "status", "status", nil)
-		if err == nil {
-			var s Status
-			if err := json.Unmarshal(body, &s); err != nil {
-				return nil, malformed("status")
-			}
-			s.Raw = body
-			return &s, nil
-		}
-		if try >= statusRetries || !retryable(ctx, err) {
-			return nil, err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
-		}
-		wait *= 2
+	body, err := c.send(ctx, &call{method: http.MethodGet, rel: "status", route: "status"})
+	if err != nil {
+		return nil, err
 	}
+	return c.decodeStatus(body)
 }
 
-// retryable reports whether a failed status request may be tried again.
-func retryable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
+// decodeStatus reads a status answer and notes what it says of
+// Idempotency-Key.
+func (c *Client) decodeStatus(body []byte) (*Status, error) {
+	var w struct {
+		Status      flexString `json:"status"`
+		Locale      flexString `json:"locale"`
+		Idempotency flexBool   `json:"idempotency"`
 	}
-	if e, ok := errors.AsType[*APIError](err); ok {
-		return e.StatusCode >= 500 || e.IntendedStatus >= 500
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, malformed("status")
 	}
-	var ne *NetworkError
-	return errors.As(err, &ne)
+	s := Status{Status: string(w.Status), Locale: string(w.Locale), Idempotency: bool(w.Idempotency), Raw: body}
+	if s.Idempotency {
+		c.idempotency.Store(idemYes)
+	} else {
+		c.idempotency.Store(idemNo)
+	}
+	return &s, nil
 }
 
 // ShareOptions are the optional parameters of [Client.Share]. A nil
@@ -198,6 +248,7 @@ type GenerateOptions struct {
 // keep the MetadataKey to follow or burn it. opts may be nil. value must
 // be non-empty UTF-8 text (the v1 API carries text; encode binary data,
 // e.g. in base64); it is sent byte for byte, trailing newlines included.
+// An answer without two distinct keys is [ErrMalformedAnswer].
 func (c *Client) Share(ctx context.Context, value string, opts *ShareOptions) (*Metadata, error) {
 	if value == "" {
 		return nil, &InputError{"nothing to share: the value is empty"}
@@ -213,15 +264,17 @@ func (c *Client) Share(ctx context.Context, value string, opts *ShareOptions) (*
 	if err := addCommon(form, o.Passphrase, o.TTL, o.Recipients); err != nil {
 		return nil, err
 	}
-	body, err := c.do(ctx, http.MethodPost, "share", "share", form)
+	body, err := c.send(ctx, newPost("share", "share", form))
 	if err != nil {
 		return nil, err
 	}
-	return decodeReceipt(body, "share")
+	return decodeCreated(body, "share")
 }
 
 // Generate has the server make a random password, store it as a secret
 // and return its receipt, whose Value is the password. opts may be nil.
+// An answer without two distinct keys, or without a value, is
+// [ErrMalformedAnswer].
 func (c *Client) Generate(ctx context.Context, opts *GenerateOptions) (*Metadata, error) {
 	var o GenerateOptions
 	if opts != nil {
@@ -237,11 +290,18 @@ func (c *Client) Generate(ctx context.Context, opts *GenerateOptions) (*Metadata
 	if o.Length > 0 {
 		form.Set("length", strconv.Itoa(o.Length))
 	}
-	body, err := c.do(ctx, http.MethodPost, "generate", "generate", form)
+	body, err := c.send(ctx, newPost("generate", "generate", form))
 	if err != nil {
 		return nil, err
 	}
-	return decodeReceipt(body, "generate")
+	m, err := decodeCreated(body, "generate")
+	if err != nil {
+		return nil, err
+	}
+	if m.Value == "" {
+		return nil, malformed("generate")
+	}
+	return m, nil
 }
 
 // addCommon sets the parameters that share and generate have in common;
@@ -265,10 +325,12 @@ func addCommon(form url.Values, passphrase string, ttl time.Duration, recipients
 }
 
 // Reveal reads the secret once: afterwards it is gone. key is the secret
-// key or the link BASE/secret/KEY. passphrase is "" for a secret shared
-// without one. A wrong or missing passphrase answers [ErrNotFound], like
-// an unknown key, and counts as an attempt: after too many (10 by
-// default) the server burns the secret. Reveal is never retried.
+// key or the link BASE/secret/KEY: the key alone goes to the client's
+// server, whatever host the link names. passphrase is "" for a secret
+// shared without one. A wrong or missing passphrase answers
+// [ErrNotFound], like an unknown key, and counts as an attempt: after too
+// many (10 by default) the server burns the secret. Reveal is retried
+// only where a retry cannot cost the secret (see the package doc).
 func (c *Client) Reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
 	k, err := key.parse()
 	if err != nil {
@@ -278,7 +340,7 @@ func (c *Client) Reveal(ctx context.Context, key SecretKey, passphrase string) (
 	if passphrase != "" {
 		form.Set("passphrase", passphrase)
 	}
-	body, err := c.do(ctx, http.MethodPost, "secret/"+k, "secret/{key}", form)
+	body, err := c.send(ctx, newPost("secret/"+k, "secret/{key}", form))
 	if err != nil {
 		return nil, err
 	}
@@ -291,22 +353,23 @@ func (c *Client) Reveal(ctx context.Context, key SecretKey, passphrase string) (
 		return nil, malformed("secret")
 	}
 	s := &Secret{Key: SecretKey(w.SecretKey), Value: *w.Value, ShareDomain: w.ShareDomain, Raw: body}
-	if s.Key == "" {
+	if !validKey(w.SecretKey) {
 		s.Key = SecretKey(k)
 	}
 	return s, nil
 }
 
 // Receipt reads the receipt of a secret: what became of it. key is the
-// metadata key or a link to the receipt. The reference service (and
-// httpapi) answer the state as it was before this read: the first read of
-// a fresh receipt says [StateNew], later ones [StateViewed].
+// metadata key or a link to the receipt (the key alone goes to the
+// client's server). The reference service (and httpapi) answer the state
+// as it was before this read: the first read of a fresh receipt says
+// [StateNew], later ones [StateViewed].
 func (c *Client) Receipt(ctx context.Context, key MetadataKey) (*Metadata, error) {
 	k, err := key.parse()
 	if err != nil {
 		return nil, err
 	}
-	body, err := c.do(ctx, http.MethodGet, "private/"+k, "private/{key}", nil)
+	body, err := c.send(ctx, &call{method: http.MethodGet, rel: "private/" + k, route: "private/{key}"})
 	if err != nil {
 		return nil, err
 	}
@@ -315,14 +378,15 @@ func (c *Client) Receipt(ctx context.Context, key MetadataKey) (*Metadata, error
 
 // Burn destroys a secret that has not been read yet and returns its
 // receipt, in state [StateBurned]. key is the metadata key or a link to
-// the receipt. A secret already read, burned or expired answers
-// [ErrNotFound]. Burn is never retried.
+// the receipt (the key alone goes to the client's server). A secret
+// already read, burned or expired answers [ErrNotFound]. Burn is retried
+// as Reveal is (see the package doc).
 func (c *Client) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
 	k, err := key.parse()
 	if err != nil {
 		return nil, err
 	}
-	body, err := c.do(ctx, http.MethodPost, "private/"+k+"/burn", "private/{key}/burn", url.Values{})
+	body, err := c.send(ctx, newPost("private/"+k+"/burn", "private/{key}/burn", url.Values{}))
 	if err != nil {
 		return nil, err
 	}
@@ -334,125 +398,11 @@ func (c *Client) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
 // without them servers answer [ErrUnauthorized]. The receipts carry no
 // secret key.
 func (c *Client) Recent(ctx context.Context) ([]*Metadata, error) {
-	body, err := c.do(ctx, http.MethodGet, "private/recent", "private/recent", nil)
+	body, err := c.send(ctx, &call{method: http.MethodGet, rel: "private/recent", route: "private/recent"})
 	if err != nil {
 		return nil, err
 	}
 	return decodeRecent(body)
-}
-
-// do sends one request to the API path rel (below the API root) and
-// returns the body of a 200 answer. route names the request in errors
-// (rel may hold a key; route never does). A non-nil form is sent as an
-// application/x-www-form-urlencoded body.
-func (c *Client) do(ctx context.Context, method, rel, route string, form url.Values) ([]byte, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.api+rel, body)
-	if err != nil {
-		// Only a malformed base URL gets here, and New checked it.
-		return nil, fmt.Errorf("client: %s %s: cannot make the request", method, route)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.ua)
-	if c.custid != "" {
-		req.SetBasicAuth(c.custid, c.token)
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return nil, netError(method, route, err, rel, form)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer+1))
-	if err != nil {
-		return nil, netError(method, route, err, rel, form)
-	}
-	if len(b) > maxAnswer {
-		return nil, fmt.Errorf("client: %s %s: answer larger than %d bytes", method, route, maxAnswer)
-	}
-	if res.StatusCode != http.StatusOK || errorIn200(b) {
-		return nil, apiError(res, b)
-	}
-	return b, nil
-}
-
-// errorIn200 reports whether a 200 answer is an error all the same: a
-// JSON object with a "message", which no v1 answer of success has (some
-// servers answer errors with 200).
-func errorIn200(b []byte) bool {
-	if !bytes.Contains(b, []byte(`"message"`)) {
-		return false
-	}
-	var m struct {
-		Message *string `json:"message"`
-	}
-	return json.Unmarshal(b, &m) == nil && m.Message != nil
-}
-
-// apiError makes the error of a non-200 answer, or of a 200 answer that
-// carries an error message.
-func apiError(res *http.Response, body []byte) *APIError {
-	e := &APIError{StatusCode: res.StatusCode, IntendedStatus: res.StatusCode}
-	if n, err := strconv.Atoi(strings.TrimSpace(res.Header.Get("X-OTS-Intended-Status"))); err == nil && n >= 100 && n <= 999 {
-		e.IntendedStatus = n
-	}
-	var m struct {
-		Message any `json:"message"`
-	}
-	if json.Unmarshal(body, &m) == nil {
-		if s, ok := m.Message.(string); ok {
-			e.Message = s
-		}
-	}
-	if e.Message == "" {
-		// Not an answer of the API (a proxy's page?): its body is not
-		// repeated, only its status.
-		e.Message = http.StatusText(res.StatusCode)
-	}
-	if s := res.Header.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 0 {
-			e.RetryAfter = time.Duration(n) * time.Second
-		} else if t, err := http.ParseTime(s); err == nil {
-			e.RetryAfter = max(time.Until(t), 0)
-		}
-	}
-	return e
-}
-
-// netError wraps an error of the transport without the request's URL,
-// which holds the key: the url.Error is replaced by a [NetworkError] that
-// names the route and keeps the cause. As a last guard, any key, value or
-// passphrase sent is cut out of the cause's text.
-func netError(method, route string, err error, rel string, form url.Values) error {
-	if ue, ok := errors.AsType[*url.Error](err); ok {
-		err = ue.Err
-	}
-	text := err.Error()
-	secrets := []string{rel}
-	if i := strings.IndexByte(rel, '/'); i >= 0 {
-		// The key in secret/KEY, private/KEY, private/KEY/burn.
-		secrets = append(secrets, strings.SplitN(rel[i+1:], "/", 2)[0])
-	}
-	for _, vs := range form {
-		secrets = append(secrets, vs...)
-	}
-	if form != nil {
-		secrets = append(secrets, form.Encode())
-	}
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			text = strings.ReplaceAll(text, s, "[redacted]")
-			if q := url.QueryEscape(s); q != s {
-				text = strings.ReplaceAll(text, q, "[redacted]")
-			}
-		}
-	}
-	return &NetworkError{Method: method, Route: route, text: text, err: err}
 }
 
 // decodeReceipt reads a receipt answer.
@@ -463,6 +413,20 @@ func decodeReceipt(body []byte, what string) (*Metadata, error) {
 	}
 	m := w.metadata()
 	m.Raw = body
+	return m, nil
+}
+
+// decodeCreated reads the answer to share or generate: a receipt that
+// must carry both keys, distinct, since the caller is about to hand one
+// out as a link and keep the other.
+func decodeCreated(body []byte, what string) (*Metadata, error) {
+	m, err := decodeReceipt(body, what)
+	if err != nil {
+		return nil, err
+	}
+	if m.SecretKey == "" || m.MetadataKey == "" {
+		return nil, malformed(what)
+	}
 	return m, nil
 }
 

@@ -25,6 +25,10 @@
 // Keys are bearer capabilities: no error of this package carries a key, a
 // value or a passphrase in its text.
 //
+// An answer to share or generate must carry two distinct keys (and
+// generate a value), and every key answered must be a key: anything else
+// is [ErrMalformedAnswer], never a link to nowhere.
+//
 // # Errors
 //
 // The v1 API answers every error alike (HTTP 404 with a JSON message,
@@ -37,21 +41,57 @@
 // (errors.Is(err, context.DeadlineExceeded) works) but not the request's
 // URL, which holds a key.
 //
-// # Retries
+// # Retries and Idempotency-Key
 //
-// Revealing and burning are not idempotent: [Client.Reveal] and
-// [Client.Burn] are never retried (a retried reveal could count a second
-// passphrase attempt, or report "Unknown secret" for a secret that the
-// first attempt revealed). [Client.Status] is retried on network errors
-// and server errors (5xx).
+// Every share, generate, reveal and burn carries an Idempotency-Key
+// header (the IETF httpapi draft's name), a fresh random UUID per call,
+// the same on each try of that call. A server that honours it answers a
+// repeat within its window with the first answer: the same value for a
+// reveal, the same receipt for a share, never a second secret. Servers
+// that do not (the reference) ignore the header.
+//
+// A call is tried at most Options.MaxAttempts times (3 by default), with
+// a backoff from about 200 ms that doubles, with jitter, honouring the
+// context and a server's Retry-After of up to 10 s. It is tried again
+// only where that cannot change the outcome:
+//
+//   - never after an answer that is not a server error: 4xx (a wrong
+//     passphrase, "Unknown secret", a rate limit), a malformed answer,
+//     a redirect;
+//   - always after an error that proves the request never reached the
+//     server (no connection could be made);
+//   - after any other network error (a connection cut, a timeout) or a
+//     server error (5xx): a GET (status, receipt, recent) always; a POST
+//     only when the server says in its status that it honours
+//     Idempotency-Key ("idempotency": true). Elsewhere a repeated share or
+//     generate would store a second secret, and a repeated reveal or burn
+//     would answer "Unknown secret" after the first try did its work, its
+//     answer lost. The client asks the status once, at the first such
+//     failure, and keeps what it says; [Client.Status] refreshes it.
+//
+// For the same reason no POST gives net/http a body it could replay on
+// its own (the Transport replays a request that carries an
+// Idempotency-Key when a reused connection breaks): a POST without
+// parameters sends "passphrase=", which v1 servers read as none.
 //
 // # Requests
 //
 // Parameters travel as an application/x-www-form-urlencoded body, never in
 // the query string, so that values and passphrases stay out of access
-// logs. Credentials (Options.CustomerID and Options.APIToken) are sent as
-// HTTP Basic auth only when set; anonymous use sends no Authorization
-// header.
+// logs. Each try is bounded by Options.Timeout ([DefaultTimeout], a
+// minute, unless set).
+//
+// # Credentials, origins and redirects
+//
+// Credentials (Options.CustomerID and Options.APIToken) are sent as HTTP
+// Basic auth only when set, and only to the origin (scheme, host and
+// port) of the base URL: a key given as a link is sent, alone, to the
+// client's server, whatever host the link names; [Client.SameOrigin]
+// tells a program whether a link is on that server. The client follows
+// no redirect of a POST: following a 307 would send the secret,
+// passphrase and credentials wherever the answer points, and a 302 would
+// turn a share into a GET. A GET is redirected within the origin only.
+// Any other redirect is a [*RedirectError] that names the Location.
 //
 // # Leniency
 //

@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -103,3 +104,30 @@ type InputError struct {
 
 // Error returns the message.
 func (e *InputError) Error() string { return "client: " + e.Message }
+
+// A RedirectError is a redirect that the client did not follow: any
+// redirect of a POST (following it would send the secret, passphrase or
+// credentials where the answer says, or turn a share into a GET), and a
+// GET's redirect to another origin than the server's.
+type RedirectError struct {
+	Method     string // GET or POST
+	Route      string // the API route, without a key: "secret/{key}"
+	StatusCode int    // 301, 302, 303, 307, 308...
+	// Location is where the server redirects to, resolved against the
+	// request, with any key, value or passphrase of the request cut out;
+	// "" when the answer named none.
+	Location string
+}
+
+// Error names the route, the status and the Location.
+func (e *RedirectError) Error() string {
+	where := "without a Location"
+	if e.Location != "" {
+		where = "to " + strconv.Quote(e.Location)
+	}
+	why := "a POST is never redirected"
+	if e.Method == http.MethodGet {
+		why = "a GET is redirected only within the server's origin"
+	}
+	return "client: " + e.Method + " " + e.Route + ": the server redirects (" + strconv.Itoa(e.StatusCode) + ") " + where + ", not followed: " + why
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/client"
 	"github.com/onetimego/onetime/httpapi"
 	"github.com/onetimego/onetime/store/memory"
@@ -25,7 +26,7 @@ func startServer() (baseURL string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	api, err := httpapi.New(svc, &httpapi.Options{Auth: httpapi.NewBasicAuth(map[string]string{"alice": "alicetoken"})})
+	api, err := httpapi.New(svc, &httpapi.Options{Auth: access.NewBasicAuth(map[string]string{"alice": "alicetoken"})})
 	if err != nil {
 		log.Fatal(err)
 	}

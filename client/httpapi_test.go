@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/client"
 	"github.com/onetimego/onetime/httpapi"
 	"github.com/onetimego/onetime/onetimetest"
@@ -24,8 +25,9 @@ var testUsers = map[string]string{"alice": "alicetoken", "bob": "bobtoken"}
 
 // seen is what the server saw of one request.
 type seen struct {
-	method, path, rawQuery, contentType, userAgent string
-	auth                                           bool
+	method, path, rawQuery, contentType, userAgent, idemKey string
+	contentLength                                           int64
+	auth                                                    bool
 }
 
 // env is an httpapi server on the memory store with a fake clock, and a
@@ -51,7 +53,7 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *httpapi.Options) *e
 	if apiOpts != nil {
 		ao = *apiOpts
 	}
-	ao.Auth = httpapi.NewBasicAuth(testUsers)
+	ao.Auth = access.NewBasicAuth(testUsers)
 	h, err := httpapi.New(svc, &ao)
 	require.NoError(t, err)
 	e := &env{clock: clock}
@@ -60,6 +62,7 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *httpapi.Options) *e
 		e.reqs = append(e.reqs, seen{
 			method: r.Method, path: r.URL.Path, rawQuery: r.URL.RawQuery,
 			contentType: r.Header.Get("Content-Type"), userAgent: r.Header.Get("User-Agent"),
+			idemKey: r.Header.Get("Idempotency-Key"), contentLength: r.ContentLength,
 			auth: r.Header.Get("Authorization") != "",
 		})
 		e.mu.Unlock()
@@ -104,8 +107,8 @@ func TestShareRevealLifecycle(t *testing.T) {
 	assert.Equal(t, time.Hour, m.SecretTTL)
 	assert.Equal(t, 2*time.Hour, m.MetadataTTL)
 	assert.True(t, m.PassphraseRequired)
-	assert.Equal(t, onetimetest.Start, m.Created)
-	assert.Equal(t, onetimetest.Start, m.Updated)
+	assert.Equal(t, onetimetest.Start(), m.Created)
+	assert.Equal(t, onetimetest.Start(), m.Updated)
 	assert.True(t, m.Received.IsZero())
 	assert.Equal(t, []string{}, m.Recipients)
 	assert.Empty(t, m.Value)
@@ -152,7 +155,7 @@ func TestShareRevealLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, client.StateReceived, r.State)
 	assert.Empty(t, r.SecretKey)
-	assert.Equal(t, onetimetest.Start.Add(10*time.Minute), r.Received)
+	assert.Equal(t, onetimetest.Start().Add(10*time.Minute), r.Received)
 	assert.False(t, r.State.Alive())
 
 	_, err = c.Burn(ctx, m.MetadataKey)
@@ -192,7 +195,10 @@ func TestGenerate(t *testing.T) {
 	m, err := c.Generate(ctx, &client.GenerateOptions{Length: 20, TTL: 30 * time.Minute, Passphrase: "pw"})
 	require.NoError(t, err)
 	assert.Len(t, m.Value, 20)
-	assert.Equal(t, client.StateViewed, m.State)
+	assert.Equal(t, client.StateNew, m.State, "the answer to generate says new (the v1 spec)")
+	r, err := c.Receipt(ctx, m.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, client.StateViewed, r.State, "and the receipt is viewed from then on")
 	assert.Equal(t, 30*time.Minute, m.TTL)
 	assert.True(t, m.PassphraseRequired)
 
@@ -601,7 +607,9 @@ func TestKeyParsing(t *testing.T) {
 	}
 }
 
-// Reveal and Burn are not idempotent and are never retried; Status is.
+// Against a server that does not honour Idempotency-Key, Reveal and Burn
+// are not tried again after a failure that may have reached the server;
+// Status is.
 func TestRetries(t *testing.T) {
 	var mu sync.Mutex
 	hits := map[string]int{}
@@ -633,6 +641,11 @@ func TestRetries(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 
+	s, err := c.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "nominal", s.Status)
+	assert.False(t, s.Idempotency, "a server that does not say it honours Idempotency-Key")
+
 	_, err = c.Reveal(ctx, "abcdef", "pw")
 	var ne *client.NetworkError
 	require.ErrorAs(t, err, &ne)
@@ -642,10 +655,6 @@ func TestRetries(t *testing.T) {
 	var ae *client.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusInternalServerError, ae.IntendedStatus)
-
-	s, err := c.Status(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, "nominal", s.Status)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -30,6 +30,11 @@ func (s State) Alive() bool { return s == StateNew || s == StateViewed }
 type Status struct {
 	Status string `json:"status"` // "nominal" when all is well
 	Locale string `json:"locale"`
+	// Idempotency is true when the server says it honours the
+	// Idempotency-Key header ("idempotency": true): a repeated request
+	// with the same key gets the first answer. The reference does not
+	// say it, and does not honour the header.
+	Idempotency bool `json:"-"`
 	// Raw is the JSON answered.
 	Raw json.RawMessage `json:"-"`
 }
@@ -94,8 +99,20 @@ type wireReceipt struct {
 	PassphraseRequired flexBool   `json:"passphrase_required"`
 }
 
-// valid reports whether w looks like a receipt at all.
-func (w *wireReceipt) valid() bool { return w.MetadataKey != "" || w.State != "" }
+// valid reports whether w looks like a receipt at all, and whether its
+// keys are keys: a key that is not one, or a secret key equal to the
+// metadata key, would become a wrong link in the caller's hands.
+func (w *wireReceipt) valid() bool {
+	switch {
+	case w.MetadataKey == "" && w.State == "":
+		return false
+	case w.MetadataKey != "" && !validKey(string(w.MetadataKey)):
+		return false
+	case w.SecretKey != "" && (!validKey(string(w.SecretKey)) || w.SecretKey == w.MetadataKey):
+		return false
+	}
+	return true
+}
 
 func (w *wireReceipt) metadata() *Metadata {
 	m := &Metadata{
