@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -254,8 +255,8 @@ func fill(n int) []byte {
 }
 
 // TestFieldsRoundTrip: every field comes back as given, for byte strings
-// of every size class, either side of the largest that shares a chunk,
-// and far above it, and nil and empty slices stay what they were.
+// of many sizes up to more than a megabyte, and nil and empty slices stay
+// what they were.
 func TestFieldsRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
@@ -335,7 +336,7 @@ func TestInvalidIDs(t *testing.T) {
 	bad, badM := pair("", t0, time.Hour)
 	bad.ID = upper
 	err := st.Create(ctx, bad, badM)
-	require.Error(t, err, "Create with an upper-case id")
+	require.ErrorIs(t, err, onetime.ErrInvalid, "Create with an upper-case id")
 	assert.NotErrorIs(t, err, onetime.ErrExists)
 	assert.NotContains(t, err.Error(), string(upper))
 
@@ -343,7 +344,7 @@ func TestInvalidIDs(t *testing.T) {
 	other, _ := pair("", t0, time.Hour)
 	crossM.ID = other.MetadataID // another slot
 	cross.MetadataID = crossM.ID
-	require.Error(t, st.Create(ctx, cross, crossM), "Create of a pair in two slots")
+	require.ErrorIs(t, st.Create(ctx, cross, crossM), onetime.ErrInvalid, "Create of a pair in two slots")
 
 	secrets, receipts := st.Len()
 	assert.Equal(t, [2]int{1, 1}, [2]int{secrets, receipts}, "Len after the rejected Creates")
@@ -351,49 +352,66 @@ func TestInvalidIDs(t *testing.T) {
 	assert.NoError(t, err, "the stored secret")
 }
 
-// TestSpaceReused: the arenas hold about what is alive. Pairs created and
-// revealed one after another reuse the same space, and after a Sweep
-// removes most of a large store the shards give their space back, while
-// the records that remain keep their bytes.
-func TestSpaceReused(t *testing.T) {
+// heapInUse collects garbage and returns the bytes of the heap in use.
+func heapInUse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// TestSpaceReclaimed: the space of a secret's value goes with the secret.
+// Pairs created and revealed one after another leave only their receipts
+// behind; once most of a large store has expired, a Sweep gives the space
+// back, and so do later Creates without any Sweep, while the records that
+// remain keep their bytes.
+func TestSpaceReclaimed(t *testing.T) {
 	ctx := context.Background()
+	const n, value = 5000, 4096
+	heap0 := heapInUse()
 	st := newStore(t)
-	const value = 2000
-	bulk := fill(value)
-	for range 5000 {
+	for range n {
 		s, m := pair("", t0, time.Hour)
-		s.Sealed = bulk
+		s.Sealed = fill(value)
 		require.NoError(t, st.Create(ctx, s, m))
 		_, err := st.Reveal(ctx, s.ID, nil, t0)
 		require.NoError(t, err)
 	}
-	// Each of 32 shards needs one chunk of 64 KiB for the secret alive,
-	// one more for a chunk's tail, and the receipts.
-	assert.LessOrEqual(t, st.ArenaBytes(), 32*(2<<16)+5000*100, "arena bytes after 5000 pairs revealed at once")
+	assert.Less(t, heapInUse()-heap0, int64(n*value/4), "heap after %d pairs of %d bytes revealed at once", n, value)
 
-	var keep []*onetime.SealedSecret
-	for i := range 12_000 {
-		s, m := pair("", t0, time.Minute)
-		s.Sealed, m.Sealed = bulk, bulk[:i%300]
-		if i%100 == 0 {
+	for _, sweep := range []bool{true, false} {
+		st := newStore(t)
+		heap0 := heapInUse()
+		var keep []*onetime.SealedSecret
+		for i := range n {
+			s, m := pair("", t0, time.Minute)
 			s.Sealed = fill(value)
-			s.ExpiresAt, m.ExpiresAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
-			keep = append(keep, s)
+			if i%100 == 0 {
+				s.ExpiresAt, m.ExpiresAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
+				keep = append(keep, s)
+			}
+			require.NoError(t, st.Create(ctx, s, m))
 		}
-		require.NoError(t, st.Create(ctx, s, m))
-	}
-	full := st.ArenaBytes()
-	require.Greater(t, full, 12_000*value, "arena bytes with 12000 secrets of %d bytes", value)
-	_, err := st.Sweep(ctx, t0.Add(2*time.Minute))
-	require.NoError(t, err)
-	secrets, _ := st.Len()
-	require.Equal(t, len(keep), secrets)
-	// A shard compacts once its free space is 128 KiB and more than is in
-	// use: at most that, and two chunks, remain per shard.
-	assert.LessOrEqual(t, st.ArenaBytes(), 32*(2<<16+2<<16), "arena bytes after sweeping all but %d of %d secrets (%d before)", len(keep), 12_000, full)
-	for _, s := range keep {
-		got, err := st.Reveal(ctx, s.ID, nil, t0.Add(2*time.Minute))
-		require.NoError(t, err)
-		require.Equal(t, s.Sealed, got.Sealed, "a secret kept through compaction")
+		full := heapInUse() - heap0
+		require.Greater(t, full, int64(n*value), "heap with %d secrets of %d bytes", n, value)
+		later, added := t0.Add(2*time.Minute), 0
+		if sweep {
+			_, err := st.Sweep(ctx, later)
+			require.NoError(t, err)
+		} else {
+			for range n / 2 { // each Create reclaims 4 expired records
+				s, m := pair("", later, time.Hour)
+				require.NoError(t, st.Create(ctx, s, m))
+				added++
+			}
+		}
+		secrets, _ := st.Len()
+		require.Equal(t, len(keep)+added, secrets, "secrets held after the reclaiming")
+		assert.Less(t, heapInUse()-heap0, full/4, "heap after all but %d of %d secrets expired (sweep %v)", len(keep), n, sweep)
+		for _, s := range keep {
+			got, err := st.Reveal(ctx, s.ID, nil, later)
+			require.NoError(t, err)
+			require.Equal(t, s.Sealed, got.Sealed, "a secret kept through the reclaiming")
+		}
 	}
 }
