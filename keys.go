@@ -21,25 +21,32 @@ const (
 
 const keyAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 
-// randomBase36 fills dst with characters of keyAlphabet drawn uniformly from
-// crypto/rand by rejection sampling (bytes >= 252 are discarded so that every
-// character is equally likely).
+// randomBase36 fills dst with characters of keyAlphabet drawn uniformly
+// from crypto/rand.
 func randomBase36(dst []byte) {
 	var buf [64]byte
-	n := 0
-	for n < len(dst) {
+	for n := 0; n < len(dst); {
 		rand.Read(buf[:]) // never fails (crypto/rand panics rather than return short)
-		for _, b := range buf {
-			if b >= 252 {
-				continue
-			}
+		n += base36(dst[n:], buf[:])
+	}
+}
+
+// base36 fills dst with characters of keyAlphabet, one for each byte of
+// src below 252 (7 x 36), as far as src and dst go, and returns how many it
+// wrote. Discarding the bytes from 252 up makes every character equally
+// likely when src is uniform: random bytes, or the blocks of a PRF.
+func base36(dst, src []byte) int {
+	n := 0
+	for _, b := range src {
+		if n == len(dst) {
+			break
+		}
+		if b < 252 {
 			dst[n] = keyAlphabet[b%36]
 			n++
-			if n == len(dst) {
-				return
-			}
 		}
 	}
+	return n
 }
 
 // newKeyPair returns a fresh secret key and metadata key sharing one tag.

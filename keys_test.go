@@ -38,6 +38,19 @@ func TestRandomBase36Uniform(t *testing.T) {
 	}
 }
 
+// TestBase36: one character per byte below 252, none for the bytes above,
+// and no more than dst holds.
+func TestBase36(t *testing.T) {
+	src := []byte{0, 35, 36, 251, 252, 255, 71, 1}
+	dst := make([]byte, 10)
+	require.Equal(t, 6, base36(dst, src))
+	assert.Equal(t, "0z0zz1", string(dst[:6])) // 0, 35, 36, 251, 71, 1 modulo 36
+	short := make([]byte, 3)
+	require.Equal(t, 3, base36(short, src))
+	assert.Equal(t, "0z0", string(short))
+	assert.Zero(t, base36(dst, []byte{252, 253, 254, 255}))
+}
+
 func TestValidKey(t *testing.T) {
 	sk, _ := newKeyPair()
 	require.True(t, validKey(sk))

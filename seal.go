@@ -1,14 +1,18 @@
 package onetime
 
 import (
+	"bytes"
 	"context"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -66,39 +70,35 @@ func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
 	return &s, nil
 }
 
-// prf is HMAC-SHA256 under one key, computed with the key pads prepared
-// once and the message in a stack buffer, so the hot path allocates
-// nothing. Every message the service hashes is short and of fixed shape.
-type prf struct{ ipad, opad [sha256.BlockSize]byte }
+// prf is HMAC-SHA256 under one key. The service hashes a few short
+// messages per request, so keyed hashes are pooled: a pooled one, Reset,
+// starts from its key's precomputed state, where a fresh hmac.New would
+// allocate and hash the key's pads again.
+type prf struct{ pool sync.Pool }
 
-const prfMaxMsg = 128
-
-func (p *prf) init(key []byte) {
-	// Keys here are 32 bytes, shorter than a block, so HMAC uses them as is.
-	for i := range p.ipad {
-		var k byte
-		if i < len(key) {
-			k = key[i]
-		}
-		p.ipad[i], p.opad[i] = k^0x36, k^0x5c
-	}
+// prfState is one keyed hash with the buffers a sum needs.
+type prfState struct {
+	h   hash.Hash
+	msg []byte
+	out [sha256.Size]byte
 }
 
-// sum returns HMAC(key, concatenation of parts). The parts together must
-// not exceed prfMaxMsg bytes.
+func (p *prf) init(key []byte) {
+	key = bytes.Clone(key)
+	p.pool.New = func() any { return &prfState{h: hmac.New(sha256.New, key)} }
+}
+
+// sum returns HMAC(key, concatenation of parts).
 func (p *prf) sum(parts ...string) [sha256.Size]byte {
-	var buf [sha256.BlockSize + prfMaxMsg]byte
-	n := copy(buf[:], p.ipad[:])
+	st := p.pool.Get().(*prfState)
+	defer p.pool.Put(st)
+	st.msg = st.msg[:0]
 	for _, part := range parts {
-		if len(part) > len(buf)-n {
-			panic("onetime: prf message too long")
-		}
-		n += copy(buf[n:], part)
+		st.msg = append(st.msg, part...)
 	}
-	inner := sha256.Sum256(buf[:n])
-	n = copy(buf[:], p.opad[:])
-	n += copy(buf[n:], inner[:])
-	return sha256.Sum256(buf[:n])
+	st.h.Reset()
+	st.h.Write(st.msg)
+	return [sha256.Size]byte(st.h.Sum(st.out[:0]))
 }
 
 // pairIDs returns the store ids of a new pair's keys, which share a tag and
@@ -208,12 +208,7 @@ func (s *sealer) ownedMetadataKey(owner string, seed []byte) string {
 	n := 0
 	for ctr := byte(0); n < len(out); ctr++ {
 		block := s.owners.sum("k", string(od[:]), string(seed), string([]byte{ctr}))
-		for _, b := range block {
-			if b < 252 && n < len(out) {
-				out[n] = keyAlphabet[b%36]
-				n++
-			}
-		}
+		n += base36(out[n:], block[:])
 	}
 	return string(out[:])
 }

@@ -361,8 +361,8 @@ type newPair struct {
 // sealPair makes the keys of a new pair and seals req under them: the
 // value under the secret key (and the passphrase, when there is one), the
 // receipt under the metadata key.
-func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []string, state State) (*newPair, error) {
-	p := &newPair{obscured: make([]string, len(recipients))}
+func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []string, state State) (newPair, error) {
+	p := newPair{obscured: make([]string, len(recipients))}
 	var ownerSeed []byte
 	if req.Owner == "" {
 		p.secretKey, p.metadataKey = newKeyPair()
@@ -375,7 +375,7 @@ func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []s
 	if req.Passphrase != "" {
 		var err error
 		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), p.secretKey, req.Passphrase); err != nil {
-			return nil, err
+			return newPair{}, err
 		}
 		check = s.seal.checkFor(pk)
 	}
