@@ -33,13 +33,20 @@
 // burned. Receipt answers the receipt as it stood before the read, and
 // moves a new one to viewed in the same step: the first read of a shared
 // secret's receipt says new, every later one viewed, as in the reference
-// service. A generated password's receipt is viewed from the start: its
-// creator has seen the value. A receipt whose secret vanished unread says
-// expired (its TTL ran out) or orphaned (it vanished before, e.g. evicted
-// by Redis). The receipt lives twice as long as the secret. [Service.Recent]
-// lists a customer's latest receipts without moving any of them.
+// service. The answer to Generate says new too, but a generated
+// password's receipt is stored as viewed, so every read of it says
+// viewed: its creator has seen the value. A receipt whose secret vanished
+// unread says expired (its TTL ran out) or orphaned (it vanished before,
+// e.g. evicted by Redis). The receipt lives twice as long as the secret.
+// [Service.Recent] lists a customer's latest receipts without moving any
+// of them.
 //
-// Package httpapi serves the Onetime Secret REST API v1 on a Service.
+// # Serving it over HTTP
+//
+// The Service speaks Go, not HTTP. Package httpapi serves the Onetime
+// Secret REST API v1 on a Service, and package webui the pages people use
+// in a browser; both are net/http handlers to mount in a program's own
+// mux. Package client is the Go client of any v1 server.
 //
 // # Testing code that embeds it
 //
@@ -71,9 +78,9 @@
 //
 // Who a request comes from travels in its context: [WithCaller] attaches
 // a [Caller], the authenticated customer ("" when anonymous) and the
-// client's network address, and [CallerFrom] reads it. Package httpapi
-// does so for every request it serves. The Service reads it for two
-// things only:
+// client's network address, and [CallerFrom] reads it. Packages httpapi
+// and webui do so for every request they serve. The Service reads it for
+// two things only:
 //
 //   - With Options.RestrictReceipts, Receipt and Burn serve a customer's
 //     receipt only to that customer; anyone else gets [ErrNotFound] and the
@@ -85,7 +92,8 @@
 //     guessing passphrases delays another's reveal by about one derivation,
 //     not by its whole queue. A guess on a key that names nothing, or on a
 //     secret whose attempts are spent, costs a store lookup and no
-//     derivation.
+//     derivation. A request whose deadline passes while it waits gets
+//     [ErrBusy]: retry later.
 //
 // # Guarantees
 //
@@ -108,8 +116,8 @@
 //     caller. One rule makes every text: a method of the Service puts
 //     "onetime: " and its own name before whatever went wrong, once
 //     ("onetime: reveal: not found", "onetime: share: Invalid TTL",
-//     "onetime: reveal: sqlite: store closed"), and no text carries a key,
-//     passphrase or value. Report [ErrWrongPassphrase] to untrusted
+//     "onetime: reveal: sqlite: store closed"), and no text carries a
+//     key, passphrase or value. Report [ErrWrongPassphrase] to untrusted
 //     callers exactly like [ErrNotFound].
 //
 // # Writing a Store
@@ -123,9 +131,9 @@
 // id already stored; and it holds attempt counts up to
 // [MaxAttemptsLimit]. It returns the sentinels as they are or wrapped
 // with %w in its own words ("mystore: %w"), never with a "onetime:"
-// prefix or a method name: the Service adds both, once. The conformance suite in package
-// store/storetest is the definition of a correct Store, and a backend runs
-// it with one line in its tests:
+// prefix or a method name: the Service adds both, once. The conformance
+// suite in package store/storetest is the definition of a correct Store,
+// and a backend runs it with one line in its tests:
 //
 //	storetest.Run(t, func(t *testing.T) onetime.Store { return mystore.New(...) })
 package onetime

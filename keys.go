@@ -4,19 +4,23 @@ import (
 	"crypto/rand"
 )
 
-// Keys are bearer capabilities: 50 characters of [0-9a-z] drawn from
-// crypto/rand (258 bits), followed by a 6-character pair tag that the secret
-// key and the metadata key of one pair share. The tag lets the service derive
-// the same [ID.Slot] from either key, so a partitioned store can keep a pair
-// together; it is 31 bits of an otherwise 258-bit key, so holding one key
-// gives no useful advantage in guessing the other. (The metadata key of a
-// receipt with an owner is derived from a 256-bit random seed instead; see
+// KeyLen is the length of every secret key and metadata key: characters
+// of [0-9a-z], of which at least 256 bits are random. A text of another
+// length or alphabet names nothing, and the Service answers it as not
+// found without asking the store.
+const KeyLen = 56
+
+// A key is 50 characters of [0-9a-z] drawn from crypto/rand (258 bits),
+// followed by a 6-character pair tag that the secret key and the metadata
+// key of one pair share. The tag lets the service derive the same ID.Slot
+// from either key, so a partitioned store can keep a pair together; it is
+// 31 bits of an otherwise 258-bit key, so holding one key gives no useful
+// advantage in guessing the other. (The metadata key of a receipt with an
+// owner is derived from a 256-bit random seed instead; see
 // sealer.ownedMetadataKey.)
 const (
 	keyBodyLen = 50
-	keyTagLen  = 6
-	// KeyLen is the length of every secret key and metadata key.
-	KeyLen = keyBodyLen + keyTagLen
+	keyTagLen  = KeyLen - keyBodyLen
 )
 
 const keyAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -30,10 +30,10 @@ var (
 	// wrap it hold an [*InputError] with a message fit for the caller.
 	ErrInvalid = errors.New("invalid input")
 
-	// ErrBusy means the service could not take the request in time: a
-	// passphrase derivation still waited in its queue (see
-	// Options.KDFConcurrency) when the request's deadline ran out. Nothing
-	// was consumed; the caller should retry later. It does not match
+	// ErrBusy means the service could not take the request in time: the
+	// request's deadline ran out while a passphrase derivation waited in
+	// its queue (see Options.KDFConcurrency) or ran. Nothing was consumed
+	// or stored; the caller should retry later. It does not match
 	// [context.DeadlineExceeded]: the deadline that ran out is usually the
 	// server's own, and the client is still there to be told.
 	ErrBusy = errors.New("busy")
@@ -63,6 +63,7 @@ type InputError struct {
 	kind error
 }
 
+// Error returns the Message.
 func (e *InputError) Error() string { return e.Message }
 
 // Unwrap returns [ErrInvalid] or [ErrTooLarge].

@@ -13,7 +13,8 @@ import (
 	"unicode/utf8"
 )
 
-// Defaults for the zero fields of [Options].
+// Defaults for the zero fields of [Options], and the length of a generated
+// password whose request names none.
 const (
 	DefaultTTL                 = 7 * 24 * time.Hour
 	DefaultMinTTL              = time.Minute
@@ -23,7 +24,10 @@ const (
 	DefaultMaxAttempts         = 10
 	DefaultRecentLimit         = 100
 	DefaultPasswordLength      = 12
+)
 
+// Limits that no option changes.
+const (
 	// MaxPassphraseLen is the longest passphrase, in characters.
 	MaxPassphraseLen = 128
 	// MinPasswordLength and MaxPasswordLength bound generated passwords.
@@ -65,9 +69,10 @@ type Options struct {
 	RestrictReceipts bool
 
 	// KDFConcurrency bounds how many passphrase derivations (argon2id, 19
-	// MiB each) run at once; others wait. Default: half of GOMAXPROCS, at
-	// least 1, so that a burst of passphrase guesses leaves CPU for every
-	// other request.
+	// MiB each) run at once; others wait, in turn per client, and a
+	// request whose deadline passes while it waits gets [ErrBusy].
+	// Default: half of GOMAXPROCS, at least 1, so that a burst of
+	// passphrase guesses leaves CPU for every other request.
 	KDFConcurrency int
 
 	// SweepInterval, when positive, makes New start a goroutine that calls
@@ -122,37 +127,9 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	if len(secret) < MinServerSecretLen {
 		return nil, fmt.Errorf("onetime: the server secret must be at least %d bytes, got %d", MinServerSecretLen, len(secret))
 	}
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	setDefault(&o.DefaultTTL, DefaultTTL)
-	setDefault(&o.MinTTL, DefaultMinTTL)
-	setDefault(&o.MaxTTL, DefaultMaxTTL)
-	setDefault(&o.MaxTTLAuthenticated, DefaultMaxTTLAuthenticated)
-	setDefault(&o.MaxSize, DefaultMaxSize)
-	setDefault(&o.MinPassphraseLen, 1)
-	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
-	setDefault(&o.RecentLimit, DefaultRecentLimit)
-	setDefault(&o.KDFConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
-	switch {
-	case o.MinTTL < time.Second || o.MinTTL%time.Second != 0 || o.MaxTTL < o.MinTTL || o.MaxTTLAuthenticated < o.MinTTL:
-		return nil, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated, in whole seconds")
-	case max(o.MaxTTL, o.MaxTTLAuthenticated, o.DefaultTTL) > maxTTLBound || o.DefaultTTL < 0:
-		// A receipt lives 2 x TTL; far beyond this, times overflow.
-		return nil, fmt.Errorf("onetime: TTLs above %v are not supported", maxTTLBound)
-	case o.MinPassphraseLen > MaxPassphraseLen:
-		return nil, fmt.Errorf("onetime: MinPassphraseLen above %d", MaxPassphraseLen)
-	case o.MaxSize < 0 || o.MaxAttempts < 0 || o.RecentLimit < 0 || o.KDFConcurrency < 0 || o.SweepInterval < 0:
-		return nil, errors.New("onetime: negative limit in Options")
-	case o.MaxAttempts > MaxAttemptsLimit:
-		return nil, fmt.Errorf("onetime: MaxAttempts above %d", MaxAttemptsLimit)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+	o, err := opts.resolved()
+	if err != nil {
+		return nil, err
 	}
 	sl, err := newSealer(secret, o.KDFConcurrency)
 	if err != nil {
@@ -169,6 +146,44 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 		go s.sweepLoop(ctx)
 	}
 	return s, nil
+}
+
+// resolved returns a copy of o with the defaults filled in, or an error
+// if a field is out of range.
+func (o *Options) resolved() (Options, error) {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	setDefault(&r.DefaultTTL, DefaultTTL)
+	setDefault(&r.MinTTL, DefaultMinTTL)
+	setDefault(&r.MaxTTL, DefaultMaxTTL)
+	setDefault(&r.MaxTTLAuthenticated, DefaultMaxTTLAuthenticated)
+	setDefault(&r.MaxSize, DefaultMaxSize)
+	setDefault(&r.MinPassphraseLen, 1)
+	setDefault(&r.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&r.RecentLimit, DefaultRecentLimit)
+	setDefault(&r.KDFConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
+	switch {
+	case r.MinTTL < time.Second || r.MinTTL%time.Second != 0 || r.MaxTTL < r.MinTTL || r.MaxTTLAuthenticated < r.MinTTL:
+		return r, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated, in whole seconds")
+	case max(r.MaxTTL, r.MaxTTLAuthenticated, r.DefaultTTL) > maxTTLBound || r.DefaultTTL < 0:
+		// A receipt lives 2 x TTL; far beyond this, times overflow.
+		return r, fmt.Errorf("onetime: TTLs above %v are not supported", maxTTLBound)
+	case r.MinPassphraseLen > MaxPassphraseLen:
+		return r, fmt.Errorf("onetime: MinPassphraseLen above %d", MaxPassphraseLen)
+	case r.MaxSize < 0 || r.MaxAttempts < 0 || r.RecentLimit < 0 || r.KDFConcurrency < 0 || r.SweepInterval < 0:
+		return r, errors.New("onetime: negative limit in Options")
+	case r.MaxAttempts > MaxAttemptsLimit:
+		return r, fmt.Errorf("onetime: MaxAttempts above %d", MaxAttemptsLimit)
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	return r, nil
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {
@@ -460,8 +475,8 @@ func (s *Service) recipients(owner string, in []string) ([]string, error) {
 // a missing secret, or on one whose attempts are spent, costs no
 // derivation. Derivations wait in a queue served in turn per
 // [Caller].Address (see [WithCaller]). If ctx ends while Reveal waits,
-// the secret is not consumed; if its deadline passes in the queue, the
-// error wraps [ErrBusy].
+// the secret is not consumed; if its deadline passes while Reveal waits
+// for a derivation or runs one, the error wraps [ErrBusy].
 func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
 	sec, err := s.reveal(ctx, key, passphrase)
 	return sec, opErr("reveal", err)

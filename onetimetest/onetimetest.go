@@ -3,6 +3,7 @@
 // so that expiry is tested without sleeping.
 //
 //	func TestLinkExpires(t *testing.T) {
+//		ctx := t.Context()
 //		svc, clock := onetimetest.NewService(t, nil)
 //		m, _ := svc.Share(ctx, onetime.ShareRequest{Value: []byte("v"), TTL: time.Minute})
 //		clock.Advance(time.Minute)
