@@ -85,7 +85,7 @@ func newMux(svc *onetime.Service, logger *slog.Logger) (*http.ServeMux, error) {
 	// The program's own route: it hands out a one-time link to a freshly
 	// generated password.
 	mux.HandleFunc("POST /onboard", func(w http.ResponseWriter, r *http.Request) {
-		m, err := svc.Generate(r.Context(), onetime.GenerateRequest{TTL: 24 * time.Hour})
+		m, err := svc.Generate(r.Context(), onetime.GenerateRequest{ShareRequest: onetime.ShareRequest{TTL: 24 * time.Hour}})
 		if err != nil {
 			http.Error(w, "could not create a password", http.StatusInternalServerError)
 			return
