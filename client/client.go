@@ -479,6 +479,8 @@ func decodeRecent(body []byte) ([]*Metadata, error) {
 	return out, nil
 }
 
+// malformed returns ErrMalformedAnswer naming the answer: "client:
+// malformed answer to share".
 func malformed(what string) error {
-	return fmt.Errorf("client: %s: %w", what, ErrMalformedAnswer)
+	return fmt.Errorf("%w to %s", ErrMalformedAnswer, what)
 }

@@ -63,9 +63,25 @@
 // revealed there even when ONETIME_URL names another one; -url overrides
 // it (for a link on a custom share domain whose API is elsewhere). A
 // customer's credentials come from ONETIME_CUSTID and ONETIME_TOKEN (HTTP
-// Basic auth; anonymous without them). -json prints the server's JSON
-// answer instead of the text output, for scripts. Flags go before or after
-// the command name.
+// Basic auth; anonymous without them). They go only to the configured
+// server (-url, else ONETIME_URL): same scheme, host and port. A link to
+// any other server is opened there without them, and the command says so
+// on standard error. -json prints the server's JSON answer instead of the
+// text output, for scripts. Flags go before or after the command name.
+//
+// # Talking to servers
+//
+// Each request is bounded by two minutes. Redirects are not followed,
+// but a GET's within the server's origin: a server that answers a share,
+// reveal or burn with a redirect gets an error naming the Location, and
+// no second copy of the secret or passphrase. A reveal, burn, share or
+// generate is sent again after a failure only when that cannot repeat it:
+// when it never reached the server, or when the server says it honours
+// the Idempotency-Key header that every such request carries (see package
+// client). Text from the server (error messages, states, addresses) is
+// printed with control characters escaped, so that a server cannot drive
+// the terminal; an answer to share or generate without two distinct keys
+// is an error (exit status 3), never a link to nowhere.
 //
 // # Exit status
 //
@@ -81,7 +97,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -110,17 +125,29 @@ const maxInput = 16 << 20
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], system{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, openTTY: openDevTTY})
 	stop()
 	os.Exit(code)
 }
 
-// cli is one run of the command.
-type cli struct {
+// system is what a run of the command reads and writes: the process's
+// own in main, a test's in tests.
+type system struct {
 	getenv func(string) string
-	stdin  *os.File
+	stdin  *os.File // nil for none
 	stdout io.Writer
 	stderr io.Writer
+	// openTTY opens the controlling terminal, where prompts go when
+	// standard input is not a terminal (it may carry the secret).
+	openTTY func() (*os.File, error)
+}
+
+// openDevTTY opens the process's controlling terminal.
+func openDevTTY() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
+
+// cli is one run of the command.
+type cli struct {
+	system
 
 	baseURL string // -url
 	json    bool   // -json
@@ -165,17 +192,18 @@ exit status: 0 ok, 1 not found or gone, 2 usage, 3 other errors.
 `
 
 // run runs the command line args and returns the exit status.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin *os.File, stdout, stderr io.Writer) int {
-	c := &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+func run(ctx context.Context, args []string, sys system) int {
+	c := &cli{system: sys}
 	err := c.dispatch(ctx, args)
 	if err == nil {
 		return exitOK
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usageText)
+		fmt.Fprint(c.stdout, usageText)
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "onetime:", message(err))
+	stderr := c.stderr
+	fmt.Fprintln(stderr, "onetime:", printable(message(err)))
 	var ue *usageError
 	var nf *notFoundError
 	var ie *client.InputError
@@ -192,7 +220,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin *
 }
 
 // message is the text of err for a person: the server's message of an API
-// error, without the package prefix.
+// error, without the package prefix. It may carry what a server sent:
+// print it through printable.
 func message(err error) string {
 	var ae *client.APIError
 	if errors.As(err, &ae) && !errors.Is(err, client.ErrNotFound) {
@@ -320,7 +349,7 @@ func (p *passFlags) get(c *cli, confirm bool) (string, error) {
 func (c *cli) readHidden(prompt string) (string, error) {
 	tty, promptTo := c.stdin, c.stderr
 	if tty == nil || !term.IsTerminal(int(tty.Fd())) {
-		f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		f, err := c.openTTY()
 		if err != nil {
 			return "", &usageError{"cannot prompt: no terminal (set ONETIME_PASSPHRASE, or give the value another way)"}
 		}
@@ -407,28 +436,61 @@ func (f *createFlags) add(fs *flag.FlagSet) {
 	fs.BoolVar(&f.verbose, "v", false, "also print the receipt link")
 }
 
+// requestTimeout bounds each request.
+const requestTimeout = 2 * time.Minute
+
 // client makes the API client. link, when not empty, is the key or link
 // given on the command line. The server is -url, else the server of a
 // full link, else ONETIME_URL: a link received from another server is
 // revealed there, whatever ONETIME_URL says, and -url overrides it (for a
 // link on a custom share domain whose API lives elsewhere).
+//
+// The credentials go to the configured server only (-url, else
+// ONETIME_URL), never to a server that a link names: a link to another
+// origin is opened without them, and a note on standard error says so.
 func (c *cli) client(link string) (*client.Client, error) {
-	base := c.baseURL
-	if base == "" {
-		base = baseOf(link)
-	}
-	if base == "" {
-		base = c.getenv("ONETIME_URL")
-	}
-	if base == "" {
-		return nil, &usageError{"no server: give -url BASE or set ONETIME_URL"}
-	}
 	custid, token := c.getenv("ONETIME_CUSTID"), c.getenv("ONETIME_TOKEN")
 	if (custid == "") != (token == "") {
 		return nil, &usageError{"set both ONETIME_CUSTID and ONETIME_TOKEN, or neither"}
 	}
+	configured := c.baseURL
+	if configured == "" {
+		configured = c.getenv("ONETIME_URL")
+	}
+	linkBase := ""
+	if c.baseURL == "" {
+		linkBase = baseOf(link)
+	}
+	if configured == "" && linkBase == "" {
+		return nil, &usageError{"no server: give -url BASE or set ONETIME_URL"}
+	}
+	var own *client.Client
+	if configured != "" {
+		var err error
+		if own, err = newClient(configured, custid, token); err != nil {
+			return nil, err
+		}
+	}
+	if linkBase == "" {
+		return own, nil
+	}
+	if own != nil && own.SameOrigin(linkBase) {
+		return newClient(linkBase, custid, token)
+	}
+	if custid != "" {
+		where := "no server is configured (-url or ONETIME_URL)"
+		if own != nil {
+			where = "it is not the configured server " + own.BaseURL()
+		}
+		fmt.Fprintf(c.stderr, "onetime: note: the link names %s and %s: opening it without your credentials\n", printable(linkBase), printable(where))
+	}
+	return newClient(linkBase, "", "")
+}
+
+// newClient makes a client of the server at base.
+func newClient(base, custid, token string) (*client.Client, error) {
 	cl, err := client.New(base, &client.Options{
-		HTTPClient: &http.Client{Timeout: 2 * time.Minute},
+		Timeout:    requestTimeout,
 		CustomerID: custid, APIToken: token,
 		UserAgent: "onetime-cli/1",
 	})
@@ -457,10 +519,12 @@ func baseOf(s string) string {
 	return ""
 }
 
-// output prints the server's JSON with -json, else the text lines.
+// output prints the server's JSON with -json, else the text lines. The
+// JSON is printed with control characters escaped (it stays the same
+// JSON); the lines must be printable already.
 func (c *cli) output(raw []byte, lines ...string) error {
 	if c.json {
-		_, err := c.stdout.Write(append(bytes.TrimSpace(raw), '\n'))
+		_, err := c.stdout.Write(append(escapeJSON(bytes.TrimSpace(raw)), '\n'))
 		return err
 	}
 	for _, l := range lines {
@@ -580,7 +644,7 @@ func (c *cli) generate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lines := []string{cl.SecretLink(m.SecretKey), m.Value}
+	lines := []string{cl.SecretLink(m.SecretKey), printable(m.Value)}
 	if f.verbose {
 		lines = append(lines, cl.ReceiptLink(m.MetadataKey))
 	}
@@ -686,7 +750,7 @@ func (c *cli) withReceipt(ctx context.Context, name string, args []string,
 // describe returns the lines that tell a receipt.
 func describe(cl *client.Client, m *client.Metadata) []string {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-	lines := []string{"state:      " + string(m.State)}
+	lines := []string{"state:      " + printable(string(m.State))}
 	if !m.Created.IsZero() {
 		lines = append(lines, "created:    "+ts(m.Created))
 	}
@@ -705,7 +769,7 @@ func describe(cl *client.Client, m *client.Metadata) []string {
 		}
 	}
 	if len(m.Recipients) > 0 {
-		lines = append(lines, "recipients: "+strings.Join(m.Recipients, ", "))
+		lines = append(lines, "recipients: "+printable(strings.Join(m.Recipients, ", ")))
 	}
 	return lines
 }
@@ -716,7 +780,7 @@ func (c *cli) burn(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.output(m.Raw, string(m.State))
+	return c.output(m.Raw, printable(string(m.State)))
 }
 
 func (c *cli) recent(ctx context.Context, args []string) error {
@@ -746,7 +810,7 @@ func (c *cli) recent(ctx context.Context, args []string) error {
 	}
 	lines := make([]string, len(ms))
 	for i, m := range ms {
-		lines[i] = cl.ReceiptLink(m.MetadataKey) + "\t" + string(m.State) + "\t" + m.Created.UTC().Format(time.RFC3339)
+		lines[i] = cl.ReceiptLink(m.MetadataKey) + "\t" + printable(string(m.State)) + "\t" + m.Created.UTC().Format(time.RFC3339)
 	}
 	return c.output(nil, lines...)
 }
@@ -769,5 +833,5 @@ func (c *cli) status(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.output(s.Raw, s.Status)
+	return c.output(s.Raw, printable(s.Status))
 }
