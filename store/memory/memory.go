@@ -18,10 +18,10 @@
 // the new pair's creation, more than the two it adds, so that a store that
 // is never swept holds about what is alive. Sweep removes all that expired.
 //
-// The store keeps every field as given and returns copies. It takes only
-// ids of the form that [onetime.ID.Valid] reports, with a secret and its
-// receipt in one slot, as a Service makes them; Create rejects others with
-// an error that wraps [onetime.ErrInvalid].
+// The store keeps every field as given and returns copies. Create rejects a
+// pair whose ids do not have the form that [onetime.ID.Valid] reports, or
+// are in two slots, with an error that wraps [onetime.ErrInvalid]: a
+// Service never makes such a pair.
 package memory
 
 import (
@@ -86,7 +86,7 @@ func (s *Store) lock(ctx context.Context) error {
 
 // Create implements [onetime.Store].
 func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
-	if !sec.ID.Valid() || !sec.MetadataID.Valid() || !m.ID.Valid() || !m.SecretID.Valid() || sec.ID.Slot() != m.ID.Slot() {
+	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() {
 		return fmt.Errorf("memory: ids malformed or not in one slot: %w", onetime.ErrInvalid)
 	}
 	if err := s.lock(ctx); err != nil {
@@ -105,8 +105,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	receipt.Sealed, receipt.OwnerSealed = bytes.Clone(m.Sealed), bytes.Clone(m.OwnerSealed)
 	receipt.SecretPresent = false // computed by each read, never stored
 	s.secrets[sec.ID], s.receipts[m.ID] = &secret, &receipt
-	heap.Push(&s.expiries, expiry{at: sec.ExpiresAt, id: sec.ID, secret: true})
-	heap.Push(&s.expiries, expiry{at: m.ExpiresAt, id: m.ID})
+	heap.Push(&s.expiries, &expiry{at: sec.ExpiresAt, id: sec.ID, secret: true})
+	heap.Push(&s.expiries, &expiry{at: m.ExpiresAt, id: m.ID})
 
 	if m.Owner != "" {
 		list := append(s.owners[m.Owner], &receipt)
@@ -288,7 +288,7 @@ func (s *Store) copyReceipt(r *onetime.SealedMetadata, now time.Time) *onetime.S
 func (s *Store) reclaim(now time.Time, n int) int {
 	removed := 0
 	for ; n > 0 && len(s.expiries) > 0 && !now.Before(s.expiries[0].at); n-- {
-		e := heap.Pop(&s.expiries).(expiry)
+		e := heap.Pop(&s.expiries).(*expiry)
 		if e.secret {
 			if sec := s.secrets[e.id]; sec != nil && !now.Before(sec.ExpiresAt) {
 				delete(s.secrets, e.id)
@@ -329,13 +329,15 @@ type expiry struct {
 	secret bool
 }
 
-// expiryHeap is a min-heap of expiries by time, for [container/heap].
-type expiryHeap []expiry
+// expiryHeap is a min-heap of expiries by time, for [container/heap]. It
+// holds pointers, which pass through heap.Push and heap.Pop as an any
+// without an allocation, and which Swap moves in one word.
+type expiryHeap []*expiry
 
 func (h expiryHeap) Len() int           { return len(h) }
 func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
 func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(*expiry)) }
 
 func (h *expiryHeap) Pop() any {
 	old := *h

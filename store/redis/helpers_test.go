@@ -1,5 +1,0 @@
-package redis_test
-
-import goredis "github.com/redis/go-redis/v9"
-
-type redisClient = goredis.UniversalClient
