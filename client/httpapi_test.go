@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -679,4 +680,82 @@ func TestStatusGivesUp(t *testing.T) {
 	_, err = c.Status(ctx)
 	var ne *client.NetworkError
 	require.ErrorAs(t, err, &ne)
+}
+
+// dropFirstAnswers wraps h: the first request of each Idempotency-Key is
+// served (the server acts on it) but its answer is dropped, the
+// connection cut; later tries of that key pass through. It counts the
+// requests that reached h by path prefix.
+func dropFirstAnswers(h http.Handler, served map[string]int, mu *sync.Mutex) http.Handler {
+	seenKeys := map[string]bool{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		mu.Lock()
+		first := key != "" && !seenKeys[key]
+		seenKeys[key] = true
+		served[strings.SplitN(strings.TrimPrefix(r.URL.Path, "/api/v1/"), "/", 2)[0]]++
+		mu.Unlock()
+		if !first {
+			h.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	})
+}
+
+// Answers lost after httpapi acted: against a server that says it honours
+// Idempotency-Key, the client's retry gets the first answer (one secret
+// per share, every value delivered once); against one that does not, the
+// client does not retry, so that no share is stored twice.
+func TestLostAnswersAgainstHTTPAPI(t *testing.T) {
+	svc, _ := onetimetest.NewService(t, &onetime.Options{KDFConcurrency: 1})
+	api, err := httpapi.New(svc, &httpapi.Options{Auth: access.NewBasicAuth(testUsers)})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	served := map[string]int{}
+	srv := httptest.NewServer(dropFirstAnswers(api, served, &mu))
+	defer srv.Close()
+	c, err := client.New(srv.URL, &client.Options{CustomerID: "alice", APIToken: testUsers["alice"]})
+	require.NoError(t, err)
+	ctx := context.Background()
+	status, err := c.Status(ctx)
+	require.NoError(t, err)
+
+	const n = 20
+	if !status.Idempotency {
+		// Today's httpapi: the answer is lost, and nothing is sent twice.
+		for range n {
+			_, err := c.Share(ctx, "lost", nil)
+			var ne *client.NetworkError
+			require.ErrorAs(t, err, &ne)
+		}
+		recent, err := c.Recent(ctx)
+		require.NoError(t, err)
+		assert.Len(t, recent, n, "one secret per share: none stored twice")
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, n, served["share"])
+		return
+	}
+	values := map[string]bool{}
+	for i := range n {
+		v := "value " + strconv.Itoa(i)
+		m, err := c.Share(ctx, v, &client.ShareOptions{Passphrase: "pw"})
+		require.NoError(t, err)
+		s, err := c.Reveal(ctx, m.SecretKey, "pw")
+		require.NoError(t, err, "the value of a reveal whose answer was lost")
+		assert.Equal(t, v, s.Value)
+		values[s.Value] = true
+	}
+	assert.Len(t, values, n)
+	recent, err := c.Recent(ctx)
+	require.NoError(t, err)
+	assert.Len(t, recent, n, "one secret per share")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 2*n, served["share"], "each share tried twice")
+	assert.Equal(t, 2*n, served["secret"], "each reveal tried twice")
 }
