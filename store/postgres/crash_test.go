@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,7 @@ import (
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/pgtest"
 	"github.com/onetimego/onetime/store/postgres"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 // The server crashes (an immediate shutdown: no flush, no checkpoint)
@@ -62,7 +64,7 @@ func TestCrashUnderLoad(t *testing.T) {
 				default:
 				}
 				if i%3 != 2 { // two shares, then a reveal of an earlier one
-					s, m := newPair("", t0)
+					s, m := storetest.NewPair("", t0, time.Hour)
 					err := st.Create(ctx, s, m)
 					if err != nil {
 						fail()
@@ -140,7 +142,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	// The first store's pool drops its dead connections and carries on.
 	var lastErr error
 	for range 2 * workers {
-		s, m := newPair("", t0)
+		s, m := storetest.NewPair("", t0, time.Hour)
 		if lastErr = st.Create(ctx, s, m); lastErr == nil {
 			break
 		}

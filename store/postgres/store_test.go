@@ -21,6 +21,7 @@ import (
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/pgtest"
 	"github.com/onetimego/onetime/store/postgres"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
@@ -29,21 +30,6 @@ func randomHex(n int) string {
 	b := make([]byte, n/2)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// newPair returns a fresh pair created at created, living an hour.
-func newPair(owner string, created time.Time) (*onetime.SealedSecret, *onetime.SealedMetadata) {
-	slot := randomHex(onetime.SlotLen)
-	sid := onetime.ID(slot + randomHex(32))
-	mid := onetime.ID(slot + randomHex(32))
-	sealed := make([]byte, 128)
-	rand.Read(sealed)
-	s := &onetime.SealedSecret{ID: sid, MetadataID: mid, Sealed: sealed, MaxAttempts: 10,
-		ShareDomain: "example.com", ExpiresAt: created.Add(time.Hour)}
-	m := &onetime.SealedMetadata{ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
-		ShareDomain: "example.com", Created: created, Updated: created,
-		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * time.Hour), Sealed: []byte("sealed receipt")}
-	return s, m
 }
 
 // The SQL spells states as numbers.
@@ -85,7 +71,7 @@ func TestSchemaAndPrefix(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a_receipts", "a_schema_version", "a_secrets", "b_receipts", "b_schema_version", "b_secrets"}, tables)
 
-	s, m := newPair("", t0)
+	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, a.Create(ctx, s, m))
 	_, err = b.Reveal(ctx, s.ID, nil, t0)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "a secret of store a seen by store b")
@@ -151,7 +137,7 @@ func TestConcurrentOpen(t *testing.T) {
 		require.NoError(t, srv.Admin(t).QueryRow(ctx, `SELECT count(*) FROM `+stores[0].Table("schema_version")).Scan(&rows))
 		assert.Equal(t, 1, rows)
 		// Each works on the shared tables.
-		s, m := newPair("", t0)
+		s, m := storetest.NewPair("", t0, time.Hour)
 		require.NoError(t, stores[0].Create(ctx, s, m))
 		_, err := stores[openers-1].Reveal(ctx, s.ID, nil, t0)
 		require.NoError(t, err)
@@ -204,7 +190,7 @@ func TestTwoPoolsRace(t *testing.T) {
 		rounds = 5
 	}
 	for round := range rounds {
-		s, m := newPair("", t0)
+		s, m := storetest.NewPair("", t0, time.Hour)
 		check := make([]byte, 32)
 		rand.Read(check)
 		if round%2 == 1 {
@@ -273,7 +259,7 @@ func TestNoPreparedStatementsByDefault(t *testing.T) {
 		pool := srv.Pool(t, "postgres", func(c *pgxpool.Config) { c.MaxConns = 1 })
 		st, err := postgres.New(ctx, pool, &postgres.Options{Schema: srv.Schema(t), StatementCache: cache})
 		require.NoError(t, err)
-		s, m := newPair("owner", t0)
+		s, m := storetest.NewPair("owner", t0, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 		_, err = st.Peek(ctx, s.ID, t0)
 		require.NoError(t, err)
@@ -353,7 +339,7 @@ func TestErrorTextsFromTheServer(t *testing.T) {
 	pool := srv.Pool(t, "postgres", nil)
 	st, err := postgres.New(ctx, pool, nil)
 	require.NoError(t, err)
-	s, m := newPair("owner", t0)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	s.Check = []byte("a check that must not leak")
 	require.NoError(t, st.Create(ctx, s, m))
 	var errs []error
@@ -408,7 +394,7 @@ func TestOneStatementPerCall(t *testing.T) {
 		require.NoError(t, f(), what)
 		assert.Equalf(t, want, counter.n.Load(), "statements sent by %s", what)
 	}
-	s, m := newPair("owner", t0)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	s.Check = []byte("check")
 	calls(1, "Create", func() error { return st.Create(ctx, s, m) })
 	calls(1, "Peek", func() error { _, err := st.Peek(ctx, s.ID, t0); return err })
@@ -422,7 +408,7 @@ func TestOneStatementPerCall(t *testing.T) {
 		return nil
 	})
 	calls(1, "Reveal", func() error { _, err := st.Reveal(ctx, s.ID, s.Check, t0); return err })
-	s, m = newPair("owner", t0)
+	s, m = storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	calls(1, "Burn", func() error { _, err := st.Burn(ctx, m.ID, t0); return err })
 	calls(2, "Sweep", func() error { _, err := st.Sweep(ctx, t0); return err })

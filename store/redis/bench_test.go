@@ -16,8 +16,10 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/proc"
 	"github.com/onetimego/onetime/internal/redistest"
 	"github.com/onetimego/onetime/store/redis"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 // Benchmarks run against one redis-server for the whole binary
@@ -25,11 +27,14 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 3s ./store/redis/
 //
-// BenchmarkYardstick runs first: redis-benchmark on the same server, 32
-// clients. Share and Reveal then report their throughput ("ops/s", all
-// goroutines together) and, as "%SET", that throughput over
-// redis-benchmark's SET requests per second; "%SET-near" compares it with
-// short redis-benchmark runs just before and just after it instead.
+// BenchmarkStore runs the benchmarks that every store runs.
+// BenchmarkYardstick then runs redis-benchmark on the same server, 32
+// clients, and BenchmarkModes compares the Store's two ways of sending
+// commands with it: Share and Reveal through the Service report their
+// throughput ("ops/s", all goroutines together) and, as "%SET", that
+// throughput over redis-benchmark's SET requests per second; "%SET-near"
+// compares it with short redis-benchmark runs just before and just after
+// it instead.
 //
 // The machine is often shared, so each also reports the CPU time one
 // operation costs: "client-us/op" in this process (or in redis-benchmark)
@@ -40,7 +45,14 @@ import (
 
 // concurrency is the number of goroutines (and connections) that the
 // throughput benchmarks use, as redis-benchmark -c.
-const concurrency = 32
+const concurrency = storetest.Callers
+
+// BenchmarkStore runs the benchmarks that every store runs, in the
+// default mode (no auto-pipelining).
+func BenchmarkStore(b *testing.B) {
+	c := benchClient(b)
+	storetest.RunBenchmarks(b, func(b *testing.B) onetime.Store { return newStore(b, c) })
+}
 
 var (
 	yardstickSET atomic.Uint64 // SET/s in milli-requests; 0 until measured
@@ -61,11 +73,8 @@ func benchClient(b *testing.B) *goredis.Client {
 	return c
 }
 
-func benchService(b *testing.B, c goredis.UniversalClient) *onetime.Service {
-	return benchServiceWith(b, c, false)
-}
-
-func benchServiceWith(b *testing.B, c goredis.UniversalClient, autoPipeline bool) *onetime.Service {
+// benchService returns a Service on a Store over c.
+func benchService(b *testing.B, c goredis.UniversalClient, autoPipeline bool) *onetime.Service {
 	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b), AutoPipeline: autoPipeline})
 	if err != nil {
 		b.Fatal(err)
@@ -113,7 +122,7 @@ type cpuMeter struct {
 func startCPU(b *testing.B, c *goredis.Client) *cpuMeter {
 	m := &cpuMeter{c: c}
 	m.server, m.ok = serverCPU(b, c)
-	self, child, ok := processCPU()
+	self, child, ok := proc.CPU()
 	m.self, m.child, m.ok = self, child, m.ok && ok
 	return m
 }
@@ -122,7 +131,7 @@ func startCPU(b *testing.B, c *goredis.Client) *cpuMeter {
 // client (this process, or with children its ended children) and of the
 // server, as client-us/op and redis-us/op, and returns them in ns.
 func (m *cpuMeter) stop(b *testing.B, n int, children bool) (client, server float64, ok bool) {
-	self, child, ok1 := processCPU()
+	self, child, ok1 := proc.CPU()
 	srv, ok2 := serverCPU(b, m.c)
 	if !m.ok || !ok1 || !ok2 || n == 0 {
 		return 0, 0, false
@@ -211,31 +220,40 @@ var modes = []struct {
 	autoPipeline bool
 }{{"direct", false}, {"autopipeline", true}}
 
-// BenchmarkShare stores 100-byte secrets through the real Service, from
-// 32 goroutines.
-func BenchmarkShare(b *testing.B) {
-	throughput(b, func(b *testing.B, svc *onetime.Service) func(context.Context) error {
-		return func(ctx context.Context) error {
-			_, err := svc.Share(ctx, onetime.ShareRequest{Value: value100})
-			return err
-		}
+// BenchmarkModes runs, in each of the Store's modes (direct and
+// autopipeline):
+//
+//   - Share: 100-byte secrets stored through the real Service from 32
+//     goroutines, compared with redis-benchmark's SET;
+//   - Reveal: 100-byte secrets, shared beforehand off the clock, revealed
+//     through the Service from 32 goroutines, compared likewise;
+//   - SerialPair: one caller's Share followed by the Reveal of that
+//     secret: the latency a lone caller sees.
+func BenchmarkModes(b *testing.B) {
+	b.Run("Share", func(b *testing.B) {
+		throughput(b, func(b *testing.B, svc *onetime.Service) func(context.Context) error {
+			return func(ctx context.Context) error {
+				_, err := svc.Share(ctx, onetime.ShareRequest{Value: value100})
+				return err
+			}
+		})
 	})
+	b.Run("Reveal", func(b *testing.B) { throughput(b, revealOp) })
+	b.Run("SerialPair", serialPair)
 }
 
-// BenchmarkReveal reveals 100-byte secrets through the real Service, from
-// 32 goroutines; the secrets are shared beforehand, off the clock.
-func BenchmarkReveal(b *testing.B) {
-	throughput(b, func(b *testing.B, svc *onetime.Service) func(context.Context) error {
-		keys := share(b, svc, b.N, "")
-		var next atomic.Int64
-		return func(ctx context.Context) error {
-			r, err := svc.Reveal(ctx, keys[next.Add(1)-1], "")
-			if err == nil && len(r.Value) != len(value100) {
-				err = fmt.Errorf("Reveal returned %d bytes", len(r.Value))
-			}
-			return err
+// revealOp shares b.N secrets and returns an operation that reveals the
+// next one.
+func revealOp(b *testing.B, svc *onetime.Service) func(context.Context) error {
+	keys := share(b, svc, b.N, "")
+	var next atomic.Int64
+	return func(ctx context.Context) error {
+		r, err := svc.Reveal(ctx, keys[next.Add(1)-1], "")
+		if err == nil && len(r.Value) != len(value100) {
+			err = fmt.Errorf("Reveal returned %d bytes", len(r.Value))
 		}
-	})
+		return err
+	}
 }
 
 // throughput runs, in each mode, the operation that setup returns (setup
@@ -244,7 +262,7 @@ func throughput(b *testing.B, setup func(*testing.B, *onetime.Service) func(cont
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
 			c := benchClient(b)
-			svc := benchServiceWith(b, c, m.autoPipeline)
+			svc := benchService(b, c, m.autoPipeline)
 			op := setup(b, svc)
 			ctx := context.Background()
 			parallel(b)
@@ -268,12 +286,12 @@ func throughput(b *testing.B, setup func(*testing.B, *onetime.Service) func(cont
 	}
 }
 
-// BenchmarkSerialPair is one caller's Share followed by the Reveal of that
-// secret: the latency a lone caller sees in each mode.
-func BenchmarkSerialPair(b *testing.B) {
+// serialPair is one caller's Share followed by the Reveal of that secret,
+// in each mode.
+func serialPair(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			svc := benchServiceWith(b, benchClient(b), m.autoPipeline)
+			svc := benchService(b, benchClient(b), m.autoPipeline)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -336,12 +354,12 @@ func usedMemory(b *testing.B, c *goredis.Client) int64 {
 	return 0
 }
 
-// BenchmarkStoredMemory reports the growth of Redis's used_memory per
+// BenchmarkStoredBytes reports the growth of Redis's used_memory per
 // 100-byte secret (with its receipt, and for an owner its index entry),
 // with 1,000 and 100,000 stored, on a fresh server of its own. The owned
 // case puts every secret under one owner, whose index keeps the newest
 // redis.MaxIndexed.
-func BenchmarkStoredMemory(b *testing.B) {
+func BenchmarkStoredBytes(b *testing.B) {
 	for _, n := range []int{1000, 100000} {
 		for _, owner := range []string{"", "customer-0001"} {
 			name := fmt.Sprintf("n=%d/anonymous", n)
@@ -352,7 +370,7 @@ func BenchmarkStoredMemory(b *testing.B) {
 				srv := redistest.Standalone(b)
 				c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: concurrency})
 				b.Cleanup(func() { c.Close() })
-				svc := benchService(b, c)
+				svc := benchService(b, c, false)
 				// Warm up first: open every pooled connection and load the
 				// scripts, whose buffers would otherwise count as data.
 				keys := share(b, svc, 4*concurrency, owner)
@@ -362,7 +380,7 @@ func BenchmarkStoredMemory(b *testing.B) {
 				before := usedMemory(b, c)
 				share(b, svc, n, owner)
 				after := usedMemory(b, c)
-				b.ReportMetric(float64(after-before)/float64(n), "B/secret")
+				b.ReportMetric(float64(after-before)/float64(n), "bytes/secret")
 				b.ReportMetric(0, "ns/op")
 			})
 		}

@@ -3,6 +3,8 @@ package redis_test
 import (
 	"testing"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
 	"github.com/onetimego/onetime/store/redis"
@@ -10,7 +12,7 @@ import (
 )
 
 // newStore returns a Store on client under a prefix unique to t.
-func newStore(t testing.TB, client redisClient) *redis.Store {
+func newStore(t testing.TB, client goredis.UniversalClient) *redis.Store {
 	t.Helper()
 	s, err := redis.New(client, &redis.Options{Prefix: redistest.Prefix(t)})
 	if err != nil {
@@ -33,7 +35,7 @@ func TestConformanceCluster(t *testing.T) {
 // one server and on the Cluster: batching commands must change nothing
 // that a caller can see.
 func TestConformanceAutoPipeline(t *testing.T) {
-	for name, c := range map[string]redisClient{
+	for name, c := range map[string]goredis.UniversalClient{
 		"standalone": redistest.Standalone(t).Client(t),
 		"cluster":    redistest.Cluster(t).Client(t),
 	} {

@@ -24,9 +24,13 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/sqlite"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
+
+// week is how long the tests' secrets live (their receipts, two).
+const week = 7 * 24 * time.Hour
 
 // rawDB opens a plain database/sql handle on path, as another program
 // would.
@@ -42,7 +46,7 @@ func rawDB(t testing.TB, dsn string) *sql.DB {
 
 func mustCreate(t testing.TB, st onetime.Store, owner string) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	t.Helper()
-	s, m := synthetic(t0, owner)
+	s, m := storetest.NewPair(owner, t0, week)
 	if err := st.Create(context.Background(), s, m); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +170,7 @@ func TestBusy(t *testing.T) {
 	short.Close()
 
 	// A write on a store whose file another process keeps locked.
-	s, m := synthetic(t0, "")
+	s, m := storetest.NewPair("", t0, week)
 	err = st.Create(context.Background(), s, m)
 	require.ErrorIs(t, err, sqlite.ErrBusy, "Create on a locked database")
 	// The Service adds "onetime: create: ": the store says neither.
@@ -283,7 +287,7 @@ func TestClosed(t *testing.T) {
 			require.NoError(t, st.Close())
 			require.NoError(t, st.Close(), "second Close")
 			ctx := context.Background()
-			s2, m2 := synthetic(t0, "")
+			s2, m2 := storetest.NewPair("", t0, week)
 			errs := map[string]error{"Create": st.Create(ctx, s2, m2)}
 			_, errs["Reveal"] = st.Reveal(ctx, m.SecretID, nil, t0)
 			_, errs["Peek"] = st.Peek(ctx, m.SecretID, t0)
@@ -361,7 +365,7 @@ func TestTwoHandles(t *testing.T) {
 	}
 
 	// Wrong passphrases through both handles are all counted.
-	s, m := synthetic(t0, "")
+	s, m := storetest.NewPair("", t0, week)
 	s.Check, s.MaxAttempts = []byte("right"), 1000
 	m.PassphraseRequired = true
 	if err := a.Create(ctx, s, m); err != nil {
@@ -396,7 +400,7 @@ func TestGroupCommit(t *testing.T) {
 		var wg sync.WaitGroup
 		for range n {
 			wg.Go(func() {
-				s, m := synthetic(t0, "")
+				s, m := storetest.NewPair("", t0, week)
 				assert.NoError(t, st.Create(context.Background(), s, m))
 			})
 		}
@@ -427,7 +431,7 @@ func TestGroupCommit(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 200 {
 			wg.Go(func() {
-				s, m := synthetic(t0, "g")
+				s, m := storetest.NewPair("g", t0, week)
 				if i%10 == 0 { // a duplicate secret id in the middle of a batch
 					s.ID, m.SecretID = dup.ID, dup.ID
 					assert.ErrorIs(t, st.Create(ctx, s, m), onetime.ErrExists, "duplicate Create")
@@ -464,9 +468,7 @@ func TestSweepBatches(t *testing.T) {
 	for range 50 {
 		mustCreate(t, st, "o")
 	}
-	_, live := synthetic(t0.Add(30*24*time.Hour), "o")
-	ls, _ := synthetic(t0.Add(30*24*time.Hour), "o")
-	ls.MetadataID, live.SecretID = live.ID, ls.ID
+	ls, live := storetest.NewPair("o", t0.Add(30*24*time.Hour), week)
 	if err := st.Create(ctx, ls, live); err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +559,7 @@ func crashChild(path string) {
 	for range 4 {
 		wg.Go(func() {
 			for {
-				s, m := synthetic(t0, "crash")
+				s, m := storetest.NewPair("crash", t0, week)
 				if err := st.Create(context.Background(), s, m); err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(2)
@@ -685,11 +687,11 @@ func TestConsumedLeavesNoBytes(t *testing.T) {
 			sealed := func(c byte) []byte {
 				return append(bytes.Repeat(marker, 8192/len(marker)), c)
 			}
-			revealed, rm := synthetic(t0, "")
+			revealed, rm := storetest.NewPair("", t0, week)
 			revealed.Sealed = sealed('R')
-			burned, bm := synthetic(t0, "")
+			burned, bm := storetest.NewPair("", t0, week)
 			burned.Sealed = sealed('B')
-			expired, em := synthetic(t0, "")
+			expired, em := storetest.NewPair("", t0, week)
 			expired.Sealed = sealed('E')
 			for _, p := range []struct {
 				s *onetime.SealedSecret
@@ -771,7 +773,7 @@ func TestSweepShrinksFile(t *testing.T) {
 			for range 16 {
 				wg.Go(func() {
 					for i := next.Add(1); i <= int64(n); i = next.Add(1) {
-						s, m := synthetic(t0, "")
+						s, m := storetest.NewPair("", t0, week)
 						s.Sealed = bytes.Repeat([]byte{byte(i)}, 4096)
 						secrets[i-1] = s
 						assert.NoError(t, st.Create(ctx, s, m))
@@ -835,7 +837,7 @@ func TestViewPeek(t *testing.T) {
 			require.ErrorIs(t, err, onetime.ErrNotFound)
 
 			// Peek, with attempts at the limit.
-			ps, pm := synthetic(t0, "")
+			ps, pm := storetest.NewPair("", t0, week)
 			ps.Check = []byte("verifier")
 			ps.Attempts, ps.MaxAttempts = onetime.MaxAttemptsLimit-1, onetime.MaxAttemptsLimit
 			require.NoError(t, st.Create(ctx, ps, pm))
