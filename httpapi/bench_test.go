@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
@@ -202,36 +201,6 @@ func BenchmarkStatusHTTP(b *testing.B) {
 			b.Fatalf("status %d", w.status)
 		}
 	}
-}
-
-func BenchmarkParseParams(b *testing.B) {
-	body := "secret=" + benchValue + "&ttl=3600&passphrase=pass%20word"
-	b.ReportAllocs()
-	cpuMetric(b)
-	for b.Loop() {
-		p, err := parseParams("application/x-www-form-urlencoded", "", strings.NewReader(body), int64(len(body)))
-		if err != nil || p.get(pSecret) != benchValue {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkRequestID(b *testing.B) {
-	b.Run("newRequestID", func(b *testing.B) {
-		b.ReportAllocs()
-		cpuMetric(b)
-		for b.Loop() {
-			_ = newRequestID()
-		}
-	})
-	b.Run("uuid.NewV7", func(b *testing.B) {
-		b.ReportAllocs()
-		cpuMetric(b)
-		for b.Loop() {
-			id, _ := uuid.NewV7()
-			_ = id.String()
-		}
-	})
 }
 
 // BenchmarkShareLoopback shares through a real net/http server on

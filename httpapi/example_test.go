@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/httpapi"
 	"github.com/onetimego/onetime/store/memory"
 )
@@ -60,7 +61,7 @@ func Example() {
 	}
 	defer svc.Close()
 	api, err := httpapi.New(svc, &httpapi.Options{
-		Auth:   httpapi.NewBasicAuth(map[string]string{"alice": "alice-api-token"}),
+		Auth:   access.NewBasicAuth(map[string]string{"alice": "alice-api-token"}),
 		Logger: slog.New(slog.DiscardHandler), // errors only; request lines need AccessLog
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/frontdoor"
 )
 
 // The bodies of GET {BasePath}status. The first is the v1 answer, byte
@@ -18,7 +19,7 @@ const (
 // status answers GET {BasePath}status: nominal when the store answers a
 // ping within the health timeout, else offline with the intended status
 // 503 (sent as 404 unless Options.IntendedStatus, as for errors).
-func (h *Handler) status(ctx context.Context, w http.ResponseWriter, info *reqInfo) error {
+func (h *Handler) status(ctx context.Context, w http.ResponseWriter, q *frontdoor.Request) error {
 	pctx, cancel := context.WithTimeout(ctx, h.healthTTL)
 	defer cancel()
 	err := h.svc.Ping(pctx)
@@ -30,7 +31,7 @@ func (h *Handler) status(ctx context.Context, w http.ResponseWriter, info *reqIn
 		h.log.LogAttrs(ctx, slog.LevelWarn, "httpapi: status: the store does not answer",
 			slog.String("err", err.Error()))
 	}
-	info.intended, info.message = http.StatusServiceUnavailable, "offline"
+	q.Intended, q.Message = http.StatusServiceUnavailable, "offline"
 	status := http.StatusNotFound
 	if h.opts.IntendedStatus {
 		status = http.StatusServiceUnavailable

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/store/memory"
 )
 
@@ -119,7 +120,7 @@ func TestCallerInContext(t *testing.T) {
 	st := callerStore{memory.New(), make(chan onetime.Caller, 1)}
 	svc, err := onetime.New(st, testSecret, nil)
 	require.NoError(t, err)
-	h, err := New(svc, &Options{Logger: discardLogger(), Auth: NewBasicAuth(testUsers), ClientIPHeader: "X-Real-IP"})
+	h, err := New(svc, &Options{Logger: discardLogger(), Auth: access.NewBasicAuth(testUsers), ClientIPHeader: "X-Real-IP"})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/frontdoor"
 	"github.com/onetimego/onetime/store/memory"
 )
 
@@ -36,7 +37,7 @@ func serveDirect(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 
 // TestJSONBodyAllocations: a 3 MiB JSON body of 400k unknown members used
 // to be decoded whole into a map, some 51 MB a request. It is refused
-// after maxJSONMembers members, having read and kept almost nothing.
+// after frontdoor.MaxJSONMembers members, having read and kept almost nothing.
 func TestJSONBodyAllocations(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	h, err := New(e.svc, &Options{Logger: discardLogger()})
@@ -64,7 +65,7 @@ func TestJSONBodyAllocations(t *testing.T) {
 
 	allocs := testing.AllocsPerRun(5, func() { run() })
 	t.Logf("%.0f allocations a request", allocs)
-	assert.Less(t, allocs, float64(20*maxJSONMembers), "allocations for one request")
+	assert.Less(t, allocs, float64(20*frontdoor.MaxJSONMembers), "allocations for one request")
 
 	// The same body sniffed as JSON without a Content-Type.
 	r := httptest.NewRequest("POST", "/api/v1/share", bytes.NewReader(body))
@@ -97,13 +98,13 @@ func TestJSONBounds(t *testing.T) {
 	post := func(body string) resp {
 		return e.do(req{method: "POST", path: "/api/v1/share", ctype: "application/json", body: body})
 	}
-	post(manyKeys(maxJSONMembers - 1)).ok(t) // with the secret: exactly the bound
-	post(manyKeys(maxJSONMembers)).fails(t, 400, bad)
-	post(nested(maxJSONDepth - 1)).ok(t) // with the body's object: exactly the bound
-	post(nested(maxJSONDepth)).fails(t, 400, bad)
+	post(manyKeys(frontdoor.MaxJSONMembers - 1)).ok(t) // with the secret: exactly the bound
+	post(manyKeys(frontdoor.MaxJSONMembers)).fails(t, 400, bad)
+	post(nested(frontdoor.MaxJSONDepth - 1)).ok(t) // with the body's object: exactly the bound
+	post(nested(frontdoor.MaxJSONDepth)).fails(t, 400, bad)
 	post(nested(20000)).fails(t, 400, bad)
 	// Elements of a known array count too.
-	many := `{"secret":"x","recipient":[` + strings.Repeat(`"",`, maxJSONMembers) + `""]}`
+	many := `{"secret":"x","recipient":[` + strings.Repeat(`"",`, frontdoor.MaxJSONMembers) + `""]}`
 	post(many).fails(t, 400, bad)
 	// Scalars in a known array are kept, the rest ignored, as before.
 	rc := e.do(req{method: "POST", path: "/api/v1/share", ctype: "application/json",

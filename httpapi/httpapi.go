@@ -5,19 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
-
-	"github.com/google/uuid"
 
 	"github.com/onetimego/onetime"
-	"github.com/onetimego/onetime/internal/clientaddr"
+	"github.com/onetimego/onetime/access"
+	"github.com/onetimego/onetime/internal/frontdoor"
 )
 
 // DefaultBasePath is where the v1 API lives unless Options.BasePath says
@@ -48,10 +45,11 @@ type Options struct {
 	// mux.Handle("/ots/api/v1/", h).
 	BasePath string
 
-	// Auth tells who is calling. nil means every caller is anonymous, and
-	// a request that carries an Authorization header anyway is answered
-	// "Not authorized" (bad credentials never fall back to anonymous).
-	Auth Authenticator
+	// Auth tells who is calling (see access.Authenticator; give webui
+	// the same one). nil means every caller is anonymous, and a request
+	// that carries an Authorization header anyway is answered "Not
+	// authorized" (bad credentials never fall back to anonymous).
+	Auth access.Authenticator
 
 	// RequireAuthToCreate answers share, create and generate from
 	// anonymous callers with "Not authorized".
@@ -86,14 +84,18 @@ type Options struct {
 	// AccessLog, when set, receives one INFO line per request: request id
 	// (also sent as X-Request-Id), route pattern, status, intended status
 	// and message of an error, customer, duration. nil (the default) logs
-	// no request lines. It may be the same logger as Logger.
+	// no request lines. It may be the same logger as Logger, and the same
+	// as webui's.
 	AccessLog *slog.Logger
 
 	// RateLimiter, when set, limits every request but GET {BasePath}status
-	// (the health check) per client address, unrouted ones included. Off
-	// by default. Package github.com/onetimego/onetime/ratelimit and its
-	// redislimit subpackage provide limiters.
-	RateLimiter RateLimiter
+	// (the health check) per client address, unrouted ones included,
+	// before authentication; a limited client gets "Cripes! You have been
+	// rate limited." (intended status 429). Off by default. Give webui the
+	// same limiter, so that the pages are no way around it. Package
+	// github.com/onetimego/onetime/ratelimit and its redislimit subpackage
+	// provide limiters.
+	RateLimiter access.RateLimiter
 
 	// ClientIPHeader names a header set by a trusted reverse proxy that
 	// carries the client's address ("X-Forwarded-For", "X-Real-IP"). Its
@@ -123,14 +125,16 @@ type Options struct {
 }
 
 // A Handler serves the Onetime Secret REST API v1. Create it with [New].
+// A Handler serves the Onetime Secret REST API v1. Create it with [New].
 type Handler struct {
 	svc       *onetime.Service
 	opts      Options
+	door      *frontdoor.Door
 	base      string // opts.BasePath
 	log       *slog.Logger
-	access    *slog.Logger // nil: no request lines
-	outside   sync.Once    // the warning about requests outside base
-	maxQuery  int          // < 0: none
+	outside   sync.Once // the warning about requests outside base
+	maxSize   int       // the service's largest value
+	maxQuery  int       // < 0: none
 	healthTTL time.Duration
 }
 
@@ -151,28 +155,28 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxBodySize < 0 {
-		return nil, errors.New("httpapi: negative MaxBodySize")
-	}
 	if o.HealthTimeout < 0 {
 		return nil, errors.New("httpapi: negative HealthTimeout")
 	}
 	if o.BasePath == "" {
 		o.BasePath = DefaultBasePath
 	}
-	if !strings.HasPrefix(o.BasePath, "/") || !strings.HasSuffix(o.BasePath, "/") || cleanPath(o.BasePath) != o.BasePath {
-		return nil, errors.New("httpapi: BasePath must be a clean path that starts and ends with a slash")
+	if err := frontdoor.CheckBasePath(o.BasePath); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	if o.MaxBodySize == 0 {
-		o.MaxBodySize = 3*int64(svc.MaxSize()) + bodyHeadroom
+	maxSize := svc.Options().MaxSize
+	var err error
+	if o.MaxBodySize, err = frontdoor.BodyLimit(o.MaxBodySize, maxSize); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	o.ClientIPHeader = http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))
 	o.ShareDomains = append([]string(nil), o.ShareDomains...)
-	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, access: o.AccessLog,
+	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize,
 		maxQuery: o.MaxQueryBytes, healthTTL: o.HealthTimeout}
+	h.door = frontdoor.New(frontdoor.Options{Name: "httpapi", Auth: o.Auth, RateLimiter: o.RateLimiter,
+		ClientIPHeader: o.ClientIPHeader, Logger: o.Logger, AccessLog: o.AccessLog})
 	if h.maxQuery == 0 {
 		h.maxQuery = RecommendedMaxHeaderBytes
 	}
@@ -182,22 +186,8 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	return h, nil
 }
 
-// Wrap returns a handler that serves with h every request whose path,
-// once cleaned, lies under the base path (also /api/v1 without its
-// trailing slash, /api/v1//status, /api/v1/./status), and passes every
-// other request to next unchanged.
-//
-// Use it as the server's handler in front of an http.ServeMux: a ServeMux
-// answers a path that is not clean (double slashes, . and .. segments),
-// and a subtree pattern's path without its trailing slash, with a 307 or
-// 301 redirect before any handler sees the request, and many clients
-// resend a redirected POST as a GET or not at all. Wrap lets those
-// requests reach the API, which answers them itself:
-//
-//	mux := http.NewServeMux()
-//	mux.Handle("/api/v1/", api) // still useful for mux-based routing tools
-//	mux.HandleFunc("/", home)
-//	srv := &http.Server{Handler: api.Wrap(mux)}
+// mux.HandleFunc("/", home)
+// srv := &http.Server{Handler: api.Wrap(mux)}
 func (h *Handler) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := h.under(r.URL.EscapedPath()); ok {
@@ -274,47 +264,33 @@ func (h *Handler) pattern(r route) string {
 	return r.method + " " + h.base + tail
 }
 
-// cleanPath returns p with empty and "." segments dropped and ".."
-// segments applied, as path.Clean does, but keeping a trailing slash. It
-// works on the escaped path, so that an escaped slash (%2F) stays inside
-// its segment.
-func cleanPath(p string) string {
-	if strings.HasPrefix(p, "/") && !strings.Contains(p, "//") && !strings.Contains(p, "/./") &&
-		!strings.Contains(p, "/../") && !strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..") {
-		return p // the usual case, without allocating
-	}
-	segs := strings.Split(p, "/")
-	out := segs[:0]
-	for _, s := range segs {
-		switch s {
-		case "", ".":
-		case "..":
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
-		default:
-			out = append(out, s)
-		}
-	}
-	c := "/" + strings.Join(out, "/")
-	if len(out) > 0 && strings.HasSuffix(p, "/") {
-		c += "/"
-	}
-	return c
-}
-
 // under reports whether the escaped path lies under the base path once
 // cleaned, and returns the rest of it after the base path ("" for the base
-// path itself, with or without its trailing slash).
+// path itself, with or without its trailing slash). The escaped path is
+// cleaned, so that an escaped slash (%2F) stays inside its segment.
 func (h *Handler) under(escapedPath string) (string, bool) {
-	c := cleanPath(escapedPath)
+	c := frontdoor.CleanPath(escapedPath)
 	if c == strings.TrimSuffix(h.base, "/") {
 		return "", true
 	}
 	return strings.CutPrefix(c, h.base)
 }
 
-// match routes a request. It is written out rather than left to
+// route matches a request, and warns (once) of one outside the base path.
+func (h *Handler) route(r *http.Request) (route, bool) {
+	rest, inside := h.under(r.URL.EscapedPath())
+	if !inside {
+		h.outside.Do(func() {
+			// The path itself may hold a key: only the base is logged.
+			h.log.LogAttrs(r.Context(), slog.LevelWarn,
+				"httpapi: a request arrived outside the base path; check how the handler is mounted (Options.BasePath, http.StripPrefix); logged once",
+				slog.String("base_path", h.base))
+		})
+		return route{}, false
+	}
+	return h.match(r.Method, rest)
+}
+
 // http.ServeMux so that a wrong method is "Not Found" (never 405), HEAD is
 // not served as GET, a path that is not clean is routed rather than
 // redirected, and the pattern is known for logging. rest is the cleaned
@@ -375,117 +351,69 @@ func (h *Handler) match(method, rest string) (route, bool) {
 
 func receiptBase(s string) bool { return s == "private" || s == "metadata" || s == "receipt" }
 
-// reqInfo is what the request log line says of a request.
-type reqInfo struct {
-	customer string
-	intended int
-	message  string
-}
-
-// reqState is what ServeHTTP keeps of a request, in one allocation: the
-// writer that remembers the status, what the log line says, and the
-// request id with the header value that carries it.
-type reqState struct {
-	statusWriter
-	info reqInfo
-	rid  [1]string // X-Request-Id's value
-}
-
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var start time.Time
-	if h.access != nil {
-		start = time.Now()
-	}
-	rest, inside := h.under(r.URL.EscapedPath())
-	rt, ok := route{}, false
-	if inside {
-		rt, ok = h.match(r.Method, rest)
-	} else {
-		h.outside.Do(func() {
-			// The path itself may hold a key: only the base is logged.
-			h.log.LogAttrs(r.Context(), slog.LevelWarn,
-				"httpapi: a request arrived outside the base path; check how the handler is mounted (Options.BasePath, http.StripPrefix); logged once",
-				slog.String("base_path", h.base))
-		})
-	}
-	st := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
-	rid := newRequestID()
-	st.rid[0] = rid
-	w.Header()["X-Request-Id"] = st.rid[:] // canonical already: as Set would
-	ctx := r.Context()
-	info, sw := &st.info, &st.statusWriter
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			// The panic value may quote anything: log only its type.
-			h.log.LogAttrs(ctx, slog.LevelError, "httpapi: panic serving request",
-				slog.String("request_id", rid), slog.String("route", h.pattern(rt)),
-				slog.String("panic_type", fmt.Sprintf("%T", p)))
-			if sw.status == 0 {
-				h.writeError(sw, errUnexpected, "", info)
-			}
-		}
-		if h.access == nil {
-			return
-		}
-		attrs := []slog.Attr{
-			slog.String("request_id", rid),
-			slog.String("route", h.pattern(rt)),
-			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)),
-		}
-		if info.intended != 0 {
-			attrs = append(attrs, slog.Int("intended_status", info.intended), slog.String("message", info.message))
-		}
-		if info.customer != "" {
-			attrs = append(attrs, slog.String("customer", info.customer))
-		}
-		h.access.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
-	}()
-
+	q := h.door.Begin(w, r)
+	rt, routed := h.route(r)
+	defer h.finish(r.Context(), q, rt)
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodySize)
-	addr := clientaddr.Of(r, h.opts.ClientIPHeader)
-	if h.opts.RateLimiter != nil && rt.act != actStatus {
-		allowed, err := h.opts.RateLimiter.Allow(ctx, addr)
-		if err != nil {
-			level := slog.LevelWarn
-			if ctx.Err() != nil {
-				level = slog.LevelDebug // the caller went away: not the limiter's fault
-			}
-			h.log.LogAttrs(ctx, level, "httpapi: rate limiter failed; request let through",
-				slog.String("request_id", rid), slog.String("err", err.Error()))
-		} else if !allowed {
-			h.writeError(sw, errRateLimited, rt.key, info)
-			return
-		}
+	ctx, err := h.admit(r, q, rt, routed)
+	if err == nil {
+		err = h.serve(ctx, q, r, rt)
 	}
-	if !ok {
-		h.writeError(sw, errNoRoute, "", info)
-		return
-	}
-	if h.maxQuery >= 0 && len(r.URL.RawQuery) > h.maxQuery {
-		h.writeError(sw, errQueryTooLong, rt.key, info)
-		return
-	}
-	if err := h.serve(ctx, sw, r, rt, addr, info); err != nil {
-		h.writeError(sw, h.classify(ctx, err, rid), rt.key, info)
+	if err != nil {
+		h.writeError(q, h.classify(ctx, err, q.ID), rt.key)
 	}
 }
 
-func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, rt route, addr string, info *reqInfo) error {
-	customer, err := h.authenticate(r)
-	if err != nil {
-		return err
+// admit runs what a request goes through before it is served, in this
+// order: the rate limit (every request but the status check, unrouted ones
+// included), the route, the bound on the query string, authentication. It
+// returns the request's context with the caller in it.
+func (h *Handler) admit(r *http.Request, q *frontdoor.Request, rt route, routed bool) (context.Context, error) {
+	ctx := r.Context()
+	if rt.act != actStatus && !h.door.Allow(ctx, q) {
+		return ctx, errRateLimited
 	}
-	info.customer = customer
-	ctx = onetime.WithCaller(ctx, onetime.Caller{Customer: customer, Address: addr})
+	if !routed {
+		return ctx, errNoRoute
+	}
+	if h.maxQuery >= 0 && len(r.URL.RawQuery) > h.maxQuery {
+		return ctx, errQueryTooLong
+	}
+	if h.opts.Auth == nil && len(r.Header.Values("Authorization")) > 0 {
+		// Credentials nobody checks: never served as anonymous.
+		return ctx, errNotAuthorized
+	}
+	return h.door.Authenticate(ctx, r, q)
+}
 
+// finish ends a request. A panic is logged, by its type only (its value
+// may quote anything), and answered as unexpected unless an answer has
+// begun; then the access log gets its line.
+func (h *Handler) finish(ctx context.Context, q *frontdoor.Request, rt route) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		h.log.LogAttrs(ctx, slog.LevelError, "httpapi: panic serving request",
+			slog.String("request_id", q.ID), slog.String("route", h.pattern(rt)),
+			slog.String("panic_type", fmt.Sprintf("%T", p)))
+		if q.Status == 0 {
+			h.writeError(q, errUnexpected, "")
+		}
+	}
+	if h.door.Logging() {
+		h.door.Log(ctx, q, h.pattern(rt))
+	}
+}
+
+// serve answers an admitted request.
+func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Request, rt route) error {
+	w, customer := http.ResponseWriter(q), q.Customer
 	switch rt.act {
 	case actStatus:
-		return h.status(ctx, w, info)
+		return h.status(ctx, w, q)
 	case actAuthcheck:
 		if customer == "" {
 			return errNotAuthorized
@@ -498,7 +426,7 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if err != nil {
 			return err
 		}
-		v, err := h.svc.Reveal(ctx, onetime.SecretKey(rt.key), p.get(pPassphrase))
+		v, err := h.svc.Reveal(ctx, onetime.SecretKey(rt.key), p.Get(frontdoor.ParamPassphrase))
 		if err != nil {
 			return err
 		}
@@ -554,67 +482,39 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	var ttl time.Duration
-	if s := p.get(pTTL); s != "" {
-		n, ok := parseInt(s)
-		if !ok {
-			return errInvalidTTL
-		}
-		ttl = secondsToDuration(n)
+	ttl, err := p.TTL()
+	if err != nil {
+		return err
 	}
 	var maxTTL time.Duration
 	if h.opts.MaxTTL != nil {
 		maxTTL = max(h.opts.MaxTTL(customer), 0)
 	}
-	domain := h.shareDomain(p.get(pShareDomain))
+	req := onetime.ShareRequest{
+		Owner: customer, TTL: ttl, MaxTTL: maxTTL, Passphrase: p.Get(frontdoor.ParamPassphrase),
+		Recipients: p[frontdoor.ParamRecipient], ShareDomain: h.shareDomain(p.Get(frontdoor.ParamShareDomain)),
+	}
 	var rc *onetime.Metadata
 	mode := modeReceipt
 	if act == actGenerate {
-		length := 0
-		if s := p.get(pLength); s != "" {
-			n, ok := parseInt(s)
-			if !ok {
-				return errInvalidLength
-			}
-			// Below the minimum (0 and negatives included) is the minimum.
-			length = int(min(max(n, onetime.MinPasswordLength), onetime.MaxPasswordLength))
+		var length int
+		if length, err = p.Length(); err != nil {
+			return err
 		}
-		rc, err = h.svc.Generate(ctx, onetime.GenerateRequest{
-			Owner: customer, Length: length, TTL: ttl, MaxTTL: maxTTL,
-			Passphrase: p.get(pPassphrase), Recipients: p[pRecipient], ShareDomain: domain,
-		})
+		rc, err = h.svc.Generate(ctx, onetime.GenerateRequest{ShareRequest: req, Length: length})
 		mode = modeGenerate
 	} else {
-		value := p.get(pSecret)
-		if len(value) <= h.svc.MaxSize() && !utf8.ValidString(value) {
-			// JSON cannot carry it back byte for byte: refuse rather
-			// than hand back something else later. A JSON body's lone
-			// surrogate escape ("\ud800") arrives here as the invalid
-			// bytes it stands for, and is refused the same way.
-			return errNotUTF8
+		value := p.Get(frontdoor.ParamSecret)
+		if err = frontdoor.CheckValue(value, h.maxSize); err != nil {
+			return err
 		}
-		rc, err = h.svc.Share(ctx, onetime.ShareRequest{
-			Owner: customer, Value: []byte(value), TTL: ttl, MaxTTL: maxTTL,
-			Passphrase: p.get(pPassphrase), Recipients: p[pRecipient], ShareDomain: domain,
-		})
+		req.Value = []byte(value)
+		rc, err = h.svc.Share(ctx, req)
 	}
 	if err != nil {
 		return err
 	}
 	return writeOK(w, appendReceipt(make([]byte, 0, receiptSize(rc)), rc, mode))
-}
-
-// secondsToDuration converts a number of seconds, saturating; the service
-// clamps the result into its bounds.
-func secondsToDuration(n int64) time.Duration {
-	const limit = math.MaxInt64 / int64(time.Second)
-	switch {
-	case n > limit:
-		return time.Duration(math.MaxInt64)
-	case n < -limit:
-		return -time.Duration(math.MaxInt64)
-	}
-	return time.Duration(n) * time.Second
 }
 
 func (h *Handler) shareDomain(asked string) string {
@@ -631,25 +531,10 @@ func (h *Handler) shareDomain(asked string) string {
 	return h.opts.ShareDomain
 }
 
-func (h *Handler) params(r *http.Request) (params, error) {
-	return parseParams(r.Header.Get("Content-Type"), r.URL.RawQuery, r.Body, r.ContentLength)
-}
-
-func (h *Handler) authenticate(r *http.Request) (string, error) {
-	if h.opts.Auth == nil {
-		if len(r.Header.Values("Authorization")) > 0 {
-			return "", errNotAuthorized
-		}
-		return "", nil
-	}
-	customer, err := h.opts.Auth.Authenticate(r)
-	if errors.Is(err, ErrUnauthorized) {
-		return "", errNotAuthorized
-	}
-	if err != nil {
-		return "", fmt.Errorf("httpapi: authenticating: %w", err)
-	}
-	return customer, nil
+// params reads the request's parameters, from the query string and the
+// body, as the pages read theirs.
+func (h *Handler) params(r *http.Request) (frontdoor.Params, error) {
+	return frontdoor.ParseParams(r.Header.Get("Content-Type"), r.URL.RawQuery, r.Body, r.ContentLength)
 }
 
 // classify turns an error into the answer the caller gets. Only the
@@ -668,12 +553,20 @@ func (h *Handler) classify(ctx context.Context, err error, rid string) *apiError
 			return &apiError{http.StatusRequestEntityTooLarge, ie.Message}
 		}
 		return &apiError{http.StatusBadRequest, ie.Message}
-	case isTooLarge(err):
+	case errors.Is(err, access.ErrUnauthorized):
+		return errNotAuthorized
+	case frontdoor.IsTooLarge(err):
 		return &apiError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", h.svc.MaxSize())}
-	case errors.Is(err, errBadBody):
+			fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", h.maxSize)}
+	case errors.Is(err, frontdoor.ErrInvalidTTL):
+		return errInvalidTTL
+	case errors.Is(err, frontdoor.ErrInvalidLength):
+		return errInvalidLength
+	case errors.Is(err, frontdoor.ErrNotUTF8):
+		return errNotUTF8
+	case errors.Is(err, frontdoor.ErrBadBody):
 		return errInvalidBody
-	case errors.Is(err, errBadQuery):
+	case errors.Is(err, frontdoor.ErrBadQuery):
 		return errInvalidQuery
 	case callerGone(ctx, err):
 		// The client hung up or its deadline passed: nothing is wrong
@@ -696,21 +589,17 @@ func callerGone(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
-func isTooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
-}
-
 // writeError answers e. key, when not empty, is the key from the path,
 // echoed as secret_key as the reference service does (the metadata key
 // too, on the receipt and burn routes); never on an unexpected error.
-func (h *Handler) writeError(w http.ResponseWriter, e *apiError, key string, info *reqInfo) {
-	info.intended, info.message = e.status, e.message
+// The intended status and message go to the access log line.
+func (h *Handler) writeError(q *frontdoor.Request, e *apiError, key string) {
+	q.Intended, q.Message = e.status, e.message
 	status := http.StatusNotFound
 	if h.opts.IntendedStatus {
 		status = e.status
 	}
-	hd := w.Header()
+	hd := q.Header()
 	hd.Set("X-OTS-Intended-Status", strconv.Itoa(e.status))
 	if status == http.StatusUnauthorized {
 		hd.Set("WWW-Authenticate", `Basic realm="onetime", charset="UTF-8"`)
@@ -723,7 +612,7 @@ func (h *Handler) writeError(w http.ResponseWriter, e *apiError, key string, inf
 		b = appendString(b, key)
 	}
 	b = append(b, '}')
-	writeJSON(w, status, b)
+	writeJSON(q, status, b)
 }
 
 func writeOK(w http.ResponseWriter, body []byte) error {
@@ -746,41 +635,4 @@ func setJSONHeaders(hd http.Header, length int) {
 	hd["Cache-Control"] = v[1:2:2]
 	hd["X-Content-Type-Options"] = v[2:3:3]
 	hd["Content-Length"] = v[3:4:4]
-}
-
-// statusWriter remembers the status sent, for the log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// newRequestID returns a UUIDv7 (RFC 9562) from github.com/google/uuid:
-// time-ordered, so that ids sort as the requests came, and strictly
-// increasing within the process. Measured at about 0.3 us a request, under
-// 1% of a share's cost.
-func newRequestID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		// Only a failing crypto/rand makes it fail, and crypto/rand does
-		// not fail on the systems Go supports: an id is never worth a 500.
-		return ""
-	}
-	return id.String()
 }

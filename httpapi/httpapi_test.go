@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/store/memory"
 )
 
@@ -128,12 +129,13 @@ func TestShareRevealReceipt(t *testing.T) {
 	e.post("/api/v1/private/"+mk+"/burn", "").fails(t, 404, unknown(mk))
 }
 
-// TestGenerateReceiptViewed: the creator of a generated secret has seen
-// its value, so its receipt is viewed from the start, also on first read.
+// TestGenerateReceiptViewed: the answer to generate says new, as the
+// reference's does (v1-api.md), but its creator has seen the value, so the
+// receipt reads viewed from its first read on.
 func TestGenerateReceiptViewed(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	rc := e.post("/api/v1/generate", "").ok(t)
-	assert.Equal(t, "viewed", rc.str(t, "state"))
+	assert.Equal(t, "new", rc.str(t, "state"), "the answer to generate")
 	r := e.get("/api/v1/private/" + rc.str(t, "metadata_key")).ok(t)
 	assert.Equal(t, "viewed", r.str(t, "state"))
 	assert.False(t, r.has("value"))
@@ -302,7 +304,7 @@ func TestGenerate(t *testing.T) {
 			"state", "updated", "created", "recipient", "share_domain", "value", "passphrase_required")
 		v := rc.str(t, "value")
 		require.Len(t, v, c.length, c.params)
-		assert.Equal(t, "viewed", rc.str(t, "state"), "generate's receipt is viewed from the start")
+		assert.Equal(t, "new", rc.str(t, "state"), "the answer to generate says new")
 		r := e.post("/api/v1/secret/"+rc.str(t, "secret_key"), "").ok(t)
 		require.Equal(t, v, r.str(t, "value"), "generated value reveals")
 	}
@@ -382,7 +384,7 @@ func TestAuth(t *testing.T) {
 		e.get("/api/v1/authcheck").fails(t, 401, unauth)
 		e.get("/api/v1/private/recent").fails(t, 401, unauth)
 	})
-	e := newEnv(t, nil, &Options{Auth: NewBasicAuth(testUsers)})
+	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers)})
 	alice := func(r req) req { r.user, r.pass = "alice", "alicetoken"; return r }
 	require.Equal(t, statusNominal, string(e.do(alice(req{method: "GET", path: "/api/v1/authcheck"})).body))
 	for name, h := range map[string]string{
@@ -446,14 +448,14 @@ func TestAuth(t *testing.T) {
 }
 
 func TestEmptyRecent(t *testing.T) {
-	e := newEnv(t, nil, &Options{Auth: NewBasicAuth(testUsers)})
+	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers)})
 	r := e.do(req{method: "GET", path: "/api/v1/private/recent", user: "bob", pass: "bobtoken"})
 	require.Equal(t, 200, r.status)
 	require.Equal(t, "[]", string(r.body))
 }
 
 func TestRequireAuthToCreate(t *testing.T) {
-	e := newEnv(t, nil, &Options{Auth: NewBasicAuth(testUsers), RequireAuthToCreate: true})
+	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers), RequireAuthToCreate: true})
 	e.post("/api/v1/share", "secret=x").fails(t, 401, unauth)
 	e.post("/api/v1/create", "secret=x").fails(t, 401, unauth)
 	e.post("/api/v1/generate", "").fails(t, 401, unauth)
@@ -465,7 +467,7 @@ func TestRequireAuthToCreate(t *testing.T) {
 }
 
 func TestRestrictReceipts(t *testing.T) {
-	e := newEnv(t, &onetime.Options{RestrictReceipts: true}, &Options{Auth: NewBasicAuth(testUsers)})
+	e := newEnv(t, &onetime.Options{RestrictReceipts: true}, &Options{Auth: access.NewBasicAuth(testUsers)})
 	rc := e.do(req{method: "POST", path: "/api/v1/share", body: "secret=x", user: "alice", pass: "alicetoken"}).ok(t)
 	mk := rc.str(t, "metadata_key")
 	e.get("/api/v1/private/"+mk).fails(t, 404, unknown(mk))
@@ -487,7 +489,7 @@ func TestRestrictReceipts(t *testing.T) {
 
 func TestMaxTTLAndShareDomain(t *testing.T) {
 	e := newEnv(t, nil, &Options{
-		Auth: NewBasicAuth(testUsers),
+		Auth: access.NewBasicAuth(testUsers),
 		MaxTTL: func(c string) time.Duration {
 			if c == "bob" {
 				return time.Hour
@@ -510,7 +512,7 @@ func TestMaxTTLAndShareDomain(t *testing.T) {
 }
 
 func TestIntendedStatus(t *testing.T) {
-	e := newEnv(t, &onetime.Options{MaxSize: 10}, &Options{IntendedStatus: true, Auth: NewBasicAuth(testUsers),
+	e := newEnv(t, &onetime.Options{MaxSize: 10}, &Options{IntendedStatus: true, Auth: access.NewBasicAuth(testUsers),
 		RateLimiter: newCountLimiter(8)})
 	for _, c := range []struct {
 		r      req
@@ -540,7 +542,7 @@ func TestIntendedStatus(t *testing.T) {
 }
 
 func TestRecipients(t *testing.T) {
-	e := newEnv(t, nil, &Options{Auth: NewBasicAuth(testUsers)})
+	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers)})
 	r := e.do(req{method: "POST", path: "/api/v1/share?recipient=ignored%40example.com",
 		body: "secret=x&recipient=delano%40example.com&recipient[]=bob.smith%40mail.example.org&recipient=",
 		user: "alice", pass: "alicetoken"}).ok(t)
@@ -625,7 +627,7 @@ func TestUnexpected(t *testing.T) {
 	assert.Contains(t, logs.String(), "disk on fire")
 	assert.NotContains(t, logs.String(), "boom with details")
 
-	auth := AuthenticatorFunc(func(*http.Request) (string, error) { return "", errors.New("db down") })
+	auth := access.AuthenticatorFunc(func(*http.Request) (string, error) { return "", errors.New("db down") })
 	h, err = New(svc, &Options{Logger: discardLogger(), Auth: auth})
 	require.NoError(t, err)
 	srv := newTestServer(h)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/store/memory"
 )
 
@@ -29,7 +30,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		Logger: logger, Notifier: failingNotifier{}, KDFConcurrency: 1})
 	require.NoError(t, err)
 	defer svc.Close()
-	h, err := New(svc, &Options{Logger: logger, AccessLog: logger, Auth: NewBasicAuth(testUsers), RateLimiter: newCountLimiter(1000)})
+	h, err := New(svc, &Options{Logger: logger, AccessLog: logger, Auth: access.NewBasicAuth(testUsers), RateLimiter: newCountLimiter(1000)})
 	require.NoError(t, err)
 	e := &env{t: t, srv: newTestServer(h)}
 	defer e.srv.Close()

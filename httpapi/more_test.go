@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/frontdoor"
 	"github.com/onetimego/onetime/store/memory"
 )
 
@@ -60,7 +61,7 @@ func TestMultipartBounds(t *testing.T) {
 	e := newEnv(t, &onetime.Options{MaxSize: 1000}, nil)
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
-	for i := 0; i <= maxParts; i++ {
+	for i := 0; i <= frontdoor.MaxParts; i++ {
 		w.WriteField(fmt.Sprint("f", i), "x")
 	}
 	w.WriteField("secret", "x")

@@ -12,12 +12,6 @@ import (
 	"github.com/onetimego/onetime/ratelimit/redislimit"
 )
 
-// The limiters satisfy RateLimiter without importing this package.
-var (
-	_ RateLimiter = (*ratelimit.Limiter)(nil)
-	_ RateLimiter = (*redislimit.Limiter)(nil)
-)
-
 // TestRateLimitBurst: a ratelimit.Limiter in the handler lets a client's
 // burst through, then refuses it, and leaves other clients and the status
 // check alone.

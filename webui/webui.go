@@ -21,7 +21,8 @@ import (
 	"time"
 
 	"github.com/onetimego/onetime"
-	"github.com/onetimego/onetime/internal/clientaddr"
+	"github.com/onetimego/onetime/access"
+	"github.com/onetimego/onetime/internal/frontdoor"
 )
 
 // DefaultBasePath is where the pages live unless Options.BasePath says
@@ -52,53 +53,59 @@ type Options struct {
 	// trusted for form posts behind a proxy that rewrites Host.
 	PublicURL string
 
-	// Authenticate tells who is calling, as httpapi's Authenticator does:
-	// the customer id for good credentials, "" and a nil error for an
-	// anonymous request, an error for credentials that do not verify
-	// (answered with 401, never as anonymous). nil means every caller is
-	// anonymous. Customers may name a recipient, and their secrets may
-	// live up to the service's MaxTTLAuthenticated.
-	Authenticate func(r *http.Request) (customer string, err error)
+	// Auth tells who is calling (see access.Authenticator; give httpapi
+	// the same one): a customer for good credentials, anonymous for none.
+	// Credentials that do not verify (access.ErrUnauthorized) get a 401
+	// page, never anonymous; any other error of the Authenticator, an
+	// error page. nil means every caller is anonymous. Customers may name
+	// a recipient, and their secrets may live up to the service's
+	// MaxTTLAuthenticated.
+	Auth access.Authenticator
 
 	// SignInRealm, when set, enables {BasePath}signin, which asks the
-	// browser for HTTP Basic credentials in this realm (for an
-	// Authenticate that reads them, such as httpapi.BasicAuth's method),
-	// and links to it from every page of an anonymous visitor.
+	// browser for HTTP Basic credentials in this realm (for an Auth that
+	// reads them, such as access.BasicAuth), and links to it from every
+	// page of an anonymous visitor.
 	SignInRealm string
 
 	// ClientIPHeader names a header set by a trusted reverse proxy that
 	// carries the client's address ("X-Forwarded-For", "X-Real-IP"); its
 	// last comma-separated element is used. Empty (the default) uses the
-	// connection's address. The address is handed to the service for its
-	// fair queuing of passphrase checks.
+	// connection's address: set it only behind a proxy that overwrites or
+	// appends the header, since clients can send anything in it. The
+	// address is used for rate limiting and for the service's fair
+	// queuing of passphrase checks; give httpapi the same header, so that
+	// one client is one client to both.
 	ClientIPHeader string
 
 	// RateLimiter, when set, limits every request but those for the static
-	// files, per client address (see ClientIPHeader). A limited client gets
-	// a 429 page. An error of the limiter is logged and the request let
-	// through. It has the shape of httpapi's: the limiters of packages
-	// ratelimit and ratelimit/redislimit fit both, and one limiter may
-	// serve both handlers, so that the pages are no way around the API's
-	// limits on guessing passphrases.
-	RateLimiter RateLimiter
+	// files, per client address (see ClientIPHeader), before
+	// authentication. A limited client gets a 429 page. An error of the
+	// limiter is logged and the request let through. Give httpapi the same
+	// limiter, so that the pages are no way around the API's limits on
+	// guessing passphrases and tokens.
+	RateLimiter access.RateLimiter
 
 	// ShareDomain is recorded on every secret shared through the pages.
 	ShareDomain string
 
-	// MaxBodySize bounds form bodies in bytes. Zero means three times the
-	// service's maximum value size (a value percent-encoded may triple)
-	// plus 64 KiB.
+	// MaxBodySize bounds form bodies in bytes, as httpapi's option of that
+	// name bounds the API's. Zero means three times the service's maximum
+	// value size (a value percent-encoded may triple) plus 64 KiB. A
+	// larger body gets a 413 page.
 	MaxBodySize int64
 
-	// Logger receives unexpected errors. nil means slog.Default(). No key,
-	// passphrase, value, recipient address or path is ever logged.
+	// Logger receives unexpected errors and a failing rate limiter. nil
+	// means slog.Default(). No key, passphrase, value, recipient address
+	// or path is ever logged.
 	Logger *slog.Logger
-}
 
-// A RateLimiter decides whether a client may make one more request; client
-// is the address the request is attributed to.
-type RateLimiter interface {
-	Allow(ctx context.Context, client string) (bool, error)
+	// AccessLog, when set, receives one INFO line per request, as
+	// httpapi's does: request id (also sent as X-Request-Id), route
+	// pattern (GET /secret/{secret_key}, never the path itself), status,
+	// customer, duration. nil (the default) logs no request lines. It may
+	// be the same logger as Logger, and the same as httpapi's.
+	AccessLog *slog.Logger
 }
 
 //go:embed templates/*.html
@@ -116,20 +123,22 @@ type asset struct {
 	ctype string
 }
 
-type handler struct {
+// A Handler serves the pages. Create it with [New].
+type Handler struct {
 	svc     *onetime.Service
 	opts    Options
+	door    *frontdoor.Door
 	base    string
 	public  string // PublicURL without its trailing slash, or ""
 	log     *slog.Logger
 	pages   map[string]*template.Template
 	static  map[string]asset
 	version string
-	maxBody int64
-	serve   http.Handler // the router behind cross-origin protection
+	maxSize int // the service's largest value
+	cop     *http.CrossOriginProtection
 }
 
-// New returns the handler of the pages for svc, answering under
+// New returns a [Handler] serving the pages for svc under
 // Options.BasePath ("/" by default). Mount it at that path:
 //
 //	ui, err := webui.New(svc, nil)
@@ -145,7 +154,7 @@ type handler struct {
 //	GET  /private/{key}/burn  the burn confirmation; POST burns
 //	GET  /signin              HTTP Basic sign-in, when Options.SignInRealm is set
 //	GET  /static/...          the stylesheet, the copy-button script, the icon
-func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
+func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("webui: nil Service")
 	}
@@ -156,21 +165,23 @@ func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
 	if o.BasePath == "" {
 		o.BasePath = DefaultBasePath
 	}
-	if !strings.HasPrefix(o.BasePath, "/") || !strings.HasSuffix(o.BasePath, "/") || cleanPath(o.BasePath) != o.BasePath {
-		return nil, errors.New("webui: BasePath must be a clean path that starts and ends with a slash")
+	if err := frontdoor.CheckBasePath(o.BasePath); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	// As httpapi does, so that one option means one thing to both.
-	o.ClientIPHeader = http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))
-	if o.MaxBodySize <= 0 {
-		o.MaxBodySize = 3*int64(svc.MaxSize()) + 64<<10
+	maxSize := svc.Options().MaxSize
+	var err error
+	if o.MaxBodySize, err = frontdoor.BodyLimit(o.MaxBodySize, maxSize); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
 	}
 	if strings.ContainsAny(o.SignInRealm, "\"\\\r\n") {
 		return nil, errors.New("webui: SignInRealm must not contain quotes, backslashes or line breaks")
 	}
-	h := &handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxBody: o.MaxBodySize}
+	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize}
+	h.door = frontdoor.New(frontdoor.Options{Name: "webui", Auth: o.Auth, RateLimiter: o.RateLimiter,
+		ClientIPHeader: o.ClientIPHeader, Logger: o.Logger, AccessLog: o.AccessLog})
 
 	cop := http.NewCrossOriginProtection()
 	if o.PublicURL != "" {
@@ -183,17 +194,15 @@ func New(svc *onetime.Service, opts *Options) (http.Handler, error) {
 			return nil, fmt.Errorf("webui: PublicURL: %w", err)
 		}
 	}
-	cop.SetDenyHandler(http.HandlerFunc(h.refuseCrossOrigin))
-
+	h.cop = cop
 	if err := h.load(); err != nil {
 		return nil, err
 	}
-	h.serve = cop.Handler(http.HandlerFunc(h.route))
 	return h, nil
 }
 
 // load parses the templates and reads the static files.
-func (h *handler) load() error {
+func (h *Handler) load() error {
 	funcs := template.FuncMap{"value": valueHTML}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/link.html")
 	if err != nil {
@@ -244,9 +253,9 @@ func valueHTML(v []byte) template.HTML {
 	return template.HTML(strings.ReplaceAll(s, "\r", "&#13;"))
 }
 
-// ServeHTTP sets the headers every response carries and hands the request
-// to the router, behind the cross-origin check of form posts.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP sets the headers every response carries, refuses form posts
+// from other sites, and serves the page the path names.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
 	hd.Set("Referrer-Policy", "no-referrer")
@@ -255,12 +264,33 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
-	h.serve.ServeHTTP(w, r)
+
+	d := h.door.Begin(w, r)
+	q := &request{d: d, w: d, r: r, ctx: r.Context(), l: localeFor(r)}
+	rest, inside := strings.CutPrefix(r.URL.Path, h.base)
+	pg, key := pageNone, ""
+	if inside {
+		pg, key = h.match(rest)
+	}
+	defer h.finish(q, pg)
+	q.root = "./" + strings.Repeat("../", strings.Count(rest, "/"))
+	switch {
+	case !inside:
+		q.root = h.base // outside the base path: no relative root is right
+		h.message(q, http.StatusNotFound, "notfound")
+	case h.cop.Check(r) != nil:
+		h.message(q, http.StatusForbidden, "forbidden")
+	case pg == pageStatic:
+		h.asset(q, key)
+	default:
+		h.serve(q, pg, key)
+	}
 }
 
 // request is what a page needs to know of the request it answers.
 type request struct {
-	w        http.ResponseWriter
+	d        *frontdoor.Request
+	w        http.ResponseWriter // d, which remembers the status for the access log
 	r        *http.Request
 	ctx      context.Context
 	l        *locale
@@ -268,84 +298,124 @@ type request struct {
 	customer string
 }
 
-// route dispatches on the path below BasePath.
-func (h *handler) route(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, h.base)
-	q := &request{w: w, r: r, ctx: r.Context(), l: localeFor(r)}
-	q.root = "./" + strings.Repeat("../", strings.Count(rest, "/"))
-	if !ok {
-		q.root = h.base // outside the base path: no relative root is right
-		h.message(q, http.StatusNotFound, "notfound")
-		return
-	}
-	parts := strings.Split(rest, "/")
-	if parts[0] == "static" && len(parts) == 2 {
-		h.asset(q, parts[1])
-		return
-	}
-	// Limit before authenticating, as httpapi does: otherwise the pages
-	// would let anyone guess API tokens without limit.
-	addr := clientaddr.Of(r, h.opts.ClientIPHeader)
-	if h.opts.RateLimiter != nil {
-		allowed, err := h.opts.RateLimiter.Allow(q.ctx, addr)
-		if err != nil {
-			level := slog.LevelWarn
-			if q.ctx.Err() != nil {
-				level = slog.LevelDebug // the caller went away: not the limiter's fault
-			}
-			h.log.Log(q.ctx, level, "webui: rate limiter failed; request let through", "err", err)
-		} else if !allowed {
-			h.message(q, http.StatusTooManyRequests, "ratelimited")
-			return
-		}
-	}
-	customer, err := h.authenticate(r)
-	if err != nil {
-		h.unauthorized(q)
-		return
-	}
-	q.customer = customer
-	q.ctx = onetime.WithCaller(q.ctx, onetime.Caller{Customer: customer, Address: addr})
+// A page is what a path below BasePath names.
+type page uint8
 
+const (
+	pageNone page = iota
+	pageHome
+	pageShare
+	pageGenerate
+	pageSignIn
+	pageSecret
+	pageReceipt
+	pageBurn
+	pageStatic
+)
+
+// patterns are the pages' routes below BasePath as the access log names
+// them: never a key.
+var patterns = [...]string{
+	pageHome: "", pageShare: "share", pageGenerate: "generate", pageSignIn: "signin",
+	pageSecret: "secret/{secret_key}", pageReceipt: "private/{metadata_key}",
+	pageBurn: "private/{metadata_key}/burn", pageStatic: "static/{file}",
+}
+
+// match tells the page that the path below BasePath names, and the key
+// (or static file name) it holds.
+func (h *Handler) match(rest string) (page, string) {
+	parts := strings.Split(rest, "/")
+	receipt := parts[0] == "private" || parts[0] == "receipt"
 	switch {
 	case rest == "":
+		return pageHome, ""
+	case rest == "share":
+		return pageShare, ""
+	case rest == "generate":
+		return pageGenerate, ""
+	case rest == "signin" && h.opts.SignInRealm != "":
+		return pageSignIn, ""
+	case len(parts) == 2 && parts[0] == "static":
+		return pageStatic, parts[1]
+	case len(parts) == 2 && parts[0] == "secret" && parts[1] != "":
+		return pageSecret, parts[1]
+	case len(parts) == 2 && receipt && parts[1] != "":
+		return pageReceipt, parts[1]
+	case len(parts) == 3 && receipt && parts[1] != "" && parts[2] == "burn":
+		return pageBurn, parts[1]
+	}
+	return pageNone, ""
+}
+
+// serve serves a page, once the client is within its rate limit (before
+// authenticating, as httpapi does: otherwise the pages would let anyone
+// guess API tokens without limit) and its credentials, if any, verify.
+func (h *Handler) serve(q *request, pg page, key string) {
+	if !h.door.Allow(q.ctx, q.d) {
+		h.message(q, http.StatusTooManyRequests, "ratelimited")
+		return
+	}
+	ctx, err := h.door.Authenticate(q.ctx, q.r, q.d)
+	switch {
+	case errors.Is(err, access.ErrUnauthorized):
+		h.unauthorized(q)
+		return
+	case err != nil:
+		h.fail(q, "authenticate", err)
+		return
+	}
+	q.ctx, q.customer = ctx, q.d.Customer
+
+	post := q.r.Method == http.MethodPost
+	switch pg {
+	case pageHome:
 		if h.method(q, http.MethodGet) {
 			h.shareForm(q, http.StatusOK, shareForm{}, nil)
 		}
-	case rest == "share" || rest == "generate":
+	case pageShare, pageGenerate:
 		if h.method(q, http.MethodPost) {
-			h.create(q, rest == "generate")
+			h.create(q, pg == pageGenerate)
 		}
-	case rest == "signin" && h.opts.SignInRealm != "":
+	case pageSignIn:
 		if h.method(q, http.MethodGet) {
 			h.signIn(q)
 		}
-	case len(parts) == 2 && parts[0] == "secret" && parts[1] != "":
-		key := onetime.SecretKey(parts[1])
-		if r.Method == http.MethodPost {
-			h.reveal(q, key)
+	case pageSecret:
+		if post {
+			h.reveal(q, onetime.SecretKey(key))
 		} else if h.method(q, http.MethodGet, http.MethodPost) {
-			h.confirm(q, key, http.StatusOK, false)
+			h.confirm(q, onetime.SecretKey(key), http.StatusOK, false)
 		}
-	case len(parts) == 2 && (parts[0] == "private" || parts[0] == "receipt") && parts[1] != "":
+	case pageReceipt:
 		if h.method(q, http.MethodGet) {
-			h.receipt(q, onetime.MetadataKey(parts[1]))
+			h.receipt(q, onetime.MetadataKey(key))
 		}
-	case len(parts) == 3 && (parts[0] == "private" || parts[0] == "receipt") && parts[1] != "" && parts[2] == "burn":
-		key := onetime.MetadataKey(parts[1])
-		if r.Method == http.MethodPost {
-			h.burn(q, key)
+	case pageBurn:
+		if post {
+			h.burn(q, onetime.MetadataKey(key))
 		} else if h.method(q, http.MethodGet, http.MethodPost) {
-			h.burnForm(q, key)
+			h.burnForm(q, onetime.MetadataKey(key))
 		}
 	default:
 		h.message(q, http.StatusNotFound, "notfound")
 	}
 }
 
+// finish writes the request's access log line, if there is an access log.
+func (h *Handler) finish(q *request, pg page) {
+	if !h.door.Logging() {
+		return
+	}
+	route := "unrouted"
+	if pg != pageNone {
+		route = q.r.Method + " " + h.base + patterns[pg]
+	}
+	h.door.Log(q.ctx, q.d, route)
+}
+
 // method reports whether the request's method is one of allowed (GET
 // allowing HEAD), and answers 405 when it is not.
-func (h *handler) method(q *request, allowed ...string) bool {
+func (h *Handler) method(q *request, allowed ...string) bool {
 	m := q.r.Method
 	if m == http.MethodHead {
 		m = http.MethodGet
@@ -361,15 +431,8 @@ func (h *handler) method(q *request, allowed ...string) bool {
 	return false
 }
 
-func (h *handler) authenticate(r *http.Request) (string, error) {
-	if h.opts.Authenticate == nil {
-		return "", nil
-	}
-	return h.opts.Authenticate(r)
-}
-
-// page is the data of every template.
-type page struct {
+// pageData is the data of every template.
+type pageData struct {
 	L        *locale
 	Root     string
 	Version  string
@@ -400,10 +463,10 @@ type page struct {
 }
 
 // Field reports whether the form's field name was rejected.
-func (p *page) Field(name string) bool { return slices.Contains(p.Fields, name) }
+func (p *pageData) Field(name string) bool { return slices.Contains(p.Fields, name) }
 
-func (h *handler) page(q *request, title string) *page {
-	return &page{
+func (h *Handler) page(q *request, title string) *pageData {
+	return &pageData{
 		L: q.l, Root: q.root, Version: h.version, Title: title,
 		Customer: q.customer, SignIn: h.opts.SignInRealm != "" && q.customer == "",
 	}
@@ -411,7 +474,7 @@ func (h *handler) page(q *request, title string) *page {
 
 // render writes a page. Rendering goes to a buffer first, so that a
 // template error becomes a clean 500 rather than half a page.
-func (h *handler) render(q *request, status int, name string, p *page) {
+func (h *Handler) render(q *request, status int, name string, p *pageData) {
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		h.log.ErrorContext(q.ctx, "webui: rendering a page failed", "page", name, "err", err)
@@ -428,7 +491,7 @@ func (h *handler) render(q *request, status int, name string, p *page) {
 
 // message renders a page that only says something: kind names its title
 // and text in the catalogue ("gone" is gone.title and gone.text).
-func (h *handler) message(q *request, status int, kind string) {
+func (h *Handler) message(q *request, status int, kind string) {
 	p := h.page(q, q.l.T(kind+".title"))
 	if kind != "toolarge" {
 		p.Text = q.l.T(kind + ".text")
@@ -438,7 +501,7 @@ func (h *handler) message(q *request, status int, kind string) {
 
 // fail answers an unexpected error: logged (service errors carry no key,
 // passphrase or value), and shown as a generic page.
-func (h *handler) fail(q *request, op string, err error) {
+func (h *Handler) fail(q *request, op string, err error) {
 	if q.ctx.Err() != nil {
 		return // the client went away
 	}
@@ -446,20 +509,14 @@ func (h *handler) fail(q *request, op string, err error) {
 	h.message(q, http.StatusInternalServerError, "error")
 }
 
-func (h *handler) refuseCrossOrigin(w http.ResponseWriter, r *http.Request) {
-	rest, _ := strings.CutPrefix(r.URL.Path, h.base)
-	q := &request{w: w, r: r, ctx: r.Context(), l: localeFor(r), root: "./" + strings.Repeat("../", strings.Count(rest, "/"))}
-	h.message(q, http.StatusForbidden, "forbidden")
-}
-
-func (h *handler) unauthorized(q *request) {
+func (h *Handler) unauthorized(q *request) {
 	if h.opts.SignInRealm != "" {
 		q.w.Header().Set("WWW-Authenticate", `Basic realm="`+h.opts.SignInRealm+`", charset="UTF-8"`)
 	}
 	h.message(q, http.StatusUnauthorized, "unauthorized")
 }
 
-func (h *handler) signIn(q *request) {
+func (h *Handler) signIn(q *request) {
 	if q.customer == "" {
 		h.unauthorized(q)
 		return
@@ -470,12 +527,12 @@ func (h *handler) signIn(q *request) {
 // redirect answers a form post with 303 See Other to target, a path
 // relative to the request's, so that the pages work behind a proxy that
 // strips a prefix.
-func (h *handler) redirect(q *request, target string) {
+func (h *Handler) redirect(q *request, target string) {
 	q.w.Header().Set("Location", target)
 	q.w.WriteHeader(http.StatusSeeOther)
 }
 
-func (h *handler) asset(q *request, name string) {
+func (h *Handler) asset(q *request, name string) {
 	a, ok := h.static[name]
 	if !ok {
 		h.message(q, http.StatusNotFound, "notfound")
@@ -495,7 +552,7 @@ func (h *handler) asset(q *request, name string) {
 }
 
 // link returns the absolute address of the page at rel below BasePath.
-func (h *handler) link(r *http.Request, rel string) string {
+func (h *Handler) link(r *http.Request, rel string) string {
 	if h.public != "" {
 		return h.public + "/" + rel
 	}
@@ -529,7 +586,7 @@ var ttlSteps = []time.Duration{
 // ttlChoices offers the lifetimes within the service's bounds for the
 // caller, its default (clamped) among them and selected unless the form
 // chose another.
-func (h *handler) ttlChoices(l *locale, customer string, chosen time.Duration) []ttlChoice {
+func (h *Handler) ttlChoices(l *locale, customer string, chosen time.Duration) []ttlChoice {
 	o := h.svc.Options()
 	lo, hi := o.MinTTL, o.MaxTTL
 	if customer != "" {
@@ -557,7 +614,7 @@ func (h *handler) ttlChoices(l *locale, customer string, chosen time.Duration) [
 	return out
 }
 
-func (h *handler) shareForm(q *request, status int, f shareForm, inputErr error) {
+func (h *Handler) shareForm(q *request, status int, f shareForm, inputErr error) {
 	p := h.page(q, q.l.T("share.title"))
 	p.Form = f
 	p.TTLs = h.ttlChoices(q.l, q.customer, f.TTL)
@@ -571,7 +628,13 @@ func (h *handler) shareForm(q *request, status int, f shareForm, inputErr error)
 }
 
 // inputMessage translates a refused share into the caller's language.
-func (h *handler) inputMessage(l *locale, err error) (msg, field string) {
+func (h *Handler) inputMessage(l *locale, err error) (msg, field string) {
+	switch {
+	case errors.Is(err, frontdoor.ErrInvalidTTL):
+		return l.T("error.ttl"), "ttl"
+	case errors.Is(err, frontdoor.ErrNotUTF8):
+		return l.T("error.secret.utf8"), "secret"
+	}
 	var ie *onetime.InputError
 	if !errors.As(err, &ie) {
 		return l.T("error.invalid"), ""
@@ -590,58 +653,72 @@ func (h *handler) inputMessage(l *locale, err error) (msg, field string) {
 	return l.T("error.invalid"), ie.Field
 }
 
-// parseForm reads a form body of at most maxBody bytes. It reports false
-// after answering the request itself.
-func (h *handler) parseForm(q *request) bool {
-	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, h.maxBody)
-	if err := q.r.ParseForm(); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			h.message(q, http.StatusRequestEntityTooLarge, "toolarge")
-			return false
-		}
+// form reads the parameters of a form body with the API's parser (the
+// query string is not read: values and passphrases travel in bodies
+// only), bounded as the API bounds bodies. It reports false after
+// answering the request itself.
+func (h *Handler) form(q *request) (frontdoor.Params, bool) {
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, h.opts.MaxBodySize)
+	p, err := frontdoor.ParseParams(q.r.Header.Get("Content-Type"), "", q.r.Body, q.r.ContentLength)
+	switch {
+	case frontdoor.IsTooLarge(err):
+		h.message(q, http.StatusRequestEntityTooLarge, "toolarge")
+		return nil, false
+	case err != nil:
 		h.message(q, http.StatusBadRequest, "error")
-		return false
+		return nil, false
 	}
-	return true
+	return p, true
 }
 
 // create shares the form's secret (or generates a password) and sends the
-// creator to the receipt.
-func (h *handler) create(q *request, generate bool) {
-	if !h.parseForm(q) {
+// creator to the receipt. The form is read and checked as the API reads
+// and checks a share: a ttl that is not a number, or a value that is not
+// UTF-8 text, is refused; the service clamps the lifetime.
+func (h *Handler) create(q *request, generate bool) {
+	form, ok := h.form(q)
+	if !ok {
 		return
 	}
-	form := q.r.PostForm
 	// Browsers send a textarea's line breaks as CR LF; the reader gets
 	// them as typed, LF.
 	f := shareForm{
-		Secret:    strings.ReplaceAll(form.Get("secret"), "\r\n", "\n"),
-		Recipient: strings.TrimSpace(form.Get("recipient")),
+		Secret:    strings.ReplaceAll(form.Get(frontdoor.ParamSecret), "\r\n", "\n"),
+		Recipient: strings.TrimSpace(form.Get(frontdoor.ParamRecipient)),
 	}
-	if s, err := strconv.ParseInt(form.Get("ttl"), 10, 64); err == nil && s > 0 && s < int64(100*365*24*time.Hour/time.Second) {
-		f.TTL = time.Duration(s) * time.Second
+	if generate {
+		f.Secret = "" // not shared: nothing to show again
 	}
+	ttl, err := form.TTL()
+	if err == nil && !generate {
+		err = frontdoor.CheckValue(f.Secret, h.maxSize)
+	}
+	if errors.Is(err, frontdoor.ErrNotUTF8) {
+		// Shown again, it would read as other characters (U+FFFD) that a
+		// second post would share: the sender enters it again.
+		f.Secret = ""
+	}
+	if err != nil {
+		h.shareForm(q, http.StatusBadRequest, f, err)
+		return
+	}
+	f.TTL = ttl
 	var recipients []string
 	for r := range strings.SplitSeq(f.Recipient, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			recipients = append(recipients, r)
 		}
 	}
-	passphrase := form.Get("passphrase")
-
+	req := onetime.ShareRequest{
+		Owner: q.customer, TTL: ttl, Passphrase: form.Get(frontdoor.ParamPassphrase),
+		Recipients: recipients, ShareDomain: h.opts.ShareDomain,
+	}
 	var m *onetime.Metadata
-	var err error
 	if generate {
-		f.Secret = "" // not shared: nothing to show again
-		m, err = h.svc.Generate(q.ctx, onetime.GenerateRequest{
-			Owner: q.customer, TTL: f.TTL, Passphrase: passphrase,
-			Recipients: recipients, ShareDomain: h.opts.ShareDomain,
-		})
+		m, err = h.svc.Generate(q.ctx, onetime.GenerateRequest{ShareRequest: req})
 	} else {
-		m, err = h.svc.Share(q.ctx, onetime.ShareRequest{
-			Owner: q.customer, Value: []byte(f.Secret), TTL: f.TTL, Passphrase: passphrase,
-			Recipients: recipients, ShareDomain: h.opts.ShareDomain,
-		})
+		req.Value = []byte(f.Secret)
+		m, err = h.svc.Share(q.ctx, req)
 	}
 	switch {
 	case errors.Is(err, onetime.ErrInvalid) || errors.Is(err, onetime.ErrTooLarge):
@@ -669,12 +746,12 @@ func (h *handler) create(q *request, generate bool) {
 }
 
 // receipt shows the creator what became of the secret.
-func (h *handler) receipt(q *request, key onetime.MetadataKey) {
+func (h *Handler) receipt(q *request, key onetime.MetadataKey) {
 	m, err := h.svc.Receipt(q.ctx, key)
 	h.showReceipt(q, m, err, http.StatusOK, "")
 }
 
-func (h *handler) showReceipt(q *request, m *onetime.Metadata, err error, status int, notice string) {
+func (h *Handler) showReceipt(q *request, m *onetime.Metadata, err error, status int, notice string) {
 	if errors.Is(err, onetime.ErrNotFound) {
 		h.message(q, http.StatusNotFound, "gone.receipt")
 		return
@@ -695,7 +772,7 @@ func (h *handler) showReceipt(q *request, m *onetime.Metadata, err error, status
 }
 
 // burnForm asks the creator to confirm a burn.
-func (h *handler) burnForm(q *request, key onetime.MetadataKey) {
+func (h *Handler) burnForm(q *request, key onetime.MetadataKey) {
 	m, err := h.svc.Receipt(q.ctx, key)
 	if err != nil || !m.Alive() {
 		h.showReceipt(q, m, err, http.StatusOK, "")
@@ -707,8 +784,8 @@ func (h *handler) burnForm(q *request, key onetime.MetadataKey) {
 }
 
 // burn destroys the secret and sends the creator back to the receipt.
-func (h *handler) burn(q *request, key onetime.MetadataKey) {
-	if !h.parseForm(q) {
+func (h *Handler) burn(q *request, key onetime.MetadataKey) {
+	if _, ok := h.form(q); !ok {
 		return
 	}
 	_, err := h.svc.Burn(q.ctx, key)
@@ -728,7 +805,7 @@ func (h *handler) burn(q *request, key onetime.MetadataKey) {
 
 // confirm shows the page of a secret without consuming it: link previews
 // and mail scanners may fetch it any number of times.
-func (h *handler) confirm(q *request, key onetime.SecretKey, status int, wrong bool) {
+func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong bool) {
 	need, err := h.svc.Check(q.ctx, key)
 	if errors.Is(err, onetime.ErrNotFound) {
 		h.message(q, http.StatusNotFound, "gone")
@@ -746,11 +823,12 @@ func (h *handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 }
 
 // reveal shows the secret's value, once.
-func (h *handler) reveal(q *request, key onetime.SecretKey) {
-	if !h.parseForm(q) {
+func (h *Handler) reveal(q *request, key onetime.SecretKey) {
+	form, ok := h.form(q)
+	if !ok {
 		return
 	}
-	s, err := h.svc.Reveal(q.ctx, key, q.r.PostForm.Get("passphrase"))
+	s, err := h.svc.Reveal(q.ctx, key, form.Get(frontdoor.ParamPassphrase))
 	switch {
 	case errors.Is(err, onetime.ErrWrongPassphrase):
 		// The attempt counted; the last allowed one burned the secret,
@@ -768,13 +846,4 @@ func (h *handler) reveal(q *request, key onetime.SecretKey) {
 	p.Script = true
 	p.Value = s.Value
 	h.render(q, http.StatusOK, "revealed", p)
-}
-
-// cleanPath is path.Clean that keeps a trailing slash.
-func cleanPath(p string) string {
-	c := path.Clean(p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
-	}
-	return c
 }

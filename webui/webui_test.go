@@ -3,7 +3,9 @@ package webui_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -20,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/client"
 	"github.com/onetimego/onetime/onetimetest"
 	"github.com/onetimego/onetime/ratelimit"
@@ -388,6 +391,99 @@ func TestShareRefused(t *testing.T) {
 	res = s.post("/share", url.Values{"secret": {strings.Repeat("x", 200<<10)}})
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status, "a body over MaxBodySize")
 	assertPageHeaders(t, res)
+
+	// Refused as the API refuses them (internal/frontdoor's
+	// TestSameRefusals has the whole table).
+	res = s.post("/share", url.Values{"secret": {"ok"}, "ttl": {"abc"}})
+	assert.Equal(t, http.StatusBadRequest, res.status)
+	assert.Contains(t, res.body, "Choose a lifetime from the list.")
+	assert.Regexp(t, `id="ttl"[^>]*aria-invalid="true" autofocus`, res.body)
+	assert.Contains(t, res.body, "ok</textarea>", "the text is kept for the sender")
+
+	res = s.post("/share", url.Values{"secret": {"\xff\xfeabc"}})
+	assert.Equal(t, http.StatusBadRequest, res.status)
+	assert.Contains(t, res.body, "The secret must be text (UTF-8).")
+	assert.Regexp(t, `id="secret"[^>]*aria-invalid="true" autofocus>\s*</textarea>`, res.body,
+		"not shown again as other characters that a second post would share")
+}
+
+// TestAuthenticatorFails: an Authenticator that fails (rather than
+// refusing the credentials) gets an error page, logged, not a 401.
+func TestAuthenticatorFails(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	s := newSite(t, nil, &webui.Options{
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Auth: access.AuthenticatorFunc(func(*http.Request) (string, error) {
+			return "", errors.New("directory down")
+		}),
+	})
+	res := s.get("/")
+	assert.Equal(t, http.StatusInternalServerError, res.status)
+	assert.Contains(t, logs.String(), "directory down")
+}
+
+// TestAccessLog: with Options.AccessLog, every request gets one line
+// naming its route pattern, never a key.
+func TestAccessLog(t *testing.T) {
+	t.Parallel()
+	var lines syncBuffer
+	s := newSite(t, nil, &webui.Options{AccessLog: slog.New(slog.NewJSONHandler(&lines, nil)), BasePath: "/ots/"})
+	receipt := s.share(url.Values{"secret": {"logged"}})
+	_, link := s.receipt(receipt)
+	secret := secretPath(t, s, link)
+	s.get(secret)
+	s.post(secret, url.Values{})
+	s.get("/static/style.css")
+	s.get("/nowhere/at/all")
+	res := s.do(http.MethodPost, "/share", url.Values{"secret": {"x"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}})
+	require.Equal(t, http.StatusForbidden, res.status)
+
+	type line struct {
+		Msg       string `json:"msg"`
+		RequestID string `json:"request_id"`
+		Route     string `json:"route"`
+		Status    int    `json:"status"`
+	}
+	var got []line
+	dec := json.NewDecoder(strings.NewReader(lines.String()))
+	for dec.More() {
+		var l line
+		require.NoError(t, dec.Decode(&l))
+		assert.Equal(t, "request", l.Msg)
+		assert.NotEmpty(t, l.RequestID)
+		got = append(got, line{Route: l.Route, Status: l.Status})
+	}
+	assert.Equal(t, []line{
+		{Route: "POST /ots/share", Status: http.StatusSeeOther},
+		{Route: "GET /ots/private/{metadata_key}", Status: http.StatusOK},
+		{Route: "GET /ots/secret/{secret_key}", Status: http.StatusOK},
+		{Route: "POST /ots/secret/{secret_key}", Status: http.StatusOK},
+		{Route: "GET /ots/static/{file}", Status: http.StatusOK},
+		{Route: "unrouted", Status: http.StatusNotFound},
+		{Route: "POST /ots/share", Status: http.StatusForbidden},
+	}, got)
+	assert.NotContains(t, lines.String(), strings.TrimPrefix(receipt, "/private/"))
+	assert.NotContains(t, lines.String(), strings.TrimPrefix(secret, "/secret/"))
+	assert.NotEmpty(t, res.header.Get("X-Request-Id"))
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func TestCrossSitePostRefused(t *testing.T) {
@@ -491,7 +587,7 @@ func TestCustomers(t *testing.T) {
 	})
 	s := newSite(t, &onetime.Options{RestrictReceipts: true, Notifier: note}, &webui.Options{
 		SignInRealm: "onetime",
-		Authenticate: func(r *http.Request) (string, error) {
+		Auth: access.AuthenticatorFunc(func(r *http.Request) (string, error) {
 			user, pass, ok := r.BasicAuth()
 			switch {
 			case !ok:
@@ -499,8 +595,8 @@ func TestCustomers(t *testing.T) {
 			case user == "ada" && pass == "token":
 				return "ada", nil
 			}
-			return "", assert.AnError
-		},
+			return "", access.ErrUnauthorized
+		}),
 	})
 	ada := http.Header{"Authorization": {"Basic YWRhOnRva2Vu"}} // ada:token
 
@@ -673,9 +769,9 @@ func TestRateLimiterBeforeAuth(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, &webui.Options{
 		RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 2}),
-		Authenticate: func(*http.Request) (string, error) {
-			return "", errors.New("bad token")
-		},
+		Auth: access.AuthenticatorFunc(func(*http.Request) (string, error) {
+			return "", fmt.Errorf("bad token: %w", access.ErrUnauthorized)
+		}),
 	})
 	var statuses []int
 	for range 4 {

@@ -19,15 +19,17 @@
 //	                       revealed secrets back after a crash (RDB snapshots
 //	                       without AOF); refused by default
 //	-users FILE            lines of custid:apitoken enabling HTTP Basic auth
-//	-rate N                requests per second per client (0: no rate limit)
+//	                       (the API's, and the pages' sign-in)
+//	-rate N                requests per second per client, to the API and the
+//	                       pages together (0: no rate limit)
 //	-burst N               requests a client may make at once (20)
 //	-client-ip-header H    take the client address from header H, set by a
 //	                       trusted reverse proxy (off: the connection's address)
 //	-restrict-receipts     serve a customer's receipts to that customer only
 //	-sweep-interval D      how often expired records are reclaimed (1m; 0: never)
-//	-access-log            log one line per request, written in batches (off:
-//	                       not on the hot path by default)
-//	                       at least every second
+//	-access-log            log one line per request, to the API and the pages
+//	                       alike, written in batches at least every second
+//	                       (off by default: not on the hot path)
 //	-max-header-bytes N    bound on a request's headers and query string
 //	                       (64 KiB): larger values must come in the body
 //	-read-header-timeout D time a client has to send its headers (5s)
@@ -77,6 +79,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/httpapi"
 	"github.com/onetimego/onetime/notify/smtpnotify"
 	"github.com/onetimego/onetime/ratelimit"
@@ -147,11 +150,8 @@ func main() {
 }
 
 func run(ctx context.Context, c config, log *slog.Logger) error {
-	if c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0) || c.burst < 1 {
-		return errors.New("-rate must be >= 0 and -burst >= 1")
-	}
-	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.sweepInterval < 0 {
-		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1 and -sweep-interval >= 0")
+	if err := c.check(); err != nil {
+		return err
 	}
 	st, rdb, err := openStore(ctx, c, log)
 	if err != nil {
@@ -161,16 +161,56 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	if rdb != nil {
 		defer rdb.Close()
 	}
-
-	secret, err := serverSecret(c, log)
+	svc, err := newService(c, st, log)
 	if err != nil {
 		return err
+	}
+	defer svc.Close()
+
+	var accessLog *slog.Logger
+	if c.accessLog {
+		// Request lines go out in batches rather than one write a request.
+		lines := newLineBuffer(os.Stderr, time.Second)
+		defer lines.Close()
+		accessLog = slog.New(slog.NewJSONHandler(lines, nil))
+	}
+	handler, err := newHandler(c, svc, rdb, log, accessLog)
+	if err != nil {
+		return err
+	}
+	if c.pprof != "" {
+		_, stopPprof, err := servePprof(c.pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
+	return serve(ctx, c, handler, log)
+}
+
+// check refuses flags out of their range.
+func (c config) check() error {
+	if c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0) || c.burst < 1 {
+		return errors.New("-rate must be >= 0 and -burst >= 1")
+	}
+	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.sweepInterval < 0 {
+		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1 and -sweep-interval >= 0")
+	}
+	return nil
+}
+
+// newService returns the Service on st, with the notifier of the -smtp
+// flags and the server secret.
+func newService(c config, st onetime.Store, log *slog.Logger) (*onetime.Service, error) {
+	secret, err := serverSecret(c, log)
+	if err != nil {
+		return nil, err
 	}
 	notifier, err := newNotifier(c, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	svc, err := onetime.New(st, secret, &onetime.Options{
+	return onetime.New(st, secret, &onetime.Options{
 		Notifier:         notifier,
 		Logger:           log,
 		RestrictReceipts: c.restrictReceipts,
@@ -178,62 +218,84 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		// Redis expires them itself.
 		SweepInterval: c.sweepInterval,
 	})
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
+}
 
-	opts := &httpapi.Options{Logger: log, ClientIPHeader: c.clientIPHeader, MaxQueryBytes: c.maxHeaderBytes}
-	if c.accessLog {
-		// Request lines go out in batches rather than one write a request.
-		lines := newLineBuffer(os.Stderr, time.Second)
-		defer lines.Close()
-		opts.AccessLog = slog.New(slog.NewJSONHandler(lines, nil))
-	}
-	if c.users != "" {
-		users, err := readUsers(c.users)
-		if err != nil {
-			return err
-		}
-		opts.Auth = httpapi.NewBasicAuth(users)
-		log.Info("basic auth enabled", "customers", len(users))
-	}
-	if c.rate > 0 {
-		if rdb != nil {
-			// Shared by every server on this Redis: one bucket per client.
-			opts.RateLimiter, err = redislimit.New(rdb, redislimit.Options{PerSecond: c.rate, Burst: c.burst})
-			if err != nil {
-				return err
-			}
-		} else {
-			opts.RateLimiter = ratelimit.New(ratelimit.Options{PerSecond: c.rate, Burst: c.burst})
-		}
-		log.Info("rate limiting enabled", "per_second", c.rate, "burst", c.burst, "shared", rdb != nil)
-	}
-	api, err := httpapi.New(svc, opts)
+// newHandler returns what the server serves: the API under /api/v1/, the
+// readiness check, and the pages at / (with -webui). The API and the
+// pages are given one authenticator, one rate limiter, one client address
+// rule and one access log, each made once here: a client limited on one
+// is limited on the other, and every request gets its line.
+func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, log, accessLog *slog.Logger) (http.Handler, error) {
+	auth, err := newAuthenticator(c, log)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	limiter, err := newRateLimiter(c, rdb, log)
+	if err != nil {
+		return nil, err
+	}
+	api, err := httpapi.New(svc, &httpapi.Options{
+		Auth: auth, RateLimiter: limiter, ClientIPHeader: c.clientIPHeader,
+		Logger: log, AccessLog: accessLog, MaxQueryBytes: c.maxHeaderBytes,
+	})
+	if err != nil {
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api)
 	// For orchestrators: 200 while the store answers, 503 otherwise.
 	mux.Handle("GET /readyz", httpapi.ReadyHandler(svc))
 	if c.webui {
-		uo := &webui.Options{PublicURL: c.publicURL, ClientIPHeader: c.clientIPHeader, Logger: log, RateLimiter: opts.RateLimiter}
-		if opts.Auth != nil {
-			uo.Authenticate = opts.Auth.Authenticate
+		uo := &webui.Options{
+			Auth: auth, RateLimiter: limiter, ClientIPHeader: c.clientIPHeader,
+			Logger: log, AccessLog: accessLog, PublicURL: c.publicURL,
+		}
+		if auth != nil {
 			uo.SignInRealm = "onetime"
 		}
 		ui, err := webui.New(svc, uo)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		mux.Handle("/", ui) // api.Wrap(mux) still sends /api/v1/... to the API
 	}
+	// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
+	return withDeadline(api.Wrap(mux), handlerTimeout), nil
+}
 
+// newAuthenticator returns HTTP Basic auth on the -users file, or nil
+// (everyone anonymous) without one.
+func newAuthenticator(c config, log *slog.Logger) (access.Authenticator, error) {
+	if c.users == "" {
+		return nil, nil
+	}
+	users, err := readUsers(c.users)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("basic auth enabled", "customers", len(users))
+	return access.NewBasicAuth(users), nil
+}
+
+// newRateLimiter returns the limiter of -rate and -burst, or nil (no
+// limit) with -rate 0: kept in Redis when the store is there, so that
+// every server on it shares one bucket per client, else in the process.
+func newRateLimiter(c config, rdb goredis.UniversalClient, log *slog.Logger) (access.RateLimiter, error) {
+	if c.rate <= 0 {
+		return nil, nil
+	}
+	log.Info("rate limiting enabled", "per_second", c.rate, "burst", c.burst, "shared", rdb != nil)
+	if rdb != nil {
+		return redislimit.New(rdb, redislimit.Options{PerSecond: c.rate, Burst: c.burst})
+	}
+	return ratelimit.New(ratelimit.Options{PerSecond: c.rate, Burst: c.burst}), nil
+}
+
+// serve serves handler on -addr until ctx ends, then shuts down
+// gracefully.
+func serve(ctx context.Context, c config, handler http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
-		// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
-		Handler: withDeadline(api.Wrap(mux), handlerTimeout),
+		Handler: handler,
 		// What a client can make the server hold before any handler runs
 		// is bounded three ways: headers (the query string included) up to
 		// MaxHeaderBytes, sent within ReadHeaderTimeout, on at most
@@ -246,13 +308,6 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	if c.pprof != "" {
-		_, stopPprof, err := servePprof(c.pprof, log)
-		if err != nil {
-			return err
-		}
-		defer stopPprof()
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {

@@ -177,6 +177,11 @@ func TestServerBinary(t *testing.T) {
 	code, m = call(t, "POST", s.url+"/api/v1/secret/"+sk, "", "", "")
 	require.Equal(t, 404, code)
 	require.Equal(t, "Unknown secret", m["message"])
+	// The pages are served, and logged, too.
+	code, _ = getPage(t, s.url+"/secret/"+sk)
+	require.Equal(t, 404, code, "the page of a secret already read")
+	code, _ = getPage(t, s.url+"/")
+	require.Equal(t, 200, code)
 
 	// The server secret and the database hold sealed records only, but
 	// nobody else on the machine needs to read them.
@@ -189,7 +194,13 @@ func TestServerBinary(t *testing.T) {
 	logs := s.logs.String()
 	assert.Contains(t, logs, "created a new server secret")
 	assert.Contains(t, logs, "de*****@e*****.com")
-	assert.Contains(t, logs, `"msg":"request"`, "-access-log logs one line per request")
+	// -access-log: one line per request, API and pages alike.
+	for _, route := range []string{"GET /api/v1/status", "POST /api/v1/share", "POST /api/v1/secret/{secret_key}",
+		"GET /secret/{secret_key}", "GET /"} {
+		assert.Contains(t, logs, `"msg":"request"`)
+		assert.Contains(t, logs, `"route":"`+route+`"`, "-access-log logs one line per request")
+	}
+	assert.Equal(t, 6, strings.Count(logs, `"msg":"request"`), "one line per request")
 	key, err := os.ReadFile(db + ".key")
 	require.NoError(t, err)
 	for _, secret := range []string{sk, mk, "round trip", "delano@", "alicetoken", strings.TrimSpace(string(key))} {

@@ -1,8 +1,4 @@
-// Package clientaddr tells the address a request is attributed to, for
-// rate limiting and for the Service's fair queuing of passphrase
-// derivations. httpapi and webui both use it, so that one client is one
-// client to both.
-package clientaddr
+package frontdoor
 
 import (
 	"net"
@@ -11,17 +7,18 @@ import (
 	"strings"
 )
 
-// maxLen bounds what is returned for an address that does not parse (a
-// proxy header holding something else), so that keys derived from it stay
-// bounded.
-const maxLen = 64
+// maxAddrLen bounds what is returned for an address that does not parse
+// (a proxy header holding something else), so that keys derived from it
+// stay bounded.
+const maxAddrLen = 64
 
-// Of returns the address of r's client: the last comma-separated element of
-// header (set by a trusted proxy) when header is not empty and present,
-// else the connection's address. IPv4 addresses come back as they are,
+// ClientAddr returns the address a request is attributed to, for rate
+// limiting and for the Service's fair queuing of passphrase derivations:
+// the last comma-separated element of header (set by a trusted proxy) when
+// header is not empty and present, else the connection's address. IPv4 addresses come back as they are,
 // IPv4-mapped IPv6 ones as IPv4, and IPv6 clients are grouped by /64, the
 // block one subscriber usually holds.
-func Of(r *http.Request, header string) string {
+func ClientAddr(r *http.Request, header string) string {
 	addr := ""
 	if header != "" {
 		if vs := r.Header.Values(header); len(vs) > 0 {
@@ -52,8 +49,8 @@ func Of(r *http.Request, header string) string {
 		}
 		return ip.String()
 	}
-	if len(addr) > maxLen {
-		addr = addr[:maxLen]
+	if len(addr) > maxAddrLen {
+		addr = addr[:maxAddrLen]
 	}
 	return addr
 }

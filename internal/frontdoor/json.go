@@ -1,4 +1,4 @@
-package httpapi
+package frontdoor
 
 import (
 	"bytes"
@@ -12,17 +12,17 @@ import (
 // Bounds on a JSON body besides its size. A body that exceeds them is
 // "Invalid request body": no client sends more than a handful of fields.
 const (
-	// maxJSONMembers bounds the members of the body's object plus the
+	// MaxJSONMembers bounds the members of the body's object plus the
 	// elements of the arrays of known names, all told.
-	maxJSONMembers = 256
-	// maxJSONDepth bounds the nesting of arrays and objects, the body's
+	MaxJSONMembers = 256
+	// MaxJSONDepth bounds the nesting of arrays and objects, the body's
 	// own object counted.
-	maxJSONDepth = 32
+	MaxJSONDepth = 32
 )
 
 // parseJSON reads a JSON object from r as a stream (encoding/json's
-// Decoder.Token), keeping only the values of the names the API reads, so
-// that what a body costs is bounded by its size and maxJSONMembers rather
+// Decoder.Token), keeping only the values of the names that are read, so
+// that what a body costs is bounded by its size and MaxJSONMembers rather
 // than by what it holds: a value of an unknown name is scanned and
 // dropped, never built.
 //
@@ -34,7 +34,7 @@ const (
 // written, booleans as "true" or "false"; null is absent; an array is a
 // list of such scalars (recipient). Objects and nested arrays are ignored.
 // An empty body, or null, is no parameters.
-func parseJSON(p params, r io.Reader) error {
+func parseJSON(p Params, r io.Reader) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	switch {
@@ -44,12 +44,12 @@ func parseJSON(p params, r io.Reader) error {
 		return jsonErr(err)
 	case tok == nil: // null
 	case tok != json.Delim('{'):
-		return errBadBody
+		return ErrBadBody
 	default:
-		budget := maxJSONMembers
+		budget := MaxJSONMembers
 		for dec.More() {
 			if budget--; budget < 0 {
-				return errBadBody
+				return ErrBadBody
 			}
 			kt, err := dec.Token()
 			if err != nil {
@@ -66,37 +66,37 @@ func parseJSON(p params, r io.Reader) error {
 		}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		if err != nil && isTooLarge(err) {
+		if err != nil && IsTooLarge(err) {
 			return err
 		}
-		return errBadBody // trailing data
+		return ErrBadBody // trailing data
 	}
 	return nil
 }
 
 // jsonErr passes the body bound's error through; anything else (broken
-// JSON, a body cut short, a bound of this file) is errBadBody.
+// JSON, a body cut short, a bound of this file) is ErrBadBody.
 func jsonErr(err error) error {
-	if isTooLarge(err) {
+	if IsTooLarge(err) {
 		return err
 	}
-	return errBadBody
+	return ErrBadBody
 }
 
 // A jsonParam takes the value of one member of the body's object. The
 // decoder hands UnmarshalJSON the value's bytes from its own buffer,
 // checked to be valid JSON, without building anything from them.
 type jsonParam struct {
-	p      params
-	name   string // canonical, "" for a name the API does not read
+	p      Params
+	name   string // canonical, "" for a name that is not read
 	budget *int
 }
 
-var errJSONBounds = errors.New("httpapi: JSON body beyond bounds")
+var errJSONBounds = errors.New("frontdoor: JSON body beyond bounds")
 
 func (j *jsonParam) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
-	if _, depth := valueEnd(data, 0); depth >= maxJSONDepth { // the body's object is one level
+	if _, depth := valueEnd(data, 0); depth >= MaxJSONDepth { // the body's object is one level
 		return errJSONBounds
 	}
 	if j.name == "" || len(data) == 0 {
@@ -186,7 +186,7 @@ func valueEnd(data []byte, i int) (end, maxDepth int) {
 // unquote decodes a JSON string, quotes included, that encoding/json has
 // checked. Bytes that are not UTF-8 stay as they are, and an escaped
 // surrogate without its pair becomes its three WTF-8 bytes; both make
-// invalid UTF-8, which the handler refuses in a secret value.
+// invalid UTF-8, which CheckValue refuses in a secret value.
 func unquote(q []byte) string {
 	s := q[1 : len(q)-1]
 	if bytes.IndexByte(s, '\\') < 0 {

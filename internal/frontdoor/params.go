@@ -1,4 +1,4 @@
-package httpapi
+package frontdoor
 
 import (
 	"bufio"
@@ -8,58 +8,58 @@ import (
 	"math"
 	"mime"
 	"mime/multipart"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 )
 
-// The parameters the API reads. Every other name is ignored, so that a
-// request cannot make the handler hold more than it needs.
+// The parameters the API and the pages read. Every other name is ignored,
+// so that a request cannot make a handler hold more than it needs.
 const (
-	pSecret      = "secret"
-	pPassphrase  = "passphrase"
-	pTTL         = "ttl"
-	pLength      = "length"
-	pRecipient   = "recipient"
-	pShareDomain = "share_domain"
+	ParamSecret      = "secret"
+	ParamPassphrase  = "passphrase"
+	ParamTTL         = "ttl"
+	ParamLength      = "length"
+	ParamRecipient   = "recipient"
+	ParamShareDomain = "share_domain"
 )
 
 // Bounds on what one request may carry besides the value itself.
 const (
-	maxParts     = 100 // multipart parts, known or not
+	MaxParts     = 100 // multipart parts, known or not
 	maxValues    = 100 // values kept for one parameter (recipient)
 	maxNumberLen = 64  // ttl, length: longer is not a usable integer
-	bodyHeadroom = 64 << 10
 )
 
-// errBadBody means a body that claims a format it does not have (broken
+// ErrBadBody means a body that claims a format it does not have (broken
 // JSON, a multipart body without its boundary, a broken percent-escape in
-// a parameter the API reads); errBadQuery, such an escape in the query
+// a parameter that is read); ErrBadQuery, such an escape in the query
 // string.
 var (
-	errBadBody  = errors.New("httpapi: malformed request body")
-	errBadQuery = errors.New("httpapi: malformed query string")
+	ErrBadBody  = errors.New("frontdoor: malformed request body")
+	ErrBadQuery = errors.New("frontdoor: malformed query string")
 )
 
-// canonicalName maps a parameter name as sent to the one the API reads,
+// canonicalName maps a parameter name as sent to the one that is read,
 // or "" for a name it ignores. recipient[] is how PHP-style clients send a
 // list.
 func canonicalName(name string) string {
 	switch name {
-	case pSecret, pPassphrase, pTTL, pLength, pRecipient, pShareDomain:
+	case ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain:
 		return name
 	case "recipient[]":
-		return pRecipient
+		return ParamRecipient
 	}
 	return ""
 }
 
-// params are a request's parameters, merged: known names only, empty
+// Params are a request's parameters, merged: known names only, empty
 // values dropped (an empty value is the same as an absent one).
-type params map[string][]string
+type Params map[string][]string
 
-// get returns the first value of name, or "".
-func (p params) get(name string) string {
+// Get returns the first value of name, or "".
+func (p Params) Get(name string) string {
 	if v := p[name]; len(v) > 0 {
 		return v[0]
 	}
@@ -68,7 +68,7 @@ func (p params) get(name string) string {
 
 // add records a value under its canonical name, dropping empty values,
 // unknown names and values past the per-name bound.
-func (p params) add(name, value string) {
+func (p Params) add(name, value string) {
 	name = canonicalName(name)
 	if name == "" || value == "" || len(p[name]) >= maxValues {
 		return
@@ -76,10 +76,11 @@ func (p params) add(name, value string) {
 	p[name] = append(p[name], value)
 }
 
-// parseParams merges the parameters of a request: the query string, then
-// the body, a name present in the body replacing that name from the query.
+// ParseParams reads the parameters of a request, the API's and the pages'
+// alike: the query string (the pages pass ""), then the body, a name
+// present in the body replacing that name from the query.
 // body must already be bounded (http.MaxBytesReader); exceeding the bound
-// is returned as is, any other read error as errBadBody. contentLength is
+// is returned as is, any other read error as ErrBadBody. contentLength is
 // the request's (-1 when unknown): a hint for the size of the buffer a
 // form body is read into, never trusted as the body's length.
 //
@@ -88,17 +89,17 @@ func (p params) add(name, value string) {
 // a Content-Type, which Go's ParseForm would ignore) unless it starts with
 // '{', which makes it a JSON object (fetch() sends a string body as
 // text/plain). JSON is read as a stream (see parseJSON).
-func parseParams(contentType, rawQuery string, body io.Reader, contentLength int64) (params, error) {
-	p := params{}
+func ParseParams(contentType, rawQuery string, body io.Reader, contentLength int64) (Params, error) {
+	p := Params{}
 	if err := parseForm(p, rawQuery); err != nil {
-		return nil, errBadQuery
+		return nil, ErrBadQuery
 	}
 	if body == nil {
 		return p, nil
 	}
 	b := p // with no query parameters, the body's go straight in
 	if len(p) > 0 {
-		b = params{}
+		b = Params{}
 	}
 	mediaType, mtParams := parseMediaType(contentType)
 	var err error
@@ -159,7 +160,7 @@ func parseParams(contentType, rawQuery string, body io.Reader, contentLength int
 	return p, nil
 }
 
-// maxBufferedBody is the largest body of a known length that parseParams
+// maxBufferedBody is the largest body of a known length that ParseParams
 // reads whole before looking at it; longer ones, and those of an unknown
 // length, are read as a stream.
 const maxBufferedBody = 64 << 10
@@ -197,13 +198,13 @@ func readAll(r io.Reader, hint int64) ([]byte, error) {
 }
 
 // readErr passes the body bound's error through and makes any other read
-// error errBadBody: a body cut short or badly chunked is the client's
+// error ErrBadBody: a body cut short or badly chunked is the client's
 // fault, as in parseMultipart, not a 500 logged as an error.
 func readErr(err error) error {
-	if isTooLarge(err) {
+	if IsTooLarge(err) {
 		return err
 	}
-	return errBadBody
+	return ErrBadBody
 }
 
 // firstNonSpace skips the white space at the start of br and returns the
@@ -227,10 +228,10 @@ func firstNonSpace(br *bufio.Reader) (byte, error) {
 // ';' is part of a value. url.ParseQuery instead drops a pair holding a
 // ';' or a broken escape, and so a shell client's unencoded
 // "passphrase=a;b" or "passphrase=100%pure" stored the secret without its
-// passphrase, silently. A broken escape in a name the API reads is
-// errBadBody (Rack refuses such a request too); pairs of other names are
+// passphrase, silently. A broken escape in a name that is read is
+// ErrBadBody (Rack refuses such a request too); pairs of other names are
 // skipped unread.
-func parseForm(p params, s string) error {
+func parseForm(p Params, s string) error {
 	for s != "" {
 		var pair string
 		pair, s, _ = strings.Cut(s, "&")
@@ -240,16 +241,16 @@ func parseForm(p params, s string) error {
 			continue
 		}
 		if value, err = url.QueryUnescape(value); err != nil {
-			return errBadBody
+			return ErrBadBody
 		}
 		p.add(name, value)
 	}
 	return nil
 }
 
-func parseMultipart(p params, body io.Reader, boundary string) error {
+func parseMultipart(p Params, body io.Reader, boundary string) error {
 	if boundary == "" {
-		return errBadBody
+		return ErrBadBody
 	}
 	mr := multipart.NewReader(body, boundary)
 	for i := 0; ; i++ {
@@ -258,13 +259,13 @@ func parseMultipart(p params, body io.Reader, boundary string) error {
 			return nil
 		}
 		if err != nil {
-			if isTooLarge(err) {
+			if IsTooLarge(err) {
 				return err
 			}
-			return errBadBody
+			return ErrBadBody
 		}
-		if i >= maxParts {
-			return errBadBody
+		if i >= MaxParts {
+			return ErrBadBody
 		}
 		// File parts count too: curl -F secret=@file.txt sends one.
 		name := canonicalName(part.FormName())
@@ -273,10 +274,10 @@ func parseMultipart(p params, body io.Reader, boundary string) error {
 		}
 		v, err := io.ReadAll(part)
 		if err != nil {
-			if isTooLarge(err) {
+			if IsTooLarge(err) {
 				return err
 			}
-			return errBadBody
+			return ErrBadBody
 		}
 		p.add(name, string(v))
 	}
@@ -351,4 +352,11 @@ func isDecimalNumber(s string) bool {
 		}
 	}
 	return i == len(s)
+}
+
+// IsTooLarge reports whether err is the body bound's (http.MaxBytesReader):
+// the handlers answer it as a value too large.
+func IsTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
 }

@@ -12,13 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/httpapi"
 	"github.com/onetimego/onetime/store/memory"
 )
 
 // apiServer serves the real v1 handler over the memory store, as
 // examples/server does, behind a real HTTP server on loopback.
-func apiServer(t *testing.T, auth httpapi.Authenticator) string {
+func apiServer(t *testing.T, auth access.Authenticator) string {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	svc, err := onetime.New(memory.New(), bytes.Repeat([]byte("s"), onetime.MinServerSecretLen), &onetime.Options{Logger: quiet})
@@ -82,7 +83,7 @@ func TestAgainstHTTPAPI(t *testing.T) {
 }
 
 func TestAgainstHTTPAPIWithAuth(t *testing.T) {
-	url := apiServer(t, httpapi.NewBasicAuth(map[string]string{"bench": "tok3n"}))
+	url := apiServer(t, access.NewBasicAuth(map[string]string{"bench": "tok3n"}))
 	for _, cl := range []string{"raw", "std"} {
 		if rep := runAPI(t, url, "-client", cl, "-mode", "pair", "-n", "100", "-c", "4", "-auth", "bench:tok3n"); !rep.OK() {
 			t.Errorf("-client %s: authenticated pairs: errors %v wrong %d", cl, rep.ErrorKinds, rep.WrongValues)

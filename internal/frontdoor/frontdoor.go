@@ -1,0 +1,259 @@
+// Package frontdoor is the request plumbing that packages httpapi and
+// webui share, so that the API and the pages treat a request alike before
+// either answers it in its own format:
+//
+//   - the client's address (ClientAddr), the same client to both;
+//   - the rate limit, checked before authentication so that guessing
+//     credentials counts against the guesser (Door.Allow, then
+//     Door.Authenticate, which also puts the caller in the context for
+//     the Service);
+//   - path cleaning (CleanPath) and the check of a base path;
+//   - the bound on request bodies (BodyLimit) and the parsing of
+//     parameters (ParseParams, Params.TTL, CheckValue): one parser, so
+//     that the pages refuse what the API refuses and clamp what it clamps;
+//   - the request id and the access log line (Door.Begin, Door.Log).
+//
+// What each handler answers (v1 JSON errors, or pages) stays in the
+// handler.
+package frontdoor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
+)
+
+// Options configure a [Door]: what the handlers' own Options say of who
+// may call, and where lines go.
+type Options struct {
+	// Name starts the door's log messages: "httpapi", "webui".
+	Name string
+	// Auth tells who is calling; nil: everyone is anonymous.
+	Auth access.Authenticator
+	// RateLimiter, when set, is asked before authentication.
+	RateLimiter access.RateLimiter
+	// ClientIPHeader names the header of a trusted proxy that carries the
+	// client's address; "" uses the connection's (see ClientAddr).
+	ClientIPHeader string
+	// Logger receives a failing rate limiter; nil means slog.Default().
+	Logger *slog.Logger
+	// AccessLog, when set, receives one INFO line per request (Door.Log).
+	AccessLog *slog.Logger
+}
+
+// A Door admits the requests of one handler. It is safe for concurrent
+// use.
+type Door struct {
+	name     string
+	auth     access.Authenticator
+	limiter  access.RateLimiter
+	ipHeader string
+	log      *slog.Logger
+	access   *slog.Logger
+}
+
+// New returns a Door for o.
+func New(o Options) *Door {
+	d := &Door{name: o.Name, auth: o.Auth, limiter: o.RateLimiter, log: o.Logger, access: o.AccessLog,
+		// As a header name: one option means one header to both handlers.
+		ipHeader: http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	return d
+}
+
+// A Request is what the door keeps of one request while a handler serves
+// it: its writer, which remembers the status for the access log, its id,
+// the client's address and what the access log line says.
+type Request struct {
+	Writer
+	// ID is the request's id (a UUIDv7), also sent as X-Request-Id.
+	ID string
+	// Addr is the client's address (ClientAddr).
+	Addr string
+	// Customer is the caller once authenticated; "" when anonymous.
+	Customer string
+	// Intended and Message are the intended status and the message of an
+	// error answer, for the log line; zero and "" when there is none.
+	Intended int
+	Message  string
+
+	start time.Time // zero without an access log
+	rid   [1]string // X-Request-Id's value
+}
+
+// A Writer is a request's http.ResponseWriter that remembers the status it
+// sent.
+type Writer struct {
+	http.ResponseWriter
+	// Status is the status sent, 0 before any.
+	Status int
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *Writer) WriteHeader(code int) {
+	if w.Status == 0 {
+		w.Status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write implements http.ResponseWriter.
+func (w *Writer) Write(b []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *Writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Begin starts serving r: it gives the request an id, sent as X-Request-Id,
+// and tells its client's address. The handler writes its answer to the
+// returned Request's Writer.
+func (d *Door) Begin(w http.ResponseWriter, r *http.Request) *Request {
+	q := &Request{Writer: Writer{ResponseWriter: w}, Addr: ClientAddr(r, d.ipHeader)}
+	if d.access != nil {
+		q.start = time.Now()
+	}
+	q.ID = newRequestID()
+	q.rid[0] = q.ID
+	w.Header()["X-Request-Id"] = q.rid[:] // canonical already: as Set would, without its allocation
+	return q
+}
+
+// Allow reports whether the rate limiter lets q's client make one more
+// request; always, without a limiter. Call it before [Door.Authenticate].
+// A limiter that fails is logged (at debug level when the caller has gone
+// away: not the limiter's fault) and lets the request through: a limiter
+// that is down does not take the service down with it.
+func (d *Door) Allow(ctx context.Context, q *Request) bool {
+	if d.limiter == nil {
+		return true
+	}
+	allowed, err := d.limiter.Allow(ctx, q.Addr)
+	if err != nil {
+		level := slog.LevelWarn
+		if ctx.Err() != nil {
+			level = slog.LevelDebug
+		}
+		d.log.LogAttrs(ctx, level, d.name+": rate limiter failed; request let through",
+			slog.String("request_id", q.ID), slog.String("err", err.Error()))
+		return true
+	}
+	return allowed
+}
+
+// Authenticate tells who is calling, with the Authenticator (anonymous
+// without one), records the customer in q, and returns ctx carrying the
+// caller (customer and address, onetime.WithCaller) for the Service. Bad
+// credentials are an error wrapping [access.ErrUnauthorized]; any other
+// error is the Authenticator's failure, which the handler answers as
+// unexpected.
+func (d *Door) Authenticate(ctx context.Context, r *http.Request, q *Request) (context.Context, error) {
+	if d.auth != nil {
+		customer, err := d.auth.Authenticate(r)
+		if err != nil {
+			if errors.Is(err, access.ErrUnauthorized) {
+				return ctx, access.ErrUnauthorized
+			}
+			return ctx, fmt.Errorf("%s: authenticating: %w", d.name, err)
+		}
+		q.Customer = customer
+	}
+	return onetime.WithCaller(ctx, onetime.Caller{Customer: q.Customer, Address: q.Addr}), nil
+}
+
+// Logging reports whether there is an access log, so that a handler builds
+// what [Door.Log] needs only when a line is written.
+func (d *Door) Logging() bool { return d.access != nil }
+
+// Log writes q's line to the access log, if any: one INFO line "request"
+// with the request id, the route pattern (never the path itself, which may
+// hold a key), the status, the duration, the intended status and message
+// of an error answer, and the customer.
+func (d *Door) Log(ctx context.Context, q *Request, route string) {
+	if d.access == nil {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs,
+		slog.String("request_id", q.ID),
+		slog.String("route", route),
+		slog.Int("status", q.Status),
+		slog.Duration("duration", time.Since(q.start)),
+	)
+	if q.Intended != 0 {
+		attrs = append(attrs, slog.Int("intended_status", q.Intended), slog.String("message", q.Message))
+	}
+	if q.Customer != "" {
+		attrs = append(attrs, slog.String("customer", q.Customer))
+	}
+	d.access.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+// newRequestID returns a UUIDv7 (RFC 9562) from github.com/google/uuid:
+// time-ordered, so that ids sort as the requests came.
+func newRequestID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing crypto/rand makes it fail, and crypto/rand does
+		// not fail on the systems Go supports: an id is never worth a 500.
+		return ""
+	}
+	return id.String()
+}
+
+// bodyHeadroom is what a body may hold besides its value: the other
+// parameters, and a multipart body's boundaries and headers.
+const bodyHeadroom = 64 << 10
+
+// BodyLimit returns the bound on request bodies in bytes: set when it is
+// positive, and by default (zero) three times the service's maximum value
+// size maxSize (a value percent-encoded in a form body may triple) plus
+// 64 KiB. A negative set is an error.
+func BodyLimit(set int64, maxSize int) (int64, error) {
+	switch {
+	case set < 0:
+		return 0, errors.New("negative MaxBodySize")
+	case set > 0:
+		return set, nil
+	}
+	return 3*int64(maxSize) + bodyHeadroom, nil
+}
+
+// CleanPath returns p as path.Clean does (empty and "." segments dropped,
+// ".." applied), keeping a trailing slash. The handlers call it on the
+// escaped path, so that an escaped slash (%2F) stays inside its segment.
+// A path already clean comes back as it is, without allocating.
+func CleanPath(p string) string {
+	c := path.Clean(p)
+	if c != "/" && strings.HasSuffix(p, "/") {
+		if c == p[:len(p)-1] {
+			return p
+		}
+		c += "/"
+	}
+	return c
+}
+
+// CheckBasePath returns an error unless p is a base path a handler can
+// serve under: clean, starting and ending with a slash.
+func CheckBasePath(p string) error {
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || CleanPath(p) != p {
+		return errors.New("BasePath must be a clean path that starts and ends with a slash")
+	}
+	return nil
+}
