@@ -2,29 +2,45 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestLimitConns(t *testing.T) {
+// listen returns a loopback listener closed at the test's end.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ln := limitConns(inner, 2)
+	t.Cleanup(func() { inner.Close() })
+	return inner
+}
+
+// dialFrom connects to ln from the loopback address from, closed at the
+// test's end.
+func dialFrom(t *testing.T, ln net.Listener, from string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestLimitConns(t *testing.T) {
+	ln := limitConns(listen(t), 2, 0)
 	defer ln.Close()
 
-	dial := func() net.Conn {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
 	var open [3]net.Conn
+	var err error
 	for i := range open {
-		dial() // the kernel accepts them all; the listener hands out two
+		dialFrom(t, ln, "127.0.0.1") // the kernel accepts them all; the listener hands out two
 		if i < 2 {
 			open[i], err = ln.Accept()
 			require.NoError(t, err)
@@ -44,7 +60,6 @@ func TestLimitConns(t *testing.T) {
 	open[0].Close() // a second Close must not free a second slot
 	open[2] = <-third
 	require.NotNil(t, open[2])
-	assert.Len(t, ln.(*limitListener).sem, 2, "slots taken")
 
 	// Close ends an Accept that waits for a slot.
 	fourth := make(chan error)
@@ -52,9 +67,66 @@ func TestLimitConns(t *testing.T) {
 		_, err := ln.Accept()
 		fourth <- err
 	}()
-	dial()
+	dialFrom(t, ln, "127.0.0.1")
 	require.NoError(t, ln.Close())
 	assert.True(t, errors.Is(<-fourth, net.ErrClosed))
 	_, err = ln.Accept()
 	assert.ErrorIs(t, err, net.ErrClosed)
+}
+
+// TestLimitConnsPerAddr: past its cap, an address's connections are
+// closed at once, while another address's are served; a connection closed
+// (once or twice) frees one place of its address.
+func TestLimitConnsPerAddr(t *testing.T) {
+	ln := limitConns(listen(t), 10, 2)
+	defer ln.Close()
+
+	accept := func() net.Conn {
+		t.Helper()
+		c, err := ln.Accept()
+		require.NoError(t, err)
+		return c
+	}
+	var held []net.Conn
+	for range 2 {
+		dialFrom(t, ln, "127.0.0.2")
+		held = append(held, accept())
+	}
+	over := dialFrom(t, ln, "127.0.0.2")
+	dialFrom(t, ln, "127.0.0.3")
+	other := accept() // the listener closed the third of 127.0.0.2 to get here
+	assert.Equal(t, "127.0.0.3", other.RemoteAddr().(*net.TCPAddr).IP.String())
+	over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := over.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the connection past the cap is closed")
+
+	require.NoError(t, held[0].Close())
+	held[0].Close() // a second Close must not free a second place
+	dialFrom(t, ln, "127.0.0.2")
+	again := accept()
+	assert.Equal(t, "127.0.0.2", again.RemoteAddr().(*net.TCPAddr).IP.String(), "a place freed by a Close")
+
+	over = dialFrom(t, ln, "127.0.0.2")
+	dialFrom(t, ln, "127.0.0.3")
+	accept()
+	over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = over.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "two open again: the next one is closed")
+}
+
+func TestClientAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1:80":              "192.0.2.1",
+		"[::ffff:192.0.2.1]:80":     "192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:80": "2001:db8:1:2::",
+		"[2001:db8:1:2::9]:443":     "2001:db8:1:2::",
+		"[2001:db8:1:3::9]:443":     "2001:db8:1:3::",
+		"[fe80::1%eth0]:80":         "fe80::",
+	} {
+		a, ok := clientAddr(net.TCPAddrFromAddrPort(netip.MustParseAddrPort(in)))
+		assert.True(t, ok, in)
+		assert.Equal(t, want, a.String(), in)
+	}
+	_, ok := clientAddr(&net.UnixAddr{Name: "/tmp/sock", Net: "unix"})
+	assert.False(t, ok, "a Unix socket has no client address")
 }

@@ -34,6 +34,9 @@
 //	                       (64 KiB): larger values must come in the body
 //	-read-header-timeout D time a client has to send its headers (5s)
 //	-max-conns N           connections open at once (2048); more wait
+//	-max-conns-per-addr N  connections open at once from one client address
+//	                       (64; 0: no cap); more are closed at once. Behind a
+//	                       proxy every connection is the proxy's: raise it
 //	-webui                 serve the web pages at / (true)
 //	-public-url URL        the address browsers use; links start with it
 //	                       (default: the request's Host, fine only behind a
@@ -103,6 +106,7 @@ type config struct {
 	maxHeaderBytes    int
 	readHeaderTimeout time.Duration
 	maxConns          int
+	maxConnsPerAddr   int
 	pprof             string // -pprof: loopback address, "" for none
 
 	webui                        bool   // -webui: serve the pages at /
@@ -130,6 +134,7 @@ func main() {
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
 	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
 	flag.IntVar(&c.maxConns, "max-conns", 2048, "connections served at once; more wait to be accepted")
+	flag.IntVar(&c.maxConnsPerAddr, "max-conns-per-addr", 64, "connections served at once from one client address (IPv6: one /64), so that one cannot take them all; more are closed at once; 0: no cap (behind a proxy, every connection comes from the proxy)")
 	flag.BoolVar(&c.webui, "webui", true, "serve the web pages (share, reveal, receipt, burn) at /")
 	flag.StringVar(&c.publicURL, "public-url", "", "address at which browsers reach this server, e.g. https://secrets.example.com; links in pages and e-mails start with it (default: the request's Host, fine only behind a trusted proxy)")
 	flag.StringVar(&c.smtpAddr, "smtp", "", "SMTP server host:port used to e-mail recipients their link (needs -public-url); empty logs notifications instead")
@@ -193,8 +198,8 @@ func (c config) check() error {
 	if c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0) || c.burst < 1 {
 		return errors.New("-rate must be >= 0 and -burst >= 1")
 	}
-	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.sweepInterval < 0 {
-		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1 and -sweep-interval >= 0")
+	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.maxConnsPerAddr < 0 || c.sweepInterval < 0 {
+		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1, -max-conns-per-addr >= 0 and -sweep-interval >= 0")
 	}
 	return nil
 }
@@ -313,7 +318,11 @@ func serve(ctx context.Context, c config, handler http.Handler, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	ln = limitConns(ln, c.maxConns)
+	ln = limitConns(ln, c.maxConns, c.maxConnsPerAddr)
+	if c.maxConnsPerAddr > 0 && c.clientIPHeader != "" {
+		log.Warn("-max-conns-per-addr counts connections by their own address: behind a proxy, the proxy's; raise it above the proxy's connections or set 0",
+			"max_conns_per_addr", c.maxConnsPerAddr)
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "store", c.store)
 
 	served := make(chan error, 1)

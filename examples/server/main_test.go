@@ -298,6 +298,7 @@ func TestServerBadFlags(t *testing.T) {
 		{"-rate", "-1"},
 		{"-store", "memory", "-users", "/nonexistent/users"},
 		{"-store", "memory", "-max-conns", "0"},
+		{"-store", "memory", "-max-conns-per-addr", "-1"},
 		{"-store", "memory", "-max-header-bytes", "10"},
 		{"-store", "memory", "-read-header-timeout", "0s"},
 		{"-store", "memory", "-sweep-interval", "-1s"},

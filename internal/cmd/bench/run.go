@@ -386,6 +386,10 @@ func (b *bench) startTarget(ctx context.Context, target string) (*child, error) 
 	default:
 		return nil, fmt.Errorf("unknown store %q", target)
 	}
+	// Every load client connects from 127.0.0.1, one address with more
+	// connections (up to 128 clients, plus 200 of the burst) than the
+	// server's default cap per address: off, unless -server-args say.
+	args = append(args, "-max-conns-per-addr", "0")
 	args = append(args, b.o.ServerArgs...)
 	b.note(append([]string{"server", "-addr", "127.0.0.1:PORT"}, args...)...)
 	b.res.ServerArgs[target] = strings.Join(args, " ")
