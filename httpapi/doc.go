@@ -122,6 +122,10 @@
 // status instead. Unknown, received, burned and expired keys, and wrong
 // passphrases, all read "Unknown secret". Unexpected errors read "An
 // unexpected error occurred", carry no key, and are logged, never shown.
+// A request that runs out of time waiting for or running a passphrase
+// derivation (onetime.ErrBusy) reads "The server is busy: please try
+// again shortly", intended status 503, with a Retry-After header: nothing
+// was stored or consumed, and the same request may be sent again.
 //
 // # Authentication, receipts and limits
 //

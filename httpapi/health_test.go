@@ -135,3 +135,49 @@ func TestCallerInContext(t *testing.T) {
 		user: "bob", pass: "bobtoken", header: map[string]string{"X-Real-IP": "192.0.2.7"}}).ok(t)
 	assert.Equal(t, onetime.Caller{Customer: "bob", Address: "192.0.2.7"}, <-st.seen)
 }
+
+// patientStore answers Peek whatever its context's deadline, so that a
+// reveal whose deadline has passed still reaches the passphrase
+// derivation, which then finds itself too late: the service's busy.
+type patientStore struct{ *memory.Store }
+
+func (s patientStore) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	return s.Store.Peek(context.WithoutCancel(ctx), id, now)
+}
+
+// TestBusy: a request that runs out of time waiting for or running a
+// passphrase derivation (onetime.ErrBusy) is answered "busy", intended
+// status 503 with a Retry-After, and consumes nothing: the same reveal
+// with time to spare gets the value.
+func TestBusy(t *testing.T) {
+	svc, err := onetime.New(patientStore{memory.New()}, testSecret, &onetime.Options{KDFConcurrency: 1, Logger: discardLogger()})
+	require.NoError(t, err)
+	t.Cleanup(func() { svc.Close() })
+	rc, err := svc.Share(context.Background(), onetime.ShareRequest{Value: []byte("v"), Passphrase: "pass"})
+	require.NoError(t, err)
+
+	for _, intended := range []bool{false, true} {
+		h, err := New(svc, &Options{Logger: discardLogger(), IntendedStatus: intended})
+		require.NoError(t, err)
+		late := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithDeadline(r.Context(), time.Now()) // out of time already
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})
+		srv := httptest.NewServer(late)
+		e := &env{t: t, srv: srv}
+		want := http.StatusNotFound
+		if intended {
+			want = http.StatusServiceUnavailable
+		}
+		r := e.post("/api/v1/secret/"+string(rc.SecretKey), "passphrase=pass")
+		assert.Equal(t, want, r.status)
+		assert.Equal(t, `{"message":"The server is busy: please try again shortly","secret_key":"`+string(rc.SecretKey)+`"}`, string(r.body))
+		assert.Equal(t, "503", r.header.Get("X-OTS-Intended-Status"))
+		assert.Equal(t, "5", r.header.Get("Retry-After"))
+		srv.Close()
+	}
+	v, err := svc.Reveal(context.Background(), rc.SecretKey, "pass")
+	require.NoError(t, err, "the busy answers consumed nothing")
+	assert.Equal(t, "v", string(v.Value))
+}

@@ -212,6 +212,7 @@ var (
 	errNotAuthorized = &apiError{http.StatusUnauthorized, "Not authorized"}
 	errRateLimited   = &apiError{http.StatusTooManyRequests, "Cripes! You have been rate limited."}
 	errUnexpected    = &apiError{http.StatusInternalServerError, "An unexpected error occurred"}
+	errBusy          = &apiError{http.StatusServiceUnavailable, "The server is busy: please try again shortly"}
 	errInvalidTTL    = &apiError{http.StatusBadRequest, "Invalid TTL"}
 	errInvalidLength = &apiError{http.StatusBadRequest, "Invalid length"}
 	errInvalidBody   = &apiError{http.StatusBadRequest, "Invalid request body"}
@@ -555,6 +556,11 @@ func (h *Handler) classify(ctx context.Context, err error, rid string) *apiError
 		return &apiError{http.StatusBadRequest, ie.Message}
 	case errors.Is(err, access.ErrUnauthorized):
 		return errNotAuthorized
+	case errors.Is(err, onetime.ErrBusy):
+		// Nothing was stored or consumed: the client may try again.
+		h.log.LogAttrs(ctx, slog.LevelDebug, "httpapi: busy",
+			slog.String("request_id", rid), slog.String("err", err.Error()))
+		return errBusy
 	case frontdoor.IsTooLarge(err):
 		return &apiError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", h.maxSize)}
@@ -601,8 +607,11 @@ func (h *Handler) writeError(q *frontdoor.Request, e *apiError, key string) {
 	}
 	hd := q.Header()
 	hd.Set("X-OTS-Intended-Status", strconv.Itoa(e.status))
-	if status == http.StatusUnauthorized {
+	switch {
+	case status == http.StatusUnauthorized:
 		hd.Set("WWW-Authenticate", `Basic realm="onetime", charset="UTF-8"`)
+	case e == errBusy:
+		hd.Set("Retry-After", frontdoor.RetryAfterBusy)
 	}
 	b := make([]byte, 0, 64+len(e.message)+len(key))
 	b = append(b, `{"message":`...)

@@ -500,8 +500,16 @@ func (h *Handler) message(q *request, status int, kind string) {
 }
 
 // fail answers an unexpected error: logged (service errors carry no key,
-// passphrase or value), and shown as a generic page.
+// passphrase or value), and shown as a generic page. A busy service
+// (onetime.ErrBusy: nothing was stored or consumed) gets a page that asks
+// to try again shortly, with a Retry-After header.
 func (h *Handler) fail(q *request, op string, err error) {
+	if errors.Is(err, onetime.ErrBusy) {
+		h.log.DebugContext(q.ctx, "webui: "+op+": busy", "err", err)
+		q.w.Header().Set("Retry-After", frontdoor.RetryAfterBusy)
+		h.message(q, http.StatusServiceUnavailable, "busy")
+		return
+	}
 	if q.ctx.Err() != nil {
 		return // the client went away
 	}

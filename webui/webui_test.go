@@ -817,3 +817,48 @@ func TestClientLinksOpenPages(t *testing.T) {
 		assert.Contains(t, string(body), `data-state="new"`)
 	}
 }
+
+// patientStore answers Peek whatever its context's deadline, so that a
+// reveal whose deadline has passed still reaches the passphrase
+// derivation, which then finds itself too late: the service's busy.
+type patientStore struct{ *memory.Store }
+
+func (s patientStore) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
+	return s.Store.Peek(context.WithoutCancel(ctx), id, now)
+}
+
+// TestBusy: a reveal that runs out of time waiting for or running a
+// passphrase derivation (onetime.ErrBusy) gets a page asking to try again
+// shortly, 503 with a Retry-After, and consumes nothing.
+func TestBusy(t *testing.T) {
+	t.Parallel()
+	svc, err := onetime.New(patientStore{memory.New()}, bytes.Repeat([]byte("k"), onetime.MinServerSecretLen),
+		&onetime.Options{KDFConcurrency: 1, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { svc.Close() })
+	m, err := svc.Share(context.Background(), onetime.ShareRequest{Value: []byte("v"), Passphrase: "pass"})
+	require.NoError(t, err)
+	ui, err := webui.New(svc, nil)
+	require.NoError(t, err)
+	late := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithDeadline(r.Context(), time.Now()) // out of time already
+		defer cancel()
+		ui.ServeHTTP(w, r.WithContext(ctx))
+	})
+	srv := httptest.NewServer(late)
+	t.Cleanup(srv.Close)
+
+	res, err := http.PostForm(srv.URL+"/secret/"+string(m.SecretKey), url.Values{"passphrase": {"pass"}})
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Equal(t, "5", res.Header.Get("Retry-After"))
+	assert.Contains(t, string(body), "The server is busy")
+	assert.Contains(t, string(body), "please try again in a moment")
+
+	v, err := svc.Reveal(context.Background(), m.SecretKey, "pass")
+	require.NoError(t, err, "the busy answer consumed nothing")
+	assert.Equal(t, "v", string(v.Value))
+}

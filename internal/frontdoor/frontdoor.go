@@ -216,6 +216,11 @@ func newRequestID() string {
 	return id.String()
 }
 
+// RetryAfterBusy is the Retry-After header, in seconds, that both
+// handlers send with a busy answer (onetime.ErrBusy: the service could not
+// take the request in time, and nothing was stored or consumed).
+const RetryAfterBusy = "5"
+
 // bodyHeadroom is what a body may hold besides its value: the other
 // parameters, and a multipart body's boundaries and headers.
 const bodyHeadroom = 64 << 10
