@@ -142,117 +142,153 @@ func isClosed(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
+// maxBody bounds the body of an answer that the client reads.
+const maxBody = 8 << 20
+
 // readResponse reads one HTTP/1.1 answer: status line, headers, and a body
 // delimited by Content-Length, chunked encoding, or the end of the
 // connection.
 func (r *rawConn) readResponse(method string) (int, []byte, error) {
+	status, http10, err := r.statusLine()
+	if err != nil {
+		return 0, nil, err
+	}
+	f, err := r.headers(http10)
+	if err != nil {
+		return 0, nil, err
+	}
+	b := r.body[:0]
+	switch {
+	case method == "HEAD" || status == 204 || status == 304 || status/100 == 1:
+	case f.chunked:
+		b, err = r.chunkedBody(b)
+	case f.length >= 0:
+		if f.length > maxBody {
+			return 0, nil, fmt.Errorf("answer of %d bytes is too large", f.length)
+		}
+		b, err = readN(r.br, b, int(f.length))
+	default: // the body runs to the end of the connection
+		f.closing = true
+		var rest []byte
+		rest, err = io.ReadAll(io.LimitReader(r.br, maxBody))
+		b = append(b, rest...)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	r.body = b
+	if f.closing {
+		r.close()
+	}
+	return status, b, nil
+}
+
+// statusLine reads the status line, "HTTP/1.1 200 OK", and returns the
+// status and whether the answer is HTTP/1.0. A connection found closed
+// before any byte of it came is errClosedIdle.
+func (r *rawConn) statusLine() (status int, http10 bool, err error) {
 	line, err := r.line()
 	if err != nil {
 		if len(line) == 0 && isClosed(err) {
-			return 0, nil, fmt.Errorf("%w: %v", errClosedIdle, err)
+			return 0, false, fmt.Errorf("%w: %v", errClosedIdle, err)
 		}
-		return 0, nil, err
+		return 0, false, err
 	}
-	// "HTTP/1.1 200 OK"
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return 0, nil, fmt.Errorf("malformed status line %q", trunc(line))
+		return 0, false, fmt.Errorf("malformed status line %q", trunc(line))
 	}
-	status, err := strconv.Atoi(string(line[9:12]))
+	status, err = strconv.Atoi(string(line[9:12]))
 	if err != nil {
-		return 0, nil, fmt.Errorf("malformed status line %q", trunc(line))
+		return 0, false, fmt.Errorf("malformed status line %q", trunc(line))
 	}
-	http10 := line[7] == '0'
+	return status, line[7] == '0', nil
+}
 
-	length, chunked, closing := int64(-1), false, http10
+// framing is how an answer's body is delimited, as its headers say.
+type framing struct {
+	length  int64 // Content-Length; -1 when there is none
+	chunked bool  // Transfer-Encoding: chunked
+	closing bool  // the server closes the connection after this answer
+}
+
+// headers reads the header lines up to the empty one and returns what
+// they say of the body. An HTTP/1.0 answer closes the connection unless
+// it says keep-alive.
+func (r *rawConn) headers(http10 bool) (framing, error) {
+	f := framing{length: -1, closing: http10}
 	for {
 		h, err := r.line()
 		if err != nil {
-			return 0, nil, err
+			return f, err
 		}
 		if len(h) == 0 {
-			break
+			return f, nil
 		}
 		colon := bytes.IndexByte(h, ':')
 		if colon < 0 {
-			return 0, nil, fmt.Errorf("malformed header line %q", trunc(h))
+			return f, fmt.Errorf("malformed header line %q", trunc(h))
 		}
 		name, val := h[:colon], bytes.TrimSpace(h[colon+1:])
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
-			length, err = strconv.ParseInt(string(val), 10, 64)
-			if err != nil || length < 0 {
-				return 0, nil, fmt.Errorf("bad Content-Length %q", trunc(val))
+			f.length, err = strconv.ParseInt(string(val), 10, 64)
+			if err != nil || f.length < 0 {
+				return f, fmt.Errorf("bad Content-Length %q", trunc(val))
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(val, []byte("chunked"))
-			if !chunked {
-				return 0, nil, fmt.Errorf("unsupported Transfer-Encoding %q", trunc(val))
+			f.chunked = bytes.EqualFold(val, []byte("chunked"))
+			if !f.chunked {
+				return f, fmt.Errorf("unsupported Transfer-Encoding %q", trunc(val))
 			}
 		case bytes.EqualFold(name, []byte("Connection")):
 			if bytes.EqualFold(val, []byte("close")) {
-				closing = true
+				f.closing = true
 			} else if bytes.EqualFold(val, []byte("keep-alive")) {
-				closing = false
+				f.closing = false
 			}
 		}
 	}
+}
 
-	const maxBody = 8 << 20
-	b := r.body[:0]
-	switch {
-	case method == "HEAD" || status == 204 || status == 304 || status/100 == 1:
-	case chunked:
-		for {
-			szLine, err := r.line()
-			if err != nil {
-				return 0, nil, err
-			}
-			if i := bytes.IndexByte(szLine, ';'); i >= 0 {
-				szLine = szLine[:i]
-			}
-			n, err := strconv.ParseInt(string(bytes.TrimSpace(szLine)), 16, 64)
-			if err != nil || n < 0 || int64(len(b))+n > maxBody {
-				return 0, nil, fmt.Errorf("bad chunk size %q", trunc(szLine))
-			}
-			if n == 0 {
-				for { // trailers, up to the empty line
-					t, err := r.line()
-					if err != nil {
-						return 0, nil, err
-					}
-					if len(t) == 0 {
-						break
-					}
-				}
-				break
-			}
-			if b, err = readN(r.br, b, int(n)); err != nil {
-				return 0, nil, err
-			}
-			if crlf, err := r.line(); err != nil || len(crlf) != 0 {
-				return 0, nil, errors.New("chunk not followed by CRLF")
-			}
-		}
-	case length >= 0:
-		if length > maxBody {
-			return 0, nil, fmt.Errorf("answer of %d bytes is too large", length)
-		}
-		if b, err = readN(r.br, b, int(length)); err != nil {
-			return 0, nil, err
-		}
-	default: // the body runs to the end of the connection
-		closing = true
-		rest, err := io.ReadAll(io.LimitReader(r.br, maxBody))
+// chunkedBody appends a chunked body to b, and reads the trailers after
+// it.
+func (r *rawConn) chunkedBody(b []byte) ([]byte, error) {
+	for {
+		szLine, err := r.line()
 		if err != nil {
-			return 0, nil, err
+			return b, err
 		}
-		b = append(b, rest...)
+		if i := bytes.IndexByte(szLine, ';'); i >= 0 {
+			szLine = szLine[:i]
+		}
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(szLine)), 16, 64)
+		if err != nil || n < 0 || int64(len(b))+n > maxBody {
+			return b, fmt.Errorf("bad chunk size %q", trunc(szLine))
+		}
+		if n == 0 {
+			return b, r.trailers()
+		}
+		if b, err = readN(r.br, b, int(n)); err != nil {
+			return b, err
+		}
+		if crlf, err := r.line(); err != nil || len(crlf) != 0 {
+			return b, errors.New("chunk not followed by CRLF")
+		}
 	}
-	r.body = b
-	if closing {
-		r.close()
+}
+
+// trailers reads the trailer lines of a chunked body, up to the empty
+// line.
+func (r *rawConn) trailers() error {
+	for {
+		t, err := r.line()
+		if err != nil {
+			return err
+		}
+		if len(t) == 0 {
+			return nil
+		}
 	}
-	return status, b, nil
 }
 
 // line reads one header line without its CRLF. It is valid until the next

@@ -9,6 +9,108 @@ import (
 	"time"
 )
 
+// Report is the result of a run.
+type Report struct {
+	Mode        string               `json:"mode"`
+	URL         string               `json:"url"`
+	Concurrency int                  `json:"concurrency"`
+	Size        int                  `json:"size"`
+	Passphrase  bool                 `json:"passphrase"`
+	Prefilled   int                  `json:"prefilled,omitempty"`
+	ElapsedS    float64              `json:"elapsed_s"`
+	Ops         int64                `json:"ops"`
+	OpsPerSec   float64              `json:"ops_per_sec"`
+	Errors      int64                `json:"errors"`
+	WrongValues int64                `json:"wrong_values"`
+	ErrorKinds  map[string]int64     `json:"error_kinds,omitempty"`
+	Latency     LatencyMS            `json:"latency_ms"`
+	Requests    map[string]LatencyMS `json:"requests_ms,omitempty"`
+	Burst       *BurstReport         `json:"burst,omitempty"`
+	Guess       *BurstReport         `json:"guess,omitempty"`
+
+	stats    Stats
+	reqStats map[string]Stats
+}
+
+// BurstReport describes the wrong-passphrase workers of -burst, or the
+// guessing workers of -guess.
+type BurstReport struct {
+	Workers       int              `json:"workers"`
+	WrongAttempts int64            `json:"wrong_attempts"`
+	Errors        int64            `json:"errors"`
+	WrongValues   int64            `json:"wrong_values"`
+	ErrorKinds    map[string]int64 `json:"error_kinds,omitempty"`
+	Latency       LatencyMS        `json:"latency_ms"`
+
+	stats Stats
+}
+
+// OK reports whether the run did some work and saw no error and no wrong
+// value.
+func (r *Report) OK() bool {
+	if r.Ops == 0 || r.Errors > 0 || r.WrongValues > 0 {
+		return false
+	}
+	for _, b := range []*BurstReport{r.Burst, r.Guess} {
+		if b != nil && (b.Errors > 0 || b.WrongValues > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// report builds the report of the main workers, whose record is main,
+// over a timed phase of elapsed.
+func (r *run) report(main *tally, elapsed time.Duration) *Report {
+	cfg := r.cfg
+	rep := &Report{
+		Mode:        cfg.Mode,
+		URL:         cfg.URL,
+		Concurrency: cfg.Conc,
+		Size:        cfg.Size,
+		Passphrase:  cfg.Passphrase != "",
+		Prefilled:   len(r.items),
+		ElapsedS:    elapsed.Seconds(),
+		Ops:         main.n,
+		OpsPerSec:   float64(main.n) / elapsed.Seconds(),
+		WrongValues: main.wrong,
+		stats:       summarize(main.lat[kOp]),
+	}
+	rep.Errors, rep.ErrorKinds = countErrs(main)
+	rep.Latency = rep.stats.ms()
+	if cfg.Mode == "pair" {
+		rep.reqStats = map[string]Stats{"share": summarize(main.lat[kShare]), "reveal": summarize(main.lat[kReveal])}
+		rep.Requests = map[string]LatencyMS{}
+		for k, s := range rep.reqStats {
+			rep.Requests[k] = s.ms()
+		}
+	}
+	return rep
+}
+
+// newBurstReport reports on the burst (or guess) workers, as many as
+// workers, which tried attempts wrong passphrases and recorded t.
+func newBurstReport(workers int, attempts int64, t *tally) *BurstReport {
+	b := &BurstReport{Workers: workers, WrongAttempts: attempts, WrongValues: t.wrong, stats: summarize(t.lat[kOp])}
+	b.Errors, b.ErrorKinds = countErrs(t)
+	b.Latency = b.stats.ms()
+	return b
+}
+
+// countErrs returns the number of failed operations and their kinds.
+// Wrong values are counted apart, so they are left out of the total.
+func countErrs(t *tally) (int64, map[string]int64) {
+	var n int64
+	for _, v := range t.errs {
+		n += v
+	}
+	n -= t.wrong
+	if len(t.errs) == 0 {
+		return n, nil
+	}
+	return n, t.errs
+}
+
 // WriteJSON writes the report as one line of JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
 	b, err := json.Marshal(r)

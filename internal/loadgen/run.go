@@ -2,19 +2,14 @@ package loadgen
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
 	"net"
-	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,291 +92,6 @@ func (f *failure) Error() string { return f.kind }
 
 func fail(kind string, wrong bool) error { return &failure{kind: kind, wrong: wrong} }
 
-// client speaks the v1 API for one worker: over its own connection with
-// the raw HTTP/1.1 client (the default), or over a net/http client shared
-// by all workers (-client std, and for https URLs).
-type client struct {
-	std   *http.Client
-	raw   *rawConn
-	base  string // std: the URL of /api/v1
-	path  string // raw: the path of /api/v1
-	authz string
-}
-
-// newClients returns n clients for cfg.
-func newClients(cfg Config, n int) ([]*client, error) {
-	u, err := checkURL(cfg.URL)
-	if err != nil {
-		return nil, err
-	}
-	var authz string
-	if cfg.Auth != "" {
-		authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Auth))
-	}
-	cs := make([]*client, n)
-	if cfg.Client == "raw" && u.Scheme == "http" {
-		port := u.Port()
-		if port == "" {
-			port = "80"
-		}
-		addr := net.JoinHostPort(u.Hostname(), port)
-		for i := range cs {
-			cs[i] = &client{raw: newRawConn(addr, u.Host, authz, cfg.Timeout), path: u.EscapedPath() + "/api/v1", authz: authz}
-		}
-		return cs, nil
-	}
-	tr := &http.Transport{
-		Proxy: nil, // loopback only: never through a proxy
-		DialContext: (&net.Dialer{
-			Timeout:   5 * time.Second,
-			KeepAlive: 30 * time.Second,
-			Control:   dialLoopbackOnly,
-		}).DialContext,
-		// Keep one idle connection per client so that every request
-		// reuses a connection: the run measures the server, not dialing.
-		MaxIdleConns:        n,
-		MaxIdleConnsPerHost: n,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
-	}
-	hc := &http.Client{
-		Transport: tr,
-		Timeout:   cfg.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return errors.New("loadgen: the API never redirects")
-		},
-	}
-	for i := range cs {
-		cs[i] = &client{std: hc, base: cfg.URL + "/api/v1", authz: authz}
-	}
-	return cs, nil
-}
-
-func (c *client) close() {
-	if c.raw != nil {
-		c.raw.close()
-	} else {
-		c.std.CloseIdleConnections()
-	}
-}
-
-// do sends a request with form as its body (none when nil) and returns
-// the answer's status and body.
-func (c *client) do(ctx context.Context, method, path string, form url.Values) (int, []byte, error) {
-	if c.raw != nil {
-		var body []byte
-		if form != nil {
-			body = []byte(form.Encode())
-		}
-		return c.raw.roundTrip(ctx, method, c.path+path, form != nil, body)
-	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
-	if err != nil {
-		return 0, nil, err
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if c.authz != "" {
-		req.Header.Set("Authorization", c.authz)
-	}
-	resp, err := c.std.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	resp.Body.Close()
-	if err != nil {
-		return 0, nil, err
-	}
-	return resp.StatusCode, b, nil
-}
-
-// answer describes a non-200 answer briefly, by status and API message.
-func answer(op string, status int, body []byte) string {
-	var e struct {
-		Message string `json:"message"`
-	}
-	_ = json.Unmarshal(body, &e)
-	msg := e.Message
-	if len(msg) > 80 {
-		msg = msg[:80]
-	}
-	return fmt.Sprintf("%s: HTTP %d %q", op, status, msg)
-}
-
-func isUnknown(status int, body []byte) bool {
-	if status == http.StatusOK {
-		return false
-	}
-	var e struct {
-		Message string `json:"message"`
-	}
-	return json.Unmarshal(body, &e) == nil && e.Message == "Unknown secret"
-}
-
-// validKey reports whether k looks like a key of the v1 API: non-empty,
-// lowercase letters and digits only.
-func validKey(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if c := k[i]; (c < '0' || c > '9') && (c < 'a' || c > 'z') {
-			return false
-		}
-	}
-	return true
-}
-
-type receiptJSON struct {
-	SecretKey          *string `json:"secret_key"`
-	MetadataKey        string  `json:"metadata_key"`
-	Value              *string `json:"value"`
-	PassphraseRequired *bool   `json:"passphrase_required"`
-}
-
-func (c *client) status(ctx context.Context) error {
-	st, body, err := c.do(ctx, http.MethodGet, "/status", nil)
-	if err != nil {
-		return err
-	}
-	if st != http.StatusOK {
-		return errors.New(answer("status", st, body))
-	}
-	return nil
-}
-
-// share stores value and returns its secret key.
-func (c *client) share(ctx context.Context, value, passphrase string) (string, error) {
-	form := url.Values{"secret": {value}}
-	if passphrase != "" {
-		form.Set("passphrase", passphrase)
-	}
-	st, body, err := c.do(ctx, http.MethodPost, "/share", form)
-	if err != nil {
-		return "", err
-	}
-	if st != http.StatusOK {
-		return "", fail(answer("share", st, body), false)
-	}
-	var r receiptJSON
-	if err := json.Unmarshal(body, &r); err != nil {
-		return "", fail("share: answer is not a JSON receipt", false)
-	}
-	switch {
-	case r.SecretKey == nil || !validKey(*r.SecretKey):
-		return "", fail("share: receipt without a valid secret_key", false)
-	case !validKey(r.MetadataKey):
-		return "", fail("share: receipt without a valid metadata_key", false)
-	case r.PassphraseRequired == nil || *r.PassphraseRequired != (passphrase != ""):
-		return "", fail("share: passphrase_required missing or wrong", false)
-	case r.Value != nil:
-		return "", fail("share: receipt carries a value", false)
-	}
-	return *r.SecretKey, nil
-}
-
-// reveal opens the secret and checks that it holds exactly want. A missing
-// secret (the API's "Unknown secret") or a different value is a wrong
-// value: the secret was just shared and nobody else knows its key.
-func (c *client) reveal(ctx context.Context, key, passphrase, want string) error {
-	var form url.Values
-	if passphrase != "" {
-		form = url.Values{"passphrase": {passphrase}}
-	} else {
-		form = url.Values{}
-	}
-	st, body, err := c.do(ctx, http.MethodPost, "/secret/"+key, form)
-	if err != nil {
-		return err
-	}
-	if isUnknown(st, body) {
-		return fail("reveal: value missing (Unknown secret)", true)
-	}
-	if st != http.StatusOK {
-		return fail(answer("reveal", st, body), false)
-	}
-	var r struct {
-		Value     *string `json:"value"`
-		SecretKey string  `json:"secret_key"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fail("reveal: answer is not JSON", false)
-	}
-	switch {
-	case r.Value == nil:
-		return fail("reveal: answer without a value", true)
-	case *r.Value != want:
-		return fail("reveal: value differs from the one shared", true)
-	case r.SecretKey != key:
-		return fail("reveal: secret_key differs from the one asked for", false)
-	}
-	return nil
-}
-
-// revealWrong tries a wrong passphrase, which must be answered exactly like
-// an unknown secret.
-func (c *client) revealWrong(ctx context.Context, key string) error {
-	form := url.Values{"passphrase": {"not the " + burstPassphrase}}
-	st, body, err := c.do(ctx, http.MethodPost, "/secret/"+key, form)
-	if err != nil {
-		return err
-	}
-	if st == http.StatusOK {
-		return fail("wrong passphrase: the secret was revealed", true)
-	}
-	if !isUnknown(st, body) {
-		return fail(answer("wrong passphrase", st, body), false)
-	}
-	return nil
-}
-
-// revealGone reveals a secret that was revealed already: it must be gone.
-func (c *client) revealGone(ctx context.Context, key, passphrase string) error {
-	form := url.Values{}
-	if passphrase != "" {
-		form.Set("passphrase", passphrase)
-	}
-	st, body, err := c.do(ctx, http.MethodPost, "/secret/"+key, form)
-	if err != nil {
-		return err
-	}
-	if st == http.StatusOK {
-		return fail("recheck: a revealed secret was revealed again", true)
-	}
-	if !isUnknown(st, body) {
-		return fail(answer("recheck", st, body), false)
-	}
-	return nil
-}
-
-func (c *client) generate(ctx context.Context) error {
-	st, body, err := c.do(ctx, http.MethodPost, "/generate", url.Values{})
-	if err != nil {
-		return err
-	}
-	if st != http.StatusOK {
-		return fail(answer("generate", st, body), false)
-	}
-	var r receiptJSON
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fail("generate: answer is not a JSON receipt", false)
-	}
-	switch {
-	case r.SecretKey == nil || !validKey(*r.SecretKey):
-		return fail("generate: receipt without a valid secret_key", false)
-	case r.Value == nil || *r.Value == "":
-		return fail("generate: receipt without a value", true)
-	}
-	return nil
-}
-
 // values makes the values a worker shares: each starts with the worker and
 // a sequence number, so that a value delivered for another secret never
 // compares equal, and is filled with characters that form and JSON
@@ -438,56 +148,6 @@ func (g *gate) next() bool {
 
 type item struct{ key, value string }
 
-// Report is the result of a run.
-type Report struct {
-	Mode        string               `json:"mode"`
-	URL         string               `json:"url"`
-	Concurrency int                  `json:"concurrency"`
-	Size        int                  `json:"size"`
-	Passphrase  bool                 `json:"passphrase"`
-	Prefilled   int                  `json:"prefilled,omitempty"`
-	ElapsedS    float64              `json:"elapsed_s"`
-	Ops         int64                `json:"ops"`
-	OpsPerSec   float64              `json:"ops_per_sec"`
-	Errors      int64                `json:"errors"`
-	WrongValues int64                `json:"wrong_values"`
-	ErrorKinds  map[string]int64     `json:"error_kinds,omitempty"`
-	Latency     LatencyMS            `json:"latency_ms"`
-	Requests    map[string]LatencyMS `json:"requests_ms,omitempty"`
-	Burst       *BurstReport         `json:"burst,omitempty"`
-	Guess       *BurstReport         `json:"guess,omitempty"`
-
-	stats    Stats
-	reqStats map[string]Stats
-}
-
-// BurstReport describes the wrong-passphrase workers of -burst, or the
-// guessing workers of -guess.
-type BurstReport struct {
-	Workers       int              `json:"workers"`
-	WrongAttempts int64            `json:"wrong_attempts"`
-	Errors        int64            `json:"errors"`
-	WrongValues   int64            `json:"wrong_values"`
-	ErrorKinds    map[string]int64 `json:"error_kinds,omitempty"`
-	Latency       LatencyMS        `json:"latency_ms"`
-
-	stats Stats
-}
-
-// OK reports whether the run did some work and saw no error and no wrong
-// value.
-func (r *Report) OK() bool {
-	if r.Ops == 0 || r.Errors > 0 || r.WrongValues > 0 {
-		return false
-	}
-	for _, b := range []*BurstReport{r.Burst, r.Guess} {
-		if b != nil && (b.Errors > 0 || b.WrongValues > 0) {
-			return false
-		}
-	}
-	return true
-}
-
 // Run warms up, prepares what the mode needs (untimed), runs the timed
 // phase and reports. Progress lines go to logw when it is not nil.
 func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
@@ -509,224 +169,217 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	if err := parallel(len(clients), func(w int) error { return clients[w].status(ctx) }); err != nil {
 		return nil, fmt.Errorf("server at %s not ready: %v", cfg.URL, err)
 	}
-
-	setup := newTally()
-	var mu sync.Mutex
-
-	// Reveal mode: share the secrets to reveal, untimed.
-	var items []item
+	r := &run{ctx: ctx, cfg: cfg, logw: logw, clients: clients, setup: newTally()}
 	if cfg.Mode == "reveal" {
-		want := cfg.N
-		if want == 0 {
-			want = int64(cfg.Pool)
+		if err := r.prefill(); err != nil {
+			return nil, err
 		}
-		logf(logw, "sharing up to %d secrets to reveal (untimed)", want)
-		t0 := time.Now()
-		g := newGate(ctx, want, cfg.Dur, t0)
-		parallel(cfg.Conc, func(w int) error {
-			c := clients[w]
-			vals := newValues(w, cfg.Size)
-			t := newTally()
-			var mine []item
-			for g.next() {
-				v := vals.next()
-				k, err := c.share(ctx, v, cfg.Passphrase)
-				if err != nil {
-					t.fail(err)
-					continue
-				}
-				mine = append(mine, item{k, v})
-			}
-			mu.Lock()
-			items = append(items, mine...)
-			merge(setup, t)
-			mu.Unlock()
-			return nil
-		})
-		if len(items) == 0 {
-			return nil, fmt.Errorf("could not share any secret to reveal (%v)", slices.Collect(maps.Keys(setup.errs)))
-		}
-		logf(logw, "shared %d secrets in %.1fs", len(items), time.Since(t0).Seconds())
 	}
+	if err := r.shareBurstSecrets(); err != nil {
+		return nil, err
+	}
+	r.vals = make([]*values, cfg.Conc)
+	for w := range r.vals {
+		r.vals[w] = newValues(w, cfg.Size)
+	}
+	r.warmUp()
+	return r.timed(), nil
+}
 
-	// Burst workers each share a first passphrase secret, untimed.
-	type burstState struct {
-		item
-		tries int
-	}
-	bursts := make([]burstState, cfg.Burst)
-	if cfg.Burst > 0 {
-		logf(logw, "burst: sharing %d passphrase secrets (untimed)", cfg.Burst)
-		err := parallel(cfg.Burst, func(w int) error {
-			v := newValues(-1-w, cfg.Size).next()
-			k, err := clients[cfg.Conc+w].share(ctx, v, burstPassphrase)
-			bursts[w] = burstState{item: item{k, v}}
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("burst setup: %v", err)
-		}
-	}
+// run is the state of one [Run]: its clients (the main workers' first,
+// then the burst workers', then the guess workers'), what the untimed
+// phases prepared, and what failed in them.
+type run struct {
+	ctx     context.Context
+	cfg     Config
+	logw    io.Writer
+	clients []*client
 
-	// drive runs operations of the mode while g allows, recording in t.
-	drive := func(c *client, g *gate, t *tally, vals *values, nextItem func() *item) {
+	mu     sync.Mutex   // guards items and setup while workers run
+	setup  *tally       // failures of the untimed phases
+	items  []item       // reveal mode: the secrets to reveal
+	bursts []burstState // one per burst worker
+	vals   []*values    // one per main worker
+}
+
+// burstState is a burst worker's passphrase secret and how many wrong
+// passphrases it has tried on it.
+type burstState struct {
+	item
+	tries int
+}
+
+// prefill shares the secrets that reveal mode reveals, untimed.
+func (r *run) prefill() error {
+	cfg := r.cfg
+	want := cfg.N
+	if want == 0 {
+		want = int64(cfg.Pool)
+	}
+	logf(r.logw, "sharing up to %d secrets to reveal (untimed)", want)
+	t0 := time.Now()
+	g := newGate(r.ctx, want, cfg.Dur, t0)
+	parallel(cfg.Conc, func(w int) error {
+		c := r.clients[w]
+		vals := newValues(w, cfg.Size)
+		t := newTally()
+		var mine []item
 		for g.next() {
-			t0 := time.Now()
-			var err error
-			var key, pass string // the secret revealed, for -recheck
-			switch cfg.Mode {
-			case "share":
-				_, err = c.share(ctx, vals.next(), cfg.Passphrase)
-			case "generate":
-				err = c.generate(ctx)
-			case "reveal":
-				it := nextItem()
-				err = c.reveal(ctx, it.key, cfg.Passphrase, it.value)
-				key, pass = it.key, cfg.Passphrase
-			case "pair":
-				v := vals.next()
-				var k string
-				k, err = c.share(ctx, v, cfg.Passphrase)
-				if err == nil {
-					t1 := time.Now()
-					t.lat[kShare] = append(t.lat[kShare], t1.Sub(t0))
-					err = c.reveal(ctx, k, cfg.Passphrase, v)
-					if err == nil {
-						t.lat[kReveal] = append(t.lat[kReveal], time.Since(t1))
-					}
-					key, pass = k, cfg.Passphrase
-				}
-			}
+			v := vals.next()
+			k, err := c.share(r.ctx, v, cfg.Passphrase)
 			if err != nil {
-				if ctx.Err() == nil { // an interrupted request is not the server's fault
-					t.fail(err)
-				}
+				t.fail(err)
 				continue
 			}
-			t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
-			t.n++
-			if cfg.Recheck && key != "" {
-				if err := c.revealGone(ctx, key, pass); err != nil && ctx.Err() == nil {
-					t.fail(err)
-				}
+			mine = append(mine, item{k, v})
+		}
+		r.mu.Lock()
+		r.items = append(r.items, mine...)
+		merge(r.setup, t)
+		r.mu.Unlock()
+		return nil
+	})
+	if len(r.items) == 0 {
+		return fmt.Errorf("could not share any secret to reveal (%v)", slices.Collect(maps.Keys(r.setup.errs)))
+	}
+	logf(r.logw, "shared %d secrets in %.1fs", len(r.items), time.Since(t0).Seconds())
+	return nil
+}
+
+// shareBurstSecrets has each burst worker share a first passphrase secret,
+// untimed.
+func (r *run) shareBurstSecrets() error {
+	cfg := r.cfg
+	r.bursts = make([]burstState, cfg.Burst)
+	if cfg.Burst == 0 {
+		return nil
+	}
+	logf(r.logw, "burst: sharing %d passphrase secrets (untimed)", cfg.Burst)
+	err := parallel(cfg.Burst, func(w int) error {
+		v := newValues(-1-w, cfg.Size).next()
+		k, err := r.clients[cfg.Conc+w].share(r.ctx, v, burstPassphrase)
+		r.bursts[w] = burstState{item: item{k, v}}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("burst setup: %v", err)
+	}
+	return nil
+}
+
+// warmUp runs the mode at full load, untimed, so that the timed phase
+// finds the server's heap, caches and connections at their working size.
+// Errors count; latencies do not. Reveal mode's prefill warmed up already.
+func (r *run) warmUp() {
+	cfg := r.cfg
+	if cfg.Warmup <= 0 || cfg.Mode == "reveal" {
+		return
+	}
+	logf(r.logw, "warming up for %v", cfg.Warmup)
+	warm := newGate(r.ctx, 0, cfg.Warmup, time.Now())
+	parallel(cfg.Conc, func(w int) error {
+		t := newTally()
+		r.drive(r.clients[w], warm, t, r.vals[w], nil)
+		r.mu.Lock()
+		for k, v := range t.errs {
+			r.setup.errs[k] += v
+		}
+		r.setup.wrong += t.wrong
+		r.mu.Unlock()
+		return nil
+	})
+}
+
+// drive runs operations of the mode while g allows, recording in t.
+// nextItem gives reveal mode the secret to reveal next.
+func (r *run) drive(c *client, g *gate, t *tally, vals *values, nextItem func() *item) {
+	for g.next() {
+		t0 := time.Now()
+		key, pass, err := r.op(c, t, vals, nextItem)
+		if err != nil {
+			if r.ctx.Err() == nil { // an interrupted request is not the server's fault
+				t.fail(err)
+			}
+			continue
+		}
+		t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
+		t.n++
+		if r.cfg.Recheck && key != "" {
+			if err := c.revealGone(r.ctx, key, pass); err != nil && r.ctx.Err() == nil {
+				t.fail(err)
 			}
 		}
 	}
-	vals := make([]*values, cfg.Conc)
-	for w := range vals {
-		vals[w] = newValues(w, cfg.Size)
-	}
+}
 
-	// Warm-up: the mode at full load, untimed, so that the timed phase
-	// finds the server's heap, caches and connections at their working
-	// size. Errors count; latencies do not.
-	if cfg.Warmup > 0 && cfg.Mode != "reveal" {
-		logf(logw, "warming up for %v", cfg.Warmup)
-		warm := newGate(ctx, 0, cfg.Warmup, time.Now())
-		parallel(cfg.Conc, func(w int) error {
-			t := newTally()
-			drive(clients[w], warm, t, vals[w], nil)
-			mu.Lock()
-			for k, v := range t.errs {
-				setup.errs[k] += v
-			}
-			setup.wrong += t.wrong
-			mu.Unlock()
-			return nil
-		})
+// op runs one operation of the mode and returns the secret it revealed,
+// if any, for -recheck. A pair records the latency of each of its two
+// requests in t.
+func (r *run) op(c *client, t *tally, vals *values, nextItem func() *item) (key, pass string, err error) {
+	ctx, cfg := r.ctx, r.cfg
+	switch cfg.Mode {
+	case "share":
+		_, err = c.share(ctx, vals.next(), cfg.Passphrase)
+	case "generate":
+		err = c.generate(ctx)
+	case "reveal":
+		it := nextItem()
+		err = c.reveal(ctx, it.key, cfg.Passphrase, it.value)
+		key, pass = it.key, cfg.Passphrase
+	case "pair":
+		t0 := time.Now()
+		v := vals.next()
+		var k string
+		if k, err = c.share(ctx, v, cfg.Passphrase); err != nil {
+			return "", "", err
+		}
+		t1 := time.Now()
+		t.lat[kShare] = append(t.lat[kShare], t1.Sub(t0))
+		if err = c.reveal(ctx, k, cfg.Passphrase, v); err != nil {
+			return "", "", err
+		}
+		t.lat[kReveal] = append(t.lat[kReveal], time.Since(t1))
+		key, pass = k, cfg.Passphrase
 	}
+	return key, pass, err
+}
 
-	// The timed phase.
+// timed runs the timed phase: the main workers until the run's bound,
+// with the burst and guess workers beside them until the main workers
+// are done; then it reports.
+func (r *run) timed() *Report {
+	cfg := r.cfg
 	if cfg.OnTimed != nil {
 		cfg.OnTimed(true)
 	}
 	start := time.Now()
 	n := cfg.N
 	if cfg.Mode == "reveal" {
-		n = int64(len(items))
+		n = int64(len(r.items))
 	}
-	g := newGate(ctx, n, cfg.Dur, start)
+	g := newGate(r.ctx, n, cfg.Dur, start)
 	var next atomic.Int64 // reveal mode: index of the next item
 	main := newTally()
 	// When the timed phase ends, burst requests still queued for the
 	// server's KDF are abandoned: they are load, not measurements.
-	burstCtx, endBurst := context.WithCancel(ctx)
+	burstCtx, endBurst := context.WithCancel(r.ctx)
 	defer endBurst()
 	var burstWG sync.WaitGroup
-	burst := newTally()
-	var wrongTries atomic.Int64
+	burst, guess := newTally(), newTally()
+	var wrongTries, guesses atomic.Int64
 	for w := range cfg.Burst {
-		burstWG.Add(1)
-		go func() {
-			defer burstWG.Done()
-			c := clients[cfg.Conc+w]
-			t := newTally()
-			vals := newValues(-1-w, cfg.Size)
-			vals.seq = 1
-			st := &bursts[w]
-			for burstCtx.Err() == nil {
-				t0 := time.Now()
-				var err error
-				switch {
-				case st.key == "":
-					v := vals.next()
-					st.key, err = c.share(burstCtx, v, burstPassphrase)
-					st.value, st.tries = v, 0
-				case st.tries < burstWrongPerSecret:
-					err = c.revealWrong(burstCtx, st.key)
-					if err == nil {
-						t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
-						wrongTries.Add(1)
-					}
-					st.tries++
-				default:
-					// The secret survived the wrong attempts: the right
-					// passphrase must still open it.
-					err = c.reveal(burstCtx, st.key, burstPassphrase, st.value)
-					st.key = ""
-				}
-				if err != nil && burstCtx.Err() == nil {
-					t.fail(err)
-					st.key = ""
-				}
-			}
-			mu.Lock()
-			merge(burst, t)
-			mu.Unlock()
-		}()
+		burstWG.Go(func() { r.burstWorker(burstCtx, w, burst, &wrongTries) })
 	}
-
-	guess := newTally()
-	var guesses atomic.Int64
 	for w := range cfg.Guess {
-		burstWG.Add(1)
-		go func() {
-			defer burstWG.Done()
-			c := clients[cfg.Conc+cfg.Burst+w]
-			t := newTally()
-			for burstCtx.Err() == nil {
-				t0 := time.Now()
-				if err := c.revealWrong(burstCtx, randomKey()); err != nil {
-					if burstCtx.Err() == nil {
-						t.fail(err)
-					}
-					continue
-				}
-				t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
-				guesses.Add(1)
-			}
-			mu.Lock()
-			merge(guess, t)
-			mu.Unlock()
-		}()
+		burstWG.Go(func() { r.guessWorker(burstCtx, w, guess, &guesses) })
 	}
 
 	parallel(cfg.Conc, func(w int) error {
 		t := newTally()
-		drive(clients[w], g, t, vals[w], func() *item { return &items[next.Add(1)-1] })
-		mu.Lock()
+		r.drive(r.clients[w], g, t, r.vals[w], func() *item { return &r.items[next.Add(1)-1] })
+		r.mu.Lock()
 		merge(main, t)
-		mu.Unlock()
+		r.mu.Unlock()
 		return nil
 	})
 	elapsed := time.Since(start)
@@ -736,67 +389,78 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	endBurst()
 	burstWG.Wait()
 
-	merge(main, setup) // setup failures count: the run did not do what was asked
-	rep := &Report{
-		Mode:        cfg.Mode,
-		URL:         cfg.URL,
-		Concurrency: cfg.Conc,
-		Size:        cfg.Size,
-		Passphrase:  cfg.Passphrase != "",
-		Prefilled:   len(items),
-		ElapsedS:    elapsed.Seconds(),
-		Ops:         main.n,
-		OpsPerSec:   float64(main.n) / elapsed.Seconds(),
-		WrongValues: main.wrong,
-		stats:       summarize(main.lat[kOp]),
-	}
-	rep.Errors, rep.ErrorKinds = countErrs(main)
-	rep.Latency = rep.stats.ms()
-	if cfg.Mode == "pair" {
-		rep.reqStats = map[string]Stats{"share": summarize(main.lat[kShare]), "reveal": summarize(main.lat[kReveal])}
-		rep.Requests = map[string]LatencyMS{}
-		for k, s := range rep.reqStats {
-			rep.Requests[k] = s.ms()
-		}
-	}
+	merge(main, r.setup) // setup failures count: the run did not do what was asked
+	rep := r.report(main, elapsed)
 	if cfg.Burst > 0 {
-		b := &BurstReport{Workers: cfg.Burst, WrongAttempts: wrongTries.Load(), WrongValues: burst.wrong, stats: summarize(burst.lat[kOp])}
-		b.Errors, b.ErrorKinds = countErrs(burst)
-		b.Latency = b.stats.ms()
-		rep.Burst = b
+		rep.Burst = newBurstReport(cfg.Burst, wrongTries.Load(), burst)
 	}
 	if cfg.Guess > 0 {
-		b := &BurstReport{Workers: cfg.Guess, WrongAttempts: guesses.Load(), WrongValues: guess.wrong, stats: summarize(guess.lat[kOp])}
-		b.Errors, b.ErrorKinds = countErrs(guess)
-		b.Latency = b.stats.ms()
-		rep.Guess = b
+		rep.Guess = newBurstReport(cfg.Guess, guesses.Load(), guess)
 	}
-	return rep, nil
+	return rep
 }
 
-// countErrs returns the number of failed operations and their kinds.
-// Wrong values are counted apart, so they are left out of the total.
-func countErrs(t *tally) (int64, map[string]int64) {
-	var n int64
-	for _, v := range t.errs {
-		n += v
+// burstWorker w reveals its passphrase secret with a wrong passphrase
+// burstWrongPerSecret times, then with the right one, which must still
+// open it, and starts over with a new secret, until ctx ends. It adds
+// what it recorded to sum, and counts its wrong passphrases in tries.
+func (r *run) burstWorker(ctx context.Context, w int, sum *tally, tries *atomic.Int64) {
+	c := r.clients[r.cfg.Conc+w]
+	t := newTally()
+	vals := newValues(-1-w, r.cfg.Size)
+	vals.seq = 1 // the first value was shared before the timed phase
+	st := &r.bursts[w]
+	for ctx.Err() == nil {
+		t0 := time.Now()
+		var err error
+		switch {
+		case st.key == "":
+			v := vals.next()
+			st.key, err = c.share(ctx, v, burstPassphrase)
+			st.value, st.tries = v, 0
+		case st.tries < burstWrongPerSecret:
+			err = c.revealWrong(ctx, st.key)
+			if err == nil {
+				t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
+				tries.Add(1)
+			}
+			st.tries++
+		default:
+			// The secret survived the wrong attempts: the right
+			// passphrase must still open it.
+			err = c.reveal(ctx, st.key, burstPassphrase, st.value)
+			st.key = ""
+		}
+		if err != nil && ctx.Err() == nil {
+			t.fail(err)
+			st.key = ""
+		}
 	}
-	n -= t.wrong
-	if len(t.errs) == 0 {
-		return n, nil
-	}
-	return n, t.errs
+	r.mu.Lock()
+	merge(sum, t)
+	r.mu.Unlock()
 }
 
-// randomKey returns a key of the form the server issues (lowercase letters
-// and digits) that names no secret.
-func randomKey() string {
-	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
-	b := make([]byte, 56)
-	for i := range b {
-		b[i] = alphabet[rand.IntN(len(alphabet))]
+// guessWorker w guesses a passphrase on random keys, each of which must
+// be answered "Unknown secret", until ctx ends. It adds what it recorded
+// to sum, and counts its guesses in guesses.
+func (r *run) guessWorker(ctx context.Context, w int, sum *tally, guesses *atomic.Int64) {
+	c := r.clients[r.cfg.Conc+r.cfg.Burst+w]
+	t := newTally()
+	for ctx.Err() == nil {
+		t0 := time.Now()
+		if err := c.revealWrong(ctx, randomKey()); err != nil {
+			if ctx.Err() == nil {
+				t.fail(err)
+			}
+			continue
+		}
+		t.lat[kOp] = append(t.lat[kOp], time.Since(t0))
+		guesses.Add(1)
 	}
-	return string(b)
+	r.mu.Lock()
+	merge(sum, t)
+	r.mu.Unlock()
 }
 
 // logf writes a progress line to w, if there is one.
