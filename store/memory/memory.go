@@ -19,9 +19,9 @@
 // is never swept holds about what is alive. Sweep removes all that expired.
 //
 // The store keeps every field as given and returns copies. Create rejects a
-// pair whose ids do not have the form that [onetime.ID.Valid] reports, or
-// are in two slots, with an error that wraps [onetime.ErrInvalid]: a
-// Service never makes such a pair.
+// pair whose ids do not have the form that [onetime.ID.Valid] reports, are
+// in two slots or do not name each other, with an error that wraps
+// [onetime.ErrInvalid]: a Service never makes such a pair.
 package memory
 
 import (
@@ -50,8 +50,8 @@ type Store struct {
 	receipts map[onetime.ID]*onetime.SealedMetadata
 
 	// owners lists each owner's receipts by Created, ties in order of
-	// Create. A removed receipt stays listed until unlisted, their count
-	// per owner, is half the list: a removal then costs O(1) on average.
+	// Create. Removed receipts stay listed until they are half of their
+	// owner's list (unlisted counts them): a removal costs O(1) on average.
 	owners   map[string][]*onetime.SealedMetadata
 	unlisted map[string]int
 
@@ -86,8 +86,9 @@ func (s *Store) lock(ctx context.Context) error {
 
 // Create implements [onetime.Store].
 func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
-	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() {
-		return fmt.Errorf("memory: ids malformed or not in one slot: %w", onetime.ErrInvalid)
+	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() ||
+		sec.MetadataID != m.ID || m.SecretID != sec.ID {
+		return fmt.Errorf("memory: ids malformed, in two slots or not naming each other: %w", onetime.ErrInvalid)
 	}
 	if err := s.lock(ctx); err != nil {
 		return err
@@ -329,9 +330,8 @@ type expiry struct {
 	secret bool
 }
 
-// expiryHeap is a min-heap of expiries by time, for [container/heap]. It
-// holds pointers, which pass through heap.Push and heap.Pop as an any
-// without an allocation, and which Swap moves in one word.
+// expiryHeap is a min-heap of expiries by time, for [container/heap]. Its
+// pointers pass through Push and Pop as an any without an allocation.
 type expiryHeap []*expiry
 
 func (h expiryHeap) Len() int           { return len(h) }
@@ -342,6 +342,7 @@ func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(*expiry)) }
 func (h *expiryHeap) Pop() any {
 	old := *h
 	e := old[len(old)-1]
+	old[len(old)-1] = nil // so that the array does not keep e alive
 	*h = old[:len(old)-1]
 	return e
 }

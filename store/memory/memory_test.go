@@ -23,31 +23,6 @@ func TestConformance(t *testing.T) {
 
 var t0 = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
 
-func randomHex(n int) string {
-	b := make([]byte, n/2)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// pair returns a secret created at created that lives ttl, and its
-// receipt, which lives 2 x ttl, as the Service makes them.
-func pair(owner string, created time.Time, ttl time.Duration) (*onetime.SealedSecret, *onetime.SealedMetadata) {
-	slot := randomHex(onetime.SlotLen)
-	sid := onetime.ID(slot + randomHex(32))
-	mid := onetime.ID(slot + randomHex(32))
-	s := &onetime.SealedSecret{
-		ID: sid, MetadataID: mid, Sealed: []byte("sealed"), MaxAttempts: 10,
-		ExpiresAt: created.Add(ttl),
-	}
-	m := &onetime.SealedMetadata{
-		ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
-		Created: created, Updated: created,
-		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * ttl),
-		Sealed: []byte("receipt"),
-	}
-	return s, m
-}
-
 func newStore(t *testing.T) *memory.Store {
 	st := memory.New()
 	t.Cleanup(func() { assert.NoError(t, st.Close()) })
@@ -77,7 +52,7 @@ func TestBoundedWithoutSweep(t *testing.T) {
 	for i := range n {
 		now = now.Add(10 * time.Second)
 		ttl := time.Duration(i%5+1) * time.Minute // 1 to 5 minutes, mixed
-		s, m := pair([]string{"", "alice", "bob"}[i%3], now, ttl)
+		s, m := storetest.NewPair([]string{"", "alice", "bob"}[i%3], now, ttl)
 		require.NoError(t, st.Create(ctx, s, m))
 		receiptExp = append(receiptExp, m.ExpiresAt)
 		if i%4 == 0 {
@@ -112,7 +87,7 @@ func TestSweepCounts(t *testing.T) {
 	st := newStore(t)
 	var ids []*onetime.SealedSecret
 	for i := range 10 {
-		s, m := pair([]string{"", "carol"}[i%2], t0, time.Hour)
+		s, m := storetest.NewPair([]string{"", "carol"}[i%2], t0, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 		ids = append(ids, s)
 	}
@@ -146,16 +121,16 @@ func TestCreateReclaims(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
 	for range 3 {
-		s, m := pair("dave", t0, time.Minute)
+		s, m := storetest.NewPair("dave", t0, time.Minute)
 		require.NoError(t, st.Create(ctx, s, m))
 	}
 	at := t0.Add(2 * time.Minute) // all 6 records expired
-	s, m := pair("", at, time.Hour)
+	s, m := storetest.NewPair("", at, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	secrets, receipts := st.Len()
 	// 4 reclaimed: the 3 secrets, then 1 receipt.
 	assert.Equal(t, [2]int{1, 3}, [2]int{secrets, receipts}, "Len after the first Create")
-	s, m = pair("", at, time.Hour)
+	s, m = storetest.NewPair("", at, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	secrets, receipts = st.Len()
 	assert.Equal(t, [2]int{2, 2}, [2]int{secrets, receipts}, "Len after the second Create")
@@ -175,7 +150,7 @@ func TestCreateReclaims(t *testing.T) {
 func TestCloseDiscards(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New()
-	s, m := pair("erin", t0, time.Hour)
+	s, m := storetest.NewPair("erin", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	require.NoError(t, st.Close())
 	secrets, receipts := st.Len()
@@ -201,19 +176,19 @@ func TestRecentAfterReclaim(t *testing.T) {
 	var short, long []*onetime.SealedMetadata
 	var shortSecrets []*onetime.SealedSecret
 	for range 4 {
-		s, m := pair("frank", t0, time.Minute)
+		s, m := storetest.NewPair("frank", t0, time.Minute)
 		require.NoError(t, st.Create(ctx, s, m))
 		short, shortSecrets = append(short, m), append(shortSecrets, s)
 	}
 	for i := range 5 {
-		s, m := pair("frank", t0.Add(time.Duration(i+1)*time.Second), time.Hour)
+		s, m := storetest.NewPair("frank", t0.Add(time.Duration(i+1)*time.Second), time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 		long = append(long, m)
 	}
 	// Two Creates at t0+2m reclaim the 4 short secrets, then their receipts.
 	at := t0.Add(2 * time.Minute)
 	for range 2 {
-		s, m := pair("", at, time.Hour)
+		s, m := storetest.NewPair("", at, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 	}
 	secrets, receipts := st.Len()
@@ -236,10 +211,10 @@ func TestRecentAfterReclaim(t *testing.T) {
 
 	// The reclaimed ids stored again: one under grace, one under frank.
 	later := t0.Add(3 * time.Minute)
-	s, m := pair("grace", later, time.Hour)
+	s, m := storetest.NewPair("grace", later, time.Hour)
 	s.ID, s.MetadataID, m.ID, m.SecretID = shortSecrets[0].ID, short[0].ID, short[0].ID, shortSecrets[0].ID
 	require.NoError(t, st.Create(ctx, s, m))
-	s, m = pair("frank", later, time.Hour)
+	s, m = storetest.NewPair("frank", later, time.Hour)
 	s.ID, s.MetadataID, m.ID, m.SecretID = shortSecrets[1].ID, short[1].ID, short[1].ID, shortSecrets[1].ID
 	require.NoError(t, st.Create(ctx, s, m))
 	assert.Equal(t, []onetime.ID{short[0].ID}, ids("grace", later, 100))
@@ -267,12 +242,12 @@ func TestFieldsRoundTrip(t *testing.T) {
 	}
 	var all []stored
 	for i, n := range sizes {
-		s, m := pair("", t0.Add(time.Duration(i)*time.Second), time.Hour)
+		s, m := storetest.NewPair("", t0.Add(time.Duration(i)*time.Second), time.Hour)
 		s.Sealed, m.Sealed = fill(n), fill(sizes[len(sizes)-1-i])
 		s.Attempts, s.MaxAttempts = i, onetime.MaxAttemptsLimit
 		s.ShareDomain, m.ShareDomain = "", ""
 		if i%2 == 0 {
-			m.Owner, m.OwnerSealed = "owner-"+randomHex(2*i+2), fill(i*7)
+			m.Owner, m.OwnerSealed = "owner-"+hex.EncodeToString(fill(i+1)), fill(i*7)
 			s.ShareDomain, m.ShareDomain = "example.com", "example.net"
 			m.State, m.Received, m.Burned = onetime.StateViewed, t0.Add(time.Minute), t0.Add(time.Hour)
 		}
@@ -317,7 +292,7 @@ func TestFieldsRoundTrip(t *testing.T) {
 func TestInvalidIDs(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	s, m := pair("", t0, time.Hour)
+	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	upper := onetime.ID(strings.ToUpper(string(s.ID)))
 	for name, id := range map[string]onetime.ID{"empty": "", "short": s.ID[:39], "upper case": upper, "not hex": "zz" + s.ID[2:]} {
@@ -333,15 +308,15 @@ func TestInvalidIDs(t *testing.T) {
 		}
 	}
 
-	bad, badM := pair("", t0, time.Hour)
+	bad, badM := storetest.NewPair("", t0, time.Hour)
 	bad.ID = upper
 	err := st.Create(ctx, bad, badM)
 	require.ErrorIs(t, err, onetime.ErrInvalid, "Create with an upper-case id")
 	assert.NotErrorIs(t, err, onetime.ErrExists)
 	assert.NotContains(t, err.Error(), string(upper))
 
-	cross, crossM := pair("", t0, time.Hour)
-	other, _ := pair("", t0, time.Hour)
+	cross, crossM := storetest.NewPair("", t0, time.Hour)
+	other, _ := storetest.NewPair("", t0, time.Hour)
 	crossM.ID = other.MetadataID // another slot
 	cross.MetadataID = crossM.ID
 	require.ErrorIs(t, st.Create(ctx, cross, crossM), onetime.ErrInvalid, "Create of a pair in two slots")
@@ -371,7 +346,7 @@ func TestSpaceReclaimed(t *testing.T) {
 	heap0 := heapInUse()
 	st := newStore(t)
 	for range n {
-		s, m := pair("", t0, time.Hour)
+		s, m := storetest.NewPair("", t0, time.Hour)
 		s.Sealed = fill(value)
 		require.NoError(t, st.Create(ctx, s, m))
 		_, err := st.Reveal(ctx, s.ID, nil, t0)
@@ -384,7 +359,7 @@ func TestSpaceReclaimed(t *testing.T) {
 		heap0 := heapInUse()
 		var keep []*onetime.SealedSecret
 		for i := range n {
-			s, m := pair("", t0, time.Minute)
+			s, m := storetest.NewPair("", t0, time.Minute)
 			s.Sealed = fill(value)
 			if i%100 == 0 {
 				s.ExpiresAt, m.ExpiresAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
@@ -400,7 +375,7 @@ func TestSpaceReclaimed(t *testing.T) {
 			require.NoError(t, err)
 		} else {
 			for range n / 2 { // each Create reclaims 4 expired records
-				s, m := pair("", later, time.Hour)
+				s, m := storetest.NewPair("", later, time.Hour)
 				require.NoError(t, st.Create(ctx, s, m))
 				added++
 			}
