@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"os"
@@ -150,7 +151,6 @@ const goRawFile = "go-bench.txt"
 
 // render returns the Markdown report and its charts by file name.
 func (b *bench) render() ([]byte, map[string][]byte) {
-	o, r := b.o, b.res
 	charts := map[string][]byte{}
 	var w bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&w, format+"\n", args...) }
@@ -159,8 +159,23 @@ func (b *bench) render() ([]byte, map[string][]byte) {
 		p("![%s](%s/%s)", alt, chartDir, name)
 		p("")
 	}
-	setRPS := r.rbMedian("SET")
+	setRPS := b.res.rbMedian("SET")
 
+	b.renderHeader(p)
+	b.renderMachine(p)
+	b.renderTargets(p)
+	b.renderYardstick(p)
+	b.renderBare(p, img)
+	b.renderHTTP(p, img, setRPS)
+	b.renderBurst(p)
+	b.renderScale(p, img)
+	b.renderGo(p, setRPS)
+	b.renderCommands(p)
+	return w.Bytes(), charts
+}
+
+func (b *bench) renderHeader(p printer) {
+	o, r := b.o, b.res
 	p("# Benchmarks")
 	p("")
 	if o.Quick {
@@ -174,7 +189,10 @@ func (b *bench) render() ([]byte, map[string][]byte) {
 		p("Do not edit by hand: run it again. One run of each HTTP measurement unless said otherwise.")
 	}
 	p("")
+}
 
+func (b *bench) renderMachine(p printer) {
+	r := b.res
 	p("## Machine")
 	p("")
 	p("| | |")
@@ -191,36 +209,36 @@ func (b *bench) render() ([]byte, map[string][]byte) {
 	p("")
 	p("Load generator, servers and Redis share these CPUs: the figures are for one box doing everything. Ratios measured in the same run are the figures to compare across machines.")
 	p("")
+}
 
-	b.renderTargets(p)
-
+func (b *bench) renderYardstick(p printer) {
+	o, r := b.o, b.res
 	p("## Yardstick: redis-benchmark on the same Redis, same run")
 	p("")
 	p("`redis-benchmark -c %d -t set,get -d %d -n %d` against the private redis-server the Redis store uses below.", o.Clients, o.Size, o.RBRequests)
 	p("")
 	if len(r.RB) == 0 {
 		p("Not measured in this run.")
-	} else {
-		p("| command | requests/s (median) | p99 ms (median) | runs (requests/s) |")
-		p("|---|---:|---:|---|")
-		for _, c := range []string{"SET", "GET"} {
-			var rps, p99 []float64
-			var runs []string
-			for _, x := range r.RB[c] {
-				rps, p99 = append(rps, x.RPS), append(p99, x.P99MS)
-				runs = append(runs, fmtFloat(x.RPS, 0))
-			}
-			p("| %s | %s | %s | %s |", c, fmtFloat(median(rps), 0), fmtFloat(median(p99), 3), strings.Join(runs, " / "))
+		p("")
+		return
+	}
+	p("| command | requests/s (median) | p99 ms (median) | runs (requests/s) |")
+	p("|---|---:|---:|---|")
+	for _, c := range []string{"SET", "GET"} {
+		var rps, p99 []float64
+		var runs []string
+		for _, x := range r.RB[c] {
+			rps, p99 = append(rps, x.RPS), append(p99, x.P99MS)
+			runs = append(runs, fmtFloat(x.RPS, 0))
 		}
+		p("| %s | %s | %s | %s |", c, fmtFloat(median(rps), 0), fmtFloat(median(p99), 3), strings.Join(runs, " / "))
 	}
 	p("")
+}
 
-	b.renderBare(p, img)
-	b.renderHTTP(p, img, setRPS)
-	b.renderBurst(p)
-	b.renderScale(p, img)
-	b.renderGo(p, setRPS)
-
+// renderCommands lists the commands the run ran, and what failed.
+func (b *bench) renderCommands(p printer) {
+	r := b.res
 	p("## Commands")
 	p("")
 	p("Ports are free loopback ports chosen at run time (PORT); $TMP is the run's temporary directory. The `loadgen` lines ran in the tool's own process, with the code of `internal/loadgen` (the same as `go run ./internal/cmd/loadgen` with these flags); `server` is `examples/server`, `yardstick` is `internal/cmd/yardstick`.")
@@ -230,23 +248,23 @@ func (b *bench) render() ([]byte, map[string][]byte) {
 		p("%s", c)
 	}
 	p("```")
-	if len(r.Failures) > 0 || r.StepsFinished < r.Steps {
-		p("")
-		p("## Failures")
-		p("")
-		if r.StepsFinished < r.Steps {
-			p("**The run stopped after %d of its %d steps.**", r.StepsFinished, r.Steps)
-			p("")
-		}
-		if len(r.Failures) > 0 {
-			p("**%d step(s) of this run reported errors:**", len(r.Failures))
-			p("")
-		}
-		for _, f := range r.Failures {
-			p("- %s", strings.ReplaceAll(strings.ReplaceAll(f, "\n", " "), b.work, "$TMP"))
-		}
+	if len(r.Failures) == 0 && r.StepsFinished >= r.Steps {
+		return
 	}
-	return w.Bytes(), charts
+	p("")
+	p("## Failures")
+	p("")
+	if r.StepsFinished < r.Steps {
+		p("**The run stopped after %d of its %d steps.**", r.StepsFinished, r.Steps)
+		p("")
+	}
+	if len(r.Failures) > 0 {
+		p("**%d step(s) of this run reported errors:**", len(r.Failures))
+		p("")
+	}
+	for _, f := range r.Failures {
+		p("- %s", strings.ReplaceAll(strings.ReplaceAll(f, "\n", " "), b.work, "$TMP"))
+	}
 }
 
 // flagsNote returns the flags the run was given that change what it
@@ -340,13 +358,7 @@ func (b *bench) renderHTTP(p printer, img imager, setRPS float64) {
 				continue
 			}
 			a := aggregate(r.HTTP[k])
-			bareOps := aggregate(r.HTTP[runKey{bare, mode, o.Clients}]).Ops
-			vsBare := ratio(a.Ops, bareOps)
-			if t == bare {
-				vsBare = ""
-			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |", targetName(t), mode, fmtFloat(a.Ops, 0), fmtFloat(a.P50, 3), fmtFloat(a.P90, 3), fmtFloat(a.P99, 3), fmtFloat(a.Max, 3),
-				ratio(a.Ops, setRPS), vsBare, fmtFloat(a.CPUs, 1), a.Bad, a.Runs, a.Split)
+			p("%s", b.httpRow(t, mode, a, setRPS))
 			latGroups = append(latGroups, t+" "+mode)
 			for i, v := range []float64{a.P50, a.P90, a.P99} {
 				lat[i] = append(lat[i], v)
@@ -358,7 +370,24 @@ func (b *bench) renderHTTP(p printer, img imager, setRPS float64) {
 		Title: fmt.Sprintf("Latency percentiles, %d clients (ms; a pair is two requests)", o.Clients), YLabel: "ms", Groups: latGroups,
 		Series: []series{{"p50", lat[0]}, {"p90", lat[1]}, {"p99", lat[2]}},
 	}.BarSVG())
+	b.renderConcurrency(p, img, targets)
+}
 
+// httpRow is the row of the HTTP table for target t in mode, whose runs
+// aggregate to a.
+func (b *bench) httpRow(t, mode string, a agg, setRPS float64) string {
+	vsBare := ""
+	if t != bare {
+		vsBare = ratio(a.Ops, aggregate(b.res.HTTP[runKey{bare, mode, b.o.Clients}]).Ops)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |", targetName(t), mode, fmtFloat(a.Ops, 0), fmtFloat(a.P50, 3), fmtFloat(a.P90, 3), fmtFloat(a.P99, 3), fmtFloat(a.Max, 3),
+		ratio(a.Ops, setRPS), vsBare, fmtFloat(a.CPUs, 1), a.Bad, a.Runs, a.Split)
+}
+
+// renderConcurrency renders the pair runs of each target at each number
+// of clients.
+func (b *bench) renderConcurrency(p printer, img imager, targets []string) {
+	o, r := b.o, b.res
 	p("### Pairs per second by concurrency")
 	p("")
 	p("The same pair runs at %s clients (one server process per store for all of them).", joinInts(o.Concs))
@@ -495,41 +524,58 @@ func (b *bench) renderGo(p printer, setRPS float64) {
 	p("| package | benchmark | ns/op | ± | ops/s | vs redis SET | B/op | allocs/op | other (median) | n |")
 	p("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
 	for _, row := range r.Go {
-		ns := row.Summary("ns/op")
-		ops, vs := nan, ""
-		if ns.N > 0 && ns.Center > 0 {
-			ops = perSecond(ns.Center)
-			if strings.Contains(row.Pkg, "redis") {
-				vs = ratio(ops, setRPS)
-			}
-		}
-		var other []string
-		for _, u := range row.Units {
-			if u == "ns/op" || u == "B/op" || u == "allocs/op" {
-				continue
-			}
-			other = append(other, fmtFloat(row.Summary(u).Center, 4)+" "+u)
-		}
-		pkg := row.Pkg
-		if pkg == "" {
-			pkg = "onetime"
-		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |", pkg, row.Name, fmtFloat(ns.Center, 0), ns.pctRange(), fmtFloat(ops, 0), vs,
-			fmtFloat(row.Summary("B/op").Center, 0), fmtFloat(row.Summary("allocs/op").Center, 0), strings.Join(other, ", "), ns.N)
+		p("%s", goRow(row, setRPS))
 	}
 	p("")
 }
 
+// goRow is the row of the Go benchmarks' table for row: medians, the
+// confidence interval of ns/op, and ops/s against redis-benchmark's SET
+// for the Redis store's benchmarks.
+func goRow(row *benchRow, setRPS float64) string {
+	ns := row.Summary("ns/op")
+	ops, vs := nan, ""
+	if ns.N > 0 && ns.Center > 0 {
+		ops = perSecond(ns.Center)
+		if strings.Contains(row.Pkg, "redis") {
+			vs = ratio(ops, setRPS)
+		}
+	}
+	var other []string
+	for _, u := range row.Units {
+		if u == "ns/op" || u == "B/op" || u == "allocs/op" {
+			continue
+		}
+		other = append(other, fmtFloat(row.Summary(u).Center, 4)+" "+u)
+	}
+	pkg := cmp.Or(row.Pkg, "onetime")
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |", pkg, row.Name, fmtFloat(ns.Center, 0), ns.pctRange(), fmtFloat(ops, 0), vs,
+		fmtFloat(row.Summary("B/op").Center, 0), fmtFloat(row.Summary("allocs/op").Center, 0), strings.Join(other, ", "), ns.N)
+}
+
+// renderTargets says, for each target the project set itself, what this
+// run measured and whether it is met.
 func (b *bench) renderTargets(p printer) {
-	o, r := b.o, b.res
 	p("## Targets as measured here")
 	p("")
 	p("| target | measured | |")
 	p("|---|---|---|")
-	// Issue 14: the example server against the bare handler, same run.
-	// Round i of each was made one after the other: the ratio of each
-	// round's pair is less affected by a machine whose load drifts than
-	// the ratio of medians.
+	b.bareTargets(p)
+	b.redisHTTPTargets(p)
+	b.burstTargets(p)
+	b.scaleTargets(p)
+	b.goTargets(p)
+	p("")
+	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. The bare-handler target rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio.")
+	p("")
+}
+
+// bareTargets (issue 14): the example server against the bare handler,
+// same run. Round i of each was made one after the other: the ratio of
+// each round's pair is less affected by a machine whose load drifts than
+// the ratio of medians.
+func (b *bench) bareTargets(p printer) {
+	o, r := b.o, b.res
 	for _, mode := range []string{"share", "reveal"} {
 		bs, ms := r.Cmp[runKey{bare, mode, o.Clients}], r.Cmp[runKey{"memory", mode, o.Clients}]
 		rr := pairedRatios(ms, bs, (*httpRun).RPS)
@@ -539,17 +585,28 @@ func (b *bench) renderTargets(p printer) {
 		p("| Example server, memory store, %s: >= 70%% of the bare handler's requests/s | %s (rounds: %s; medians %s / %s requests/s) | %s |", mode, pct1(rv), joinFloats(rr, 100, 1, "%"), fmtFloat(ma.RPS, 0), fmtFloat(ba.RPS, 0), verdict(rv, rv >= 0.7))
 		p("| Example server, memory store, %s: server CPU per request <= 1.5x the bare handler's | %sx (rounds: %s; medians %s / %s µs) | %s |", mode, fmtFloat(cv, 2), joinFloats(cr, 1, 2, "x"), fmtFloat(ma.CPUs, 1), fmtFloat(ba.CPUs, 1), verdict(cv, cv <= 1.5))
 	}
-	// Issue 6.
-	if contains(o.Stores, "redis") {
-		sh, pr := aggregate(r.HTTP[runKey{"redis", "share", o.Clients}]), aggregate(r.HTTP[runKey{"redis", "pair", o.Clients}])
-		p("| Redis store over HTTP: >= 15,000 shares/s | %s | %s |", fmtFloat(sh.Ops, 0), verdict(sh.Ops, sh.Ops >= 15000))
-		p("| Redis store over HTTP: >= 6,000 pairs/s | %s | %s |", fmtFloat(pr.Ops, 0), verdict(pr.Ops, pr.Ops >= 6000))
-		worst := math.Max(sh.P99, pr.P99)
-		if math.IsNaN(sh.P99) || math.IsNaN(pr.P99) {
-			worst = nan
-		}
-		p("| Redis store over HTTP: p99 < 20 ms (share / pair) | %s / %s | %s |", fmtFloat(sh.P99, 3), fmtFloat(pr.P99, 3), verdict(worst, worst < 20))
+}
+
+// redisHTTPTargets (issue 6): the Redis store over HTTP.
+func (b *bench) redisHTTPTargets(p printer) {
+	o, r := b.o, b.res
+	if !contains(o.Stores, "redis") {
+		return
 	}
+	sh, pr := aggregate(r.HTTP[runKey{"redis", "share", o.Clients}]), aggregate(r.HTTP[runKey{"redis", "pair", o.Clients}])
+	p("| Redis store over HTTP: >= 15,000 shares/s | %s | %s |", fmtFloat(sh.Ops, 0), verdict(sh.Ops, sh.Ops >= 15000))
+	p("| Redis store over HTTP: >= 6,000 pairs/s | %s | %s |", fmtFloat(pr.Ops, 0), verdict(pr.Ops, pr.Ops >= 6000))
+	worst := math.Max(sh.P99, pr.P99)
+	if math.IsNaN(sh.P99) || math.IsNaN(pr.P99) {
+		worst = nan
+	}
+	p("| Redis store over HTTP: p99 < 20 ms (share / pair) | %s / %s | %s |", fmtFloat(sh.P99, 3), fmtFloat(pr.P99, 3), verdict(worst, worst < 20))
+}
+
+// burstTargets: memory and other requests' latency under a burst of
+// wrong passphrases.
+func (b *bench) burstTargets(p printer) {
+	o, r := b.o, b.res
 	for _, s := range o.BurstStores {
 		var hwm, p99 []float64
 		for _, x := range r.Bursts[s] {
@@ -559,24 +616,36 @@ func (b *bench) renderTargets(p printer) {
 		p("| Burst of %d wrong passphrases (%s): server RSS < 512 MiB | %s MiB | %s |", o.Burst, s, fmtFloat(h, 0), verdict(h, h < 512))
 		p("| Burst of %d wrong passphrases (%s): other requests' p99 < 100 ms | %s ms | %s |", o.Burst, s, fmtFloat(q, 3), verdict(q, q < 100))
 	}
-	if n := len(o.ScaleSizes); n > 1 {
-		small, large := o.ScaleSizes[0], o.ScaleSizes[n-1]
-		for _, s := range o.Stores {
-			a, z := r.Scale[scaleKey{s, small}], r.Scale[scaleKey{s, large}]
-			v := nan
-			if a != nil && z != nil {
-				v = aggregate(z.Pairs).Ops / aggregate(a.Pairs).Ops
-			}
-			p("| %s: pairs/s with %d stored within 20%% of %d stored | %s | %s |", s, large, small, ratio(v, 1), verdict(v, v >= 0.8))
-		}
-		if contains(o.Stores, "redis") {
-			v := nan
-			if z := r.Scale[scaleKey{"redis", large}]; z != nil {
-				v = z.BytesPer
-			}
-			p("| Redis: <= 700 bytes per stored %d-byte secret with its receipt (%d stored) | %s | %s |", o.Size, large, fmtFloat(v, 0), verdict(v, v <= 700))
-		}
+}
+
+// scaleTargets: pairs/s as secrets pile up, and Redis's bytes per secret.
+func (b *bench) scaleTargets(p printer) {
+	o, r := b.o, b.res
+	n := len(o.ScaleSizes)
+	if n < 2 {
+		return
 	}
+	small, large := o.ScaleSizes[0], o.ScaleSizes[n-1]
+	for _, s := range o.Stores {
+		a, z := r.Scale[scaleKey{s, small}], r.Scale[scaleKey{s, large}]
+		v := nan
+		if a != nil && z != nil {
+			v = aggregate(z.Pairs).Ops / aggregate(a.Pairs).Ops
+		}
+		p("| %s: pairs/s with %d stored within 20%% of %d stored | %s | %s |", s, large, small, ratio(v, 1), verdict(v, v >= 0.8))
+	}
+	if contains(o.Stores, "redis") {
+		v := nan
+		if z := r.Scale[scaleKey{"redis", large}]; z != nil {
+			v = z.BytesPer
+		}
+		p("| Redis: <= 700 bytes per stored %d-byte secret with its receipt (%d stored) | %s | %s |", o.Size, large, fmtFloat(v, 0), verdict(v, v <= 700))
+	}
+}
+
+// goTargets are the targets read from Go benchmarks, by their names.
+func (b *bench) goTargets(p printer) {
+	r := b.res
 	for _, op := range []string{"Share", "Reveal"} {
 		for _, mode := range []string{"autopipeline", "direct"} {
 			name := "Benchmark" + op + "/" + mode
@@ -596,9 +665,6 @@ func (b *bench) renderTargets(p printer) {
 		best = pp
 	}
 	p("| SQLite >= 10,000 pairs/s in parallel (store/sqlite BenchmarkPairParallel, 2 goroutines / ...HighConcurrency/maxbatch=default, 16) | %s / %s | %s |", fmtFloat(pp, 0), fmtFloat(hc, 0), verdict(best, best >= 10000))
-	p("")
-	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. The bare-handler target rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio.")
-	p("")
 }
 
 // pairedRatios returns f(a[i]) / f(b[i]) for each round i that has both.
