@@ -36,7 +36,8 @@
 //	-max-conns N           connections open at once (2048); more wait
 //	-max-conns-per-addr N  connections open at once from one client address
 //	                       (64; 0: no cap); more are closed at once. Behind a
-//	                       proxy every connection is the proxy's: raise it
+//	                       proxy every connection is the proxy's: raise it,
+//	                       or set 0 and cap connections at the proxy
 //	-webui                 serve the web pages at / (true)
 //	-public-url URL        the address browsers use; links start with it
 //	                       (default: the request's Host, fine only behind a
