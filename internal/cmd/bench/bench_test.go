@@ -282,7 +282,7 @@ func TestRender(t *testing.T) {
 		},
 		Go: []*benchRow{
 			{Pkg: "", Name: "BenchmarkPair/serial", Units: []string{"ns/op"}, Values: map[string][]float64{"ns/op": {7000}}},
-			{Pkg: "store/redis", Name: "BenchmarkShare/autopipeline", Units: []string{"ns/op", "B/op"}, Values: map[string][]float64{"ns/op": {20000, 20000, 20000, 20000, 20000, 20000}, "B/op": {2767}}},
+			{Pkg: "store/redis", Name: "BenchmarkModes/Share/autopipeline", Units: []string{"ns/op", "B/op"}, Values: map[string][]float64{"ns/op": {20000, 20000, 20000, 20000, 20000, 20000}, "B/op": {2767}}},
 		},
 		Failures: []string{"redis: pairs: server did not start"},
 		Commands: []string{"go build -o $TMP/bin/server ./examples/server"},
@@ -302,10 +302,10 @@ func TestRender(t *testing.T) {
 	assert.Contains(t, s, "| memory: pairs/s with 10000 stored within 20% of 1000 stored | 90% | met |")
 	assert.Contains(t, s, "| redis: pairs/s with 10000 stored within 20% of 1000 stored | n/a | not measured |")
 	assert.Contains(t, s, "| Redis: <= 700 bytes per stored 100-byte secret with its receipt (10000 stored) | 650 | met |")
-	assert.Contains(t, s, "| Redis store Share, autopipeline (store/redis BenchmarkShare/autopipeline, 32 goroutines) >= 60% of redis-benchmark SET | 50000/s = 62% of 80000 | met |")
+	assert.Contains(t, s, "| Redis store Share, autopipeline (store/redis BenchmarkModes/Share/autopipeline, 32 goroutines) >= 60% of redis-benchmark SET | 50000/s = 62% of 80000 | met |")
 	assert.Contains(t, s, "| memory | share | 20000 |")
 	assert.Contains(t, s, "| redis | pair | server did not start |")
-	assert.Contains(t, s, "| store/redis | BenchmarkShare/autopipeline | 20000 | ±0% | 50000 | 62% | 2767 |")
+	assert.Contains(t, s, "| store/redis | BenchmarkModes/Share/autopipeline | 20000 | ±0% | 50000 | 62% | 2767 |")
 	assert.Contains(t, s, "| onetime | BenchmarkPair/serial | 7000 |  | 142857 |  |")
 	assert.Contains(t, s, "- redis: pairs: server did not start")
 	for _, name := range chartFiles {

@@ -643,12 +643,14 @@ func (b *bench) scaleTargets(p printer) {
 	}
 }
 
-// goTargets are the targets read from Go benchmarks, by their names.
+// goTargets are the targets read from Go benchmarks, by their names:
+// store/redis's BenchmarkModes, the root package's BenchmarkPair, and
+// BenchmarkStore, which storetest.RunBenchmarks runs on every store.
 func (b *bench) goTargets(p printer) {
 	r := b.res
 	for _, op := range []string{"Share", "Reveal"} {
 		for _, mode := range []string{"autopipeline", "direct"} {
-			name := "Benchmark" + op + "/" + mode
+			name := "BenchmarkModes/" + op + "/" + mode
 			ops := perSecond(r.goMedian("store/redis", name, "ns/op"))
 			v := ops / r.rbMedian("SET")
 			p("| Redis store %s, %s (store/redis %s, 32 goroutines) >= 60%% of redis-benchmark SET | %s/s = %s of %s | %s |", op, mode, name, fmtFloat(ops, 0), ratio(v, 1), fmtFloat(r.rbMedian("SET"), 0), verdict(v, v >= 0.6))
@@ -656,15 +658,8 @@ func (b *bench) goTargets(p printer) {
 	}
 	ser, par := r.goMedian("", "BenchmarkPair/serial", "ns/op"), r.goMedian("", "BenchmarkPair/parallel", "ns/op")
 	p("| memory store pair < 10 µs (root BenchmarkPair serial / parallel) | %s / %s ns | %s |", fmtFloat(ser, 0), fmtFloat(par, 0), verdict(ser, ser < 10000 && !(par >= 10000)))
-	pp := perSecond(r.goMedian("store/sqlite", "BenchmarkPairParallel", "ns/op"))
-	hc := perSecond(r.goMedian("store/sqlite", "BenchmarkPairParallelHighConcurrency/maxbatch=default", "ns/op"))
-	best := math.Max(pp, hc)
-	if math.IsNaN(pp) {
-		best = hc
-	} else if math.IsNaN(hc) {
-		best = pp
-	}
-	p("| SQLite >= 10,000 pairs/s in parallel (store/sqlite BenchmarkPairParallel, 2 goroutines / ...HighConcurrency/maxbatch=default, 16) | %s / %s | %s |", fmtFloat(pp, 0), fmtFloat(hc, 0), verdict(best, best >= 10000))
+	pp := perSecond(r.goMedian("store/sqlite", "BenchmarkStore/Pair/parallel", "ns/op"))
+	p("| SQLite >= 10,000 pairs/s in parallel (store/sqlite BenchmarkStore/Pair/parallel, 32 goroutines) | %s | %s |", fmtFloat(pp, 0), verdict(pp, pp >= 10000))
 }
 
 // pairedRatios returns f(a[i]) / f(b[i]) for each round i that has both.
