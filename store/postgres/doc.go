@@ -105,9 +105,14 @@
 //
 // # Errors
 //
-// Errors of the driver and the server are returned as "postgres: " and
-// the cause, unwrapping to pgx's errors; after Close every method returns
-// an error that wraps [onetime.ErrClosed]. Ids, values and checks travel
-// only as statement parameters, which the server's messages do not quote,
-// so no error text carries one.
+// The methods return the sentinels of package onetime as they are:
+// [onetime.ErrNotFound], [onetime.ErrWrongPassphrase],
+// [onetime.ErrExists], and [onetime.ErrClosed] once the Store is closed.
+// An id that is not well formed ([onetime.ID.Valid]) names no record: it
+// is never looked for (ErrNotFound), and Create refuses a pair with one,
+// or whose ids do not name each other in one slot, with an error that
+// wraps [onetime.ErrInvalid]. Errors of the driver and the server are
+// returned as "postgres: " and the cause, unwrapping to pgx's errors. Ids,
+// values and checks travel only as statement parameters, which the
+// server's messages do not quote, so no error text carries one.
 package postgres

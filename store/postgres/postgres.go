@@ -179,8 +179,8 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// Close marks the store closed: every later call returns an error that
-// wraps [onetime.ErrClosed]. It closes the pool only if [Open] made it.
+// Close marks the store closed: every later call returns
+// [onetime.ErrClosed]. It closes the pool only if [Open] made it.
 // Calling it again is a no-op.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
@@ -192,36 +192,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Pool returns the store's pool.
+// Pool returns the pool the store sends its statements through: the
+// caller's under [New], its own under [Open] (to run statements of one's
+// own beside the store's, or to read the pool's statistics).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// A sentinel is an error of this package that is also one of onetime's.
-type sentinel struct {
-	text string
-	is   error
-}
-
-func (e *sentinel) Error() string        { return e.text }
-func (e *sentinel) Is(target error) bool { return target == e.is }
-
-var (
-	errClosed = &sentinel{"postgres: store closed", onetime.ErrClosed}
-	errExists = &sentinel{"postgres: record already exists", onetime.ErrExists}
-)
-
-// pgError is an error of the driver or the server as this package returns
-// it: "postgres: " and the cause. Statements carry ids and values only as
-// parameters, which the server's messages do not quote.
-type pgError struct{ err error }
-
-func (e *pgError) Error() string { return "postgres: " + e.err.Error() }
-func (e *pgError) Unwrap() error { return e.err }
-
+// wrap returns an error of the driver or the server as this package
+// returns it: "postgres: " and the cause. Statements carry ids and values
+// only as parameters, which the server's messages do not quote.
 func wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &pgError{err}
+	return fmt.Errorf("postgres: %w", err)
 }
 
 func (s *Store) check(ctx context.Context) error {
@@ -229,13 +212,14 @@ func (s *Store) check(ctx context.Context) error {
 		return err
 	}
 	if s.closed.Load() {
-		return errClosed
+		return onetime.ErrClosed
 	}
 	return nil
 }
 
 // key is the stored form of an id: the 20 bytes its hex spells. ok is
-// false for a string that is not an ID, which no record has.
+// false for a string that is not an ID, which no record has: the methods
+// answer ErrNotFound without asking the database.
 func key(id onetime.ID) (b []byte, ok bool) {
 	if !id.Valid() {
 		return nil, false
@@ -348,22 +332,23 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		return err
 	}
 	sk, ok1 := key(sec.ID)
-	smk, ok2 := key(sec.MetadataID)
-	mk, ok3 := key(m.ID)
-	msk, ok4 := key(m.SecretID)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return errors.New("postgres: malformed id")
+	mk, ok2 := key(m.ID)
+	if !ok1 || !ok2 || sec.ID.Slot() != m.ID.Slot() || sec.MetadataID != m.ID || m.SecretID != sec.ID {
+		return errMalformed
 	}
 	_, err := s.pool.Exec(ctx, s.q.create, s.mode,
-		sk, sec.ExpiresAt, int32(sec.Attempts), int32(sec.MaxAttempts), smk, sec.ShareDomain, nullBytes(sec.Check), sec.Sealed,
+		sk, sec.ExpiresAt, int32(sec.Attempts), int32(sec.MaxAttempts), mk, sec.ShareDomain, nullBytes(sec.Check), sec.Sealed,
 		mk, m.Created, m.Updated, m.SecretExpiresAt, m.ExpiresAt, nullTime(m.Received), nullTime(m.Burned),
-		int16(m.State), m.PassphraseRequired, msk, nullString(m.Owner), m.ShareDomain, m.Sealed, m.OwnerSealed)
+		int16(m.State), m.PassphraseRequired, sk, nullString(m.Owner), m.ShareDomain, m.Sealed, m.OwnerSealed)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
-		return errExists
+		return onetime.ErrExists
 	}
 	return s.fail(ctx, err)
 }
+
+// errMalformed is Create's answer to a pair that cannot be stored.
+var errMalformed = fmt.Errorf("postgres: ids malformed, in two slots, or not naming each other: %w", onetime.ErrInvalid)
 
 // fail returns err as this package returns it: ctx's error when the call
 // was cancelled, else wrapped.

@@ -1,4 +1,4 @@
-// Package redis is an [onetime.Store] in Redis, on
+// Package redis is a [onetime.Store] in Redis, on
 // github.com/redis/go-redis/v9: the way past one machine. Many stateless
 // application servers share one Redis deployment, from a single server to
 // a Redis Cluster, and every secret is still revealed at most once.
@@ -105,11 +105,10 @@
 //
 // With Options.AutoPipeline, the commands of concurrent callers share
 // network round trips (go-redis's automatic pipeliner) while each method
-// stays one command: the server sees the same scripts, the client makes
-// far fewer system calls: in BENCHMARKS.md's run, Share made 81% of
-// redis-benchmark's SET rate with it and 56% without; a lone caller may
-// wait longer.
-// BenchmarkShare, BenchmarkReveal and BenchmarkSerialPair run both modes.
+// stays one command: the server sees the same scripts, and the client
+// makes far fewer system calls under load; a lone caller may wait longer.
+// BenchmarkModes measures both modes against redis-benchmark's SET; the
+// figures of a run are in BENCHMARKS.md at the root of the repository.
 //
 // # Expiry
 //
@@ -144,10 +143,15 @@
 // CROSSSLOT, ...) come back as "redis: <cause>", with no operation name
 // (the Service adds "onetime: <operation>: ") and no key, id or value in
 // their text; check them with [errors.Is] against context errors and the
-// onetime sentinels. A timeout reads "redis: context deadline exceeded"
-// (with the client's ContextTimeoutEnabled; without it, go-redis waits for
-// its own ReadTimeout). A closed Store returns [onetime.ErrClosed] from
-// every method; Close again is a no-op.
+// onetime sentinels, which the methods return as they are. A timeout reads
+// "redis: context deadline exceeded" (with the client's
+// ContextTimeoutEnabled; without it, go-redis waits for its own
+// ReadTimeout). A closed Store returns [onetime.ErrClosed] from every
+// method; Close again is a no-op. An id that is not well formed
+// ([onetime.ID.Valid]) names no record: it is never looked for
+// (ErrNotFound), and Create refuses a pair with one, or whose ids do not
+// name each other in one slot, with an error that wraps
+// [onetime.ErrInvalid].
 //
 // # Lost replies
 //
@@ -224,20 +228,15 @@
 //
 // # Memory
 //
-// Redis used_memory per 100-byte secret shared through the Service, with
-// its receipt (BenchmarkStoredMemory, Redis 7.0, default settings, record
-// format version 1):
-//
-//	stored    anonymous   one owner (index entry included)
-//	1,000     727 B       906 B
-//	100,000   645 B       680 B
-//
-// Each secret is two keys, each with an expiry: about 150 bytes of Redis
-// bookkeeping apiece before any data, plus the hash tables' share, which
-// is larger while they are small. The secret record of a 100-byte value
-// is 146 bytes, which with its string header fits jemalloc's 160-byte
-// class. A receipt with an owner also holds the owner and the sealed seed
-// for the owner's list, and its index entry costs about 150 bytes; an
-// owner keeps at most [MaxIndexed]. Outcome keys take nothing once their
-// Reveal or Burn has answered and the DEL that follows has run.
+// Each secret is two keys, each with an expiry: Redis keeps bookkeeping
+// for every key and expiry before any data, plus the hash tables' share,
+// which is larger while they are small. The secret record of a 100-byte
+// value is 146 bytes, which with its string header fits jemalloc's
+// 160-byte class. A receipt with an owner also holds the owner and the
+// sealed seed for the owner's list, and has an entry in the owner's index;
+// an owner keeps at most [MaxIndexed]. Outcome keys take nothing once
+// their Reveal or Burn has answered and the DEL that follows has run.
+// BenchmarkStoredBytes measures Redis's used_memory per secret, with 1,000
+// and 100,000 stored, anonymous and under one owner; BENCHMARKS.md has the
+// figures of a run.
 package redis

@@ -29,6 +29,9 @@ const MaxIndexed = 2000
 // errReply means Redis answered a script with something it never returns.
 var errReply = errors.New("redis: unexpected reply from a script")
 
+// errMalformed is Create's answer to a pair that cannot be stored.
+var errMalformed = fmt.Errorf("redis: ids malformed, in two slots, or not naming each other: %w", onetime.ErrInvalid)
+
 // outcomeTTL is how long Redis keeps the outcome of a Reveal or Burn for a
 // retry of the same call (see scripts.go) when the Store does not delete
 // it (see outcome.go): its reply was lost for good, its DEL failed, or the
@@ -70,17 +73,14 @@ type Options struct {
 	// one write and come back in one read. Each operation is still one
 	// command; many share a network round trip. Under concurrency this
 	// cuts the system calls per operation, which dominate the client's
-	// cost: with 32 goroutines on 2 cores, Share went from 40-46% of
-	// redis-benchmark's SET rate to 52-79% in runs of BenchmarkShare. A
-	// lone caller may wait longer (on a quiet machine a serial
-	// Share+Reveal pair took 160-210 µs instead of 90 µs; see
-	// BenchmarkSerialPair), so it is off by default; turn it on for
-	// servers under load.
-	// go-redis marks the pipeliner experimental.
+	// cost. A lone caller may wait longer, for the pipeliner to gather
+	// commands, so it is off by default; turn it on for servers under
+	// load. BenchmarkModes measures both modes (BENCHMARKS.md has the
+	// figures of a run). go-redis marks the pipeliner experimental.
 	AutoPipeline bool
 }
 
-// Store is an [onetime.Store] in Redis. It is safe for concurrent use by
+// Store is a [onetime.Store] in Redis. It is safe for concurrent use by
 // many goroutines and processes sharing one Redis deployment.
 type Store struct {
 	c      goredis.UniversalClient
@@ -281,39 +281,30 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() {
-		return fmt.Errorf("redis: ids malformed or not of one slot: %w", onetime.ErrInvalid)
-	}
 	// Records keep their partner's id without its slot, which is theirs.
-	linked := sec.MetadataID.Valid() && m.SecretID.Valid() &&
-		sec.MetadataID.Slot() == sec.ID.Slot() && m.SecretID.Slot() == m.ID.Slot()
-	var srec, mrec []byte
-	if linked {
-		var err error
-		if srec, err = encodeSecret(sec); err != nil {
-			return err
-		}
-		if mrec, err = encodeReceipt(m); err != nil {
-			return err
-		}
+	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() || sec.MetadataID != m.ID || m.SecretID != sec.ID {
+		return errMalformed
 	}
-	// With empty records, the script only checks existence: a pair that
-	// collides with a stored one is ErrExists however it is malformed.
+	srec, err := encodeSecret(sec)
+	if err != nil {
+		return err
+	}
+	mrec, err := encodeReceipt(m)
+	if err != nil {
+		return err
+	}
 	keys := []string{s.key(sec.ID, kindSecret), s.key(m.ID, kindReceipt)}
 	args := []any{srec, pxat(sec.ExpiresAt), mrec, pxat(m.ExpiresAt)}
 
 	var idx, added string
-	if m.Owner != "" && linked {
+	if m.Owner != "" {
 		idx = s.indexKey(m.Owner)
 		score, tail, px := micros(m.Created), memberTail(m), pxat(m.ExpiresAt)
 		if s.single {
 			keys = append(keys, idx)
 			args = append(args, score, tail, s.cap)
-		} else {
-			var err error
-			if added, err = indexAddScript.Run(ctx, s.sc, []string{idx}, score, tail, px, s.cap).Text(); err != nil {
-				return fail(err)
-			}
+		} else if added, err = indexAddScript.Run(ctx, s.sc, []string{idx}, score, tail, px, s.cap).Text(); err != nil {
+			return fail(err)
 		}
 	}
 	n, err := createScript.Run(ctx, s.sc, keys, args...).Int64()
@@ -330,9 +321,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 			s.c.ZRem(context.WithoutCancel(ctx), idx, added)
 		}
 		return onetime.ErrExists
-	default:
-		return fmt.Errorf("redis: secret and receipt do not name each other in one slot: %w", onetime.ErrInvalid)
 	}
+	return errReply
 }
 
 // Reveal implements [onetime.Store]: one script finds the secret, checks

@@ -162,13 +162,8 @@ end
 // its owner's index (one server: all in one step).
 // KEYS: secret, receipt[, index]. ARGV: secret record, its PXAT, receipt
 // record, its PXAT[, score, member tail, cap].
-// Returns 0 when either record exists (nothing written), else 1; with
-// empty records it only checks existence, and returns 2 for none.
+// Returns 0 when either record exists (nothing written), else 1.
 var createScript = goredis.NewScript(luaIndex + `
-if ARGV[1] == '' then
-  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
-  return 2
-end
 -- SET NX, not EXISTS then SET: one command less on the hot path. A
 -- receipt that exists undoes the secret just written, inside this
 -- atomic script, so nothing is written.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/onetimego/onetime"
 )
 
 // Checkpoints copy the pages of the write-ahead log back into the database
@@ -54,7 +56,7 @@ func (c *checkpointer) truncate(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.quit:
-		return ErrClosed
+		return onetime.ErrClosed
 	}
 	return <-reply
 }

@@ -1,4 +1,4 @@
-// Package sqlite is an [onetime.Store] in a SQLite database, through the
+// Package sqlite is a [onetime.Store] in a SQLite database, through the
 // pure-Go driver modernc.org/sqlite (no cgo). It is the default store for
 // one machine: durable, shared safely by any number of goroutines and
 // processes, and a single file to back up.
@@ -29,6 +29,7 @@
 // journal size limit, and puts the database in WAL mode, failing if it
 // cannot. Under New, a plain path is enough (sql.Open("sqlite", path)),
 // and Close gives the connection back with its former settings.
+//
 // # Schema
 //
 // The schema lives in SQL files embedded in the binary, applied in order
@@ -148,4 +149,16 @@
 // hold only sealed values in any case: without the key, which is in the
 // link and never stored, the bytes reveal nothing. Backups and copies of
 // the files taken before are out of the store's reach.
+//
+// # Errors
+//
+// The methods return the sentinels of package onetime as they are:
+// [onetime.ErrNotFound], [onetime.ErrWrongPassphrase],
+// [onetime.ErrExists], and [onetime.ErrClosed] once the Store is closed.
+// An id that is not well formed ([onetime.ID.Valid]) names no record: it
+// is never looked for (ErrNotFound), and Create refuses a pair with one,
+// or whose ids do not name each other in one slot, with an error that
+// wraps [onetime.ErrInvalid]. Other errors read "sqlite: <cause>", wrap
+// [ErrBusy] or [ErrReadOnly] where they apply, and keep the driver's error
+// in their chain; no text names an id, value or passphrase check.
 package sqlite

@@ -11,23 +11,18 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-
-	"github.com/onetimego/onetime"
 )
 
 // Errors of this package, checked with [errors.Is]. They wrap or accompany
-// the driver's error, whose text names no id, value or passphrase.
+// the driver's error, whose text names no id, value or passphrase. A
+// closed Store answers [onetime.ErrClosed], like every store.
 var (
-	// ErrClosed is returned by every method of a closed Store. It
-	// matches [onetime.ErrClosed] too: errors.Is(err, onetime.ErrClosed)
-	// holds for it.
-	ErrClosed error = closedError{}
-
 	// ErrBusy means another connection held the database lock for longer
 	// than the busy timeout.
 	ErrBusy = errors.New("sqlite: database locked past the busy timeout")
@@ -44,14 +39,6 @@ var (
 	// this package. It is left untouched; upgrade the program.
 	ErrSchemaTooNew = errors.New("sqlite: database schema is newer than this code")
 )
-
-// closedError is ErrClosed: its own text, without the "onetime:" prefix
-// that the Service adds, and onetime.ErrClosed for errors.Is.
-type closedError struct{}
-
-func (closedError) Error() string { return "sqlite: store closed" }
-
-func (closedError) Is(target error) bool { return target == onetime.ErrClosed }
 
 // Synchronous is SQLite's synchronous setting: how often a commit waits
 // for the disk. See [Options.Synchronous] for what each level promises.
@@ -130,7 +117,7 @@ type Options struct {
 	MaxBatch int
 }
 
-// Store is an [onetime.Store] in a SQLite database. It is safe for
+// Store is a [onetime.Store] in a SQLite database. It is safe for
 // concurrent use, and several Stores, in one process or many, may share a
 // database file.
 type Store struct {
@@ -240,61 +227,84 @@ func configure(ctx context.Context, c *sql.Conn, o Options) (setup, error) {
 	if queryOnly {
 		return st, fmt.Errorf("%w (PRAGMA query_only is on)", ErrReadOnly)
 	}
-	for _, p := range settings(o) {
-		var old string
-		if err := c.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&old); err != nil {
-			return st, err
-		}
-		st.restore = append(st.restore, setting{p.name, old})
-		if _, err := c.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.value); err != nil {
-			return st, err
-		}
-		var now string
-		if err := c.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&now); err != nil {
-			return st, err
-		}
-		if now != p.value {
-			return st, fmt.Errorf("PRAGMA %s is %s after setting it to %s", p.name, now, p.value)
-		}
-	}
-	rows, err := c.QueryContext(ctx, `PRAGMA database_list`)
-	if err != nil {
+	var err error
+	if st.restore, err = apply(ctx, c, settings(o)); err != nil {
 		return st, err
 	}
-	for rows.Next() {
-		var seq int
-		var name, file string
-		if err := rows.Scan(&seq, &name, &file); err != nil {
-			rows.Close()
+	if st.inMemory, err = inMemory(ctx, c); err != nil {
+		return st, err
+	}
+	if !st.inMemory {
+		if err := walMode(ctx, c); err != nil {
 			return st, err
 		}
-		if name == "main" {
-			st.inMemory = file == ""
-		}
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return st, err
-	}
-	var mode string
-	if err := c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return st, err
-	}
-	if mode != "wal" && !st.inMemory {
-		if err := c.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
-			return st, fmt.Errorf("setting WAL mode: %w", err)
-		}
-		if mode != "wal" {
-			return st, fmt.Errorf("the journal mode is %q and cannot be set to wal", mode)
-		}
-	}
-	st.incremental, err = autoVacuum(ctx, c)
-	if err != nil {
+	if st.incremental, err = autoVacuum(ctx, c); err != nil {
 		return st, fmt.Errorf("setting auto_vacuum: %w", err)
 	}
 	if err := migrate(ctx, c); err != nil {
 		return st, fmt.Errorf("migrating the schema: %w", err)
 	}
 	return st, nil
+}
+
+// apply sets each pragma of set on c, checks that it took, and returns
+// their values from before, so far as it got.
+func apply(ctx context.Context, c *sql.Conn, set []setting) (old []setting, err error) {
+	for _, p := range set {
+		var was, now string
+		if err := c.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&was); err != nil {
+			return old, err
+		}
+		old = append(old, setting{p.name, was})
+		if _, err := c.ExecContext(ctx, "PRAGMA "+p.name+" = "+p.value); err != nil {
+			return old, err
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA "+p.name).Scan(&now); err != nil {
+			return old, err
+		}
+		if now != p.value {
+			return old, fmt.Errorf("PRAGMA %s is %s after setting it to %s", p.name, now, p.value)
+		}
+	}
+	return old, nil
+}
+
+// inMemory reports whether c's main database is in memory: it has no
+// file.
+func inMemory(ctx context.Context, c *sql.Conn) (bool, error) {
+	rows, err := c.QueryContext(ctx, `PRAGMA database_list`)
+	if err != nil {
+		return false, err
+	}
+	mem := false
+	for rows.Next() {
+		var seq int
+		var name, file string
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if name == "main" {
+			mem = file == ""
+		}
+	}
+	return mem, errors.Join(rows.Err(), rows.Close())
+}
+
+// walMode puts c's database in WAL mode, and fails if it cannot.
+func walMode(ctx context.Context, c *sql.Conn) error {
+	var mode string
+	if err := c.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode == "wal" {
+		return err
+	}
+	if err := c.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("setting WAL mode: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("the journal mode is %q and cannot be set to wal", mode)
+	}
+	return nil
 }
 
 // autoVacuum makes the database INCREMENTAL, so that Sweep can give the
@@ -427,7 +437,8 @@ func options(opts *Options) (Options, error) {
 // in WAL mode, so readers never block the writer; writes go through a
 // single connection that begins its transactions IMMEDIATE and waits up to
 // opts.BusyTimeout for other processes, reads through a pool of
-// query-only connections. Close closes both.
+// query-only connections, and checkpoints through a connection of its
+// own (see the package documentation). Close closes them all.
 //
 // Durability follows opts.Synchronous; by default an acknowledged write
 // survives a crash of the process but the last writes may be lost on
@@ -442,42 +453,94 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if path == "" || path == ":memory:" || (len(path) > 5 && path[:5] == "file:") {
-		return nil, fmt.Errorf("sqlite: open %q: want the path of a file (for an in-memory or custom DSN, open it yourself and use New)", path)
+	abs, err := createFile(path)
+	if err != nil {
+		return nil, err
+	}
+	// Three handles on the file: the writer's one connection (one writer:
+	// SQLite admits one at a time anyway, and queueing in Go is cheaper
+	// and fairer than spinning on the busy handler), the readers' pool,
+	// and the checkpointer's connection.
+	base := fileDSN(abs, o)
+	w, err1 := openPool(base+"&_journal_mode=WAL", 1)
+	r, err2 := openPool(base+"&_pragma=query_only(1)", o.MaxReadConns)
+	ck, err3 := openPool(base, 1)
+	fail := func(op string, err error) (*Store, error) {
+		for _, db := range []*sql.DB{w, r, ck} {
+			if db != nil {
+				db.Close()
+			}
+		}
+		return nil, wrap("open "+path+": "+op, err)
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return fail("opening the database", err)
+	}
+	conn, err := w.Conn(ctx)
+	if err != nil {
+		return fail("opening the database", err)
+	}
+	st, err := configure(ctx, conn, o)
+	st.restore = nil // the connection is the store's own
+	if err != nil {
+		conn.Close()
+		return fail("configuring the database", err)
+	}
+	if err := r.PingContext(ctx); err != nil {
+		conn.Close()
+		return fail("opening a reader", err)
+	}
+	s, err := start(ctx, conn, st, r, ck, o)
+	if err != nil {
+		return fail("preparing statements", err)
+	}
+	s.wdb = w
+	return s, nil
+}
+
+// createFile checks that path can be a database file, in a directory that
+// exists, and creates it if it does not exist, with mode 0600: SQLite
+// would make it 0644, and its log files take the database file's mode.
+// (An empty file is an empty database to SQLite.) It returns the absolute
+// path.
+func createFile(path string) (string, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return "", fmt.Errorf("sqlite: open %q: want the path of a file (for an in-memory or custom DSN, open it yourself and use New)", path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return "", fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	dir := filepath.Dir(abs)
 	if fi, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("sqlite: open %s: directory %s does not exist: %w", path, dir, fs.ErrNotExist)
+			return "", fmt.Errorf("sqlite: open %s: directory %s does not exist: %w", path, dir, fs.ErrNotExist)
 		}
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return "", fmt.Errorf("sqlite: open %s: %w", path, err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("sqlite: open %s: %s is not a directory", path, dir)
+		return "", fmt.Errorf("sqlite: open %s: %s is not a directory", path, dir)
 	}
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("sqlite: open %s: is a directory", path)
+		return "", fmt.Errorf("sqlite: open %s: is a directory", path)
 	}
-	// Create the file ourselves, 0600: SQLite would make it 0644, and its
-	// log files take the database file's mode. An empty file is an empty
-	// database to SQLite.
-	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
 		f.Close()
-	} else if !errors.Is(err, fs.ErrExist) {
-		kind := err
-		if errors.Is(err, fs.ErrPermission) {
-			kind = fmt.Errorf("%w: %w", ErrReadOnly, err)
-		}
-		return nil, fmt.Errorf("sqlite: open %s: creating the file: %w", path, kind)
+	case errors.Is(err, fs.ErrPermission):
+		return "", fmt.Errorf("sqlite: open %s: creating the file: %w: %w", path, ErrReadOnly, err)
+	case !errors.Is(err, fs.ErrExist):
+		return "", fmt.Errorf("sqlite: open %s: creating the file: %w", path, err)
 	}
-	sync, _ := o.Synchronous.pragma()
-	// A file: URI, so that any character in the path is escaped; the
-	// parameters prefixed with _ are the driver's, applied to every new
-	// connection of the pool.
-	base := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + url.Values{
+	return abs, nil
+}
+
+// fileDSN returns the DSN that Open's handles share: a file: URI, so that
+// any character in the path is escaped, whose parameters prefixed with _
+// are the driver's, applied to every new connection.
+func fileDSN(abs string, o Options) string {
+	sync, _ := o.Synchronous.pragma() // options checked it
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + url.Values{
 		"_pragma": {
 			"busy_timeout(" + strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10) + ")",
 			"foreign_keys(1)",
@@ -493,66 +556,26 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			"wal_autocheckpoint(4000)",
 		},
 	}.Encode()
-	w, err := sql.Open("sqlite", base+"&_journal_mode=WAL")
+}
+
+// openPool returns a handle on dsn that holds up to n connections and
+// keeps them open: each carries its settings and SQLite's page cache.
+func openPool(dsn string, n int) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
-	// One writer: SQLite admits one at a time anyway, and queueing in Go is
-	// cheaper and fairer than spinning on the busy handler.
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
-	fail := func(op string, err error, dbs ...*sql.DB) (*Store, error) {
-		for _, db := range dbs {
-			db.Close()
-		}
-		return nil, wrap("open "+path+": "+op, err)
-	}
-	conn, err := w.Conn(ctx)
-	if err != nil {
-		return fail("opening the database", err, w)
-	}
-	st, err := configure(ctx, conn, o)
-	st.restore = nil // the connection is the store's own
-	if err != nil {
-		conn.Close()
-		return fail("configuring the database", err, w)
-	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
-	if err != nil {
-		conn.Close()
-		return fail("", err, w)
-	}
-	r.SetMaxOpenConns(o.MaxReadConns)
-	r.SetMaxIdleConns(o.MaxReadConns)
-	r.SetConnMaxLifetime(0)
-	r.SetConnMaxIdleTime(0)
-	if err := r.PingContext(ctx); err != nil {
-		conn.Close()
-		return fail("opening a reader", err, w, r)
-	}
-	ck, err := sql.Open("sqlite", base)
-	if err != nil {
-		conn.Close()
-		return fail("", err, w, r)
-	}
-	ck.SetMaxOpenConns(1)
-	ck.SetMaxIdleConns(1)
-	ck.SetConnMaxLifetime(0)
-	ck.SetConnMaxIdleTime(0)
-	s, err := start(ctx, conn, st, r, ck, o)
-	if err != nil {
-		return fail("preparing statements", err, w, r, ck)
-	}
-	s.wdb = w
-	return s, nil
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
 }
 
 // Close releases the store. A Store from Open closes its connections; one
 // from New gives its connection back to the caller's *sql.DB, with the
 // settings it had, and leaves the handle open. Later calls return
-// ErrClosed; Close itself is safe to call more than once.
+// [onetime.ErrClosed]; Close itself is safe to call more than once.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil

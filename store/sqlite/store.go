@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"modernc.org/sqlite"
@@ -23,30 +24,25 @@ const (
 	stateBurned   = int(onetime.StateBurned)
 )
 
-// key is the stored form of an id: the 20 bytes its hex spells, or, for a
-// string that is not a well-formed ID (never produced by the service), the
-// string itself, stored as TEXT, which SQLite never confuses with a BLOB.
-func key(id onetime.ID) any {
-	if !id.Valid() {
-		return string(id)
-	}
+// key is the stored form of a well-formed id: the 20 bytes its hex
+// spells. A malformed id names no record: Create refuses it, and the
+// other methods answer ErrNotFound without asking the database.
+func key(id onetime.ID) []byte {
 	var b [20]byte
 	hex.Decode(b[:], []byte(id))
 	return b[:]
 }
 
 // id is the inverse of key.
-func id(v any) onetime.ID {
-	switch v := v.(type) {
-	case []byte:
-		if len(v) == 20 {
-			return onetime.ID(hex.EncodeToString(v))
-		}
-		return onetime.ID(v)
-	case string:
-		return onetime.ID(v)
-	}
-	return ""
+func id(b []byte) onetime.ID { return onetime.ID(hex.EncodeToString(b)) }
+
+// errMalformed is Create's answer to a pair that cannot be stored.
+var errMalformed = fmt.Errorf("sqlite: ids malformed, in two slots, or not naming each other: %w", onetime.ErrInvalid)
+
+// storable reports whether Create may store s and m: well-formed ids, in
+// one slot, that name each other.
+func storable(s *onetime.SealedSecret, m *onetime.SealedMetadata) bool {
+	return s.ID.Valid() && m.ID.Valid() && s.ID.Slot() == m.ID.Slot() && s.MetadataID == m.ID && m.SecretID == s.ID
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -89,7 +85,7 @@ func (s *Store) check(ctx context.Context) error {
 		return err
 	}
 	if s.closed.Load() {
-		return ErrClosed
+		return onetime.ErrClosed
 	}
 	return nil
 }
@@ -97,17 +93,21 @@ func (s *Store) check(ctx context.Context) error {
 // read runs fn with read statement k: on a reader connection, or, when
 // the store has none (an in-memory database, a pool of one connection),
 // in the writer, as an op of its own. fn may be run more than once, and
-// reports a missing row as onetime.ErrNotFound.
-func (s *Store) read(ctx context.Context, k int, fn func(context.Context, *sql.Stmt) error) error {
+// reports a missing row as onetime.ErrNotFound. A malformed id (id is ""
+// for Recent, which takes none) is not looked for: ErrNotFound.
+func (s *Store) read(ctx context.Context, id onetime.ID, k int, fn func(context.Context, *sql.Stmt) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
+	}
+	if k != rRecent && !id.Valid() {
+		return onetime.ErrNotFound
 	}
 	if s.r == nil {
 		return s.w.do(ctx, func(t *wtx) error { return fn(t.ctx, s.reads[k]) })
 	}
 	err := fn(ctx, s.reads[k])
 	if err != nil && s.closed.Load() && !errors.Is(err, onetime.ErrNotFound) {
-		return ErrClosed // Close closed the statement under us
+		return onetime.ErrClosed // Close closed the statement under us
 	}
 	return err
 }
@@ -244,6 +244,9 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	if !storable(sec, m) {
+		return errMalformed
+	}
 	sk := key(sec.ID)
 	err := s.w.do(ctx, func(t *wtx) error {
 		n, err := affected(t.exec(wInsertSecret,
@@ -276,11 +279,14 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now ti
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
+	if !sid.Valid() {
+		return nil, onetime.ErrNotFound
+	}
 	var sec *onetime.SealedSecret
 	err := s.w.do(ctx, func(t *wtx) error {
 		k, at := key(sid), micros(now)
 		got := &onetime.SealedSecret{ID: sid}
-		var mid any
+		var mid []byte
 		var expires int64
 		err := t.queryRow(wTakeSecret, k, at, nullBytes(check)).Scan(
 			&mid, &got.Sealed, &got.Check, &got.Attempts, &got.MaxAttempts, &got.ShareDomain, &expires)
@@ -327,7 +333,7 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now ti
 // the operation's name.
 func passOrWrap(err error) error {
 	if err == nil || errors.Is(err, onetime.ErrNotFound) || errors.Is(err, onetime.ErrWrongPassphrase) ||
-		errors.Is(err, onetime.ErrExists) || errors.Is(err, ErrClosed) ||
+		errors.Is(err, onetime.ErrExists) || errors.Is(err, onetime.ErrClosed) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -339,7 +345,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanReceipt(row scanner, present bool) (*onetime.SealedMetadata, error) {
 	var (
 		m                                        onetime.SealedMetadata
-		mid, sid                                 any
+		mid, sid                                 []byte
 		owner                                    sql.NullString
 		state                                    int
 		created, updated, secretExpires, expires int64
@@ -363,7 +369,7 @@ func scanReceipt(row scanner, present bool) (*onetime.SealedMetadata, error) {
 // Receipt implements [onetime.Store]: one read-only statement.
 func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	var m *onetime.SealedMetadata
-	err := s.read(ctx, rReceipt, func(ctx context.Context, st *sql.Stmt) error {
+	err := s.read(ctx, mid, rReceipt, func(ctx context.Context, st *sql.Stmt) error {
 		var err error
 		m, err = scanReceipt(st.QueryRowContext(ctx, key(mid), micros(now)), true)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -380,7 +386,7 @@ func (s *Store) Receipt(ctx context.Context, mid onetime.ID, now time.Time) (*on
 // Peek implements [onetime.Store]: one read-only statement.
 func (s *Store) Peek(ctx context.Context, sid onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
 	var info *onetime.SecretInfo
-	err := s.read(ctx, rPeek, func(ctx context.Context, st *sql.Stmt) error {
+	err := s.read(ctx, sid, rPeek, func(ctx context.Context, st *sql.Stmt) error {
 		var got onetime.SecretInfo
 		var expires int64
 		err := st.QueryRowContext(ctx, key(sid), micros(now)).Scan(
@@ -444,6 +450,9 @@ func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*oneti
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
+	if !mid.Valid() {
+		return nil, onetime.ErrNotFound
+	}
 	var m *onetime.SealedMetadata
 	err := s.w.do(ctx, func(t *wtx) error {
 		got, err := scanReceipt(t.queryRow(wBurn, key(mid), micros(now), stateBurned, stateNew, stateViewed), false)
@@ -475,7 +484,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 		return nil, nil
 	}
 	var out []*onetime.SealedMetadata
-	err := s.read(ctx, rRecent, func(ctx context.Context, st *sql.Stmt) error {
+	err := s.read(ctx, "", rRecent, func(ctx context.Context, st *sql.Stmt) error {
 		out = nil
 		rows, err := st.QueryContext(ctx, owner, micros(now), limit)
 		if err != nil {

@@ -85,7 +85,7 @@ func (w *writer) closeStmts() {
 }
 
 // close stops the loop after the transaction in progress, and releases
-// the connection; operations not yet taken fail with ErrClosed.
+// the connection; operations not yet taken fail with onetime.ErrClosed.
 func (w *writer) close() {
 	close(w.quit)
 	<-w.done
@@ -117,7 +117,7 @@ func (w *writer) send(o *op) error {
 		return o.ctx.Err()
 	case <-w.quit:
 		w.waiting.Add(-1)
-		return ErrClosed
+		return onetime.ErrClosed
 	}
 	<-o.done
 	return o.err
