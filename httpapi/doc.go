@@ -107,12 +107,13 @@
 // # Answers
 //
 // Success is HTTP 200 with a JSON body whose fields come in the order of
-// the v1 specification, integers as JSON integers. Receipts are written
-// by hand rather than with encoding/json so that order, presence (a
-// received secret's receipt has no secret_key) and nulls (secret_ttl once
-// the secret is gone) cannot drift. The first read of a receipt answers
-// its state before that read ("new" for a shared secret) and later reads
-// "viewed"; a generated secret's receipt is "viewed" from the start.
+// the v1 specification, integers as JSON integers, with a field present or
+// null exactly where the specification says (a received secret's receipt
+// has no secret_key; secret_ttl is null once the secret is gone). The
+// first read of a receipt answers its state before that read ("new" for a
+// shared secret) and later reads "viewed". The answer to generate says
+// "new" as the reference's does, but its creator has seen the value, so
+// every read of its receipt says "viewed".
 //
 // Every error is HTTP 404 with {"message": ...} as the reference service
 // does, plus the key from the path as "secret_key" on the routes that

@@ -24,7 +24,8 @@ func (h *Handler) status(ctx context.Context, w http.ResponseWriter, q *frontdoo
 	defer cancel()
 	err := h.svc.Ping(pctx)
 	if err == nil {
-		return writeOK(w, []byte(statusNominal))
+		writeJSON(w, http.StatusOK, []byte(statusNominal))
+		return nil
 	}
 	if ctx.Err() == nil {
 		// A store error carries no key or value.

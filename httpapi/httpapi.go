@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -419,7 +420,8 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if customer == "" {
 			return errNotAuthorized
 		}
-		return writeOK(w, []byte(statusNominal))
+		writeJSON(w, http.StatusOK, []byte(statusNominal))
+		return nil
 	case actShare, actGenerate:
 		return h.create(ctx, w, r, rt.act, customer)
 	case actReveal:
@@ -431,29 +433,19 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if err != nil {
 			return err
 		}
-		b := append(make([]byte, 0, len(v.Value)+200), `{"value":`...)
-		b = appendString(b, string(v.Value))
-		b = append(b, `,"secret_key":`...)
-		b = appendString(b, string(v.Key))
-		b = append(b, `,"share_domain":`...)
-		b = appendString(b, v.ShareDomain)
-		return writeOK(w, append(b, '}'))
+		return writeOK(w, &revealed{Value: string(v.Value), SecretKey: string(v.Key), ShareDomain: v.ShareDomain})
 	case actReceipt:
 		rc, err := h.svc.Receipt(ctx, onetime.MetadataKey(rt.key))
 		if err != nil {
 			return err
 		}
-		return writeOK(w, appendReceipt(make([]byte, 0, receiptSize(rc)), rc, modeReceipt))
+		return writeOK(w, newReceipt(rc, modeReceipt))
 	case actBurn:
 		rc, err := h.svc.Burn(ctx, onetime.MetadataKey(rt.key))
 		if err != nil {
 			return err
 		}
-		b := append(make([]byte, 0, receiptSize(rc)+64), `{"state":`...)
-		b = appendReceipt(b, rc, modeReceipt)
-		b = append(b, `,"secret_shortkey":`...)
-		b = appendString(b, rc.ShortKey)
-		return writeOK(w, append(b, '}'))
+		return writeOK(w, &burned{State: newReceipt(rc, modeReceipt), ShortKey: rc.ShortKey})
 	case actRecent:
 		if customer == "" {
 			return errNotAuthorized
@@ -462,14 +454,11 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if err != nil {
 			return err
 		}
-		b := []byte{'['}
+		list := make([]*receipt, len(rcs))
 		for i, rc := range rcs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendReceipt(b, rc, modeRecent)
+			list[i] = newReceipt(rc, modeRecent)
 		}
-		return writeOK(w, append(b, ']'))
+		return writeOK(w, list)
 	}
 	return errNoRoute
 }
@@ -515,7 +504,7 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	return writeOK(w, appendReceipt(make([]byte, 0, receiptSize(rc)), rc, mode))
+	return writeOK(w, newReceipt(rc, mode))
 }
 
 func (h *Handler) shareDomain(asked string) string {
@@ -613,35 +602,10 @@ func (h *Handler) writeError(q *frontdoor.Request, e *apiError, key string) {
 	case e == errBusy:
 		hd.Set("Retry-After", frontdoor.RetryAfterBusy)
 	}
-	b := make([]byte, 0, 64+len(e.message)+len(key))
-	b = append(b, `{"message":`...)
-	b = appendString(b, e.message)
-	if key != "" && e != errUnexpected {
-		b = append(b, `,"secret_key":`...)
-		b = appendString(b, key)
+	body := errorBody{Message: e.message}
+	if e != errUnexpected {
+		body.SecretKey = key
 	}
-	b = append(b, '}')
+	b, _ := json.Marshal(&body) // two strings: it cannot fail
 	writeJSON(q, status, b)
-}
-
-func writeOK(w http.ResponseWriter, body []byte) error {
-	writeJSON(w, http.StatusOK, body)
-	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	setJSONHeaders(w.Header(), len(body))
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
-// setJSONHeaders sets the headers of every answer, their values in one
-// allocation rather than one each as Header.Set makes (the keys are
-// canonical already, as Set would make them).
-func setJSONHeaders(hd http.Header, length int) {
-	v := &[4]string{"application/json; charset=utf-8", "no-store", "nosniff", strconv.Itoa(length)}
-	hd["Content-Type"] = v[0:1:1]
-	hd["Cache-Control"] = v[1:2:2]
-	hd["X-Content-Type-Options"] = v[2:3:3]
-	hd["Content-Length"] = v[3:4:4]
 }

@@ -1,16 +1,49 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/onetimego/onetime"
 )
 
-// The v1 answers are written by hand rather than through encoding/json, so
-// that field order, presence and types are exactly the spec's and cannot
-// drift with a struct tag or a map's order.
+// The v1 answers are written with encoding/json, which writes a struct's
+// fields in the order they are declared: the types below declare them in
+// the order of the v1 specification, and omitempty leaves out exactly the
+// fields the specification leaves out. The wire tests check field names,
+// order, presence and types byte for byte.
+
+// A receipt is a v1 receipt object.
+type receipt struct {
+	Custid      string `json:"custid"`
+	MetadataKey string `json:"metadata_key"`
+	// SecretKey is absent once the secret is received, and from recent;
+	// "" once the secret is gone otherwise.
+	SecretKey   *string `json:"secret_key,omitempty"`
+	TTL         int64   `json:"ttl"`
+	MetadataTTL int64   `json:"metadata_ttl"`
+	// SecretTTL is absent once the secret is received, null once it is
+	// gone otherwise and in recent, else the seconds it has left: nil,
+	// jsonNull or an int64.
+	SecretTTL any    `json:"secret_ttl,omitempty"`
+	State     string `json:"state"`
+	Updated   int64  `json:"updated"`
+	Created   int64  `json:"created"`
+	// Received is there once the secret is received.
+	Received    *int64   `json:"received,omitempty"`
+	Recipient   []string `json:"recipient"` // never null
+	ShareDomain string   `json:"share_domain"`
+	// Value is the generated password, in the answer to generate only.
+	Value *string `json:"value,omitempty"`
+	// PassphraseRequired is there while the secret is alive, but not in
+	// recent.
+	PassphraseRequired *bool `json:"passphrase_required,omitempty"`
+}
+
+// jsonNull is a JSON null in a field of type any, which omitempty keeps.
+var jsonNull = json.RawMessage("null")
 
 // receiptMode selects the variant of a receipt object.
 type receiptMode uint8
@@ -21,78 +54,75 @@ const (
 	modeRecent                      // no secret_key, no passphrase_required, secret_ttl null
 )
 
-// appendReceipt writes r as a v1 receipt object.
-func appendReceipt(b []byte, r *onetime.Metadata, mode receiptMode) []byte {
-	alive := r.Alive()
-	received := r.State == onetime.StateReceived
-	custid := r.Owner
-	if custid == "" {
-		custid = "anon"
+// newReceipt returns m as a v1 receipt object.
+func newReceipt(m *onetime.Metadata, mode receiptMode) *receipt {
+	alive := m.Alive()
+	received := m.State == onetime.StateReceived
+	r := &receipt{
+		Custid:      m.Owner,
+		MetadataKey: string(m.MetadataKey),
+		TTL:         seconds(m.TTL),
+		MetadataTTL: seconds(m.MetadataTTL),
+		State:       m.State.String(),
+		Updated:     m.Updated.Unix(),
+		Created:     m.Created.Unix(),
+		Recipient:   m.Recipients,
+		ShareDomain: m.ShareDomain,
 	}
-	b = append(b, `{"custid":`...)
-	b = appendString(b, custid)
-	b = append(b, `,"metadata_key":`...)
-	b = appendString(b, string(r.MetadataKey))
+	if r.Custid == "" {
+		r.Custid = "anon"
+	}
+	if r.Recipient == nil {
+		r.Recipient = []string{}
+	}
 	if mode != modeRecent && !received {
-		b = append(b, `,"secret_key":`...)
+		key := ""
 		if alive {
-			b = appendString(b, string(r.SecretKey))
-		} else {
-			b = append(b, `""`...)
+			key = string(m.SecretKey)
 		}
+		r.SecretKey = &key
 	}
-	b = append(b, `,"ttl":`...)
-	b = strconv.AppendInt(b, seconds(r.TTL), 10)
-	b = append(b, `,"metadata_ttl":`...)
-	b = strconv.AppendInt(b, seconds(r.MetadataTTL), 10)
 	switch {
 	case mode == modeRecent:
-		b = append(b, `,"secret_ttl":null`...)
+		r.SecretTTL = jsonNull
 	case received:
 	case alive:
-		b = append(b, `,"secret_ttl":`...)
-		b = strconv.AppendInt(b, seconds(r.SecretTTL), 10)
+		r.SecretTTL = seconds(m.SecretTTL)
 	default:
-		b = append(b, `,"secret_ttl":null`...)
+		r.SecretTTL = jsonNull
 	}
-	b = append(b, `,"state":`...)
-	b = appendString(b, r.State.String())
-	b = append(b, `,"updated":`...)
-	b = strconv.AppendInt(b, r.Updated.Unix(), 10)
-	b = append(b, `,"created":`...)
-	b = strconv.AppendInt(b, r.Created.Unix(), 10)
 	if received {
-		b = append(b, `,"received":`...)
-		b = strconv.AppendInt(b, r.Received.Unix(), 10)
+		at := m.Received.Unix()
+		r.Received = &at
 	}
-	b = append(b, `,"recipient":[`...)
-	for i, rc := range r.Recipients {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, rc)
-	}
-	b = append(b, `],"share_domain":`...)
-	b = appendString(b, r.ShareDomain)
 	if mode == modeGenerate {
-		b = append(b, `,"value":`...)
-		b = appendString(b, string(r.Value))
+		v := string(m.Value)
+		r.Value = &v
 	}
 	if mode != modeRecent && alive {
-		b = append(b, `,"passphrase_required":`...)
-		b = strconv.AppendBool(b, r.PassphraseRequired)
+		r.PassphraseRequired = &m.PassphraseRequired
 	}
-	return append(b, '}')
+	return r
 }
 
-// receiptSize is the room a receipt's JSON takes, escapes aside: what
-// its buffer is made with, rather than grown by doubling.
-func receiptSize(r *onetime.Metadata) int {
-	n := 400 + len(r.Owner) + len(r.MetadataKey) + len(r.SecretKey) + len(r.ShareDomain) + len(r.Value)
-	for _, rc := range r.Recipients {
-		n += len(rc) + 3
-	}
-	return n
+// revealed is the answer to a reveal.
+type revealed struct {
+	Value       string `json:"value"`
+	SecretKey   string `json:"secret_key"`
+	ShareDomain string `json:"share_domain"`
+}
+
+// burned is the answer to a burn.
+type burned struct {
+	State    *receipt `json:"state"`
+	ShortKey string   `json:"secret_shortkey"`
+}
+
+// errorBody is the answer of every error. SecretKey is the key from the
+// path, when there is one.
+type errorBody struct {
+	Message   string `json:"message"`
+	SecretKey string `json:"secret_key,omitempty"`
 }
 
 // seconds rounds a duration up to whole seconds, so that a lifetime still
@@ -104,56 +134,30 @@ func seconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD
-// (as encoding/json does); the values this package writes are checked to
-// be UTF-8 before they are stored. <, > and & are escaped so that a body
-// sniffed as HTML is inert.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
+// writeOK answers 200 with v in JSON.
+func writeOK(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err // not for the types above
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+// writeJSON answers status with body, JSON already.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	setJSONHeaders(w.Header(), len(body))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// setJSONHeaders sets the headers of every answer, their values in one
+// allocation rather than one each as Header.Set makes (the keys are
+// canonical already, as Set would make them).
+func setJSONHeaders(hd http.Header, length int) {
+	v := &[4]string{"application/json; charset=utf-8", "no-store", "nosniff", strconv.Itoa(length)}
+	hd["Content-Type"] = v[0:1:1]
+	hd["Cache-Control"] = v[1:2:2]
+	hd["X-Content-Type-Options"] = v[2:3:3]
+	hd["Content-Length"] = v[3:4:4]
 }
