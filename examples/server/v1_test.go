@@ -70,12 +70,16 @@ func checkV1(t *testing.T, base string) {
 	assert.Equal(t, "received", m["state"])
 	assert.NotContains(t, m, "secret_key", "a received secret's key is withheld")
 
-	// Generate: viewed from the start; then burn it.
+	// Generate: the answer says new (v1-api.md), the receipt viewed from
+	// its first read on; then burn it.
 	code, g := call(t, "POST", api+"/generate", "length=20", "alice", "alicetoken")
 	require.Equal(t, 200, code, "%v", g)
 	assert.Len(t, g["value"], 20)
-	assert.Equal(t, "viewed", g["state"])
+	assert.Equal(t, "new", g["state"])
 	gk := g["metadata_key"].(string)
+	code, m = call(t, "GET", api+"/private/"+gk, "", "", "")
+	require.Equal(t, 200, code, "%v", m)
+	assert.Equal(t, "viewed", m["state"])
 	code, b := call(t, "POST", api+"/private/"+gk+"/burn", "", "", "")
 	require.Equal(t, 200, code, "%v", b)
 	require.IsType(t, map[string]any{}, b["state"])
