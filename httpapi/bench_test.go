@@ -10,13 +10,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/internal/proc"
 	"github.com/onetimego/onetime/store/memory"
 )
 
@@ -35,22 +35,14 @@ import (
 // benchmark ends. CPU time added to what it returns (spent with the timer
 // stopped) is left out.
 func cpuMetric(b *testing.B) *time.Duration {
-	start := cpuTime()
+	start := proc.SelfCPU()
 	var untimed time.Duration
 	b.Cleanup(func() {
 		if b.N > 0 {
-			b.ReportMetric(float64(cpuTime()-start-untimed)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(proc.SelfCPU()-start-untimed)/float64(b.N), "cpu-ns/op")
 		}
 	})
 	return &untimed
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchValue is the value the benchmarks share: 100 bytes, as in the
@@ -167,13 +159,13 @@ func BenchmarkRevealHTTP(b *testing.B) {
 	for b.Loop() {
 		if len(urls) == 0 {
 			b.StopTimer()
-			t0 := cpuTime()
+			t0 := proc.SelfCPU()
 			for range 1000 {
 				rc, err := svc.Share(context.Background(), onetime.ShareRequest{Value: []byte(benchValue)})
 				require.NoError(b, err)
 				urls = append(urls, &url.URL{Path: "/api/v1/secret/" + string(rc.SecretKey)})
 			}
-			*untimed += cpuTime() - t0
+			*untimed += proc.SelfCPU() - t0
 			b.StartTimer()
 		}
 		u := urls[len(urls)-1]
