@@ -12,6 +12,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 // pexpiretime returns the key's absolute expiry in ms (-1 none, -2 no key).
@@ -38,7 +39,7 @@ func TestNativeExpiry(t *testing.T) {
 			c := tc.client(t)
 			st := newStore(t, c)
 			created := t0.Add(123 * time.Microsecond) // not a whole millisecond
-			s, m := pair("owner", created, time.Hour)
+			s, m := storetest.NewPair("owner", created, time.Hour)
 			s.Check = []byte("check")
 			require.NoError(t, st.Create(ctx, s, m))
 			sk, mk, ik := st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), st.indexKey("owner")
@@ -67,10 +68,10 @@ func TestNativeExpiry(t *testing.T) {
 
 			// An older receipt does not shorten the index's life; a newer
 			// one extends it.
-			s2, m2 := pair("owner", t0, time.Minute)
+			s2, m2 := storetest.NewPair("owner", t0, time.Minute)
 			require.NoError(t, st.Create(ctx, s2, m2))
 			check("after an older receipt")
-			s3, m3 := pair("owner", t0, 2*time.Hour)
+			s3, m3 := storetest.NewPair("owner", t0, 2*time.Hour)
 			require.NoError(t, st.Create(ctx, s3, m3))
 			assert.Equal(t, m3.ExpiresAt.UnixMilli()+1, pexpiretime(t, c, ik), "index PEXPIRETIME (its latest receipt's)")
 		})
@@ -91,7 +92,7 @@ func TestRedisExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := tm.UTC().Truncate(time.Microsecond)
-	s, m := pair("owner", created, 150*time.Millisecond)
+	s, m := storetest.NewPair("owner", created, 150*time.Millisecond)
 	if err := st.Create(ctx, s, m); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestIndexBounded(t *testing.T) {
 			st.cap = 5
 			var ids []onetime.ID
 			for i := range 12 {
-				s, m := pair("owner", t0.Add(time.Duration(i)*time.Second), time.Hour)
+				s, m := storetest.NewPair("owner", t0.Add(time.Duration(i)*time.Second), time.Hour)
 				if err := st.Create(ctx, s, m); err != nil {
 					t.Fatal(err)
 				}
@@ -162,12 +163,12 @@ func TestDanglingIndex(t *testing.T) {
 	ctx := context.Background()
 	c := redistest.Cluster(t).Client(t)
 	st := newStore(t, c)
-	_, ghost := pair("owner", t0.Add(time.Second), time.Hour)
+	_, ghost := storetest.NewPair("owner", t0.Add(time.Second), time.Hour)
 	if err := indexAddScript.Run(ctx, c, []string{st.indexKey("owner")},
 		micros(ghost.Created), memberTail(ghost), pxat(ghost.ExpiresAt), st.cap).Err(); err != nil {
 		t.Fatal(err)
 	}
-	s, m := pair("owner", t0, time.Hour)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	if err := st.Create(ctx, s, m); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestNoScript(t *testing.T) {
 	ctx := context.Background()
 	c := redistest.Standalone(t).Client(t)
 	st := newStore(t, c)
-	s, m := pair("owner", t0, time.Hour)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	if err := st.Create(ctx, s, m); err != nil {
 		t.Fatal(err)
 	}

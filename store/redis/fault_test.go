@@ -16,6 +16,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 // TestRestartDuringReveals kills redis-server (SIGKILL) and starts it again
@@ -45,7 +46,7 @@ func TestRestartDuringReveals(t *testing.T) {
 	secrets := make([]*onetime.SealedSecret, n)
 	var forbidden []string // texts no error may contain
 	for i := range secrets {
-		s, m := pair("", t0, time.Hour)
+		s, m := storetest.NewPair("", t0, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 		secrets[i] = s
 		forbidden = append(forbidden, string(s.ID), string(s.ID[onetime.SlotLen:]), st.key(s.ID, kindSecret))
@@ -127,7 +128,7 @@ func TestRestartDuringReveals(t *testing.T) {
 		require.ErrorIs(t, err, onetime.ErrNotFound, "a secret survived all the reveals")
 	}
 	// And the same Store works afterwards.
-	s, m := pair("owner", t0, time.Hour)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m), "Create after the restart")
 	_, err := st.Reveal(ctx, s.ID, nil, t0)
 	require.NoError(t, err, "Reveal after the restart")
@@ -148,7 +149,7 @@ func TestCleanErrors(t *testing.T) {
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	t.Cleanup(func() { c.Close() })
 	st := newStore(t, c)
-	s, m := pair("owner", t0, time.Hour)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	srv.Stop()
 	errs := map[string]error{"Create": st.Create(ctx, s, m)}
 	_, errs["Reveal"] = st.Reveal(ctx, s.ID, []byte("check"), t0)
@@ -184,7 +185,7 @@ func TestTimeoutError(t *testing.T) {
 	c := goredis.NewClient(&goredis.Options{Addr: proxy.addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	st := newStore(t, c)
-	s, m := pair("", t0, time.Hour)
+	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, newStore(t, srv.Client(t)).Create(context.Background(), s, m))
 
 	for name, call := range map[string]func(context.Context) error{
@@ -228,7 +229,7 @@ func TestServerErrors(t *testing.T) {
 			c := goredis.NewClient(&goredis.Options{Addr: tc.addr, MaxRetries: -1})
 			t.Cleanup(func() { c.Close() })
 			st := newStore(t, c)
-			s, m := pair("owner", t0, time.Hour)
+			s, m := storetest.NewPair("owner", t0, time.Hour)
 			err := st.Create(ctx, s, m)
 			if err == nil {
 				// The pair's slot may be this node's: the owner's index

@@ -11,6 +11,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 // clients are the deployments the script tests run on.
@@ -36,7 +37,7 @@ func TestSameCallAgain(t *testing.T) {
 			px := outcomeTTL.Milliseconds()
 
 			// Reveal.
-			s, m := pair("", t0, time.Hour)
+			s, m := storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
 			keys := []string{st.key(s.ID, kindSecret), st.outcomeKey(s.ID)}
 			first, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), nil, micros(now), px).Text()
@@ -59,7 +60,7 @@ func TestSameCallAgain(t *testing.T) {
 
 			// A wrong passphrase is counted once, and a repeat of the
 			// attempt that burned the secret still says wrong passphrase.
-			s, m = pair("", t0, time.Hour)
+			s, m = storetest.NewPair("", t0, time.Hour)
 			s.Check, s.MaxAttempts = []byte("right"), 2
 			require.NoError(t, st.Create(ctx, s, m))
 			keys = []string{st.key(s.ID, kindSecret), st.outcomeKey(s.ID)}
@@ -82,7 +83,7 @@ func TestSameCallAgain(t *testing.T) {
 			assert.Equal(t, onetime.StateBurned, r.State)
 
 			// Burn.
-			s, m = pair("", t0, time.Hour)
+			s, m = storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
 			keys = []string{st.key(m.ID, kindReceipt), st.outcomeKey(m.ID)}
 			first, err = burnScript.Run(ctx, c, keys, st.pair(m.ID), micros(now), px).Text()
@@ -105,14 +106,14 @@ func TestSameCallAgain(t *testing.T) {
 			for _, k := range left { // one key per DEL: a Cluster spreads them
 				require.NoError(t, c.Del(ctx, k).Err())
 			}
-			s, m = pair("", t0, time.Hour)
+			s, m = storetest.NewPair("", t0, time.Hour)
 			s.Check = []byte("right")
 			require.NoError(t, st.Create(ctx, s, m))
 			_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now)
 			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 			_, err = st.Reveal(ctx, s.ID, s.Check, now)
 			require.NoError(t, err)
-			s, m = pair("", t0, time.Hour)
+			s, m = storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
 			_, err = st.Burn(ctx, m.ID, now)
 			require.NoError(t, err)
@@ -129,7 +130,7 @@ func TestSameCallAgain(t *testing.T) {
 // that meets it, scripts and Go alike, with errVersion (not ErrNotFound,
 // not a misread), and is left as it was.
 func TestRecordVersion(t *testing.T) {
-	s, m := pair("owner", t0, time.Hour)
+	s, m := storetest.NewPair("owner", t0, time.Hour)
 	srec, err := encodeSecret(s)
 	require.NoError(t, err)
 	mrec, err := encodeReceipt(m)
@@ -179,7 +180,7 @@ func TestRecordVersion(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					st := newStore(t, c)
-					s, m := pair("owner", t0, time.Hour)
+					s, m := storetest.NewPair("owner", t0, time.Hour)
 					srec, err := encodeSecret(s)
 					require.NoError(t, err)
 					mrec, err := encodeReceipt(m)
@@ -228,7 +229,7 @@ func TestAttemptsLimit(t *testing.T) {
 		{onetime.MaxAttemptsLimit - 1, onetime.MaxAttemptsLimit, true},
 		{onetime.MaxAttemptsLimit, onetime.MaxAttemptsLimit, true},
 	} {
-		s, m := pair("", t0, time.Hour)
+		s, m := storetest.NewPair("", t0, time.Hour)
 		s.Check, s.Attempts, s.MaxAttempts = []byte("right"), tc.attempts, tc.max
 		require.NoError(t, st.Create(ctx, s, m))
 		info, err := st.Peek(ctx, s.ID, now)
@@ -248,29 +249,7 @@ func TestAttemptsLimit(t *testing.T) {
 		assert.Equal(t, tc.attempts+1, got.Attempts)
 		assert.Equal(t, tc.max, got.MaxAttempts)
 	}
-	s, m := pair("", t0, time.Hour)
+	s, m := storetest.NewPair("", t0, time.Hour)
 	s.MaxAttempts = onetime.MaxAttemptsLimit + 1
 	require.ErrorIs(t, st.Create(ctx, s, m), onetime.ErrInvalid)
-}
-
-// TestClosed: after Close every method returns onetime.ErrClosed, and a
-// second Close is a no-op.
-func TestClosed(t *testing.T) {
-	ctx := context.Background()
-	st := newStore(t, redistest.Shared(t).Client(t))
-	s, m := pair("owner", t0, time.Hour)
-	require.NoError(t, st.Create(ctx, s, m))
-	require.NoError(t, st.Close())
-	require.NoError(t, st.Close())
-	errs := map[string]error{"Create": st.Create(ctx, s, m)}
-	_, errs["Reveal"] = st.Reveal(ctx, s.ID, nil, t0)
-	_, errs["Peek"] = st.Peek(ctx, s.ID, t0)
-	_, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
-	_, errs["View"] = st.View(ctx, m.ID, t0)
-	_, errs["Burn"] = st.Burn(ctx, m.ID, t0)
-	_, errs["Recent"] = st.Recent(ctx, "owner", t0, 10)
-	_, errs["Sweep"] = st.Sweep(ctx, t0)
-	for op, err := range errs {
-		assert.ErrorIs(t, err, onetime.ErrClosed, op)
-	}
 }

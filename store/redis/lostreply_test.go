@@ -21,6 +21,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 // dropProxy is a TCP proxy on a loopback port in front of a Redis server.
@@ -293,7 +294,7 @@ func TestLostReplies(t *testing.T) {
 			secrets := make([]*onetime.SealedSecret, n)
 			receipts := make([]*onetime.SealedMetadata, n)
 			for j := range n {
-				secrets[j], receipts[j] = pair("", t0, time.Hour)
+				secrets[j], receipts[j] = storetest.NewPair("", t0, time.Hour)
 				require.NoError(t, setup.Create(ctx, secrets[j], receipts[j]))
 			}
 			for j, s := range secrets {
@@ -324,7 +325,7 @@ func TestLostReplies(t *testing.T) {
 			var wrong tally
 			locked := make([]*onetime.SealedSecret, n/3)
 			for j := range locked {
-				s, m := pair("", t0, time.Hour)
+				s, m := storetest.NewPair("", t0, time.Hour)
 				s.Check = []byte("right")
 				require.NoError(t, setup.Create(ctx, s, m))
 				locked[j] = s
@@ -350,7 +351,7 @@ func TestLostReplies(t *testing.T) {
 			var burns tally
 			receipts = receipts[:0]
 			for range n {
-				s, m := pair("", t0, time.Hour)
+				s, m := storetest.NewPair("", t0, time.Hour)
 				require.NoError(t, setup.Create(ctx, s, m))
 				receipts = append(receipts, m)
 			}
@@ -436,7 +437,7 @@ func TestEveryReplyLost(t *testing.T) {
 	require.NoError(t, err)
 	now := t0.Add(time.Second)
 
-	s, m := pair("", t0, time.Hour)
+	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, setup.Create(ctx, s, m))
 	_, err = st.Reveal(ctx, s.ID, nil, now)
 	require.Error(t, err)
@@ -446,7 +447,7 @@ func TestEveryReplyLost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, onetime.StateReceived, r.State, "the first try revealed it")
 
-	s, m = pair("", t0, time.Hour)
+	s, m = storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, setup.Create(ctx, s, m))
 	_, err = st.Burn(ctx, m.ID, now)
 	require.Error(t, err)

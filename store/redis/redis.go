@@ -331,7 +331,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 // receipt received. A repeat of the script for the same call (after a
 // lost reply) answers as the first run did; once the answer has arrived,
 // the outcome kept for such a repeat is deleted off the caller's path
-// (see outcome.go).
+// (see "Lost replies" in the package documentation).
 func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
@@ -383,7 +383,8 @@ func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	return info, nil
 }
 
-// Receipt implements [onetime.Store].
+// Receipt implements [onetime.Store]: one script reads the receipt and
+// whether its secret is present, and changes nothing.
 func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	return s.readReceipt(ctx, receiptScript, id, now)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
+	"github.com/onetimego/onetime/store/storetest"
 )
 
 var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
@@ -26,26 +27,6 @@ func randomHex(n int) string {
 	b := make([]byte, n/2)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// pair returns a fresh secret and receipt created at created, living ttl
-// (the receipt twice as long).
-func pair(owner string, created time.Time, ttl time.Duration) (*onetime.SealedSecret, *onetime.SealedMetadata) {
-	slot := randomHex(onetime.SlotLen)
-	sid, mid := onetime.ID(slot+randomHex(32)), onetime.ID(slot+randomHex(32))
-	sealed := make([]byte, 128)
-	rand.Read(sealed)
-	s := &onetime.SealedSecret{ID: sid, MetadataID: mid, Sealed: sealed, MaxAttempts: 10, ExpiresAt: created.Add(ttl)}
-	m := &onetime.SealedMetadata{
-		ID: mid, SecretID: sid, Owner: owner, State: onetime.StateNew,
-		Created: created, Updated: created,
-		SecretExpiresAt: s.ExpiresAt, ExpiresAt: created.Add(2 * ttl),
-		Sealed: bytes.Repeat([]byte{7}, 85),
-	}
-	if owner != "" {
-		m.OwnerSealed = bytes.Repeat([]byte{8}, 84)
-	}
-	return s, m
 }
 
 // newStore returns a Store on client under a prefix unique to t.
@@ -168,7 +149,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 	// Warm up: the first run of each script may be EVALSHA, NOSCRIPT, EVAL;
 	// and goredis opens its connections (HELLO, CLIENT SETINFO ...).
 	for range 2 {
-		s, m := pair("warm", t0, time.Hour)
+		s, m := storetest.NewPair("warm", t0, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 		st.Receipt(ctx, m.ID, now)
 		st.View(ctx, m.ID, now)
@@ -176,7 +157,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		st.Reveal(ctx, s.ID, []byte("x"), now)
 		st.Burn(ctx, m.ID, now)
 		st.Recent(ctx, "warm", now, 10)
-		s, m = pair("", t0, time.Hour)
+		s, m = storetest.NewPair("", t0, time.Hour)
 		st.Create(ctx, s, m)
 		st.Reveal(ctx, s.ID, nil, now)
 	}
@@ -202,7 +183,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		}
 	}
 
-	s, m := pair("", t0, time.Hour)
+	s, m := storetest.NewPair("", t0, time.Hour)
 	one("Create", 1, 1, func() error { return st.Create(ctx, s, m) })
 	one("Peek", 1, 0, func() error { _, err := st.Peek(ctx, s.ID, now); return err })
 	one("Receipt", 1, 1, func() error { _, err := st.Receipt(ctx, m.ID, now); return err })
@@ -221,7 +202,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		return nil
 	})
 
-	s, m = pair("", t0, time.Hour)
+	s, m = storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	one("Burn", 2, 1, func() error { _, err := st.Burn(ctx, m.ID, now); return err })
 	one("Burn (gone)", 1, 1, func() error {
@@ -231,7 +212,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		return nil
 	})
 
-	s, m = pair("", t0, time.Hour)
+	s, m = storetest.NewPair("", t0, time.Hour)
 	s.Check = []byte("right")
 	require.NoError(t, st.Create(ctx, s, m))
 	one("Reveal (wrong passphrase)", 2, 1, func() error {
@@ -246,7 +227,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		owned = 2
 	}
 	for i := range 3 {
-		s, m = pair("alice", t0.Add(time.Duration(i)*time.Second), time.Hour)
+		s, m = storetest.NewPair("alice", t0.Add(time.Duration(i)*time.Second), time.Hour)
 		one("Create with an owner", owned, owned, func() error { return st.Create(ctx, s, m) })
 	}
 	recent := int64(1)
@@ -274,7 +255,7 @@ func TestCreateRetried(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			st := newStore(t, c)
-			s, m := pair("owner", t0, time.Hour)
+			s, m := storetest.NewPair("owner", t0, time.Hour)
 			if err := st.Create(ctx, s, m); err != nil {
 				t.Fatal(err)
 			}

@@ -45,7 +45,7 @@ func TestSentinel(t *testing.T) {
 		st := newStore(t, c)
 		var secrets []*onetime.SealedSecret
 		for range 50 {
-			s, m := pair("owner", t0, time.Hour)
+			s, m := storetest.NewPair("owner", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
 			secrets = append(secrets, s)
 		}

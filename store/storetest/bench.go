@@ -38,7 +38,7 @@ const Callers = 32
 // call the Store itself, with pairs shaped like the Service's for a
 // 100-byte value (see [NewPair]):
 //
-//	Create/serial, Create/parallel  Create, from one caller and from [Callers] at once
+//	Create/serial, Create/parallel  Create, from one caller and from Callers at once
 //	Reveal/serial                   Reveal of pairs created beforehand, off the clock
 //	Pair/serial, Pair/parallel      Create then Reveal of that secret: the life of a one-time secret
 //	Receipt/parallel                Receipt of 1,000 stored receipts while nothing writes

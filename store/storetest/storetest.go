@@ -26,7 +26,8 @@
 // Besides [Run], the package gives store authors what their own tests and
 // benchmarks need: [NewPair] makes a pair shaped like the Service's,
 // [CheckClosed] checks a closed store, and [RunBenchmarks] runs the
-// benchmarks that every store runs under the same names.
+// benchmarks that every store runs under the same names ([Parallel] runs a
+// backend's own parallel benchmark the same way).
 package storetest
 
 import (
@@ -499,104 +500,115 @@ func testBurn(t *testing.T, st onetime.Store) {
 	equalMetadata(t, receipt(t, st, m.ID, m.SecretExpiresAt), m)
 }
 
+// testView checks View on a receipt in each state it can be in: the
+// first View answers new and moves it to viewed, every other answers the
+// receipt unchanged and changes nothing.
 func testView(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	a, b, c := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
 
-	// The first View answers the receipt as it was: new, Updated as created.
-	s, m := create(t, st, "viewer", t0)
-	got := view(t, st, m.ID, a)
-	equalMetadata(t, got, m)
-	assert.True(t, got.SecretPresent, "View of a live pair: SecretPresent")
-	// ... and in the same step moved it to viewed, stamping Updated.
-	viewed := *m
-	viewed.State, viewed.Updated = onetime.StateViewed, a
-	got = receipt(t, st, m.ID, a)
-	equalMetadata(t, got, &viewed)
-	assert.True(t, got.SecretPresent, "SecretPresent after View")
-	// Later Views answer viewed, and change nothing: Updated stays a.
-	for _, at := range []time.Time{a, b} {
-		got = view(t, st, m.ID, at)
-		equalMetadata(t, got, &viewed)
-		assert.True(t, got.SecretPresent, "SecretPresent in a second View")
-	}
-	equalMetadata(t, receipt(t, st, m.ID, b), &viewed)
-	list, err := st.Recent(ctx, "viewer", b, 10)
-	require.NoError(t, err)
-	if assert.Len(t, list, 1) {
-		equalMetadata(t, list[0], &viewed)
-	}
-	// The secret is untouched.
-	info := peek(t, st, s.ID, b)
-	assert.Zero(t, info.Attempts, "View counted an attempt")
-
-	// A received receipt: View answers it unchanged and changes nothing.
-	_, err = st.Reveal(ctx, s.ID, nil, b)
-	require.NoError(t, err)
-	received := viewed
-	received.State, received.Received, received.Updated = onetime.StateReceived, b, b
-	got = view(t, st, m.ID, c)
-	equalMetadata(t, got, &received)
-	assert.False(t, got.SecretPresent, "View of a received receipt: SecretPresent")
-	equalMetadata(t, receipt(t, st, m.ID, c), &received)
-
-	// A burned receipt, never viewed: unchanged.
-	_, m = create(t, st, "", t0)
-	burned, err := st.Burn(ctx, m.ID, a)
-	require.NoError(t, err)
-	got = view(t, st, m.ID, b)
-	equalMetadata(t, got, burned)
-	assert.False(t, got.SecretPresent, "View of a burned receipt: SecretPresent")
-	equalMetadata(t, receipt(t, st, m.ID, b), burned)
-
-	// A receipt burned by wrong passphrases: unchanged.
-	s, m = NewPair("", t0, secretTTL)
-	withPassphrase(s, m)
-	s.MaxAttempts = 1
-	mustCreate(t, st, s, m)
-	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), a)
-	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
-	burned = receipt(t, st, m.ID, a)
-	require.Equal(t, onetime.StateBurned, burned.State)
-	got = view(t, st, m.ID, b)
-	equalMetadata(t, got, burned)
-	equalMetadata(t, receipt(t, st, m.ID, b), burned)
-
-	// A receipt viewed from the start (as Generate makes it): unchanged.
-	s, m = NewPair("", t0, secretTTL)
-	m.State = onetime.StateViewed
-	mustCreate(t, st, s, m)
-	got = view(t, st, m.ID, a)
-	equalMetadata(t, got, m)
-	assert.True(t, got.SecretPresent, "SecretPresent")
-	equalMetadata(t, receipt(t, st, m.ID, a), m)
-
-	// A new receipt whose secret expired unread: answered as stored, not
-	// moved, not stamped.
-	_, m = create(t, st, "", t0)
-	for _, at := range []time.Time{m.SecretExpiresAt, m.SecretExpiresAt.Add(time.Minute)} {
-		got = view(t, st, m.ID, at)
+	t.Run("new then viewed", func(t *testing.T) {
+		// The first View answers the receipt as it was: new, Updated as created.
+		s, m := create(t, st, "viewer", t0)
+		got := view(t, st, m.ID, a)
 		equalMetadata(t, got, m)
-		assert.False(t, got.SecretPresent, "View after the secret's expiry: SecretPresent")
-	}
-	equalMetadata(t, receipt(t, st, m.ID, m.SecretExpiresAt.Add(time.Minute)), m)
+		assert.True(t, got.SecretPresent, "View of a live pair: SecretPresent")
+		// ... and in the same step moved it to viewed, stamping Updated.
+		viewed := *m
+		viewed.State, viewed.Updated = onetime.StateViewed, a
+		got = receipt(t, st, m.ID, a)
+		equalMetadata(t, got, &viewed)
+		assert.True(t, got.SecretPresent, "SecretPresent after View")
+		// Later Views answer viewed, and change nothing: Updated stays a.
+		for _, at := range []time.Time{a, b} {
+			got = view(t, st, m.ID, at)
+			equalMetadata(t, got, &viewed)
+			assert.True(t, got.SecretPresent, "SecretPresent in a second View")
+		}
+		equalMetadata(t, receipt(t, st, m.ID, b), &viewed)
+		list, err := st.Recent(ctx, "viewer", b, 10)
+		require.NoError(t, err)
+		if assert.Len(t, list, 1) {
+			equalMetadata(t, list[0], &viewed)
+		}
+		// The secret is untouched.
+		info := peek(t, st, s.ID, b)
+		assert.Zero(t, info.Attempts, "View counted an attempt")
 
-	// View 1µs before the secret's expiry still moves the receipt.
-	_, m = create(t, st, "", t0)
-	got = view(t, st, m.ID, m.SecretExpiresAt.Add(-us))
-	assert.Equal(t, onetime.StateNew, got.State)
-	assert.True(t, got.SecretPresent, "SecretPresent 1µs before expiry")
-	got = receipt(t, st, m.ID, m.SecretExpiresAt.Add(-us))
-	assert.Equal(t, onetime.StateViewed, got.State, "View 1µs before the secret's expiry")
-	sameTime(t, "Updated", got.Updated, m.SecretExpiresAt.Add(-us))
+		// Received: View answers it unchanged and changes nothing.
+		_, err = st.Reveal(ctx, s.ID, nil, b)
+		require.NoError(t, err)
+		received := viewed
+		received.State, received.Received, received.Updated = onetime.StateReceived, b, b
+		got = view(t, st, m.ID, c)
+		equalMetadata(t, got, &received)
+		assert.False(t, got.SecretPresent, "View of a received receipt: SecretPresent")
+		equalMetadata(t, receipt(t, st, m.ID, c), &received)
+	})
 
-	// An expired receipt: not found.
-	_, m = create(t, st, "", t0)
-	equalMetadata(t, view(t, st, m.ID, m.ExpiresAt.Add(-us)), m)
-	_, err = st.View(ctx, m.ID, m.ExpiresAt)
-	assert.ErrorIs(t, err, onetime.ErrNotFound, "View at the receipt's expiry")
-	_, err = st.View(ctx, m.ID, m.ExpiresAt.Add(time.Hour))
-	assert.ErrorIs(t, err, onetime.ErrNotFound, "View after the receipt's expiry")
+	t.Run("burned", func(t *testing.T) {
+		_, m := create(t, st, "", t0)
+		burned, err := st.Burn(ctx, m.ID, a)
+		require.NoError(t, err)
+		got := view(t, st, m.ID, b)
+		equalMetadata(t, got, burned)
+		assert.False(t, got.SecretPresent, "View of a burned receipt: SecretPresent")
+		equalMetadata(t, receipt(t, st, m.ID, b), burned)
+	})
+
+	t.Run("burned by wrong passphrases", func(t *testing.T) {
+		s, m := NewPair("", t0, secretTTL)
+		withPassphrase(s, m)
+		s.MaxAttempts = 1
+		mustCreate(t, st, s, m)
+		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), a)
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+		burned := receipt(t, st, m.ID, a)
+		require.Equal(t, onetime.StateBurned, burned.State)
+		equalMetadata(t, view(t, st, m.ID, b), burned)
+		equalMetadata(t, receipt(t, st, m.ID, b), burned)
+	})
+
+	t.Run("viewed from the start", func(t *testing.T) {
+		// As Generate stores it.
+		s, m := NewPair("", t0, secretTTL)
+		m.State = onetime.StateViewed
+		mustCreate(t, st, s, m)
+		got := view(t, st, m.ID, a)
+		equalMetadata(t, got, m)
+		assert.True(t, got.SecretPresent, "SecretPresent")
+		equalMetadata(t, receipt(t, st, m.ID, a), m)
+	})
+
+	t.Run("secret expired", func(t *testing.T) {
+		// A new receipt whose secret expired unread: answered as stored,
+		// not moved, not stamped.
+		_, m := create(t, st, "", t0)
+		for _, at := range []time.Time{m.SecretExpiresAt, m.SecretExpiresAt.Add(time.Minute)} {
+			got := view(t, st, m.ID, at)
+			equalMetadata(t, got, m)
+			assert.False(t, got.SecretPresent, "View after the secret's expiry: SecretPresent")
+		}
+		equalMetadata(t, receipt(t, st, m.ID, m.SecretExpiresAt.Add(time.Minute)), m)
+
+		// View 1µs before the secret's expiry still moves the receipt.
+		_, m = create(t, st, "", t0)
+		got := view(t, st, m.ID, m.SecretExpiresAt.Add(-us))
+		assert.Equal(t, onetime.StateNew, got.State)
+		assert.True(t, got.SecretPresent, "SecretPresent 1µs before expiry")
+		got = receipt(t, st, m.ID, m.SecretExpiresAt.Add(-us))
+		assert.Equal(t, onetime.StateViewed, got.State, "View 1µs before the secret's expiry")
+		sameTime(t, "Updated", got.Updated, m.SecretExpiresAt.Add(-us))
+	})
+
+	t.Run("receipt expired", func(t *testing.T) {
+		_, m := create(t, st, "", t0)
+		equalMetadata(t, view(t, st, m.ID, m.ExpiresAt.Add(-us)), m)
+		_, err := st.View(ctx, m.ID, m.ExpiresAt)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "View at the receipt's expiry")
+		_, err = st.View(ctx, m.ID, m.ExpiresAt.Add(time.Hour))
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "View after the receipt's expiry")
+	})
 }
 
 // rank orders the stored states: a receipt's rank never goes down.
