@@ -32,7 +32,8 @@ var ErrUnauthorized = errors.New("access: not authorized")
 // caller (one that presents no credentials), and [ErrUnauthorized] (or an
 // error wrapping it) for credentials that do not verify. It never falls
 // back to anonymous for bad credentials. The customer id is stored as the
-// owner of what the caller creates.
+// owner of what the caller creates; avoid "anon", which is how the API
+// shows anonymous callers.
 //
 // The handlers call it after the [RateLimiter], so that guessing
 // credentials counts against the guesser's limit.

@@ -8,7 +8,7 @@
 // (/api/v1/ by default). It never touches http.DefaultServeMux. Mount it
 // in your own mux in one of three ways:
 //
-//	h, err := httpapi.New(svc, &httpapi.Options{Auth: httpapi.NewBasicAuth(tokens)})
+//	h, err := httpapi.New(svc, &httpapi.Options{Auth: access.NewBasicAuth(tokens)})
 //	mux.Handle("/api/v1/", h)                                // at the default base path
 //	mux.Handle("/secrets/", http.StripPrefix("/secrets", h)) // /secrets/api/v1/...
 //
@@ -130,12 +130,12 @@
 //
 // # Authentication, receipts and limits
 //
-// An [Authenticator] tells who calls; [BasicAuth] checks HTTP Basic
-// custid:apitoken against a static table in constant time. Without an
-// Authorization header a caller is anonymous; bad credentials, or another
-// scheme, are "Not authorized" on every route, never anonymous. Recent
-// and authcheck need a customer; Options.RequireAuthToCreate makes
-// share and generate need one too.
+// Options.Auth, an [access.Authenticator], tells who calls;
+// [access.BasicAuth] checks HTTP Basic custid:apitoken against a static
+// table in constant time. Without an Authorization header a caller is
+// anonymous; bad credentials, or another scheme, are "Not authorized" on
+// every route, never anonymous. Recent and authcheck need a customer;
+// Options.RequireAuthToCreate makes share and generate need one too.
 //
 // Every request's context carries the caller (onetime.WithCaller): the
 // customer, and the client address (the connection's, or that of a
@@ -144,10 +144,18 @@
 // (receipts of customers served to their owner only), and queues
 // passphrase checks fairly per address.
 //
-// A [RateLimiter] (off unless set) limits requests per client address;
-// package github.com/onetimego/onetime/ratelimit has one for a single
-// process, and its redislimit subpackage one shared by every app server on
-// a Redis.
+// Options.RateLimiter, an [access.RateLimiter] (off unless set), limits
+// requests per client address, before authentication, so that guessing
+// tokens counts against the guesser; package
+// github.com/onetimego/onetime/ratelimit has one for a single process,
+// and its redislimit subpackage one shared by every app server on a
+// Redis.
+//
+// Package webui, the pages people use in a browser, takes the same
+// Authenticator, rate limiter, client address header and access log, and
+// reads its forms with the same parser: give it the same ones, so that a
+// client is one client to both and the pages are no way around the API's
+// limits.
 //
 // # Recipients
 //
@@ -172,5 +180,5 @@
 // strings are never logged. Each line is one call of the logger's handler:
 // under load, give the access log a handler whose writer batches lines
 // (examples/server does) rather than one that makes a write system call
-// per request, which costs more than the handler itself.
+// per request.
 package httpapi

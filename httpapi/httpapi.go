@@ -126,7 +126,6 @@ type Options struct {
 }
 
 // A Handler serves the Onetime Secret REST API v1. Create it with [New].
-// A Handler serves the Onetime Secret REST API v1. Create it with [New].
 type Handler struct {
 	svc       *onetime.Service
 	opts      Options
@@ -187,8 +186,22 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	return h, nil
 }
 
-// mux.HandleFunc("/", home)
-// srv := &http.Server{Handler: api.Wrap(mux)}
+// Wrap returns a handler that serves with h every request whose path,
+// once cleaned, lies under the base path (also /api/v1 without its
+// trailing slash, /api/v1//status, /api/v1/./status), and passes every
+// other request to next unchanged.
+//
+// Use it as the server's handler in front of an http.ServeMux: a ServeMux
+// answers a path that is not clean (double slashes, . and .. segments),
+// and a subtree pattern's path without its trailing slash, with a 307 or
+// 301 redirect before any handler sees the request, and many clients
+// resend a redirected POST as a GET or not at all. Wrap lets those
+// requests reach the API, which answers them itself:
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("/api/v1/", api) // still useful for mux-based routing tools
+//	mux.HandleFunc("/", home)
+//	srv := &http.Server{Handler: api.Wrap(mux)}
 func (h *Handler) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := h.under(r.URL.EscapedPath()); ok {
@@ -293,6 +306,8 @@ func (h *Handler) route(r *http.Request) (route, bool) {
 	return h.match(r.Method, rest)
 }
 
+// http.ServeMux so that a wrong method is "Not Found" (never 405), HEAD is
+// match routes a request. It is written out rather than left to
 // http.ServeMux so that a wrong method is "Not Found" (never 405), HEAD is
 // not served as GET, a path that is not clean is routed rather than
 // redirected, and the pattern is known for logging. rest is the cleaned

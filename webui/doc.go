@@ -54,16 +54,36 @@
 // the pages log carries a key, passphrase, value or address.
 //
 // Options.RateLimiter limits the pages per client as httpapi's limits the
-// API; give both handlers the same limiter, so that the pages are no way
-// around the API's limits on guessing passphrases. Wrong passphrases count
+// API, before authentication; give both handlers the same limiter (an
+// access.RateLimiter), so that the pages are no way around the API's
+// limits on guessing passphrases and tokens. Wrong passphrases count
 // against the secret's attempts whichever handler they come through.
+//
+// # Forms
+//
+// The pages read their forms with the same parser as package httpapi, and
+// refuse what the API refuses: a secret that is not UTF-8 text, a lifetime
+// that is not a whole number of seconds, a body larger than
+// Options.MaxBodySize (by default three times the service's largest
+// value, plus 64 KiB). The service clamps a lifetime into its bounds
+// alike for both (a negative one to the shortest). A refused share shows
+// the form again, with the field marked and what was typed kept (but a
+// passphrase, and a secret that is not text). When the service is too
+// busy to take a request in time (onetime.ErrBusy: a passphrase
+// derivation waited out the request's deadline), the page asks to try
+// again shortly, with status 503 and a Retry-After header; nothing was
+// shared or revealed.
+//
+// Options.AccessLog receives one line per request, as httpapi's option of
+// that name does; it may be the same logger.
 //
 // # Customers
 //
-// With Options.Authenticate, a request's customer is known: customers may
-// name a recipient, whom the service's Notifier (see package
-// notify/smtpnotify) sends the link, and may choose lifetimes up to the
-// service's MaxTTLAuthenticated. Options.SignInRealm adds a sign-in page
-// that asks the browser for HTTP Basic credentials. Each request runs with
+// With Options.Auth (an access.Authenticator: give it the API's), a
+// request's customer is known: customers may name a recipient, whom the
+// service's Notifier (see package notify/smtpnotify) sends the link, and
+// may choose lifetimes up to the service's MaxTTLAuthenticated.
+// Options.SignInRealm adds a sign-in page that asks the browser for HTTP
+// Basic credentials (access.BasicAuth reads them). Each request runs with
 // its [onetime.Caller] (customer and client address) in its context.
 package webui

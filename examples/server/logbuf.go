@@ -8,8 +8,7 @@ import (
 
 // lineBuffer batches the access log's lines: one JSON line per request
 // written to stderr as it comes costs a write system call, under a lock,
-// on every request (some 10 µs of server CPU a request under load, a
-// sixth of a share's), where a batch of lines costs one. Lines are handed
+// on every request, where a batch of lines costs one. Lines are handed
 // on whole, in order, when the buffer is full, every interval, and on
 // Close; the server's other log lines (errors, warnings) do not go
 // through it and are written at once.

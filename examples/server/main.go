@@ -1,6 +1,9 @@
 // Command server runs a complete one-time-secret service: the Onetime
-// Secret REST API v1 (package httpapi) over a [onetime.Service] on SQLite
-// (the default), Redis or memory.
+// Secret REST API v1 (package httpapi) and the pages people use in a
+// browser (package webui) over a [onetime.Service] on SQLite (the
+// default), Redis, PostgreSQL or memory. The API and the pages are given
+// one authenticator, one rate limiter, one client address rule and one
+// access log.
 //
 //	go run ./examples/server
 //	curl -s -d 'secret=hello' http://127.0.0.1:7143/api/v1/share
