@@ -47,9 +47,7 @@ func rawDB(t testing.TB, dsn string) *sql.DB {
 func mustCreate(t testing.TB, st onetime.Store, owner string) (*onetime.SealedSecret, *onetime.SealedMetadata) {
 	t.Helper()
 	s, m := storetest.NewPair(owner, t0, week)
-	if err := st.Create(context.Background(), s, m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.Create(context.Background(), s, m))
 	return s, m
 }
 
@@ -147,26 +145,19 @@ func lock(t *testing.T, path string) {
 func TestBusy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onetime.db")
 	st, err := sqlite.Open(context.Background(), path, &sqlite.Options{BusyTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer st.Close()
 	lock(t, path)
 
 	start := time.Now()
 	_, err = sqlite.Open(context.Background(), path, &sqlite.Options{BusyTimeout: 100 * time.Millisecond})
-	if !errors.Is(err, sqlite.ErrBusy) {
-		t.Fatalf("Open of a locked database: %v; want ErrBusy", err)
-	}
-	if d := time.Since(start); d < 100*time.Millisecond || d > 30*time.Second {
-		t.Errorf("Open gave up after %v; want the busy timeout", d)
-	}
+	require.ErrorIs(t, err, sqlite.ErrBusy, "Open of a locked database")
+	d := time.Since(start)
+	assert.True(t, d >= 100*time.Millisecond && d <= 30*time.Second, "Open gave up after %v; want the busy timeout", d)
 	t.Log(err)
 
 	short, err := sqlite.Open(context.Background(), path+"2", &sqlite.Options{BusyTimeout: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	short.Close()
 
 	// A write on a store whose file another process keeps locked.
@@ -178,9 +169,8 @@ func TestBusy(t *testing.T) {
 	require.NotContains(t, strings.ToLower(err.Error()), "create")
 	require.True(t, strings.HasPrefix(err.Error(), "sqlite: "), err.Error())
 	// Reads go on: WAL readers do not wait for the writer.
-	if _, err := st.Receipt(context.Background(), m.ID, t0); !errors.Is(err, onetime.ErrNotFound) {
-		t.Fatalf("Receipt while another connection writes: %v", err)
-	}
+	_, err = st.Receipt(context.Background(), m.ID, t0)
+	require.ErrorIs(t, err, onetime.ErrNotFound, "Receipt while another connection writes")
 }
 
 func TestSchemaTooNew(t *testing.T) {
@@ -316,45 +306,36 @@ func TestTwoHandles(t *testing.T) {
 					burns++
 				case err == nil:
 					winners++
-				case !errors.Is(err, onetime.ErrNotFound):
-					t.Errorf("racer %d: %v", i, err)
+				default:
+					assert.ErrorIs(t, err, onetime.ErrNotFound, "racer %d", i)
 				}
 			})
 		}
 		close(start)
 		wg.Wait()
-		if winners+burns != 1 {
-			t.Fatalf("round %d: %d reveals and %d burns won; want exactly one", round, winners, burns)
-		}
+		require.Equal(t, 1, winners+burns, "round %d: %d reveals and %d burns won; want exactly one", round, winners, burns)
 		got, err := b.Receipt(ctx, m.ID, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := map[bool]onetime.State{true: onetime.StateBurned, false: onetime.StateReceived}[burns == 1]; got.State != want {
-			t.Fatalf("round %d: receipt says %v", round, got.State)
-		}
+		require.NoError(t, err)
+		want := map[bool]onetime.State{true: onetime.StateBurned, false: onetime.StateReceived}[burns == 1]
+		require.Equal(t, want, got.State, "round %d: the receipt's state", round)
 	}
 
 	// Wrong passphrases through both handles are all counted.
 	s, m := storetest.NewPair("", t0, week)
 	s.Check, s.MaxAttempts = []byte("right"), 1000
 	m.PassphraseRequired = true
-	if err := a.Create(ctx, s, m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.Create(ctx, s, m))
 	var wg sync.WaitGroup
 	for i := range 64 {
 		wg.Go(func() {
-			if _, err := stores[i%2].Reveal(ctx, s.ID, []byte("wrong"), at); !errors.Is(err, onetime.ErrWrongPassphrase) {
-				t.Errorf("wrong attempt: %v", err)
-			}
+			_, err := stores[i%2].Reveal(ctx, s.ID, []byte("wrong"), at)
+			assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "wrong attempt")
 		})
 	}
 	wg.Wait()
 	got, err := b.Reveal(ctx, s.ID, []byte("right"), at)
-	if err != nil || got.Attempts != 64 {
-		t.Fatalf("after 64 wrong attempts through two handles: %v, attempts %d", err, got.Attempts)
-	}
+	require.NoError(t, err, "after 64 wrong attempts through two handles")
+	assert.Equal(t, 64, got.Attempts, "wrong attempts through two handles")
 }
 
 // TestGroupCommit checks that concurrent writes share transactions (fewer
@@ -441,19 +422,16 @@ func TestSweepBatches(t *testing.T) {
 		mustCreate(t, st, "o")
 	}
 	ls, live := storetest.NewPair("o", t0.Add(30*24*time.Hour), week)
-	if err := st.Create(ctx, ls, live); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.Create(ctx, ls, live))
 	n, err := st.Sweep(ctx, t0.Add(15*24*time.Hour)) // past the 50 pairs' expiry, before the live pair's
-	if err != nil || n != 100 {
-		t.Fatalf("Sweep = %d, %v; want 100 rows", n, err)
-	}
-	if n, err := st.Sweep(ctx, t0.Add(15*24*time.Hour)); err != nil || n != 0 {
-		t.Fatalf("second Sweep = %d, %v; want 0", n, err)
-	}
-	if got, err := st.Receipt(ctx, live.ID, t0.Add(15*24*time.Hour)); err != nil || !got.SecretPresent {
-		t.Fatalf("Sweep took a live pair: %v", err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 100, n, "rows swept")
+	n, err = st.Sweep(ctx, t0.Add(15*24*time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "rows swept by a second Sweep")
+	got, err := st.Receipt(ctx, live.ID, t0.Add(15*24*time.Hour))
+	require.NoError(t, err, "Sweep took a live pair")
+	require.True(t, got.SecretPresent, "Sweep took a live pair's secret")
 }
 
 const crashEnv = "ONETIME_SQLITE_CRASH_CHILD"
