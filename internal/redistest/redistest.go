@@ -423,8 +423,9 @@ var (
 	}
 )
 
-// Main runs the tests of m and then stops the cluster that [Cluster]
-// started for them, and exits. Call it from TestMain.
+// Main runs the tests of m, then stops the cluster and the server that
+// [Cluster] and [Shared] started for them, removes their directories, and
+// exits. Call it from TestMain.
 func Main(m *testing.M) {
 	mainCalled.Store(true)
 	code := m.Run()
