@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -90,14 +89,12 @@ func TestCrashUnderLoad(t *testing.T) {
 				sec, err := st.Reveal(ctx, p.s.ID, nil, t0)
 				switch {
 				case err == nil:
-					if !bytes.Equal(sec.Sealed, p.s.Sealed) {
-						t.Errorf("a reveal returned other bytes")
-					}
+					assert.Equal(t, p.s.Sealed, sec.Sealed, "a reveal returned other bytes")
 					mu.Lock()
 					p.reveal = 2
 					mu.Unlock()
 				case errors.Is(err, onetime.ErrNotFound):
-					t.Errorf("an acknowledged share, revealed once, was not found")
+					assert.Fail(t, "an acknowledged share, revealed once, was not found")
 				default:
 					fail()
 				}

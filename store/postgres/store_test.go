@@ -230,7 +230,7 @@ func TestTwoPoolsRace(t *testing.T) {
 				case errors.Is(err, onetime.ErrWrongPassphrase) && (i%4 == 3) && round%2 == 1:
 					wrong++
 				default:
-					t.Errorf("racer %d: %v", i, err)
+					assert.Fail(t, "an error other than not found and wrong passphrase", "racer %d: %v", i, err)
 				}
 			}()
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/redistest"
@@ -15,9 +16,7 @@ import (
 func newStore(t testing.TB, client goredis.UniversalClient) *redis.Store {
 	t.Helper()
 	s, err := redis.New(client, &redis.Options{Prefix: redistest.Prefix(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -42,9 +41,7 @@ func TestConformanceAutoPipeline(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) onetime.Store {
 				s, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(t), AutoPipeline: true})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return s
 			})
 		})

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -88,34 +87,22 @@ func TestRedisExpires(t *testing.T) {
 	c := redistest.Standalone(t).Client(t)
 	st := newStore(t, c)
 	tm, err := c.Time(ctx).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	created := tm.UTC().Truncate(time.Microsecond)
 	s, m := storetest.NewPair("owner", created, 150*time.Millisecond)
-	if err := st.Create(ctx, s, m); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Exists(ctx, st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt)).Val() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("Redis did not expire the pair")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if _, err := st.Receipt(ctx, m.ID, created); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("Receipt after Redis expired it: %v", err)
-	}
-	if _, err := st.Reveal(ctx, s.ID, nil, created); !errors.Is(err, onetime.ErrNotFound) {
-		t.Errorf("Reveal after Redis expired it: %v", err)
-	}
+	require.NoError(t, st.Create(ctx, s, m))
+	require.Eventually(t, func() bool {
+		return c.Exists(ctx, st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt)).Val() == 0
+	}, 10*time.Second, 20*time.Millisecond, "Redis did not expire the pair")
+	_, err = st.Receipt(ctx, m.ID, created)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt after Redis expired it")
+	_, err = st.Reveal(ctx, s.ID, nil, created)
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after Redis expired it")
 	// The owner index drops the entry too, and then expires itself.
-	if list, err := st.Recent(ctx, "owner", created, 10); err != nil || len(list) != 0 {
-		t.Errorf("Recent = %d, %v", len(list), err)
-	}
-	if n := c.ZCard(ctx, st.indexKey("owner")).Val(); n != 0 {
-		t.Errorf("owner index keeps %d entries of expired receipts", n)
-	}
+	list, err := st.Recent(ctx, "owner", created, 10)
+	assert.NoError(t, err)
+	assert.Empty(t, list, "Recent")
+	assert.Zero(t, c.ZCard(ctx, st.indexKey("owner")).Val(), "owner index entries of expired receipts")
 }
 
 // TestIndexBounded checks that an owner's index keeps at most its cap of
@@ -136,22 +123,15 @@ func TestIndexBounded(t *testing.T) {
 			var ids []onetime.ID
 			for i := range 12 {
 				s, m := storetest.NewPair("owner", t0.Add(time.Duration(i)*time.Second), time.Hour)
-				if err := st.Create(ctx, s, m); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, st.Create(ctx, s, m))
 				ids = append(ids, m.ID)
 			}
-			if n := c.ZCard(ctx, st.indexKey("owner")).Val(); n != 5 {
-				t.Errorf("index holds %d entries, want the cap, 5", n)
-			}
+			assert.EqualValues(t, 5, c.ZCard(ctx, st.indexKey("owner")).Val(), "index entries: want the cap")
 			list, err := st.Recent(ctx, "owner", t0.Add(time.Minute), 100)
-			if err != nil || len(list) != 5 {
-				t.Fatalf("Recent = %d, %v; want 5", len(list), err)
-			}
+			require.NoError(t, err)
+			require.Len(t, list, 5, "Recent")
 			for i, m := range list {
-				if m.ID != ids[11-i] {
-					t.Errorf("Recent[%d] is not the %d-th newest", i, i)
-				}
+				assert.Equal(t, ids[11-i], m.ID, "Recent[%d] is not the %d-th newest", i, i)
 			}
 		})
 	}
@@ -164,18 +144,14 @@ func TestDanglingIndex(t *testing.T) {
 	c := redistest.Cluster(t).Client(t)
 	st := newStore(t, c)
 	_, ghost := storetest.NewPair("owner", t0.Add(time.Second), time.Hour)
-	if err := indexAddScript.Run(ctx, c, []string{st.indexKey("owner")},
-		micros(ghost.Created), memberTail(ghost), pxat(ghost.ExpiresAt), st.cap).Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, indexAddScript.Run(ctx, c, []string{st.indexKey("owner")},
+		micros(ghost.Created), memberTail(ghost), pxat(ghost.ExpiresAt), st.cap).Err())
 	s, m := storetest.NewPair("owner", t0, time.Hour)
-	if err := st.Create(ctx, s, m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.Create(ctx, s, m))
 	list, err := st.Recent(ctx, "owner", t0.Add(time.Minute), 1)
-	if err != nil || len(list) != 1 || list[0].ID != m.ID {
-		t.Fatalf("Recent with a dangling newest entry = %d, %v; want the real receipt", len(list), err)
-	}
+	require.NoError(t, err)
+	require.Len(t, list, 1, "Recent with a dangling newest entry: want the real receipt")
+	assert.Equal(t, m.ID, list[0].ID, "Recent with a dangling newest entry")
 }
 
 // TestNoScript: after SCRIPT FLUSH (a restart, a failover to a fresh
@@ -185,16 +161,10 @@ func TestNoScript(t *testing.T) {
 	c := redistest.Standalone(t).Client(t)
 	st := newStore(t, c)
 	s, m := storetest.NewPair("owner", t0, time.Hour)
-	if err := st.Create(ctx, s, m); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.ScriptFlush(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Recent(ctx, "owner", t0, 10); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Reveal(ctx, s.ID, nil, t0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, st.Create(ctx, s, m))
+	require.NoError(t, c.ScriptFlush(ctx).Err())
+	_, err := st.Recent(ctx, "owner", t0, 10)
+	require.NoError(t, err, "Recent after SCRIPT FLUSH")
+	_, err = st.Reveal(ctx, s.ID, nil, t0)
+	require.NoError(t, err, "Reveal after SCRIPT FLUSH")
 }

@@ -1,10 +1,7 @@
 package redis
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -22,12 +19,6 @@ import (
 )
 
 var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
-
-func randomHex(n int) string {
-	b := make([]byte, n/2)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // newStore returns a Store on client under a prefix unique to t.
 func newStore(t testing.TB, client goredis.UniversalClient) *Store {
@@ -256,25 +247,18 @@ func TestCreateRetried(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			st := newStore(t, c)
 			s, m := storetest.NewPair("owner", t0, time.Hour)
-			if err := st.Create(ctx, s, m); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Create(ctx, s, m); err != nil {
-				t.Fatalf("the same Create again: %v", err)
-			}
+			require.NoError(t, st.Create(ctx, s, m))
+			require.NoError(t, st.Create(ctx, s, m), "the same Create again")
 			s2 := *s
 			s2.Sealed = append([]byte{}, s.Sealed...)
 			s2.Sealed[0] ^= 1
-			if err := st.Create(ctx, &s2, m); !errors.Is(err, onetime.ErrExists) {
-				t.Fatalf("other records under stored ids: %v, want ErrExists", err)
-			}
+			require.ErrorIs(t, st.Create(ctx, &s2, m), onetime.ErrExists, "other records under stored ids")
 			list, err := st.Recent(ctx, "owner", t0, 10)
-			if err != nil || len(list) != 1 {
-				t.Fatalf("Recent after a repeated Create = %d receipts, %v; want 1", len(list), err)
-			}
-			if got, err := st.Reveal(ctx, s.ID, nil, t0); err != nil || !bytes.Equal(got.Sealed, s.Sealed) {
-				t.Fatalf("Reveal after a repeated Create: %v", err)
-			}
+			require.NoError(t, err)
+			require.Len(t, list, 1, "Recent after a repeated Create")
+			got, err := st.Reveal(ctx, s.ID, nil, t0)
+			require.NoError(t, err, "Reveal after a repeated Create")
+			require.Equal(t, s.Sealed, got.Sealed, "Reveal after a repeated Create")
 		})
 	}
 }
