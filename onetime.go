@@ -176,6 +176,29 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
+type idempotencyKey struct{}
+
+// WithIdempotencyKey returns a copy of ctx that carries the caller's
+// idempotency key for the one call it is passed to: Share, Generate,
+// Reveal and Burn given such a context answer a repeat of the same call
+// with the same key, within Options.ReplayWindow, with the first answer
+// (the same receipt, never a second secret; the same value, though the
+// secret is gone) instead of doing it again. A caller whose answer was lost
+// on the way can so ask again safely. Package httpapi takes the key from
+// the Idempotency-Key header.
+//
+// The key is the caller's secret for that window: whoever repeats the call
+// with it gets the answer. An empty key is no key.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, key)
+}
+
+// idempotencyKeyFrom returns the key that ctx carries, or "".
+func idempotencyKeyFrom(ctx context.Context) string {
+	k, _ := ctx.Value(idempotencyKey{}).(string)
+	return k
+}
+
 // CallerFrom returns the Caller that ctx carries, or the zero Caller
 // (anonymous, address unknown).
 func CallerFrom(ctx context.Context) Caller {
@@ -245,6 +268,25 @@ type SealedSecret struct {
 	ExpiresAt   time.Time // the secret is gone when !now.Before(ExpiresAt)
 }
 
+// A Replay makes one consuming call ([Store.Reveal], [Store.Burn])
+// repeatable for a while: the call records its outcome under ID, and a
+// repeat that names the same ID gets that outcome again instead of finding
+// the secret gone. The Service asks for one when its caller sent an
+// idempotency key (see [WithIdempotencyKey]), so that a caller whose
+// answer was lost on the way can ask again.
+//
+// A store keeps a recorded outcome until ExpiresAt (and may reclaim it any
+// time after), lists it nowhere (Recent) and counts it as no record. What
+// it keeps is what the call returned: sealed bytes and keyed hashes, never
+// a key, a passphrase or a value in clear.
+type Replay struct {
+	// ID is a keyed hash of the caller's idempotency key and of the key
+	// the call is about; it shares [ID.Slot] with the id of the call.
+	ID ID
+	// ExpiresAt is when the recorded outcome is forgotten.
+	ExpiresAt time.Time
+}
+
 // SecretInfo is what [Store.Peek] tells of a secret without consuming it.
 type SecretInfo struct {
 	PassphraseRequired    bool // its Check is not empty
@@ -309,6 +351,21 @@ type SealedMetadata struct {
 // never with "onetime:" or the method's name: the Service puts
 // "onetime: OP: " before every error it returns, once.
 //
+// Ids that are not [ID.Valid] name no record: Reveal, Peek, Receipt,
+// View and Burn answer ErrNotFound, and Create refuses a pair with such an
+// id, or whose ids do not name each other in one slot, with an error
+// wrapping ErrInvalid, writing nothing.
+//
+// Deadlines: a consuming method (Reveal, Burn) MUST NOT change anything
+// after ctx's deadline, if it has one. The check is made where the change
+// happens, in the same atomic step (under the lock, inside the transaction
+// or the script), against the deadline itself rather than a timer of the
+// client's, so that a backend that stalls and resumes late consumes
+// nothing; the call then returns an error wrapping
+// [context.DeadlineExceeded]. The Service gives every consuming call the
+// deadline of the request it serves, so that a secret is consumed only
+// while its answer can still reach the caller.
+//
 // A Store is safe for concurrent use by many goroutines and, for backends
 // shared between processes, by many processes.
 type Store interface {
@@ -327,7 +384,17 @@ type Store interface {
 	// On success it deletes the secret and moves the receipt to received,
 	// stamping Received and Updated with now. Missing or expired:
 	// ErrNotFound.
-	Reveal(ctx context.Context, id ID, check []byte, now time.Time) (*SealedSecret, error)
+	//
+	// With a non-nil replay, Reveal first looks for an outcome recorded
+	// under replay.ID and unexpired at now: it returns that outcome as
+	// recorded (the same secret, or ErrWrongPassphrase) and changes
+	// nothing, whether or not the secret still exists and whatever check
+	// is given. Otherwise it works as above and, in the same atomic step
+	// as its change, records its outcome (the secret it returns, or
+	// ErrWrongPassphrase for a counted attempt, the burning one included)
+	// under replay.ID until replay.ExpiresAt. ErrNotFound is never
+	// recorded.
+	Reveal(ctx context.Context, id ID, check []byte, now time.Time, replay *Replay) (*SealedSecret, error)
 
 	// Peek tells whether the secret with the given id exists, whether it
 	// needs a passphrase and how many attempts it has had. It changes
@@ -351,7 +418,12 @@ type Store interface {
 	// Reveal: of a burn and a reveal of one secret exactly one succeeds.
 	// When the receipt is missing or expired, or its secret is gone (or
 	// the receipt is not new or viewed): ErrNotFound.
-	Burn(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error)
+	//
+	// With a non-nil replay, Burn records the receipt it returns under
+	// replay.ID until replay.ExpiresAt, in the same atomic step, and a
+	// later Burn with the same replay.ID (unexpired at its now) returns
+	// that receipt as recorded and changes nothing, as Reveal does.
+	Burn(ctx context.Context, id ID, now time.Time, replay *Replay) (*SealedMetadata, error)
 
 	// Recent returns up to limit unexpired receipts of owner, newest
 	// Created first, those created at the same instant in reverse order
