@@ -496,7 +496,7 @@ func (s *Service) reveal(ctx context.Context, key SecretKey, passphrase string) 
 			return nil, err
 		}
 	}
-	sec, err := s.store.Reveal(ctx, id, check, s.now())
+	sec, err := s.store.Reveal(ctx, id, check, s.now(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -585,7 +585,9 @@ func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, erro
 // burned or expired returns [ErrNotFound]. Options.RestrictReceipts
 // applies as in Receipt.
 func (s *Service) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
-	m, err := s.receipt(ctx, key, s.store.Burn)
+	m, err := s.receipt(ctx, key, func(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error) {
+		return s.store.Burn(ctx, id, now, nil)
+	})
 	return m, opErr("burn", err)
 }
 
