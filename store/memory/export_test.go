@@ -11,3 +11,17 @@ func (s *Store) IndexSizes() (expiry, owned int) {
 	}
 	return len(s.expiries), owned
 }
+
+// Replays reports how many replay records the store holds, expired or not.
+func (s *Store) Replays() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.replays)
+}
+
+// Hold locks the store until the function it returns is called, as a long
+// call of another goroutine would.
+func (s *Store) Hold() (release func()) {
+	s.mu.Lock()
+	return s.mu.Unlock
+}

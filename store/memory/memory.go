@@ -18,10 +18,10 @@
 // the new pair's creation, more than the two it adds, so that a store that
 // is never swept holds about what is alive. Sweep removes all that expired.
 //
-// The store keeps every field as given and returns copies. Create rejects a
-// pair whose ids do not have the form that [onetime.ID.Valid] reports, are
-// in two slots or do not name each other, with an error that wraps
-// [onetime.ErrInvalid]: a Service never makes such a pair.
+// A Reveal or Burn given a [onetime.Replay] keeps a copy of its answer in
+// the same locked step as its change, reclaimed like a record (though not
+// counted as one), and checks its context's deadline once it holds the
+// lock. The store keeps every field as given and returns copies.
 package memory
 
 import (
@@ -30,16 +30,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/onetimego/onetime"
 )
-
-// reclaimPerCreate is how many expiries each Create takes from the heap:
-// more than the two it adds, so that the heap shrinks towards what is alive.
-const reclaimPerCreate = 4
 
 // Store is an in-memory [onetime.Store]. The zero value is not usable; call New.
 type Store struct {
@@ -48,6 +43,7 @@ type Store struct {
 
 	secrets  map[onetime.ID]*onetime.SealedSecret
 	receipts map[onetime.ID]*onetime.SealedMetadata
+	replays  map[onetime.ID]*replay
 
 	// owners lists each owner's receipts by Created, ties in order of
 	// Create. Removed receipts stay listed until they are half of their
@@ -55,9 +51,17 @@ type Store struct {
 	owners   map[string][]*onetime.SealedMetadata
 	unlisted map[string]int
 
-	// expiries holds the expiry of every record created, consumed ones
-	// too, until reclaim takes it.
+	// expiries holds the expiry of every record created (consumed ones
+	// too) and replay recorded, until reclaim takes it.
 	expiries expiryHeap
+}
+
+// A replay is an answer recorded under a [onetime.Replay]'s id: Reveal's
+// secret, Burn's receipt, or neither for ErrWrongPassphrase.
+type replay struct {
+	expiresAt time.Time
+	secret    *onetime.SealedSecret
+	receipt   *onetime.SealedMetadata
 }
 
 // New returns an empty Store.
@@ -65,14 +69,16 @@ func New() *Store {
 	return &Store{
 		secrets:  make(map[onetime.ID]*onetime.SealedSecret),
 		receipts: make(map[onetime.ID]*onetime.SealedMetadata),
+		replays:  make(map[onetime.ID]*replay),
 		owners:   make(map[string][]*onetime.SealedMetadata),
 		unlisted: make(map[string]int),
 	}
 }
 
-// lock checks ctx, then locks the store. On a closed store it returns
-// onetime.ErrClosed and leaves the store unlocked.
-func (s *Store) lock(ctx context.Context) error {
+// lock checks ctx, then locks the store. It leaves the store unlocked and
+// returns onetime.ErrClosed on a closed store, and DeadlineExceeded to a
+// consuming call whose deadline has passed by the time it holds the lock.
+func (s *Store) lock(ctx context.Context, consume bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -81,16 +87,19 @@ func (s *Store) lock(ctx context.Context) error {
 		s.mu.Unlock()
 		return onetime.ErrClosed
 	}
+	if d, ok := ctx.Deadline(); ok && consume && !time.Now().Before(d) {
+		s.mu.Unlock()
+		return fmt.Errorf("memory: %w", context.DeadlineExceeded)
+	}
 	return nil
 }
 
 // Create implements [onetime.Store].
 func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
-	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() ||
-		sec.MetadataID != m.ID || m.SecretID != sec.ID {
-		return fmt.Errorf("memory: ids malformed, in two slots or not naming each other: %w", onetime.ErrInvalid)
+	if err := onetime.CheckPair(sec, m); err != nil {
+		return fmt.Errorf("memory: %w", err)
 	}
-	if err := s.lock(ctx); err != nil {
+	if err := s.lock(ctx, false); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -99,18 +108,14 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		return onetime.ErrExists
 	}
 
-	// Keep copies (bytes.Clone keeps nil nil and empty empty), so that
-	// the caller may reuse its slices.
-	secret, receipt := *sec, *m
-	secret.Sealed, secret.Check = bytes.Clone(sec.Sealed), bytes.Clone(sec.Check)
-	receipt.Sealed, receipt.OwnerSealed = bytes.Clone(m.Sealed), bytes.Clone(m.OwnerSealed)
+	secret, receipt := copySecret(sec), copyMetadata(m)
 	receipt.SecretPresent = false // computed by each read, never stored
-	s.secrets[sec.ID], s.receipts[m.ID] = &secret, &receipt
-	heap.Push(&s.expiries, &expiry{at: sec.ExpiresAt, id: sec.ID, secret: true})
-	heap.Push(&s.expiries, &expiry{at: m.ExpiresAt, id: m.ID})
+	s.secrets[sec.ID], s.receipts[m.ID] = secret, receipt
+	heap.Push(&s.expiries, &expiry{sec.ExpiresAt, sec.ID, 's'})
+	heap.Push(&s.expiries, &expiry{m.ExpiresAt, m.ID, 'm'})
 
 	if m.Owner != "" {
-		list := append(s.owners[m.Owner], &receipt)
+		list := append(s.owners[m.Owner], receipt)
 		// Keep the list ordered by Created even if the clocks of several
 		// services disagree; a new receipt almost always belongs last.
 		for i := len(list) - 1; i > 0 && list[i-1].Created.After(list[i].Created); i-- {
@@ -122,11 +127,17 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 }
 
 // Reveal implements [onetime.Store].
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
-	if err := s.lock(ctx); err != nil {
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
+	if err := s.lock(ctx, true); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	if r := s.replayed(rp, now); r != nil {
+		if r.secret == nil {
+			return nil, onetime.ErrWrongPassphrase
+		}
+		return copySecret(r.secret), nil
+	}
 	sec := s.secret(id, now)
 	if sec == nil {
 		return nil, onetime.ErrNotFound
@@ -140,18 +151,41 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 				receipt.State, receipt.Burned, receipt.Updated = onetime.StateBurned, now, now
 			}
 		}
+		s.record(rp, &replay{})
 		return nil, onetime.ErrWrongPassphrase
 	}
 	delete(s.secrets, id)
 	if receipt != nil {
 		receipt.State, receipt.Received, receipt.Updated = onetime.StateReceived, now, now
 	}
+	s.record(rp, &replay{secret: copySecret(sec)})
 	return sec, nil // no longer stored: the caller's to keep
+}
+
+// replayed returns the answer recorded under rp's id if it is alive at
+// now, else nil.
+func (s *Store) replayed(rp *onetime.Replay, now time.Time) *replay {
+	if rp == nil {
+		return nil
+	}
+	if r := s.replays[rp.ID]; r != nil && now.Before(r.expiresAt) {
+		return r
+	}
+	return nil
+}
+
+// record keeps r under rp's id until rp's expiry; a nil rp records nothing.
+func (s *Store) record(rp *onetime.Replay, r *replay) {
+	if rp != nil {
+		r.expiresAt = rp.ExpiresAt
+		s.replays[rp.ID] = r
+		heap.Push(&s.expiries, &expiry{rp.ExpiresAt, rp.ID, 'r'})
+	}
 }
 
 // Peek implements [onetime.Store].
 func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
-	if err := s.lock(ctx); err != nil {
+	if err := s.lock(ctx, false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -180,7 +214,7 @@ func (s *Store) View(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 // read returns a copy of the receipt stored under id, and if view is set
 // moves a new receipt whose secret is present to viewed.
 func (s *Store) read(ctx context.Context, id onetime.ID, now time.Time, view bool) (*onetime.SealedMetadata, error) {
-	if err := s.lock(ctx); err != nil {
+	if err := s.lock(ctx, false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -196,11 +230,14 @@ func (s *Store) read(ctx context.Context, id onetime.ID, now time.Time, view boo
 }
 
 // Burn implements [onetime.Store].
-func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
-	if err := s.lock(ctx); err != nil {
+func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time, rp *onetime.Replay) (*onetime.SealedMetadata, error) {
+	if err := s.lock(ctx, true); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	if r := s.replayed(rp, now); r != nil && r.receipt != nil {
+		return copyMetadata(r.receipt), nil
+	}
 	receipt := s.receipt(id, now)
 	if receipt == nil || (receipt.State != onetime.StateNew && receipt.State != onetime.StateViewed) ||
 		s.secret(receipt.SecretID, now) == nil {
@@ -208,12 +245,14 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	}
 	delete(s.secrets, receipt.SecretID)
 	receipt.State, receipt.Burned, receipt.Updated = onetime.StateBurned, now, now
-	return s.copyReceipt(receipt, now), nil
+	out := s.copyReceipt(receipt, now)
+	s.record(rp, &replay{receipt: copyMetadata(out)})
+	return out, nil
 }
 
 // Recent implements [onetime.Store].
 func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
-	if err := s.lock(ctx); err != nil {
+	if err := s.lock(ctx, false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -232,7 +271,7 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 // Sweep implements [onetime.Store]. Its cost is proportional to the number
 // of records that expired since the last sweep.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
-	if err := s.lock(ctx); err != nil {
+	if err := s.lock(ctx, false); err != nil {
 		return 0, err
 	}
 	defer s.mu.Unlock()
@@ -253,7 +292,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.secrets, s.receipts, s.owners, s.unlisted, s.expiries = nil, nil, nil, nil, nil
+	s.secrets, s.receipts, s.replays, s.owners, s.unlisted, s.expiries = nil, nil, nil, nil, nil, nil
 	return nil
 }
 
@@ -276,73 +315,21 @@ func (s *Store) receipt(id onetime.ID, now time.Time) *onetime.SealedMetadata {
 
 // copyReceipt returns a copy of the stored r, with SecretPresent as at now.
 func (s *Store) copyReceipt(r *onetime.SealedMetadata, now time.Time) *onetime.SealedMetadata {
+	out := copyMetadata(r)
+	out.SecretPresent = s.secret(r.SecretID, now) != nil
+	return out
+}
+
+// copyMetadata and copySecret return deep copies (bytes.Clone keeps nil
+// nil and empty empty), so that the caller may reuse its slices.
+func copyMetadata(r *onetime.SealedMetadata) *onetime.SealedMetadata {
 	out := *r
 	out.Sealed, out.OwnerSealed = bytes.Clone(r.Sealed), bytes.Clone(r.OwnerSealed)
-	out.SecretPresent = s.secret(r.SecretID, now) != nil
 	return &out
 }
 
-// reclaim takes up to n expiries passed at now from the heap, oldest
-// first, removes the records they name if these are still stored and
-// expired (and not a later record under the same id), and reports how many
-// records it removed.
-func (s *Store) reclaim(now time.Time, n int) int {
-	removed := 0
-	for ; n > 0 && len(s.expiries) > 0 && !now.Before(s.expiries[0].at); n-- {
-		e := heap.Pop(&s.expiries).(*expiry)
-		if e.secret {
-			if sec := s.secrets[e.id]; sec != nil && !now.Before(sec.ExpiresAt) {
-				delete(s.secrets, e.id)
-				removed++
-			}
-		} else if r := s.receipts[e.id]; r != nil && !now.Before(r.ExpiresAt) {
-			delete(s.receipts, e.id)
-			if r.Owner != "" {
-				s.unlist(r.Owner)
-			}
-			removed++
-		}
-	}
-	return removed
-}
-
-// unlist counts one more removed receipt in owner's list, and drops the
-// removed ones from the list once they are half of it.
-func (s *Store) unlist(owner string) {
-	s.unlisted[owner]++
-	list := s.owners[owner]
-	if 2*s.unlisted[owner] < len(list) {
-		return
-	}
-	list = slices.DeleteFunc(list, func(r *onetime.SealedMetadata) bool { return s.receipts[r.ID] != r })
-	delete(s.unlisted, owner)
-	if len(list) == 0 {
-		delete(s.owners, owner)
-	} else {
-		s.owners[owner] = list
-	}
-}
-
-// An expiry says when the secret or receipt stored under id expires.
-type expiry struct {
-	at     time.Time
-	id     onetime.ID
-	secret bool
-}
-
-// expiryHeap is a min-heap of expiries by time, for [container/heap]. Its
-// pointers pass through Push and Pop as an any without an allocation.
-type expiryHeap []*expiry
-
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(*expiry)) }
-
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil // so that the array does not keep e alive
-	*h = old[:len(old)-1]
-	return e
+func copySecret(sec *onetime.SealedSecret) *onetime.SealedSecret {
+	out := *sec
+	out.Sealed, out.Check = bytes.Clone(sec.Sealed), bytes.Clone(sec.Check)
+	return &out
 }

@@ -56,7 +56,7 @@ func TestBoundedWithoutSweep(t *testing.T) {
 		require.NoError(t, st.Create(ctx, s, m))
 		receiptExp = append(receiptExp, m.ExpiresAt)
 		if i%4 == 0 {
-			_, err := st.Reveal(ctx, s.ID, nil, now) // a consumed secret goes at once
+			_, err := st.Reveal(ctx, s.ID, nil, now, nil) // a consumed secret goes at once
 			require.NoError(t, err)
 		} else {
 			secretExp = append(secretExp, s.ExpiresAt)
@@ -92,7 +92,7 @@ func TestSweepCounts(t *testing.T) {
 		ids = append(ids, s)
 	}
 	for _, s := range ids[:2] {
-		_, err := st.Reveal(ctx, s.ID, nil, t0)
+		_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
 		require.NoError(t, err)
 	}
 	n, err := st.Sweep(ctx, t0.Add(time.Hour-time.Microsecond))
@@ -280,7 +280,7 @@ func TestFieldsRoundTrip(t *testing.T) {
 		}
 	}
 	for _, p := range all {
-		got, err := st.Reveal(ctx, p.s.ID, p.s.Check, now)
+		got, err := st.Reveal(ctx, p.s.ID, p.s.Check, now, nil)
 		require.NoError(t, err)
 		assert.Equal(t, p.s, got, "Reveal of a secret of %d bytes", len(p.s.Sealed))
 	}
@@ -296,12 +296,15 @@ func TestInvalidIDs(t *testing.T) {
 	require.NoError(t, st.Create(ctx, s, m))
 	upper := onetime.ID(strings.ToUpper(string(s.ID)))
 	for name, id := range map[string]onetime.ID{"empty": "", "short": s.ID[:39], "upper case": upper, "not hex": "zz" + s.ID[2:]} {
-		_, err := st.Reveal(ctx, id, nil, t0)
+		_, err := st.Reveal(ctx, id, nil, t0, nil)
 		assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an id %s", name)
 		_, err = st.Peek(ctx, id, t0)
 		assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of an id %s", name)
 		for op, f := range map[string]func(context.Context, onetime.ID, time.Time) (*onetime.SealedMetadata, error){
-			"Receipt": st.Receipt, "View": st.View, "Burn": st.Burn,
+			"Receipt": st.Receipt, "View": st.View,
+			"Burn": func(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+				return st.Burn(ctx, id, now, nil)
+			},
 		} {
 			_, err := f(ctx, id, t0)
 			assert.ErrorIs(t, err, onetime.ErrNotFound, "%s of an id %s", op, name)
@@ -349,7 +352,7 @@ func TestSpaceReclaimed(t *testing.T) {
 		s, m := storetest.NewPair("", t0, time.Hour)
 		s.Sealed = fill(value)
 		require.NoError(t, st.Create(ctx, s, m))
-		_, err := st.Reveal(ctx, s.ID, nil, t0)
+		_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
 		require.NoError(t, err)
 	}
 	assert.Less(t, heapInUse()-heap0, int64(n*value/4), "heap after %d pairs of %d bytes revealed at once", n, value)
@@ -384,7 +387,7 @@ func TestSpaceReclaimed(t *testing.T) {
 		require.Equal(t, len(keep)+added, secrets, "secrets held after the reclaiming")
 		assert.Less(t, heapInUse()-heap0, full/4, "heap after all but %d of %d secrets expired (sweep %v)", len(keep), n, sweep)
 		for _, s := range keep {
-			got, err := st.Reveal(ctx, s.ID, nil, later)
+			got, err := st.Reveal(ctx, s.ID, nil, later, nil)
 			require.NoError(t, err)
 			require.Equal(t, s.Sealed, got.Sealed, "a secret kept through the reclaiming")
 		}

@@ -135,7 +135,7 @@ func testReplayLostReply(t *testing.T, st onetime.Store) {
 // does not take it before then.
 func testReplayOutlivesSecret(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
-	s, m := create(t, st, "", t0)
+	s, _ := create(t, st, "", t0)
 	want := cloneSecret(s)
 	at := s.ExpiresAt.Add(-us)
 	a := newReplay(s.ID, at)
@@ -149,7 +149,7 @@ func testReplayOutlivesSecret(t *testing.T, st onetime.Store) {
 	require.NoError(t, err, "repeat after the secret's expiry, before the replay's")
 	equalSecret(t, got, want)
 
-	_, m = create(t, st, "", t0)
+	_, m := create(t, st, "", t0)
 	b := newReplay(m.ID, at)
 	first, err := st.Burn(ctx, m.ID, at, b)
 	require.NoError(t, err, "Burn 1µs before the secret's expiry")
