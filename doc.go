@@ -72,7 +72,8 @@
 // (store/sqlite, store/postgres), call [Service.Sweep] from a job of your
 // own, or set Options.SweepInterval for a goroutine that does so until
 // [Service.Close]. [Service.Ping] checks that the store answers, for a
-// health check.
+// health check, and returns by its deadline (a second without one)
+// whatever the store does.
 //
 // # Callers
 //
@@ -102,7 +103,17 @@
 //     and a reveal race cleanly: one wins and the receipt says which.
 //   - Wrong passphrases never consume a secret; they are counted, and the
 //     attempt that reaches Options.MaxAttempts burns it. A reveal whose
-//     context ends before it reaches the store consumes nothing.
+//     context ends before it reaches the store consumes nothing, and the
+//     store consumes nothing after the context's deadline, however late
+//     it answers: a secret is consumed only while its answer can still
+//     reach the caller.
+//   - Delivered once to the caller, not only to the store: a call made
+//     with an idempotency key ([WithIdempotencyKey]) and repeated with it
+//     within Options.ReplayWindow (a minute) gets the first answer again:
+//     the same value for Reveal though the secret is gone, the same
+//     receipt for Share, Generate and Burn, never a second secret. A
+//     caller whose answer was lost on the way can so ask again. What the
+//     store keeps for that window is sealed, and gone after it.
 //   - Expiry is exact: a secret is gone when !now.Before(expiresAt), by the
 //     service's clock, whether or not the store has removed it yet, and no
 //     state change extends a lifetime.
@@ -129,11 +140,16 @@
 // receipt, so that a partitioned store keeps a pair together; it answers
 // Peek with a [SecretInfo]; it returns [ErrExists] when Create meets an
 // id already stored; and it holds attempt counts up to
-// [MaxAttemptsLimit]. It returns the sentinels as they are or wrapped
-// with %w in its own words ("mystore: %w"), never with a "onetime:"
-// prefix or a method name: the Service adds both, once. The conformance
-// suite in package store/storetest is the definition of a correct Store,
-// and a backend runs it with one line in its tests:
+// [MaxAttemptsLimit]. Its Create refuses, writing nothing, a pair that
+// [CheckPair] refuses. Reveal and Burn given a [Replay] record their
+// answer in the same atomic step as their change and give it again to a
+// repeat; they change nothing after their context's deadline, checked
+// where the change happens (see the Store's doc). It returns the
+// sentinels as they are or wrapped with %w in its own words
+// ("mystore: %w"), never with a "onetime:" prefix or a method name: the
+// Service adds both, once. The conformance suite in package
+// store/storetest is the definition of a correct Store, and a backend
+// runs it with one line in its tests:
 //
 //	storetest.Run(t, func(t *testing.T) onetime.Store { return mystore.New(...) })
 package onetime

@@ -25,12 +25,23 @@ const (
 
 const keyAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 
+// A source fills p with uniformly random bytes. Keys, owner seeds and
+// generated passwords are drawn from one: crypto/rand ([randomSource]),
+// or, for a share with an idempotency key, a keystream derived from the
+// key and the request ([sealer.derivedSource]), so that a repeat of the
+// request makes the same keys and password.
+type source func(p []byte)
+
+// randomSource is crypto/rand. It never fails: crypto/rand panics rather
+// than return short.
+func randomSource(p []byte) { rand.Read(p) }
+
 // randomBase36 fills dst with characters of keyAlphabet drawn uniformly
-// from crypto/rand.
-func randomBase36(dst []byte) {
+// from src.
+func randomBase36(dst []byte, src source) {
 	var buf [64]byte
 	for n := 0; n < len(dst); {
-		rand.Read(buf[:]) // never fails (crypto/rand panics rather than return short)
+		src(buf[:])
 		n += base36(dst[n:], buf[:])
 	}
 }
@@ -53,10 +64,11 @@ func base36(dst, src []byte) int {
 	return n
 }
 
-// newKeyPair returns a fresh secret key and metadata key sharing one tag.
-func newKeyPair() (secretKey, metadataKey string) {
+// newKeyPair returns a fresh secret key and metadata key sharing one tag,
+// drawn from src.
+func newKeyPair(src source) (secretKey, metadataKey string) {
 	var b [2*keyBodyLen + keyTagLen]byte
-	randomBase36(b[:])
+	randomBase36(b[:], src)
 	tag := b[2*keyBodyLen:]
 	var sk, mk [KeyLen]byte
 	copy(sk[:], b[:keyBodyLen])
@@ -93,12 +105,13 @@ const (
 	genAll     = genUpper + genLower + genDigits + genSymbols
 )
 
-// randIndex returns a uniform random integer in [0, n) for n <= 256.
-func randIndex(n int) int {
+// randIndex returns a uniform random integer in [0, n) for n <= 256,
+// drawn from src.
+func randIndex(n int, src source) int {
 	limit := 256 - 256%n
 	var b [1]byte
 	for {
-		rand.Read(b[:])
+		src(b[:])
 		if int(b[0]) < limit {
 			return int(b[0]) % n
 		}
@@ -106,19 +119,20 @@ func randIndex(n int) int {
 }
 
 // generatePassword returns a random password of the given length (at least
-// 4) holding at least one character of each set, in random positions.
-func generatePassword(length int) []byte {
+// 4) holding at least one character of each set, in random positions,
+// drawn from src.
+func generatePassword(length int, src source) []byte {
 	p := make([]byte, length)
 	sets := [...]string{genUpper, genLower, genDigits, genSymbols}
 	for i, set := range sets {
-		p[i] = set[randIndex(len(set))]
+		p[i] = set[randIndex(len(set), src)]
 	}
 	for i := len(sets); i < length; i++ {
-		p[i] = genAll[randIndex(len(genAll))]
+		p[i] = genAll[randIndex(len(genAll), src)]
 	}
 	// Fisher-Yates, so the guaranteed characters are not always first.
 	for i := length - 1; i > 0; i-- {
-		j := randIndex(i + 1)
+		j := randIndex(i+1, src)
 		p[i], p[j] = p[j], p[i]
 	}
 	return p

@@ -11,7 +11,7 @@ import (
 func TestKeyPair(t *testing.T) {
 	seen := map[string]bool{}
 	for range 2000 {
-		sk, mk := newKeyPair()
+		sk, mk := newKeyPair(randomSource)
 		for _, k := range []string{sk, mk} {
 			require.True(t, validKey(k), "key %q: want %d characters of [0-9a-z]", k, KeyLen)
 			require.False(t, seen[k], "duplicate key")
@@ -27,7 +27,7 @@ func TestKeyPair(t *testing.T) {
 func TestRandomBase36Uniform(t *testing.T) {
 	const n = 360000
 	buf := make([]byte, n)
-	randomBase36(buf)
+	randomBase36(buf, randomSource)
 	var counts [256]int
 	for _, c := range buf {
 		counts[c]++
@@ -52,7 +52,7 @@ func TestBase36(t *testing.T) {
 }
 
 func TestValidKey(t *testing.T) {
-	sk, _ := newKeyPair()
+	sk, _ := newKeyPair(randomSource)
 	require.True(t, validKey(sk))
 	for _, bad := range []string{"", sk[1:], sk + "a", strings.ToUpper(sk), sk[:10] + "/" + sk[11:], sk[:10] + "é" + sk[12:]} {
 		assert.False(t, validKey(bad), "validKey(%q)", bad)
@@ -62,7 +62,7 @@ func TestValidKey(t *testing.T) {
 func TestGeneratePassword(t *testing.T) {
 	for length := MinPasswordLength; length <= MaxPasswordLength; length++ {
 		for range 20 {
-			p := string(generatePassword(length))
+			p := string(generatePassword(length, randomSource))
 			require.Len(t, p, length)
 			for _, set := range []string{genUpper, genLower, genDigits, genSymbols} {
 				require.True(t, strings.ContainsAny(p, set), "%q lacks a character of %q", p, set)

@@ -52,8 +52,8 @@ func (w wrapping) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onet
 	return i, wrap(err)
 }
 
-func (w wrapping) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
-	s, err := w.Store.Reveal(ctx, id, check, now)
+func (w wrapping) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+	s, err := w.Store.Reveal(ctx, id, check, now, replay)
 	return s, wrap(err)
 }
 
@@ -155,8 +155,8 @@ type tampering struct{ *memory.Store }
 
 func flip(b []byte) { b[len(b)-1] ^= 1 }
 
-func (s tampering) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
-	sec, err := s.Store.Reveal(ctx, id, check, now)
+func (s tampering) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+	sec, err := s.Store.Reveal(ctx, id, check, now, replay)
 	if sec != nil {
 		flip(sec.Sealed)
 	}
@@ -171,8 +171,8 @@ func (s tampering) View(ctx context.Context, id onetime.ID, now time.Time) (*one
 	return m, err
 }
 
-func (s tampering) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
-	m, err := s.Store.Burn(ctx, id, now)
+func (s tampering) Burn(ctx context.Context, id onetime.ID, now time.Time, replay *onetime.Replay) (*onetime.SealedMetadata, error) {
+	m, err := s.Store.Burn(ctx, id, now, replay)
 	if m != nil {
 		flip(m.Sealed)
 	}
@@ -205,9 +205,9 @@ func (c *counting) Peek(ctx context.Context, id onetime.ID, now time.Time) (*one
 	return c.Store.Peek(ctx, id, now)
 }
 
-func (c *counting) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
+func (c *counting) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	c.reveals.Add(1)
-	return c.Store.Reveal(ctx, id, check, now)
+	return c.Store.Reveal(ctx, id, check, now, replay)
 }
 
 // TestGuessOnMissingKeyDerivesNothing: Reveal asks the store before it

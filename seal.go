@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,6 +14,7 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -40,6 +40,7 @@ const (
 	labelSalt   = "onetime v1 passphrase salt"
 	labelCheck  = "onetime v1 passphrase check"
 	labelOwners = "onetime v1 owner index"
+	labelIdem   = "onetime v1 idempotency"
 )
 
 var errUnseal = errors.New("sealed data failed authentication")
@@ -48,6 +49,7 @@ var errUnseal = errors.New("sealed data failed authentication")
 // cryptography of the service. See SECURITY.md for the scheme.
 type sealer struct {
 	ids, seal, salt, check, owners prf
+	idem                           prf      // replay ids and the keys of idempotent shares
 	kdf                            *fairSem // bounds concurrent argon2id runs, fairly per client
 }
 
@@ -59,7 +61,7 @@ func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
 	for _, p := range []struct {
 		pool  *prf
 		label string
-	}{{&s.ids, labelIDs}, {&s.seal, labelSeal}, {&s.salt, labelSalt}, {&s.check, labelCheck}, {&s.owners, labelOwners}} {
+	}{{&s.ids, labelIDs}, {&s.seal, labelSeal}, {&s.salt, labelSalt}, {&s.check, labelCheck}, {&s.owners, labelOwners}, {&s.idem, labelIdem}} {
 		k, err := derive(p.label)
 		if err != nil {
 			return nil, err
@@ -123,6 +125,51 @@ func (s *sealer) id(slot *[sha256.Size]byte, kind byte, key string) ID {
 	hex.Encode(out[:SlotLen], slot[:SlotLen/2])
 	hex.Encode(out[SlotLen:], rec[:(idLen-SlotLen)/2])
 	return ID(out[:])
+}
+
+// replayID returns the id under which a store records the outcome of a
+// consuming call on the record id: in id's slot, the keyed hash of parts
+// (the operation, the caller's key, the idempotency key, ...). Only the
+// server secret and every part make it, and it names nothing else.
+func (s *sealer) replayID(id ID, parts ...string) ID {
+	h := s.idem.sum(framed('r', parts))
+	var out [idLen]byte
+	copy(out[:SlotLen], id.Slot())
+	hex.Encode(out[SlotLen:], h[:(idLen-SlotLen)/2])
+	return ID(out[:])
+}
+
+// derivedSource returns a source of bytes that the keyed hash of parts
+// determines: a ChaCha20 keystream under it. The same parts give the same
+// bytes, so a repeated share makes the same keys; without the server
+// secret they are as unpredictable as crypto/rand's. Each call returns a
+// fresh stream, for one goroutine.
+func (s *sealer) derivedSource(parts ...string) source {
+	k := s.idem.sum(framed('k', parts))
+	var nonce [chacha20.NonceSize]byte
+	c, err := chacha20.NewUnauthenticatedCipher(k[:], nonce[:])
+	if err != nil {
+		panic("onetime: " + err.Error()) // unreachable: the key and nonce have their sizes
+	}
+	return func(p []byte) {
+		clear(p)
+		c.XORKeyStream(p, p)
+	}
+}
+
+// framed joins kind and parts so that no two lists of parts join alike:
+// each part after its length.
+func framed(kind byte, parts []string) string {
+	n := 1
+	for _, p := range parts {
+		n += binary.MaxVarintLen64 + len(p)
+	}
+	b := append(make([]byte, 0, n), kind)
+	for _, p := range parts {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	return string(b)
 }
 
 // passphraseKey runs argon2id on the passphrase with a salt derived from the
@@ -215,13 +262,13 @@ func (s *sealer) ownedMetadataKey(owner string, seed []byte) string {
 
 // newOwnedKeyPair returns the keys of a pair whose receipt has an owner:
 // the metadata key derived from a fresh seed, the secret key random but
-// for the tag it shares with the metadata key.
-func (s *sealer) newOwnedKeyPair(owner string) (secretKey, metadataKey string, seed []byte) {
+// for the tag it shares with the metadata key; seed and key drawn from src.
+func (s *sealer) newOwnedKeyPair(owner string, src source) (secretKey, metadataKey string, seed []byte) {
 	seed = make([]byte, ownerSeedLen)
-	rand.Read(seed)
+	src(seed)
 	metadataKey = s.ownedMetadataKey(owner, seed)
 	var sk [KeyLen]byte
-	randomBase36(sk[:keyBodyLen])
+	randomBase36(sk[:keyBodyLen], src)
 	copy(sk[keyBodyLen:], keyTag(metadataKey))
 	return string(sk[:]), metadataKey, seed
 }

@@ -23,7 +23,7 @@ func testSealer(t *testing.T, secret byte) *sealer {
 
 func TestIDs(t *testing.T) {
 	s := testSealer(t, 1)
-	sk, mk := newKeyPair()
+	sk, mk := newKeyPair(randomSource)
 	sid, mid := s.pairIDs(sk, mk)
 	require.Equal(t, s.secretID(sk), sid, "ids are not a function of the key")
 	require.Equal(t, s.metadataID(mk), mid, "ids are not a function of the key")
@@ -73,7 +73,7 @@ func TestPRFPooled(t *testing.T) {
 
 func TestSealOpen(t *testing.T) {
 	s := testSealer(t, 1)
-	sk, _ := newKeyPair()
+	sk, _ := newKeyPair(randomSource)
 	id := []byte(s.secretID(sk))
 	value := []byte("the launch codes\n")
 	sealed := seal(s.valueAEAD(sk, nil), value, id)
@@ -89,7 +89,7 @@ func TestSealOpen(t *testing.T) {
 	}
 	_, err = open(s.valueAEAD(sk, nil), sealed[:10], id)
 	require.Error(t, err, "truncated sealed bytes were accepted")
-	other, _ := newKeyPair()
+	other, _ := newKeyPair(randomSource)
 	_, err = open(s.valueAEAD(other, nil), sealed, id)
 	require.Error(t, err, "another secret key opened the value")
 	_, err = open(s.valueAEAD(sk, nil), sealed, []byte(s.secretID(other)))
@@ -101,7 +101,7 @@ func TestSealOpen(t *testing.T) {
 func TestPassphraseSealing(t *testing.T) {
 	s := testSealer(t, 1)
 	ctx := context.Background()
-	sk, _ := newKeyPair()
+	sk, _ := newKeyPair(randomSource)
 	pk, err := s.passphraseKey(ctx, "client", sk, "correct horse")
 	require.NoError(t, err)
 	id := []byte(s.secretID(sk))
@@ -121,7 +121,7 @@ func TestPassphraseSealing(t *testing.T) {
 	require.Error(t, err, "no passphrase opened the value")
 	// The salt comes from the secret key: the same passphrase on another
 	// secret gives another key.
-	sk2, _ := newKeyPair()
+	sk2, _ := newKeyPair(randomSource)
 	pk2, err := s.passphraseKey(ctx, "client", sk2, "correct horse")
 	require.NoError(t, err)
 	require.NotEqual(t, pk, pk2, "passphrase keys are not salted per secret")
@@ -157,7 +157,7 @@ func TestReceiptPayload(t *testing.T) {
 
 func TestOwnedKeyPair(t *testing.T) {
 	s := testSealer(t, 1)
-	sk, mk, seed := s.newOwnedKeyPair("alice")
+	sk, mk, seed := s.newOwnedKeyPair("alice", randomSource)
 	require.True(t, validKey(sk), "secret key %q", sk)
 	require.True(t, validKey(mk), "metadata key %q", mk)
 	require.Equal(t, keyTag(sk), keyTag(mk), "an owned pair must share its tag")
@@ -165,6 +165,6 @@ func TestOwnedKeyPair(t *testing.T) {
 	require.Equal(t, mk, s.ownedMetadataKey("alice", seed), "the metadata key is not recovered from its seed")
 	require.NotEqual(t, mk, s.ownedMetadataKey("bob", seed), "a seed moved to another owner gives the same key")
 	require.NotEqual(t, mk, testSealer(t, 2).ownedMetadataKey("alice", seed), "the key does not depend on the server secret")
-	_, mk2, _ := s.newOwnedKeyPair("alice")
+	_, mk2, _ := s.newOwnedKeyPair("alice", randomSource)
 	require.NotEqual(t, mk, mk2, "two owned pairs share a metadata key")
 }

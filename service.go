@@ -2,6 +2,7 @@ package onetime
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,8 @@ const (
 	DefaultMaxAttempts         = 10
 	DefaultRecentLimit         = 100
 	DefaultPasswordLength      = 12
+	DefaultReplayWindow        = time.Minute
+	DefaultPingTimeout         = time.Second
 )
 
 // Limits that no option changes.
@@ -62,6 +65,16 @@ type Options struct {
 	MaxAttempts int
 	// RecentLimit bounds the receipts that Recent returns (100).
 	RecentLimit int
+
+	// ReplayWindow is how long a call made with an idempotency key (see
+	// [WithIdempotencyKey]) is answered again, rather than done again,
+	// when it is repeated with the same key: the same receipt for Share
+	// and Generate, the same value for Reveal, the same receipt for Burn
+	// (1 minute, or twice MinTTL if less). The store keeps what it needs
+	// for that long, sealed. Negative turns idempotency off: keys are then
+	// ignored. It may not exceed twice MinTTL, the least lifetime of a
+	// receipt, which is what tells a repeated share from a new one.
+	ReplayWindow time.Duration
 
 	// RestrictReceipts, when set, serves the receipt of a customer's
 	// secret only to that customer. By default the metadata key alone is
@@ -164,6 +177,7 @@ func (o *Options) resolved() (Options, error) {
 	setDefault(&r.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&r.RecentLimit, DefaultRecentLimit)
 	setDefault(&r.KDFConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
+	setDefault(&r.ReplayWindow, min(DefaultReplayWindow, 2*r.MinTTL))
 	switch {
 	case r.MinTTL < time.Second || r.MinTTL%time.Second != 0 || r.MaxTTL < r.MinTTL || r.MaxTTLAuthenticated < r.MinTTL:
 		return r, errors.New("onetime: TTL bounds must satisfy 1s <= MinTTL <= MaxTTL, MaxTTLAuthenticated, in whole seconds")
@@ -176,6 +190,8 @@ func (o *Options) resolved() (Options, error) {
 		return r, errors.New("onetime: negative limit in Options")
 	case r.MaxAttempts > MaxAttemptsLimit:
 		return r, fmt.Errorf("onetime: MaxAttempts above %d", MaxAttemptsLimit)
+	case r.ReplayWindow > 2*r.MinTTL:
+		return r, errors.New("onetime: ReplayWindow above twice MinTTL")
 	}
 	if r.Now == nil {
 		r.Now = time.Now
@@ -281,8 +297,15 @@ type GenerateRequest struct {
 // Share stores a secret and returns its receipt, which holds the secret
 // key for the reader and the metadata key for the creator. Its state is
 // new until the receipt is first read.
+//
+// With an idempotency key in ctx ([WithIdempotencyKey]), a repeat of the
+// same request by the same owner within Options.ReplayWindow answers the
+// first receipt, as it was first answered, and stores no second secret.
 func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error) {
-	m, err := s.share(ctx, req, StateNew)
+	if len(req.Value) == 0 {
+		return nil, opErr("share", invalid("secret", "You did not provide anything to share"))
+	}
+	m, err := s.share(ctx, req, 0)
 	return m, opErr("share", err)
 }
 
@@ -292,14 +315,11 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error
 // set. The answer says new, as the reference service's does, but the
 // stored receipt is viewed from the start: its creator has seen the
 // value, so every read of the receipt says viewed (or what came later).
+// An idempotency key in ctx works as for Share: a repeat answers the same
+// receipt and the same password.
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
-	m, err := s.generate(ctx, req)
-	return m, opErr("generate", err)
-}
-
-func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
 	if len(req.Value) != 0 {
-		return nil, invalid("secret", "Generate makes the value: leave it empty")
+		return nil, opErr("generate", invalid("secret", "Generate makes the value: leave it empty"))
 	}
 	n := req.Length
 	switch {
@@ -310,25 +330,65 @@ func (s *Service) generate(ctx context.Context, req GenerateRequest) (*Metadata,
 	case n > MaxPasswordLength:
 		n = MaxPasswordLength
 	}
-	sr := req.ShareRequest
-	sr.Value = generatePassword(n)
-	m, err := s.share(ctx, sr, StateViewed)
-	if err != nil {
-		return nil, err
-	}
-	m.Value = sr.Value
-	return m, nil
+	m, err := s.share(ctx, req.ShareRequest, n)
+	return m, opErr("generate", err)
 }
 
-// share validates req, stores the new pair with its receipt in state
-// stored (new, or viewed for a generated password), tells the Notifier,
-// and answers the receipt as new: no one has read it yet.
-func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*Metadata, error) {
+// share serves Share (length 0) and Generate (the length of the password
+// to make): it validates req, stores the new pair, tells the Notifier, and
+// answers the receipt as new: no one has read it yet. A generated
+// password's receipt is stored viewed, and the answer carries the value.
+//
+// With an idempotency key, the keys (and the password) are drawn from a
+// source that the key, the owner, the request and the window it falls in
+// determine (see shareSources), so that a repeat makes the very same pair;
+// the store refuses it as existing, and the repeat answers the first
+// receipt instead (see earlier). A repeat made early in the next window
+// finds the first receipt under the previous window's keys.
+func (s *Service) share(ctx context.Context, req ShareRequest, length int) (*Metadata, error) {
+	now := s.now()
+	cur, prev := s.shareSources(ctx, req, length, now)
+	src := source(randomSource)
+	if cur != nil {
+		src = cur()
+	}
+	k := s.draw(req.Owner, length, src)
+	if length > 0 {
+		req.Value = k.value
+	}
 	recipients, err := s.validate(req)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.sealPair(ctx, req, recipients, stored)
+	if prev != nil {
+		if m, err := s.earlier(ctx, req.Owner, length, prev(), now); m != nil || err != nil {
+			return m, err
+		}
+	}
+	m, err := s.create(ctx, req, recipients, k)
+	if errors.Is(err, ErrExists) && cur != nil {
+		// The same request in this window: its first answer. If there
+		// is none to give (gone, or older than the window by another
+		// server's clock), a new pair with random keys.
+		if m, err = s.earlier(ctx, req.Owner, length, cur(), now); m == nil && err == nil {
+			k = s.draw(req.Owner, length, randomSource)
+			if length > 0 {
+				req.Value = k.value
+			}
+			m, err = s.create(ctx, req, recipients, k)
+		}
+	}
+	return m, err
+}
+
+// create seals and stores a new pair under the keys k and answers its
+// receipt as Share does.
+func (s *Service) create(ctx context.Context, req ShareRequest, recipients []string, k drawn) (*Metadata, error) {
+	stored := StateNew
+	if k.value != nil {
+		stored = StateViewed // the creator has seen the generated value
+	}
+	p, err := s.sealPair(ctx, req, recipients, stored, k)
 	if err != nil {
 		return nil, err
 	}
@@ -339,15 +399,13 @@ func (s *Service) share(ctx context.Context, req ShareRequest, stored State) (*M
 	p.receipt.SecretPresent = true
 	m := s.metadata(p.receipt, p.metadataKey, p.secretKey, p.obscured, p.receipt.Created)
 	m.State = StateNew
+	m.Value = k.value
 	return m, nil
 }
 
 // validate checks what Share is given and returns the recipients to
 // notify, trimmed.
 func (s *Service) validate(req ShareRequest) (recipients []string, err error) {
-	if len(req.Value) == 0 {
-		return nil, invalid("secret", "You did not provide anything to share")
-	}
 	if len(req.Value) > s.opts.MaxSize {
 		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
 			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
@@ -373,17 +431,12 @@ type newPair struct {
 	obscured               []string
 }
 
-// sealPair makes the keys of a new pair and seals req under them: the
-// value under the secret key (and the passphrase, when there is one), the
-// receipt under the metadata key.
-func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []string, state State) (newPair, error) {
-	p := newPair{obscured: make([]string, len(recipients))}
-	var ownerSeed []byte
-	if req.Owner == "" {
-		p.secretKey, p.metadataKey = newKeyPair()
-	} else {
-		p.secretKey, p.metadataKey, ownerSeed = s.seal.newOwnedKeyPair(req.Owner)
-	}
+// sealPair seals req under the keys of a new pair: the value under the
+// secret key (and the passphrase, when there is one), the receipt under
+// the metadata key.
+func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []string, state State, k drawn) (newPair, error) {
+	p := newPair{obscured: make([]string, len(recipients)), secretKey: k.secretKey, metadataKey: k.metadataKey}
+	ownerSeed := k.ownerSeed
 	sid, mid := s.seal.pairIDs(p.secretKey, p.metadataKey)
 
 	var pk, check []byte
@@ -487,21 +540,37 @@ func (s *Service) reveal(ctx context.Context, key SecretKey, passphrase string) 
 		return nil, ErrNotFound
 	}
 	id := s.seal.secretID(string(key))
+	idem := s.idempotencyKey(ctx)
 	var pk, check []byte
 	// A passphrase longer than any accepted at share time cannot be right;
 	// it is sent as no passphrase, which still counts as a wrong attempt.
-	if passphrase != "" && utf8.RuneCountInString(passphrase) <= MaxPassphraseLen {
+	usable := passphrase != "" && utf8.RuneCountInString(passphrase) <= MaxPassphraseLen
+	if usable {
 		var err error
-		if pk, check, err = s.passphraseCheck(ctx, id, key, passphrase); err != nil {
+		pk, check, err = s.passphraseCheck(ctx, id, key, passphrase)
+		// A secret gone may have gone to this very call's first attempt,
+		// whose answer the store keeps under the replay id: ask it.
+		if err != nil && (idem == "" || !errors.Is(err, ErrNotFound)) {
 			return nil, err
 		}
 	}
-	sec, err := s.store.Reveal(ctx, id, check, s.now(), nil)
+	now := s.now()
+	sec, err := s.store.Reveal(ctx, id, check, now, s.replay(id, now, idem, "reveal", string(key), passphrase))
 	if err != nil {
 		return nil, err
 	}
-	if len(sec.Check) == 0 {
+	switch {
+	case len(sec.Check) == 0:
 		pk = nil // the secret has no passphrase: the one given played no part
+	case pk == nil && usable:
+		// A recorded answer, found without a derivation: it needs one to
+		// open, the passphrase's (a legitimate repeat pays it once more).
+		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), string(key), passphrase); err != nil {
+			return nil, err
+		}
+	}
+	if len(sec.Check) > 0 && (pk == nil || !hmac.Equal(s.seal.checkFor(pk), sec.Check)) {
+		return nil, ErrWrongPassphrase // only a recorded answer can get here
 	}
 	value, err := open(s.seal.valueAEAD(string(key), pk), sec.Sealed, []byte(id))
 	if err != nil {
@@ -583,10 +652,12 @@ func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, erro
 // Burn destroys the unread secret of the receipt with the given metadata
 // key and returns the receipt, now burned. A secret already received,
 // burned or expired returns [ErrNotFound]. Options.RestrictReceipts
-// applies as in Receipt.
+// applies as in Receipt. With an idempotency key in ctx, a repeat within
+// Options.ReplayWindow answers the receipt as the first Burn did.
 func (s *Service) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	idem := s.idempotencyKey(ctx)
 	m, err := s.receipt(ctx, key, func(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error) {
-		return s.store.Burn(ctx, id, now, nil)
+		return s.store.Burn(ctx, id, now, s.replay(id, now, idem, "burn", string(key)))
 	})
 	return m, opErr("burn", err)
 }
@@ -667,15 +738,21 @@ func (s *Service) recentReceipt(customer string, m *SealedMetadata, now time.Tim
 
 // open unseals a stored receipt with its metadata key.
 func (s *Service) open(m *SealedMetadata, metadataKey string, now time.Time) (*Metadata, error) {
-	b, err := open(s.seal.metadataAEAD(metadataKey), m.Sealed, []byte(m.ID))
+	p, err := s.openPayload(m, metadataKey)
 	if err != nil {
 		return nil, err
 	}
-	var p receiptPayload
-	if err := p.unmarshal(b); err != nil {
-		return nil, err
-	}
 	return s.metadata(m, metadataKey, p.secretKey, p.recipients, now), nil
+}
+
+// openPayload unseals what a stored receipt keeps sealed.
+func (s *Service) openPayload(m *SealedMetadata, metadataKey string) (receiptPayload, error) {
+	var p receiptPayload
+	b, err := open(s.seal.metadataAEAD(metadataKey), m.Sealed, []byte(m.ID))
+	if err != nil {
+		return p, err
+	}
+	return p, p.unmarshal(b)
 }
 
 // metadata applies the state rules to a stored receipt as of now.
@@ -767,10 +844,29 @@ func firstRunes(s string, n int) string {
 const pingID = ID("0000000000000000000000000000000000000000")
 
 // Ping checks that the store answers: it asks for a secret that cannot
-// exist, and reports nil when the store says it is not found. Use it, with
-// a deadline in ctx, for a health or readiness check.
+// exist, and reports nil when the store says it is not found. Use it for
+// a health or readiness check: it returns by ctx's deadline, or within
+// DefaultPingTimeout when ctx has none, whatever the store does, with an
+// error wrapping context.DeadlineExceeded. A store that ignores ctx and
+// stalls keeps only its own call running, until it returns.
 func (s *Service) Ping(ctx context.Context) error {
-	_, err := s.store.Peek(ctx, pingID, s.now())
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultPingTimeout)
+		defer cancel()
+	}
+	answer := make(chan error, 1) // the call never blocks on it, so it never outlives the store's
+	now := s.now()
+	go func() {
+		_, err := s.store.Peek(ctx, pingID, now)
+		answer <- err
+	}()
+	var err error
+	select {
+	case err = <-answer:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

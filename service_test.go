@@ -551,9 +551,24 @@ func (r *recording) View(ctx context.Context, id onetime.ID, now time.Time) (*on
 	return r.Store.View(ctx, id, now)
 }
 
-func (r *recording) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
+// Reveal and Burn record what a store keeps for a replay, too: its id
+// and the answer.
+func (r *recording) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	r.record("reveal", id, check)
-	return r.Store.Reveal(ctx, id, check, now)
+	s, err := r.Store.Reveal(ctx, id, check, now, replay)
+	if replay != nil && s != nil {
+		r.record("replay", *replay, fmt.Sprintf("%+v %q %q", *s, s.Sealed, s.Check))
+	}
+	return s, err
+}
+
+func (r *recording) Burn(ctx context.Context, id onetime.ID, now time.Time, replay *onetime.Replay) (*onetime.SealedMetadata, error) {
+	r.record("burn", id)
+	m, err := r.Store.Burn(ctx, id, now, replay)
+	if replay != nil && m != nil {
+		r.record("replay", *replay, fmt.Sprintf("%+v %q %q", *m, m.Sealed, m.OwnerSealed))
+	}
+	return m, err
 }
 
 func (r *recording) record(op string, args ...any) {
