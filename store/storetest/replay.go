@@ -517,3 +517,56 @@ func testDeadline(t *testing.T, st onetime.Store) {
 	_, err = st.Reveal(ctx, s.ID, nil, t0, a)
 	require.NoError(t, err, "Reveal under the replay id of a cancelled call")
 }
+
+// testServiceReplay drives the real Service's idempotent calls over the
+// store: repeats of Share, Generate, Reveal (with a passphrase) and Burn
+// answer the first answer, and no repeat stores a second secret.
+func testServiceReplay(t *testing.T, st onetime.Store) {
+	now := t0
+	svc, err := onetime.New(st, bytes.Repeat([]byte("k"), 32), &onetime.Options{
+		Now: func() time.Time { return now },
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, svc.Close()) })
+	bg := context.Background()
+	ctx := onetime.WithIdempotencyKey(bg, "share-1")
+
+	req := onetime.ShareRequest{Owner: "dana", Value: []byte("value ✓"), TTL: time.Hour, Passphrase: "pw"}
+	first, err := svc.Share(ctx, req)
+	require.NoError(t, err)
+	now = now.Add(20 * time.Second)
+	again, err := svc.Share(ctx, req)
+	require.NoError(t, err, "a repeated Share")
+	assert.Equal(t, *first, *again, "a repeated Share's answer")
+	list, err := svc.Recent(bg, "dana")
+	require.NoError(t, err)
+	assert.Len(t, list, 1, "a repeated Share stored a second secret")
+
+	ctx = onetime.WithIdempotencyKey(bg, "reveal-1")
+	got, err := svc.Reveal(ctx, first.SecretKey, "pw")
+	require.NoError(t, err)
+	assert.Equal(t, req.Value, got.Value)
+	now = now.Add(20 * time.Second)
+	got, err = svc.Reveal(ctx, first.SecretKey, "pw")
+	require.NoError(t, err, "a repeated Reveal")
+	assert.Equal(t, req.Value, got.Value, "a repeated Reveal's value")
+	_, err = svc.Reveal(onetime.WithIdempotencyKey(bg, "reveal-2"), first.SecretKey, "pw")
+	assert.ErrorIs(t, err, onetime.ErrNotFound, "a Reveal under another key")
+
+	ctx = onetime.WithIdempotencyKey(bg, "generate-1")
+	g, err := svc.Generate(ctx, onetime.GenerateRequest{ShareRequest: onetime.ShareRequest{Owner: "dana"}})
+	require.NoError(t, err)
+	g2, err := svc.Generate(ctx, onetime.GenerateRequest{ShareRequest: onetime.ShareRequest{Owner: "dana"}})
+	require.NoError(t, err, "a repeated Generate")
+	assert.Equal(t, *g, *g2, "a repeated Generate's answer")
+	b, err := svc.Burn(ctx, g.MetadataKey)
+	require.NoError(t, err)
+	now = now.Add(time.Second)
+	b2, err := svc.Burn(ctx, g.MetadataKey)
+	require.NoError(t, err, "a repeated Burn")
+	assert.Equal(t, onetime.StateBurned, b2.State)
+	assert.Equal(t, b.Burned, b2.Burned, "a repeated Burn's stamp")
+	list, err = svc.Recent(bg, "dana")
+	require.NoError(t, err)
+	assert.Len(t, list, 2, "Recent after repeated calls")
+}

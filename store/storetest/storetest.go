@@ -96,6 +96,7 @@ func Run(t *testing.T, newStore func(t *testing.T) onetime.Store) {
 		{"ReplayWrongRace", testReplayWrongRace},
 		{"Deadline", testDeadline},
 		{"Service", testService},
+		{"ServiceReplay", testServiceReplay},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
