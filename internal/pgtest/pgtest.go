@@ -120,9 +120,10 @@ type Server struct {
 	runAs *osUser // nil: this process's user
 	flags []string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when cmd has exited
+	paused []int         // the pids that Pause stopped, postmaster first
 
 	admin     *pgxpool.Pool
 	adminOnce sync.Once
@@ -319,6 +320,7 @@ func (s *Server) stop(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
+	s.resume() // a paused server would not act on sig
 	s.cmd.Process.Signal(sig)
 	select {
 	case <-s.done:
@@ -336,6 +338,110 @@ func (s *Server) Crash() { s.stop(syscall.SIGQUIT) }
 
 // Stop shuts the server down as `pg_ctl stop -m fast` does (SIGINT).
 func (s *Server) Stop() { s.stop(syscall.SIGINT) }
+
+// Pause stops every process of the server with SIGSTOP, as a machine that
+// stalls would: the postmaster first, so that it starts no new process,
+// then each of its children (backends, checkpointer, WAL writer, ...).
+// The kernel still accepts connections and takes what clients send into
+// socket buffers, but nothing is read, run or answered until [Server.Resume].
+// Stop, Crash and Close resume a paused server first. Linux only: it
+// finds the children in /proc.
+func (s *Server) Pause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("pgtest: server not running")
+	}
+	if s.paused != nil {
+		return errors.New("pgtest: server already paused")
+	}
+	pid := s.cmd.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("pgtest: pausing the postmaster: %w", err)
+	}
+	s.paused = []int{pid}
+	// Once it is stopped, its list of children is final.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if state, _, err := procStat(pid); err != nil || state == 'T' {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.resume()
+			return errors.New("pgtest: the postmaster did not stop")
+		}
+	}
+	kids, err := children(pid)
+	if err != nil {
+		s.resume()
+		return err
+	}
+	for _, k := range kids {
+		if syscall.Kill(k, syscall.SIGSTOP) == nil {
+			s.paused = append(s.paused, k)
+		}
+	}
+	return nil
+}
+
+// Resume continues the processes that [Server.Pause] stopped. It is a
+// no-op on a server that is not paused.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resume()
+}
+
+func (s *Server) resume() {
+	for i := len(s.paused) - 1; i >= 0; i-- { // the postmaster last
+		syscall.Kill(s.paused[i], syscall.SIGCONT)
+	}
+	s.paused = nil
+}
+
+// procStat returns the state letter and the parent's pid of process pid,
+// from /proc/PID/stat.
+func procStat(pid int) (state byte, ppid int, err error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, 0, err
+	}
+	// "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+	var f []string
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 {
+		f = strings.Fields(string(b[i+1:]))
+	}
+	if len(f) < 2 || len(f[0]) != 1 {
+		return 0, 0, fmt.Errorf("pgtest: unreadable /proc/%d/stat", pid)
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return f[0][0], ppid, err
+}
+
+// children returns the pids of the processes whose parent is pid.
+func children(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: listing processes: %w", err)
+	}
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if _, ppid, err := procStat(p); err == nil && ppid == pid {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Log returns what the server wrote to its log so far: warnings and
+// errors (log_min_messages=warning), among them the errors of statements.
+func (s *Server) Log() (string, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	return string(b), err
+}
 
 // Close stops the server and removes its directory.
 func (s *Server) Close() {

@@ -85,3 +85,56 @@ func TestRequireWithoutBinaries(t *testing.T) {
 	pgtest.Require(&f)
 	require.True(t, f.failed && !f.skipped, "under CI=true: failed")
 }
+
+// A paused server accepts what is sent but answers nothing until it is
+// resumed; then the statement sent meanwhile runs. Stop works on a paused
+// server.
+func TestPauseResume(t *testing.T) {
+	srv := pgtest.Start(t, pgtest.Config{})
+	ctx := context.Background()
+	pool := srv.Pool(t, "postgres", nil)
+	_, err := pool.Exec(ctx, "CREATE TABLE ran (v int)")
+	require.NoError(t, err)
+
+	require.NoError(t, srv.Pause())
+	require.Error(t, srv.Pause(), "pausing a paused server")
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	require.Error(t, pool.Ping(short), "a paused server answered")
+
+	// A statement sent while paused waits for the resume.
+	done := make(chan error, 1)
+	sent := time.Now()
+	go func() {
+		_, err := pool.Exec(ctx, "INSERT INTO ran VALUES (1)")
+		done <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("a paused server answered a statement: %v", err)
+	default:
+	}
+	srv.Resume()
+	require.NoError(t, <-done)
+	require.GreaterOrEqual(t, time.Since(sent), 500*time.Millisecond)
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM ran").Scan(&n))
+	require.Equal(t, 1, n)
+
+	require.NoError(t, srv.Pause())
+	start := time.Now()
+	srv.Stop()
+	require.Less(t, time.Since(start), 20*time.Second, "Stop of a paused server")
+	require.Error(t, srv.Pause(), "pausing a stopped server")
+}
+
+// The server's log holds the errors of statements.
+func TestLog(t *testing.T) {
+	srv := pgtest.Shared(t)
+	_, err := srv.Admin(t).Exec(context.Background(), "SELECT * FROM pgtest_no_such_table")
+	require.Error(t, err)
+	log, err := srv.Log()
+	require.NoError(t, err)
+	require.Contains(t, log, "pgtest_no_such_table")
+}
