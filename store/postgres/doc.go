@@ -25,9 +25,19 @@
 // package is refused with [ErrSchemaTooNew] and left untouched.
 //
 // Two tables hold the records, PREFIXsecrets and PREFIXreceipts, keyed by
-// the 20 bytes of each [onetime.ID]; a plpgsql function, PREFIXreveal,
-// holds the Reveal step. Indexes on expires_at make Sweep cost O(expired),
-// and one on (owner, created DESC, seq DESC) makes Recent a range scan.
+// the 20 bytes of each [onetime.ID], and a third, PREFIXreplays, the
+// outcomes recorded under replay ids (see Replays below); two plpgsql
+// functions, PREFIXreveal and PREFIXburn, hold the Reveal and Burn steps.
+// Indexes on expires_at make Sweep cost O(expired), and one on (owner,
+// created DESC, seq DESC) makes Recent a range scan.
+//
+// Version 2 added the replay table and the functions' replay and deadline
+// parameters to a version 1 database in place, its records kept. The
+// version 1 function PREFIXreveal(bytea, bytea, timestamptz) stays beside
+// the new one, so that processes of the previous release still running
+// during a rolling upgrade keep revealing (without replays or deadlines)
+// until they are replaced; they refuse to open the upgraded database, as
+// a newer schema.
 //
 // # One statement per call
 //
@@ -45,18 +55,82 @@
 //     all in the one call. Of any number of concurrent callers, in any
 //     number of processes, exactly one takes a secret, and every wrong
 //     attempt is counted once.
-//   - Burn is one conditional DELETE ... USING of a live secret whose
-//     receipt is new or viewed, and the UPDATE of that receipt. Of a burn
-//     and a reveal the secret's row lock lets exactly one win.
+//   - Burn calls PREFIXburn: one conditional DELETE ... USING of a live
+//     secret whose receipt is new or viewed, and the UPDATE of that
+//     receipt. Of a burn and a reveal the secret's row lock lets exactly
+//     one win.
 //   - View locks the receipt row (SELECT ... FOR NO KEY UPDATE in a CTE),
 //     returns it as it was and moves a new receipt whose secret lives to
 //     viewed in the same statement: concurrent views queue on the lock,
 //     and exactly one of them sees "new".
 //   - Peek, Receipt and Recent are single SELECTs that change nothing.
 //
-// Time is the now each method is given, never the database's clock: no
-// statement calls now() or CURRENT_TIMESTAMP, so several services whose
-// clocks agree share a store exactly, and tests need no sleeping.
+// Both functions also record their outcome under a replay id and check
+// the call's deadline, in the same call (see below).
+//
+// Expiry is decided by the now each method is given, never by the
+// database's clock: no statement calls now() or CURRENT_TIMESTAMP, so
+// several services whose clocks agree share a store exactly, and tests
+// need no sleeping. The database's clock is read for one thing only: the
+// deadlines of Reveal and Burn.
+//
+// # Replays
+//
+// Reveal and Burn given an [onetime.Replay] record their outcome in
+// PREFIXreplays under the replay id, in the same function call, and so in
+// the same transaction, as the change: the secret row as the reveal deleted
+// it (in a column of the secrets table's row type), a wrong passphrase, or
+// the receipt row as the burn left it (the receipts table's row type).
+// ErrNotFound is never recorded. A later call with the same replay id,
+// unexpired at its now, reads the record first and answers it, writing
+// nothing.
+//
+// Two calls with one replay id may arrive at once, on two connections or
+// two machines. A call that finds no record claims the id before it
+// touches the secret: it inserts a placeholder row (INSERT ... ON CONFLICT,
+// which takes over an expired record under the id). A second call's insert
+// of the same id waits for the first transaction to end; then it finds the
+// record committed and answers it, or, if the first call found nothing (and
+// deleted its placeholder) or was rolled back, claims the id itself. So
+// the repeats of one call are served one outcome, and a wrong passphrase
+// repeated at once is counted once; calls under other replay ids, or none,
+// race on the secret's row lock as before. Everything stays under READ
+// COMMITTED, in one round trip.
+//
+// Replay records are not records of the contract: Recent never lists them
+// and Sweep deletes expired ones (in batches, through an index on
+// expires_at) without counting them.
+//
+// # Deadlines
+//
+// A Reveal or Burn whose context has a deadline passes it to the function
+// as a parameter. The function compares it with the database's clock
+// (clock_timestamp()) first, and again last, after every lock wait and
+// write, just before the statement commits; past it, it raises SQLSTATE
+// OTDL0, which rolls the whole statement back: nothing is consumed, no
+// attempt counted, no outcome recorded. The call then returns an error
+// wrapping [context.DeadlineExceeded]. A server that stalls (a SIGSTOP, a
+// hung disk, a lock held by another session) and resumes after the
+// deadline so consumes nothing, although the statement reached it in time.
+//
+// That check is the real bound. pgx, when a call's context ends, closes the
+// connection and sends a cancel request, but against a stalled server both
+// wait: the statement sits in the backend's socket buffer and runs at the
+// resume, before the postmaster reads the cancel request (the tests stop
+// the server with SIGSTOP past a call's deadline, and see the function
+// refuse the statement). A statement_timeout would not do either: it counts
+// from when the server starts the statement, which a stall delays too, and
+// SET LOCAL needs a transaction of more than one statement.
+//
+// What remains after the last check is the commit itself: the WAL flush,
+// and with synchronous replication the wait for a standby. A stall there
+// can still commit a change after the deadline, unanswered.
+//
+// The deadline is the application server's clock, compared with the
+// database server's: run NTP on both. A database clock behind the
+// application's by d lets a change through up to d after the deadline; one
+// ahead by d refuses calls d before their deadline (every call, if d is
+// larger than the request timeout).
 //
 // # PgBouncer and statement modes
 //
@@ -83,16 +157,20 @@
 // Service.Share of a known value.
 //
 // A revealed or burned secret's row is deleted in the same statement, and
-// no query returns it again. Its bytes, still sealed, remain on disk for a
+// no query returns it again but a repeat under the same replay id, until
+// the replay record expires (the Service's replay window, a minute by
+// default): the record holds the secret row as it was deleted, still
+// sealed, and the replay id, a keyed hash. Its bytes, still sealed, remain on disk for a
 // while as PostgreSQL keeps them: the dead tuple stays in its heap page
 // until VACUUM (autovacuum by default) reclaims the space, and its insert
 // stays in the write-ahead log until the WAL segment is recycled, and in
 // any WAL archive, replica or base backup taken meanwhile. Those hold only
 // sealed bytes, unreadable without the reader's key, which nothing stores.
 //
-// Expired records are invisible at once and deleted by [Store.Sweep]
-// (through the Service's Sweep or Options.SweepInterval) in batches of
-// Options.SweepBatch rows, each batch its own short statement.
+// Expired records, and expired replay records, are invisible at once and
+// deleted by [Store.Sweep] (through the Service's Sweep or
+// Options.SweepInterval) in batches of Options.SweepBatch rows, each batch
+// its own short statement.
 //
 // # Durability
 //
@@ -111,7 +189,10 @@
 // An id that is not well formed ([onetime.ID.Valid]) names no record: it
 // is never looked for (ErrNotFound), and Create refuses a pair with one,
 // or whose ids do not name each other in one slot, with an error that
-// wraps [onetime.ErrInvalid]. Errors of the driver and the server are
+// wraps [onetime.ErrInvalid] ([onetime.CheckPair]); so do Reveal and Burn
+// given a replay whose id is malformed or in another slot than the call's
+// id, changing nothing. A call refused at its deadline returns an error
+// wrapping [context.DeadlineExceeded]. Errors of the driver and the server are
 // returned as "postgres: " and the cause, unwrapping to pgx's errors. Ids,
 // values and checks travel only as statement parameters, which the
 // server's messages do not quote, so no error text carries one.

@@ -22,7 +22,7 @@ var migrationFiles embed.FS
 
 // SchemaVersion is the schema version this package writes and understands:
 // the number of its migrations.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // loadMigrations returns the embedded migrations in version order. Embedded
 // files cannot change at run time, so a malformed set is a bug, which the
@@ -39,22 +39,23 @@ func loadMigrations() []migrations.Migration {
 // migrations ("onet"); the second is a hash of the tables' prefix.
 const lockClass = 0x6f6e6574
 
-// migrate brings the schema to SchemaVersion. A schema already at that
-// version is only read, so a role without CREATE privileges can open a
+// migrateTo brings the schema to version target: SchemaVersion, but in
+// tests, which write data as an earlier release did. A schema already at
+// that version is only read, so a role without CREATE privileges can open a
 // store that an administrator migrated. Otherwise one transaction takes a
 // transaction-scoped advisory lock (which PgBouncer in transaction mode
 // keeps, unlike a session lock), reads the version, and applies what is
 // missing: concurrent openers, in any process, apply each migration once
 // and nobody sees a half-migrated schema.
-func migrate(ctx context.Context, pool *pgxpool.Pool, n *names) error {
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, n *names, target int) error {
 	v, err := currentVersion(ctx, pool, n)
 	if err != nil {
 		return err
 	}
-	if v == SchemaVersion {
+	if v == target {
 		return nil
 	}
-	if v > SchemaVersion {
+	if v > target {
 		return tooNew(v)
 	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -76,10 +77,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, n *names) error {
 			pgx.QueryExecModeSimpleProtocol).Scan(&current); err != nil {
 			return err
 		}
-		if current > SchemaVersion {
+		if current > target {
 			return tooNew(current)
 		}
-		for _, m := range loadMigrations()[current:] {
+		for _, m := range loadMigrations()[current:target] {
 			if _, err := tx.Exec(ctx, n.expand(m.SQL), pgx.QueryExecModeSimpleProtocol); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
@@ -88,7 +89,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, n *names) error {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO `+n.table("schema_version")+` (version) VALUES (`+
-			strconv.Itoa(SchemaVersion)+`)`, pgx.QueryExecModeSimpleProtocol)
+			strconv.Itoa(target)+`)`, pgx.QueryExecModeSimpleProtocol)
 		return err
 	})
 }

@@ -134,6 +134,12 @@ var _ onetime.Store = (*Store)(nil)
 // it. It creates or upgrades the store's tables first (see the package
 // documentation on migrations); ctx bounds that work.
 func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
+	return newAt(ctx, pool, opts, SchemaVersion)
+}
+
+// newAt is New with the schema brought to version, which only the tests
+// set below SchemaVersion (to write data as an earlier release did).
+func newAt(ctx context.Context, pool *pgxpool.Pool, opts *Options, version int) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("postgres: nil pool")
 	}
@@ -143,7 +149,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	}
 	n := &names{schema: o.Schema, tp: o.TablePrefix}
 	n.prefix = n.table("")
-	if err := migrate(ctx, pool, n); err != nil {
+	if err := migrateTo(ctx, pool, n, version); err != nil {
 		if errors.Is(err, ErrSchemaTooNew) {
 			return nil, err
 		}
@@ -255,7 +261,8 @@ func nullBytes(b []byte) []byte {
 // The SQL of each method: one statement each. States are stored as their
 // onetime.State numbers: 1 new, 2 viewed, 3 received, 4 burned.
 type queries struct {
-	create, reveal, peek, receipt, view, burn, recent, sweepSecrets, sweepReceipts string
+	create, reveal, peek, receipt, view, burn, recent string
+	sweepSecrets, sweepReceipts, sweepReplays         string
 }
 
 // receiptColumns are the columns scanned by scanReceipt, from a receipts
@@ -282,8 +289,11 @@ func newQueries(n *names) queries {
 			INSERT INTO {{receipts}} (id, created, updated, secret_expires_at, expires_at, received, burned,
 				state, passphrase, secret_id, owner, share_domain, sealed, owner_sealed)
 			VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-		reveal: `SELECT outcome, metadata_id, sealed, chk, attempts, max_attempts, share_domain, expires_at
-			FROM {{reveal}}($1, $2, $3)`,
+		// The functions take the secret and record the outcome under a
+		// replay id; see migrations/0002_replays.sql. $6 is the deadline.
+		reveal: `SELECT o.o_outcome, (o.o_secret).id, (o.o_secret).metadata_id, (o.o_secret).sealed, (o.o_secret).chk,
+			(o.o_secret).attempts, (o.o_secret).max_attempts, (o.o_secret).share_domain, (o.o_secret).expires_at
+			FROM {{reveal}}($1, $2, $3, $4, $5, $6) o`,
 		peek: `SELECT chk IS NOT NULL, attempts, max_attempts, expires_at FROM {{secrets}}
 			WHERE id = $1 AND expires_at > $2`,
 		receipt: `SELECT ` + receiptColumns + `, ` + present + `
@@ -300,16 +310,7 @@ func newQueries(n *names) queries {
 			UPDATE {{receipts}} u SET state = 2, updated = $2 FROM old
 			WHERE u.id = old.id AND old.state = 1 AND old.present)
 		SELECT * FROM old`,
-		// The secret goes only while it is live and the receipt new or
-		// viewed; its row lock decides between a burn and a reveal.
-		burn: `WITH s AS (
-			DELETE FROM {{secrets}} s USING {{receipts}} r
-			WHERE r.id = $1 AND r.expires_at > $2 AND r.state IN (1, 2)
-			  AND s.id = r.secret_id AND s.expires_at > $2
-			RETURNING s.metadata_id)
-		UPDATE {{receipts}} r SET state = 4, burned = $2, updated = $2
-		FROM s WHERE r.id = s.metadata_id
-		RETURNING ` + receiptColumns,
+		burn: `SELECT ` + receiptColumns + ` FROM {{burn}}($1, $2, $3, $4, $5) r`,
 		recent: `SELECT ` + receiptColumns + `, ` + present + `
 			FROM {{receipts}} r WHERE r.owner = $1 AND r.expires_at > $2
 			ORDER BY r.created DESC, r.seq DESC LIMIT $3`,
@@ -319,8 +320,12 @@ func newQueries(n *names) queries {
 			SELECT id FROM {{secrets}} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		sweepReceipts: `DELETE FROM {{receipts}} WHERE id IN (
 			SELECT id FROM {{receipts}} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		// A replay record that a call holds is locked, and so skipped.
+		sweepReplays: `DELETE FROM {{replays}} WHERE id IN (
+			SELECT id FROM {{replays}} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	}
-	for _, p := range []*string{&q.create, &q.reveal, &q.peek, &q.receipt, &q.view, &q.burn, &q.recent, &q.sweepSecrets, &q.sweepReceipts} {
+	for _, p := range []*string{&q.create, &q.reveal, &q.peek, &q.receipt, &q.view, &q.burn, &q.recent,
+		&q.sweepSecrets, &q.sweepReceipts, &q.sweepReplays} {
 		*p = n.expand(*p)
 	}
 	return q
@@ -331,11 +336,11 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	sk, ok1 := key(sec.ID)
-	mk, ok2 := key(m.ID)
-	if !ok1 || !ok2 || sec.ID.Slot() != m.ID.Slot() || sec.MetadataID != m.ID || m.SecretID != sec.ID {
-		return errMalformed
+	if err := onetime.CheckPair(sec, m); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
+	sk, _ := key(sec.ID)
+	mk, _ := key(m.ID)
 	_, err := s.pool.Exec(ctx, s.q.create, s.mode,
 		sk, sec.ExpiresAt, int32(sec.Attempts), int32(sec.MaxAttempts), mk, sec.ShareDomain, nullBytes(sec.Check), sec.Sealed,
 		mk, m.Created, m.Updated, m.SecretExpiresAt, m.ExpiresAt, nullTime(m.Received), nullTime(m.Burned),
@@ -347,14 +352,51 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	return s.fail(ctx, err)
 }
 
-// errMalformed is Create's answer to a pair that cannot be stored.
-var errMalformed = fmt.Errorf("postgres: ids malformed, in two slots, or not naming each other: %w", onetime.ErrInvalid)
+// deadlineCode is the SQLSTATE that the reveal and burn functions raise
+// when the database's clock has reached the call's deadline: the statement
+// is rolled back, nothing changed.
+const deadlineCode = "OTDL0"
+
+// errDeadline is the answer of a consuming call that the database refused
+// at its deadline.
+var errDeadline = fmt.Errorf("postgres: deadline passed, nothing changed: %w", context.DeadlineExceeded)
+
+// errReplay is the answer to a replay whose id is malformed or in another
+// slot than the id of the call.
+var errReplay = fmt.Errorf("postgres: replay id malformed or in another slot: %w", onetime.ErrInvalid)
+
+// consuming returns the parameters that Reveal and Burn pass besides the
+// id and now: the replay id and expiry (NULL without a replay) and ctx's
+// deadline (NULL without one), which the database compares with its own
+// clock (see the package documentation on deadlines).
+func consuming(ctx context.Context, id onetime.ID, replay *onetime.Replay) ([]any, error) {
+	var (
+		rid      []byte
+		rexp     pgtype.Timestamptz
+		deadline pgtype.Timestamptz
+	)
+	if replay != nil {
+		k, ok := key(replay.ID)
+		if !ok || replay.ID.Slot() != id.Slot() {
+			return nil, errReplay
+		}
+		rid, rexp = k, pgtype.Timestamptz{Time: replay.ExpiresAt, Valid: true}
+	}
+	if d, ok := ctx.Deadline(); ok {
+		deadline = pgtype.Timestamptz{Time: d, Valid: true}
+	}
+	return []any{rid, rexp, deadline}, nil
+}
 
 // fail returns err as this package returns it: ctx's error when the call
 // was cancelled, else wrapped.
 func (s *Store) fail(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == deadlineCode {
+		return errDeadline
 	}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("postgres: %w (%w)", cerr, err)
@@ -363,10 +405,11 @@ func (s *Store) fail(ctx context.Context, err error) error {
 }
 
 // Reveal implements [onetime.Store] in one statement: a call of the
-// function that the migration created, whose DELETE ... RETURNING takes
-// the secret, and which otherwise counts the wrong attempt and burns the
-// secret at its budget.
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
+// function that the migration created, which answers a recorded outcome,
+// or else takes the secret with a DELETE ... RETURNING, or counts the wrong
+// attempt and burns the secret at its budget, records the outcome under
+// the replay id, and checks the deadline last.
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -374,16 +417,20 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 	if !ok {
 		return nil, onetime.ErrNotFound
 	}
+	more, err := consuming(ctx, id, replay)
+	if err != nil {
+		return nil, err
+	}
 	var (
-		outcome     int32
-		mid         []byte
-		sec         = &onetime.SealedSecret{ID: id}
+		outcome     int16
+		sid, mid    []byte
+		sec         = &onetime.SealedSecret{}
 		att, maxAtt pgtype.Int4
 		domain      pgtype.Text
 		expires     pgtype.Timestamptz
 	)
-	err := s.pool.QueryRow(ctx, s.q.reveal, s.mode, k, check, now).Scan(
-		&outcome, &mid, &sec.Sealed, &sec.Check, &att, &maxAtt, &domain, &expires)
+	err = s.pool.QueryRow(ctx, s.q.reveal, append([]any{s.mode, k, check, now}, more...)...).Scan(
+		&outcome, &sid, &mid, &sec.Sealed, &sec.Check, &att, &maxAtt, &domain, &expires)
 	switch {
 	case err != nil:
 		return nil, s.fail(ctx, err)
@@ -392,7 +439,8 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 	case outcome != 1:
 		return nil, onetime.ErrWrongPassphrase
 	}
-	sec.MetadataID, sec.Attempts, sec.MaxAttempts = toID(mid), int(att.Int32), int(maxAtt.Int32)
+	// The ids as recorded: a repeat answers the secret of its first call.
+	sec.ID, sec.MetadataID, sec.Attempts, sec.MaxAttempts = toID(sid), toID(mid), int(att.Int32), int(maxAtt.Int32)
 	sec.ShareDomain, sec.ExpiresAt = domain.String, expires.Time.UTC()
 	return sec, nil
 }
@@ -444,8 +492,9 @@ func scanReceipt(row pgx.Row, present bool) (*onetime.SealedMetadata, error) {
 	return &m, nil
 }
 
-// receiptBy runs a statement that returns at most one receipt.
-func (s *Store) receiptBy(ctx context.Context, query string, id onetime.ID, now time.Time, present bool) (*onetime.SealedMetadata, error) {
+// receiptBy runs a statement that returns at most one receipt, given the
+// id, now and more parameters.
+func (s *Store) receiptBy(ctx context.Context, query string, id onetime.ID, now time.Time, present bool, more ...any) (*onetime.SealedMetadata, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -453,7 +502,7 @@ func (s *Store) receiptBy(ctx context.Context, query string, id onetime.ID, now 
 	if !ok {
 		return nil, onetime.ErrNotFound
 	}
-	m, err := scanReceipt(s.pool.QueryRow(ctx, query, s.mode, k, now), present)
+	m, err := scanReceipt(s.pool.QueryRow(ctx, query, append([]any{s.mode, k, now}, more...)...), present)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, onetime.ErrNotFound
 	}
@@ -474,9 +523,22 @@ func (s *Store) View(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	return s.receiptBy(ctx, s.q.view, id, now, true)
 }
 
-// Burn implements [onetime.Store] in one statement.
-func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
-	return s.receiptBy(ctx, s.q.burn, id, now, false)
+// Burn implements [onetime.Store] in one statement: a call of the burn
+// function, which answers a recorded outcome, or else deletes a live secret
+// whose receipt is new or viewed and moves the receipt to burned, records
+// it under the replay id, and checks the deadline last.
+func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time, replay *onetime.Replay) (*onetime.SealedMetadata, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if !id.Valid() {
+		return nil, onetime.ErrNotFound
+	}
+	more, err := consuming(ctx, id, replay)
+	if err != nil {
+		return nil, err
+	}
+	return s.receiptBy(ctx, s.q.burn, id, now, false, more...)
 }
 
 // Recent implements [onetime.Store] in one read-only statement, a range
@@ -509,22 +571,26 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 	return out, nil
 }
 
-// Sweep implements [onetime.Store]. It deletes expired secrets, then
-// expired receipts, Options.SweepBatch rows per statement through the
-// expiry indexes: its cost is proportional to the number of expired rows.
+// Sweep implements [onetime.Store]. It deletes expired secrets, expired
+// receipts, then expired replay records, Options.SweepBatch rows per
+// statement through the expiry indexes: its cost is proportional to the
+// number of expired rows. It counts secrets and receipts, the records of
+// the contract; replay records are reclaimed but not counted.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	total := 0
-	for _, q := range []string{s.q.sweepSecrets, s.q.sweepReceipts} {
+	for _, q := range []string{s.q.sweepSecrets, s.q.sweepReceipts, s.q.sweepReplays} {
 		for {
 			tag, err := s.pool.Exec(ctx, q, s.mode, now, int64(s.sweepBatch))
 			if err != nil {
 				return total, s.fail(ctx, err)
 			}
 			n := int(tag.RowsAffected())
-			total += n
+			if q != s.q.sweepReplays {
+				total += n
+			}
 			if n < s.sweepBatch {
 				break
 			}

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,13 +71,14 @@ func TestSchemaAndPrefix(t *testing.T) {
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a_receipts", "a_schema_version", "a_secrets", "b_receipts", "b_schema_version", "b_secrets"}, tables)
+	assert.Equal(t, []string{"a_receipts", "a_replays", "a_schema_version", "a_secrets",
+		"b_receipts", "b_replays", "b_schema_version", "b_secrets"}, tables)
 
 	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, a.Create(ctx, s, m))
-	_, err = b.Reveal(ctx, s.ID, nil, t0)
+	_, err = b.Reveal(ctx, s.ID, nil, t0, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "a secret of store a seen by store b")
-	_, err = a.Reveal(ctx, s.ID, nil, t0)
+	_, err = a.Reveal(ctx, s.ID, nil, t0, nil)
 	assert.NoError(t, err)
 
 	// Without a schema, the tables go where search_path says.
@@ -86,7 +89,7 @@ func TestSchemaAndPrefix(t *testing.T) {
 	defer st.Close()
 	var n int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'onetime\_%'`).Scan(&n))
-	assert.Equal(t, 3, n)
+	assert.Equal(t, 4, n)
 }
 
 // A database migrated by a newer version of the package is refused,
@@ -139,7 +142,7 @@ func TestConcurrentOpen(t *testing.T) {
 		// Each works on the shared tables.
 		s, m := storetest.NewPair("", t0, time.Hour)
 		require.NoError(t, stores[0].Create(ctx, s, m))
-		_, err := stores[openers-1].Reveal(ctx, s.ID, nil, t0)
+		_, err := stores[openers-1].Reveal(ctx, s.ID, nil, t0, nil)
 		require.NoError(t, err)
 		for _, st := range stores {
 			require.NoError(t, st.Close())
@@ -210,14 +213,14 @@ func TestTwoPoolsRace(t *testing.T) {
 				switch i % 4 {
 				case 0, 1:
 					var sec *onetime.SealedSecret
-					sec, err = st.Reveal(ctx, s.ID, check, t0)
+					sec, err = st.Reveal(ctx, s.ID, check, t0, nil)
 					if err == nil && !bytes.Equal(sec.Sealed, s.Sealed) {
 						err = errors.New("revealed other bytes")
 					}
 				case 2:
-					_, err = st.Burn(ctx, m.ID, t0)
+					_, err = st.Burn(ctx, m.ID, t0, nil)
 				case 3:
-					_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0)
+					_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -268,9 +271,9 @@ func TestNoPreparedStatementsByDefault(t *testing.T) {
 		require.NoError(t, err)
 		_, err = st.Recent(ctx, "owner", t0, 10)
 		require.NoError(t, err)
-		_, err = st.Reveal(ctx, s.ID, nil, t0)
+		_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
 		require.NoError(t, err)
-		_, err = st.Burn(ctx, m.ID, t0)
+		_, err = st.Burn(ctx, m.ID, t0, nil)
 		require.ErrorIs(t, err, onetime.ErrNotFound)
 		_, err = st.Sweep(ctx, t0)
 		require.NoError(t, err)
@@ -346,7 +349,7 @@ func TestErrorTextsFromTheServer(t *testing.T) {
 	require.ErrorIs(t, errs[0], onetime.ErrExists)
 
 	srv.Stop()
-	_, err = st.Reveal(ctx, s.ID, s.Check, t0)
+	_, err = st.Reveal(ctx, s.ID, s.Check, t0, nil)
 	errs = append(errs, err)
 	_, err = st.Peek(ctx, s.ID, t0)
 	errs = append(errs, err)
@@ -354,7 +357,7 @@ func TestErrorTextsFromTheServer(t *testing.T) {
 	errs = append(errs, err)
 	_, err = st.View(ctx, m.ID, t0)
 	errs = append(errs, err)
-	_, err = st.Burn(ctx, m.ID, t0)
+	_, err = st.Burn(ctx, m.ID, t0, nil)
 	errs = append(errs, err)
 	_, err = st.Recent(ctx, "owner", t0, 10)
 	errs = append(errs, err)
@@ -380,20 +383,51 @@ func TestErrorTextsFromTheServer(t *testing.T) {
 }
 
 // Every method is one statement (Sweep: one per table and batch), and so
-// one round trip once its description is cached on the connection.
+// one round trip once its description is cached on the connection: Reveal
+// and Burn too, with a replay, a deadline, or a repeat answered from the
+// record. A round trip is a write to the server's socket, which pgx makes
+// once per exchange (the statement's messages and a Sync) before it reads.
 func TestOneStatementPerCall(t *testing.T) {
 	srv := pgtest.Shared(t)
 	ctx := context.Background()
 	var counter statements
-	pool := srv.Pool(t, "postgres", func(c *pgxpool.Config) { c.ConnConfig.Tracer = &counter })
+	var writes atomic.Int64
+	pool := srv.Pool(t, "postgres", func(c *pgxpool.Config) {
+		c.ConnConfig.Tracer = &counter
+		c.MaxConns = 1
+		c.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			return &countingConn{Conn: conn, writes: &writes}, err
+		}
+	})
 	st, err := postgres.New(ctx, pool, &postgres.Options{Schema: srv.Schema(t)})
 	require.NoError(t, err)
 	defer st.Close()
+	// Each statement once, for pgx to cache its description.
+	missing := onetime.ID(randomHex(40))
+	w, wm := storetest.NewPair("owner", t0, time.Hour)
+	require.NoError(t, st.Create(ctx, w, wm))
+	for _, f := range []func() error{
+		func() error { _, err := st.Reveal(ctx, missing, nil, t0, nil); return err },
+		func() error { _, err := st.Burn(ctx, missing, t0, nil); return err },
+		func() error { _, err := st.Peek(ctx, missing, t0); return err },
+		func() error { _, err := st.Receipt(ctx, missing, t0); return err },
+		func() error { _, err := st.View(ctx, missing, t0); return err },
+	} {
+		require.ErrorIs(t, f(), onetime.ErrNotFound)
+	}
+	_, err = st.Recent(ctx, "owner", t0, 10)
+	require.NoError(t, err)
+	_, err = st.Sweep(ctx, t0)
+	require.NoError(t, err)
+
 	calls := func(want int64, what string, f func() error) {
 		t.Helper()
 		counter.n.Store(0)
+		writes.Store(0)
 		require.NoError(t, f(), what)
 		assert.Equalf(t, want, counter.n.Load(), "statements sent by %s", what)
+		assert.Equalf(t, want, writes.Load(), "round trips of %s", what)
 	}
 	s, m := storetest.NewPair("owner", t0, time.Hour)
 	s.Check = []byte("check")
@@ -403,14 +437,38 @@ func TestOneStatementPerCall(t *testing.T) {
 	calls(1, "View", func() error { _, err := st.View(ctx, m.ID, t0); return err })
 	calls(1, "Recent", func() error { _, err := st.Recent(ctx, "owner", t0, 10); return err })
 	calls(1, "a wrong Reveal", func() error {
-		if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0); !errors.Is(err, onetime.ErrWrongPassphrase) {
+		if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil); !errors.Is(err, onetime.ErrWrongPassphrase) {
 			return fmt.Errorf("wrong passphrase: %w", err)
 		}
 		return nil
 	})
-	calls(1, "Reveal", func() error { _, err := st.Reveal(ctx, s.ID, s.Check, t0); return err })
+	calls(1, "Reveal", func() error { _, err := st.Reveal(ctx, s.ID, s.Check, t0, nil); return err })
 	s, m = storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
-	calls(1, "Burn", func() error { _, err := st.Burn(ctx, m.ID, t0); return err })
-	calls(2, "Sweep", func() error { _, err := st.Sweep(ctx, t0); return err })
+	calls(1, "Burn", func() error { _, err := st.Burn(ctx, m.ID, t0, nil); return err })
+
+	deadline, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	s, m = storetest.NewPair("owner", t0, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	a := &onetime.Replay{ID: onetime.ID(s.ID.Slot() + randomHex(32)), ExpiresAt: t0.Add(time.Minute)}
+	calls(1, "Reveal with a replay and a deadline", func() error { _, err := st.Reveal(deadline, s.ID, nil, t0, a); return err })
+	calls(1, "a repeated Reveal", func() error { _, err := st.Reveal(deadline, s.ID, nil, t0, a); return err })
+	s, m = storetest.NewPair("owner", t0, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	b := &onetime.Replay{ID: onetime.ID(m.ID.Slot() + randomHex(32)), ExpiresAt: t0.Add(time.Minute)}
+	calls(1, "Burn with a replay and a deadline", func() error { _, err := st.Burn(deadline, m.ID, t0, b); return err })
+	calls(1, "a repeated Burn", func() error { _, err := st.Burn(deadline, m.ID, t0, b); return err })
+	calls(3, "Sweep", func() error { _, err := st.Sweep(ctx, t0); return err })
+}
+
+// countingConn counts the writes to a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
 }
