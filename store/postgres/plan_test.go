@@ -13,8 +13,8 @@ import (
 
 // With enough rows for the planner to choose, Recent is a range scan of
 // the owner index, already in order (no sort), and Sweep finds expired
-// rows through the expiry indexes: their cost follows what they return,
-// not the size of the tables.
+// rows (and replay records) through the expiry indexes: their cost follows
+// what they return, not the size of the tables.
 func TestQueryPlans(t *testing.T) {
 	st, srv := newStore(t, nil)
 	ctx := context.Background()
@@ -38,7 +38,14 @@ func TestQueryPlans(t *testing.T) {
 		       1, false, decode(md5('s' || i) || substr(md5('x' || i), 1, 8), 'hex'), 'owner' || (i % 20), '', '\x00'
 		FROM generate_series(1, $2::int) i`, t0, rows)
 	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `ANALYZE `+st.Table("secrets")+`; ANALYZE `+st.Table("receipts"), pgx.QueryExecModeSimpleProtocol)
+	_, err = pool.Exec(ctx, `
+		INSERT INTO `+st.Table("replays")+` (id, expires_at, outcome)
+		SELECT decode(md5('r' || i) || substr(md5('z' || i), 1, 8), 'hex'),
+		       $1::timestamptz + CASE WHEN i % 1000 = 0 THEN interval '1 hour' ELSE interval '1 day' END, 2
+		FROM generate_series(1, $2::int) i`, t0, rows)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `ANALYZE `+st.Table("secrets")+`; ANALYZE `+st.Table("receipts")+`; ANALYZE `+st.Table("replays"),
+		pgx.QueryExecModeSimpleProtocol)
 	require.NoError(t, err)
 
 	now := t0.Add(90 * time.Minute)
@@ -58,7 +65,8 @@ func TestQueryPlans(t *testing.T) {
 	assert.NotContains(t, plan, "Seq Scan", plan)
 	assert.Contains(t, plan, "Index Scan using "+strings.Trim(st.Index("secrets_pkey"), `"`), "SecretPresent is a primary key lookup:\n"+plan)
 
-	for name, index := range map[string]string{"sweepSecrets": "secrets_expiry", "sweepReceipts": "receipts_expiry"} {
+	for name, index := range map[string]string{"sweepSecrets": "secrets_expiry", "sweepReceipts": "receipts_expiry",
+		"sweepReplays": "replays_expiry"} {
 		plan := explain(q[name], now, int64(1000))
 		assert.Contains(t, plan, "Index Scan using "+strings.Trim(st.Index(index), `"`), name+":\n"+plan)
 		assert.NotContains(t, plan, "Seq Scan", name+":\n"+plan)
@@ -70,5 +78,8 @@ func TestQueryPlans(t *testing.T) {
 	assert.Len(t, list, 100)
 	n, err := st.Sweep(ctx, now)
 	require.NoError(t, err)
-	assert.Equal(t, 2*rows/1000, n)
+	assert.Equal(t, 2*rows/1000, n, "secrets and receipts swept (replay records are not counted)")
+	var left int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM `+st.Table("replays")).Scan(&left))
+	assert.Equal(t, rows-rows/1000, left, "replay records left after Sweep")
 }

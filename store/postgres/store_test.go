@@ -289,7 +289,9 @@ func TestNoPreparedStatementsByDefault(t *testing.T) {
 }
 
 // After Service.Share of a known value, a dump of the tables holds
-// neither the value nor the passphrase nor either key, in any spelling.
+// neither the value nor the passphrase nor either key, in any spelling;
+// nor, after a reveal and a burn made with idempotency keys, do the
+// outcomes recorded for their repeats, nor do they spell the keys.
 func TestDumpRevealsNothing(t *testing.T) {
 	st, srv := newStore(t, nil)
 	ctx := context.Background()
@@ -309,6 +311,14 @@ func TestDumpRevealsNothing(t *testing.T) {
 	}
 	g, err := svc.Generate(ctx, onetime.GenerateRequest{})
 	require.NoError(t, err)
+	revealKey, burnKey, shareKey := "idempotency-key-of-the-reveal", "idempotency-key-of-the-burn", "idempotency-key-of-the-share"
+	keyed, err := svc.Share(onetime.WithIdempotencyKey(ctx, shareKey), onetime.ShareRequest{Value: value, Passphrase: passphrase})
+	require.NoError(t, err)
+	revealed, err := svc.Reveal(onetime.WithIdempotencyKey(ctx, revealKey), keyed.SecretKey, passphrase)
+	require.NoError(t, err)
+	require.Equal(t, value, revealed.Value)
+	_, err = svc.Burn(onetime.WithIdempotencyKey(ctx, burnKey), receipts[1].MetadataKey)
+	require.NoError(t, err)
 
 	schema := strings.Trim(strings.Split(st.Table("secrets"), ".")[0], `"`)
 	out, err := exec.Command(srv.BinDir()+"/pg_dump", "--data-only", "-n", schema, srv.URL("postgres")).CombinedOutput()
@@ -316,9 +326,13 @@ func TestDumpRevealsNothing(t *testing.T) {
 	dump := string(out)
 	require.Contains(t, dump, "COPY "+schema+".onetime_secrets", "the dump holds the secrets")
 	require.Contains(t, dump, "COPY "+schema+".onetime_receipts", "the dump holds the receipts")
+	require.Contains(t, dump, "COPY "+schema+".onetime_replays", "the dump holds the replay records")
+	var replays int
+	require.NoError(t, srv.Admin(t).QueryRow(ctx, `SELECT count(*) FROM `+st.Table("replays")+` WHERE outcome IN (1, 3)`).Scan(&replays))
+	require.Equal(t, 2, replays, "a reveal and a burn recorded")
 
-	forbidden := []string{string(value), passphrase, string(g.Value), "reader@example.net"}
-	for _, r := range receipts {
+	forbidden := []string{string(value), passphrase, string(g.Value), "reader@example.net", revealKey, burnKey, shareKey}
+	for _, r := range append(receipts, keyed) {
 		forbidden = append(forbidden, string(r.SecretKey), string(r.MetadataKey))
 	}
 	forbidden = append(forbidden, string(g.SecretKey), string(g.MetadataKey))
@@ -330,6 +344,9 @@ func TestDumpRevealsNothing(t *testing.T) {
 	// The value is still there to reveal: the dump was taken of live data.
 	got, err := svc.Reveal(ctx, receipts[0].SecretKey, passphrase)
 	require.NoError(t, err)
+	assert.Equal(t, value, got.Value)
+	got, err = svc.Reveal(onetime.WithIdempotencyKey(ctx, revealKey), keyed.SecretKey, passphrase)
+	require.NoError(t, err, "the repeat of the recorded reveal")
 	assert.Equal(t, value, got.Value)
 }
 
