@@ -4,7 +4,7 @@
 // not start (the machine's own on 6379 included) and never flushes one.
 //
 // Tests call [Standalone] (a server of their own, which they may Stop and
-// Restart), [Shared] (one server per test binary, for benchmarks),
+// Restart, or Pause and Resume to stall it), [Shared] (one server per test binary, for benchmarks),
 // [Cluster] (one three-master cluster per test binary) or [Sentinel]; the
 // processes are killed when the test (or, for the shared ones, the test
 // binary) ends, and by the kernel if the test binary dies. A package whose
@@ -27,7 +27,7 @@
 // with the environment variables ONETIME_REDIS_ADDR (a standalone server,
 // host:port) and ONETIME_REDIS_CLUSTER (comma-separated host:port of cluster
 // masters). Tests then use those servers instead of starting their own and
-// skip what they cannot do there (Stop and Restart).
+// skip what they cannot do there (Stop, Restart, Pause).
 package redistest
 
 import (

@@ -4,6 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime/internal/redistest"
 )
@@ -31,6 +36,31 @@ func TestStandalone(t *testing.T) {
 	if err := c.Ping(ctx).Err(); err == nil {
 		t.Fatal("PING answered after Stop")
 	}
+}
+
+// TestPause: a paused server takes a command but answers only once
+// resumed, and then runs it.
+func TestPause(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Standalone(t)
+	if srv.External() {
+		t.Skip("external server")
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ReadTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.Ping(ctx).Err())
+
+	srv.Pause(t)
+	start := time.Now()
+	err := c.Set(ctx, "k", "v", 0).Err()
+	require.Error(t, err, "SET answered by a paused server")
+	assert.Less(t, time.Since(start), 2*time.Second, "the client's read timeout did not end the wait")
+	srv.Resume(t)
+	// The SET that the paused server received runs once it is resumed.
+	require.Eventually(t, func() bool {
+		v, err := c.Get(ctx, "k").Result()
+		return err == nil && v == "v"
+	}, 5*time.Second, 20*time.Millisecond, "the SET sent while paused did not run after Resume")
 }
 
 func TestCluster(t *testing.T) {
