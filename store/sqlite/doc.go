@@ -58,6 +58,24 @@
 // counted by an UPDATE in the same way, and the attempt that reaches the
 // limit deletes the secret in the same transaction.
 //
+// # Replays and deadlines
+//
+// A Reveal or Burn given an [onetime.Replay] first looks, in its write
+// transaction, for an answer recorded under the replay's id in the table
+// onetime_replays and unexpired at now; if there is one it returns it and
+// changes nothing. Otherwise it does its work and, in the same
+// transaction, records its answer there (the record as it returns it,
+// JSON-encoded: sealed bytes and keyed-hash ids; NULL for a counted wrong
+// passphrase) until the replay's expiry. Recent never sees these rows,
+// and Sweep deletes them once expired without counting them.
+//
+// A Reveal or Burn whose context has a deadline commits only if the
+// deadline, compared with the clock, has not passed just before its
+// transaction commits: one held up past it (waiting for another process's
+// write lock, behind a long batch) is taken out of its batch, changes
+// nothing, and returns an error wrapping [context.DeadlineExceeded]. So a
+// secret is consumed only while its answer can still reach the caller.
+//
 // # Writes and group commit
 //
 // All writes of a Store go through one connection and one goroutine. The
@@ -124,6 +142,10 @@
 //
 // # What a consumed secret leaves behind
 //
+// (A replay's recorded answer is a copy of the consumed secret's sealed
+// bytes: it goes the same way once Sweep deletes it after its expiry, a
+// minute by default.)
+//
 // A revealed, burned or expired secret's row is deleted in a transaction
 // on the store's connection, which has secure_delete on: SQLite
 // overwrites the row's bytes, and any overflow page it frees, with zeros,
@@ -156,9 +178,10 @@
 // [onetime.ErrNotFound], [onetime.ErrWrongPassphrase],
 // [onetime.ErrExists], and [onetime.ErrClosed] once the Store is closed.
 // An id that is not well formed ([onetime.ID.Valid]) names no record: it
-// is never looked for (ErrNotFound), and Create refuses a pair with one,
-// or whose ids do not name each other in one slot, with an error that
-// wraps [onetime.ErrInvalid]. Other errors read "sqlite: <cause>", wrap
+// is never looked for (ErrNotFound), and Create refuses a pair that
+// [onetime.CheckPair] refuses, with an error that wraps
+// [onetime.ErrInvalid]; so do Reveal and Burn given a replay whose id is
+// not well formed. Other errors read "sqlite: <cause>", wrap
 // [ErrBusy] or [ErrReadOnly] where they apply, and keep the driver's error
 // in their chain; no text names an id, value or passphrase check.
 package sqlite

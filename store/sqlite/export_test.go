@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // BatchStats reports how many write transactions the store has run and
@@ -49,3 +50,12 @@ func (s *Store) Pragma(name string) (writer, reader string, err error) {
 // ReadsThroughWriter reports whether reads go through the writer's
 // connection.
 func (s *Store) ReadsThroughWriter() bool { return s.r == nil }
+
+// SlowWrite runs a write operation that takes d, in the transaction it
+// shares with the operations batched with it.
+func (s *Store) SlowWrite(d time.Duration) error {
+	return s.w.do(context.Background(), func(*wtx) error {
+		time.Sleep(d)
+		return nil
+	})
+}

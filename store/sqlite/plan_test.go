@@ -52,6 +52,8 @@ func TestQueryPlans(t *testing.T) {
 		{"viewed", writeQueries[wViewed], []any{2, 1, b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"peek", readQueries[rPeek], []any{b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
 		{"sweep", writeQueries[wSweep], []any{1, 500}, []string{"USING COVERING INDEX onetime_records_expiry (expires_at<?)"}},
+		{"replayed", writeQueries[wReplayed], []any{b20, 1}, []string{"USING PRIMARY KEY (id=?)"}},
+		{"sweep replays", writeQueries[wSweepReplays], []any{1, 500}, []string{"USING COVERING INDEX onetime_replays_expiry (expires_at<?)"}},
 	} {
 		got := plan(tc.q, tc.args...)
 		for _, w := range tc.want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -36,14 +37,8 @@ func key(id onetime.ID) []byte {
 // id is the inverse of key.
 func id(b []byte) onetime.ID { return onetime.ID(hex.EncodeToString(b)) }
 
-// errMalformed is Create's answer to a pair that cannot be stored.
-var errMalformed = fmt.Errorf("sqlite: ids malformed, in two slots, or not naming each other: %w", onetime.ErrInvalid)
-
-// storable reports whether Create may store s and m: well-formed ids, in
-// one slot, that name each other.
-func storable(s *onetime.SealedSecret, m *onetime.SealedMetadata) bool {
-	return s.ID.Valid() && m.ID.Valid() && s.ID.Slot() == m.ID.Slot() && s.MetadataID == m.ID && m.SecretID == s.ID
-}
+// errReplayID is the answer to a replay whose id is not an ID.
+var errReplayID = fmt.Errorf("sqlite: malformed replay id: %w", onetime.ErrInvalid)
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
@@ -156,6 +151,9 @@ const (
 	wSweep
 	wVacuum
 	wFreePages
+	wReplayed
+	wRecord
+	wSweepReplays
 )
 
 // In the SQL below, kind 1 is a secret and kind 2 a receipt.
@@ -208,6 +206,13 @@ var writeQueries = [...]string{
 	// unless auto_vacuum is INCREMENTAL). Pragmas take no parameters.
 	wVacuum:    `PRAGMA incremental_vacuum(` + vacuumStepText + `)`,
 	wFreePages: `PRAGMA freelist_count`,
+	// Replays: the answer recorded under an id, while it lives; recording
+	// replaces an expired one under the same id.
+	wReplayed: `SELECT answer FROM onetime_replays WHERE id = ?1 AND expires_at > ?2`,
+	wRecord: `INSERT INTO onetime_replays (id, expires_at, answer) VALUES (?1, ?2, ?3)
+		ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, answer = excluded.answer`,
+	wSweepReplays: `DELETE FROM onetime_replays WHERE id IN
+		(SELECT id FROM onetime_replays WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
 }
 
 // vacuumStep is how many free pages one transaction of Sweep gives back
@@ -244,8 +249,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if !storable(sec, m) {
-		return errMalformed
+	if err := onetime.CheckPair(sec, m); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	sk := key(sec.ID)
 	err := s.w.do(ctx, func(t *wtx) error {
@@ -274,16 +279,25 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 
 // Reveal implements [onetime.Store]. The secret is taken by one
 // conditional DELETE ... RETURNING: of concurrent callers, in this process
-// or another, exactly one deletes the row.
-func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
+// or another, exactly one deletes the row. A replay's answer is looked up
+// and recorded in the same transaction, and the transaction commits only
+// before ctx's deadline (see writer.consume).
+func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
+	}
+	if rp != nil && !rp.ID.Valid() {
+		return nil, errReplayID
 	}
 	if !sid.Valid() {
 		return nil, onetime.ErrNotFound
 	}
 	var sec *onetime.SealedSecret
-	err := s.w.do(ctx, func(t *wtx) error {
+	err := s.w.consume(ctx, func(t *wtx) error {
+		sec = nil
+		if found, err := replayed(t, rp, now, &sec); found || err != nil {
+			return err
+		}
 		k, at := key(sid), micros(now)
 		got := &onetime.SealedSecret{ID: sid}
 		var mid []byte
@@ -296,7 +310,7 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now ti
 				return err
 			}
 			sec = got
-			return nil
+			return record(t, rp, got)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -320,12 +334,57 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now ti
 				return err
 			}
 		}
+		if err := record(t, rp, nil); err != nil {
+			return err
+		}
 		return onetime.ErrWrongPassphrase
 	})
 	if err != nil {
 		return nil, passOrWrap(err)
 	}
 	return sec, nil
+}
+
+// replayed looks for the answer recorded under rp's id and alive at now,
+// in the transaction of t. If there is one, it reports found, and decodes
+// the answer into *out, or returns ErrWrongPassphrase for a recorded wrong
+// passphrase. A nil rp finds nothing.
+func replayed[T any](t *wtx, rp *onetime.Replay, now time.Time, out **T) (found bool, err error) {
+	if rp == nil {
+		return false, nil
+	}
+	var answer []byte
+	err = t.queryRow(wReplayed, key(rp.ID), micros(now)).Scan(&answer)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	case answer == nil:
+		return true, onetime.ErrWrongPassphrase
+	}
+	*out = new(T)
+	if err := json.Unmarshal(answer, *out); err != nil {
+		return false, fmt.Errorf("sqlite: a recorded answer does not decode: %w", err)
+	}
+	return true, nil
+}
+
+// record records answer (nil: a wrong passphrase) under rp's id until its
+// expiry, in the transaction of t. A nil rp records nothing.
+func record(t *wtx, rp *onetime.Replay, answer any) error {
+	if rp == nil {
+		return nil
+	}
+	var b []byte
+	if answer != nil {
+		var err error
+		if b, err = json.Marshal(answer); err != nil {
+			return err
+		}
+	}
+	_, err := t.exec(wRecord, key(rp.ID), micros(rp.ExpiresAt), b)
+	return err
 }
 
 // passOrWrap returns the contract's errors and a context's as they are,
@@ -445,16 +504,24 @@ func (s *Store) View(ctx context.Context, mid onetime.ID, now time.Time) (*oneti
 // Burn implements [onetime.Store]. One conditional UPDATE ... RETURNING
 // claims the receipt only while its secret is live, and the secret is
 // deleted in the same transaction, under the same write lock: of a burn
-// and a reveal, exactly one succeeds.
-func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+// and a reveal, exactly one succeeds. Replays and the deadline work as in
+// Reveal.
+func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time, rp *onetime.Replay) (*onetime.SealedMetadata, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
+	}
+	if rp != nil && !rp.ID.Valid() {
+		return nil, errReplayID
 	}
 	if !mid.Valid() {
 		return nil, onetime.ErrNotFound
 	}
 	var m *onetime.SealedMetadata
-	err := s.w.do(ctx, func(t *wtx) error {
+	err := s.w.consume(ctx, func(t *wtx) error {
+		m = nil
+		if found, err := replayed(t, rp, now, &m); found || err != nil {
+			return err
+		}
 		got, err := scanReceipt(t.queryRow(wBurn, key(mid), micros(now), stateBurned, stateNew, stateViewed), false)
 		if errors.Is(err, sql.ErrNoRows) {
 			return onetime.ErrNotFound
@@ -466,7 +533,7 @@ func (s *Store) Burn(ctx context.Context, mid onetime.ID, now time.Time) (*oneti
 			return err
 		}
 		m = got
-		return nil
+		return record(t, rp, got)
 	})
 	if err != nil {
 		return nil, passOrWrap(err)
@@ -509,7 +576,8 @@ func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit i
 // Sweep implements [onetime.Store]. It deletes expired records, secrets
 // and receipts alike, SweepBatch rows per transaction through the expiry
 // index: its cost is proportional to the number of rows expired, and
-// other writes get the lock between batches.
+// other writes get the lock between batches. Expired replay answers go
+// the same way, uncounted.
 //
 // It then reclaims the space: with auto_vacuum INCREMENTAL (see [New])
 // it gives the free pages back to the file system, a few thousand per
@@ -522,19 +590,23 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	total := 0
-	for {
-		var n int64
-		err := s.w.do(ctx, func(t *wtx) error {
-			var err error
-			n, err = affected(t.exec(wSweep, micros(now), s.sweepBatch))
-			return err
-		})
-		if err != nil {
-			return total, passOrWrap(err)
-		}
-		total += int(n)
-		if n < int64(s.sweepBatch) {
-			break
+	for _, k := range []int{wSweep, wSweepReplays} {
+		for {
+			var n int64
+			err := s.w.do(ctx, func(t *wtx) error {
+				var err error
+				n, err = affected(t.exec(k, micros(now), s.sweepBatch))
+				return err
+			})
+			if err != nil {
+				return total, passOrWrap(err)
+			}
+			if k == wSweep {
+				total += int(n) // replays are no records: not counted
+			}
+			if n < int64(s.sweepBatch) {
+				break
+			}
 		}
 	}
 	return total, passOrWrap(s.reclaim(ctx))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"github.com/onetimego/onetime"
 )
@@ -40,11 +41,14 @@ type writer struct {
 // with other ops; raw, when set instead, runs alone on the connection,
 // outside any transaction (a checkpoint).
 type op struct {
-	ctx  context.Context
-	fn   func(*wtx) error
-	raw  func(context.Context, *sql.Conn) error
-	err  error
-	done chan struct{}
+	ctx context.Context
+	// deadline, when set, is the last instant at which the op's writes
+	// may commit (see consume).
+	deadline time.Time
+	fn       func(*wtx) error
+	raw      func(context.Context, *sql.Conn) error
+	err      error
+	done     chan struct{}
 }
 
 // wtx is the transaction an op runs in. Its context is not the caller's:
@@ -100,6 +104,22 @@ func (w *writer) close() {
 func (w *writer) do(ctx context.Context, fn func(*wtx) error) error {
 	return w.send(&op{ctx: ctx, fn: fn, done: make(chan struct{})})
 }
+
+// consume runs fn as do does, for an operation that consumes a secret
+// (Reveal, Burn): if ctx has a deadline, its writes commit only if the
+// deadline has not passed when their transaction is about to commit, the
+// last instant before they take effect. A writer held up past it (a long
+// batch, a lock held by another process) so consumes nothing whose answer
+// can no longer reach the caller; the call returns an error wrapping
+// context.DeadlineExceeded.
+func (w *writer) consume(ctx context.Context, fn func(*wtx) error) error {
+	o := &op{ctx: ctx, fn: fn, done: make(chan struct{})}
+	o.deadline, _ = ctx.Deadline()
+	return w.send(o)
+}
+
+// errLate is the error of an op whose deadline passed before its commit.
+var errLate = fmt.Errorf("sqlite: deadline passed before the commit: %w", context.DeadlineExceeded)
 
 // exclusive runs fn on the writer's connection outside any transaction,
 // between two batches.
@@ -238,6 +258,16 @@ func (w *writer) try(ops []*op) int {
 	for i, o := range ops {
 		o.err = call(o.fn, t)
 		if !kept(o.err) {
+			w.rollback()
+			return i
+		}
+	}
+	// The last check before the writes take effect: an op whose deadline
+	// has passed is taken out, and the others run again without it.
+	now := time.Now()
+	for i, o := range ops {
+		if !o.deadline.IsZero() && !now.Before(o.deadline) {
+			o.err = errLate
 			w.rollback()
 			return i
 		}
