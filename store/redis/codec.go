@@ -56,6 +56,15 @@ import (
 //	2  for 'S' the secret record as it was, for 'B' the receipt record as
 //	   changed; nothing for 'W'
 //
+// The outcome of a call given an [onetime.Replay] also keeps the replay's
+// ExpiresAt, which later calls compare with their now; its kind is in
+// lower case so that no reader takes one layout for the other:
+//
+//	0  version      u8 (1)
+//	1  kind         's', 'w' or 'b', as above
+//	2  expiresAt    i7
+//	9  as from 2 above
+//
 // The sizes suit Redis's allocator: the Service seals a 100-byte
 // value into a 146-byte secret record, which with Redis's 4-byte string
 // header fits jemalloc's 160-byte class (10 bytes to spare).

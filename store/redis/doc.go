@@ -3,7 +3,7 @@
 // application servers share one Redis deployment, from a single server to
 // a Redis Cluster, and every secret is still revealed at most once.
 //
-//	client := goredis.NewClient(&goredis.Options{Addr: "localhost:6379"})
+//	client := goredis.NewClient(&goredis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 //	store, err := redis.New(client, nil)
 //	...
 //	svc, err := onetime.New(store, serverSecret, nil)
@@ -37,13 +37,16 @@
 //	<prefix>{<slot>}s<id>     the secret
 //	<prefix>{<slot>}m<id>     its receipt
 //	<prefix>{<slot>}r<token>  the outcome of one Reveal or Burn, briefly
+//	<prefix>{<slot>}i<id>     the outcome of the calls with one replay id,
+//	                          until the replay's ExpiresAt
 //
 // where slot is [onetime.ID.Slot] of the pair and id the rest of the
-// record's id in base64url. The braces are a Redis Cluster hash tag: both
-// records of a pair live in one hash slot, so that every operation on a
-// pair is one script on one shard. An owner's recent list is a sorted set,
-// <prefix>o:<hash of the owner>, in a slot of its own. Outcome keys are
-// described under "Lost replies" below.
+// record's id (or replay id) in base64url. The braces are a Redis Cluster
+// hash tag: both records of a pair live in one hash slot, so that every
+// operation on a pair is one script on one shard. An owner's recent list
+// is a sorted set, <prefix>o:<hash of the owner>, in a slot of its own.
+// Outcome keys are described under "Lost replies" below, replay keys
+// under "Replays".
 //
 // Each record is one compact binary string (see codec.go): a fixed header
 // that the scripts read and patch in place, then the opaque sealed bytes.
@@ -74,11 +77,12 @@
 // when the server answers NOSCRIPT, after a restart or failover), so it is
 // atomic on the server and costs one round trip: no WATCH/MULTI retry
 // loops, no GET-then-DEL. Peek, which changes nothing, is one GETRANGE of
-// the secret's header instead. Reveal and Burn, when their script changed
-// something, leave their outcome key (see "Lost replies") to be deleted
-// after they return: a goroutine of the Store sends one DEL for the keys
-// of all the calls answered meanwhile, so the caller waits for one round
-// trip and the server runs one DEL per batch, not per call.
+// the secret's header instead. Reveal and Burn without a Replay, when
+// their script changed something, leave their outcome key (see "Lost
+// replies") to be deleted after they return: a goroutine of the Store
+// sends one DEL for the keys of all the calls answered meanwhile, so the
+// caller waits for one round trip and the server runs one DEL per batch,
+// not per call.
 //
 // Reveal reads the secret, compares its expiry with now and its
 // passphrase check, and then either counts the wrong attempt (burning the
@@ -146,11 +150,13 @@
 // onetime sentinels, which the methods return as they are. A timeout reads
 // "redis: context deadline exceeded" (with the client's
 // ContextTimeoutEnabled; without it, go-redis waits for its own
-// ReadTimeout). A closed Store returns [onetime.ErrClosed] from every
-// method; Close again is a no-op. An id that is not well formed
-// ([onetime.ID.Valid]) names no record: it is never looked for
-// (ErrNotFound), and Create refuses a pair with one, or whose ids do not
-// name each other in one slot, with an error that wraps
+// ReadTimeout: see "Deadlines"). A Reveal or Burn that Redis ran after its
+// deadline answers "redis: Redis ran the call after its deadline and
+// changed nothing: context deadline exceeded". A closed Store returns
+// [onetime.ErrClosed] from every method; Close again is a no-op. An id
+// that is not well formed ([onetime.ID.Valid]) names no record: it is
+// never looked for (ErrNotFound), and Create refuses a pair with one, or
+// whose ids do not name each other in one slot, with an error that wraps
 // [onetime.ErrInvalid].
 //
 // # Lost replies
@@ -172,7 +178,8 @@
 //     reveal whose first reply was lost still returns the value (not
 //     ErrNotFound), a wrong passphrase is counted once, a burn answers the
 //     burned receipt. A run with another key (another call) finds the
-//     secret gone, as it must.
+//     secret gone, as it must. A call given a Replay uses its replay key
+//     instead (see "Replays"), which serves its retries the same way.
 //
 // When goredis gives up on a network error (its retries spent, or
 // MaxRetries -1), Reveal and Burn try again themselves, with the same
@@ -184,6 +191,60 @@
 // found" and every value (TestLostReplies); without outcome keys, 17 to 30
 // reveals and 27 to 31 burns answered ErrNotFound for what they had just
 // consumed, and wrong passphrases were counted twice.
+//
+// # Replays
+//
+// A Reveal or Burn given an [onetime.Replay] records its outcome not under
+// a random token but under its replay id, <prefix>{slot}i<rest of the
+// replay id> (the replay id shares the pair's slot, so on a Cluster the
+// script still touches one slot), in the same script and the same atomic
+// step as its change. The record keeps the replay's ExpiresAt beside the
+// outcome (see codec.go), and Redis keeps the key for ExpiresAt minus the
+// call's now, rounded up to the millisecond (at least one): measured on
+// Redis's clock from when the script runs, so no clock skew shortens or
+// stretches it by more than the call's own latency. The Store does not
+// delete it once answered. The script looks for that outcome first: a
+// later call with the same replay id, while its now is before ExpiresAt,
+// gets the sealed secret, the wrong-passphrase answer or the burned
+// receipt as recorded, changes nothing and counts no attempt, whatever
+// its check and whether or not the secret still exists. Calls that answer
+// ErrNotFound record nothing. A replay id that is malformed, in another
+// slot than the call's id, or without a storable ExpiresAt is refused with
+// an error wrapping [onetime.ErrInvalid], before anything runs.
+//
+// The replay key also covers a lost reply: the retries of a call, by
+// go-redis and by the Store, find its outcome there as they would under a
+// random token.
+//
+// # Deadlines
+//
+// If ctx has a deadline, Reveal and Burn pass it to their script (unix
+// microseconds), which compares it with Redis's own clock (TIME) just
+// before it changes anything. A script that runs after the deadline (Redis
+// stalled, by a fork, swapping or SIGSTOP, and ran the command from its
+// socket buffer once it resumed; the command crossed a congested network)
+// changes nothing (no reveal, no counted attempt, no burn, no recorded
+// outcome) and the call answers an error wrapping
+// [context.DeadlineExceeded]: a secret is consumed only while its answer
+// can still reach the caller. A recorded outcome (see "Replays" and "Lost
+// replies") is still answered, which changes nothing. TestStalledRedis
+// stops Redis in the middle of reveals and a burn and resumes it after
+// their deadline: every secret is still there.
+//
+// The check compares the application server's deadline with Redis's clock,
+// so the two clocks must agree: keep the application servers and Redis on
+// NTP. A Redis clock that runs behind lets a script consume up to that
+// much after the deadline; one that runs ahead refuses calls that much
+// early.
+//
+// The check bounds what Redis does, not how long the caller waits. go-redis
+// waits for an answer until its own ReadTimeout (5 s by default), whatever
+// the context's deadline, unless the client is made with
+// ContextTimeoutEnabled: set it (goredis.Options, ClusterOptions and
+// FailoverOptions all have it) so that a call returns at its deadline:
+//
+//	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
+
 //
 // # What stays in Redis after a reveal
 //
@@ -206,10 +267,16 @@
 // until the next AOF rewrite (BGREWRITEAOF, or automatic by
 // auto-aof-rewrite-percentage); replicas receive them too.
 //
+// A reveal given a Replay keeps its outcome, the same sealed copy, under
+// its replay key until the replay's ExpiresAt (the Service's
+// ReplayWindow, 60 seconds by default), for a caller who asks again:
+// nothing deletes it before. Its name is a keyed hash, like every id, and
+// opening the copy still needs the secret key.
+//
 // Deleting each outcome at once, rather than giving it a short expiry and
 // no DEL, keeps the copy's life independent of the client's timeouts: an
 // expiry must outlast every retry of the call (go-redis retries after a
-// read timeout, 3 s by default, up to MaxRetries times, and the Store
+// read timeout, 5 s by default, up to MaxRetries times, and the Store
 // tries 3 times more), so it cannot be short. Sent off the caller's path
 // and batched, the DELs cost little more than none would: with 32
 // goroutines a Reveal waits for one round trip, not two, and the answers
@@ -235,7 +302,9 @@
 // 160-byte class. A receipt with an owner also holds the owner and the
 // sealed seed for the owner's list, and has an entry in the owner's index;
 // an owner keeps at most [MaxIndexed]. Outcome keys take nothing once
-// their Reveal or Burn has answered and the DEL that follows has run.
+// their Reveal or Burn has answered and the DEL that follows has run;
+// replay keys hold their outcome (a secret's or a receipt's record) until
+// their replay's ExpiresAt.
 // BenchmarkStoredBytes measures Redis's used_memory per secret, with 1,000
 // and 100,000 stored, anonymous and under one owner; BENCHMARKS.md has the
 // figures of a run.

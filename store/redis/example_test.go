@@ -37,7 +37,9 @@ func Example() {
 	addr, stop := redisAddr()
 	defer stop()
 
-	client := goredis.NewClient(&goredis.Options{Addr: addr})
+	// ContextTimeoutEnabled: a call returns at its context's deadline
+	// rather than at the client's ReadTimeout.
+	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, err := redis.New(client, &redis.Options{Prefix: "example:"})
 	if err != nil {
@@ -72,7 +74,8 @@ func Example() {
 // receipt share a hash slot.
 func ExampleNew_cluster() {
 	client := goredis.NewClusterClient(&goredis.ClusterOptions{
-		Addrs: []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+		Addrs:                 []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+		ContextTimeoutEnabled: true,
 	})
 	store, err := redis.New(client, nil)
 	if err != nil {
@@ -84,8 +87,9 @@ func ExampleNew_cluster() {
 // Behind Sentinel, the failover client follows the primary.
 func ExampleNew_sentinel() {
 	client := goredis.NewFailoverClient(&goredis.FailoverOptions{
-		MasterName:    "onetime",
-		SentinelAddrs: []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
+		MasterName:            "onetime",
+		SentinelAddrs:         []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
+		ContextTimeoutEnabled: true,
 	})
 	store, err := redis.New(client, &redis.Options{Prefix: "secrets:"})
 	if err != nil {

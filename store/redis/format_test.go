@@ -40,12 +40,12 @@ func TestSameCallAgain(t *testing.T) {
 			s, m := storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
 			keys := []string{st.key(s.ID, kindSecret), st.outcomeKey(s.ID)}
-			first, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), nil, micros(now), px).Text()
+			first, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), nil, micros(now), px, "", "").Text()
 			require.NoError(t, err)
 			ttl, err := c.PTTL(ctx, keys[1]).Result()
 			require.NoError(t, err)
 			assert.True(t, ttl > 0 && ttl <= outcomeTTL, "outcome PTTL %v, want within %v", ttl, outcomeTTL)
-			again, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), nil, micros(now.Add(time.Second)), px).Text()
+			again, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), nil, micros(now.Add(time.Second)), px, "", "").Text()
 			require.NoError(t, err)
 			assert.Equal(t, first, again, "the same call again answers the same record")
 			got, err := decodeSecret(s.ID, []byte(again))
@@ -55,7 +55,7 @@ func TestSameCallAgain(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, onetime.StateReceived, r.State)
 			assert.Equal(t, now, r.Received, "the repeat changed nothing")
-			_, err = st.Reveal(ctx, s.ID, nil, now)
+			_, err = st.Reveal(ctx, s.ID, nil, now, nil)
 			require.ErrorIs(t, err, onetime.ErrNotFound, "another call")
 
 			// A wrong passphrase is counted once, and a repeat of the
@@ -65,7 +65,7 @@ func TestSameCallAgain(t *testing.T) {
 			require.NoError(t, st.Create(ctx, s, m))
 			keys = []string{st.key(s.ID, kindSecret), st.outcomeKey(s.ID)}
 			for range 3 {
-				v, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), "wrong", micros(now), px).Int64()
+				v, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), "wrong", micros(now), px, "", "").Int64()
 				require.NoError(t, err)
 				require.Equal(t, int64(1), v)
 			}
@@ -74,7 +74,7 @@ func TestSameCallAgain(t *testing.T) {
 			assert.Equal(t, 1, info.Attempts, "one call, one attempt")
 			keys[1] = st.outcomeKey(s.ID)
 			for range 2 {
-				v, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), "wrong", micros(now), px).Int64()
+				v, err := revealScript.Run(ctx, c, keys, st.pair(s.ID), "wrong", micros(now), px, "", "").Int64()
 				require.NoError(t, err)
 				require.Equal(t, int64(1), v, "the attempt that burned the secret, again")
 			}
@@ -86,16 +86,16 @@ func TestSameCallAgain(t *testing.T) {
 			s, m = storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
 			keys = []string{st.key(m.ID, kindReceipt), st.outcomeKey(m.ID)}
-			first, err = burnScript.Run(ctx, c, keys, st.pair(m.ID), micros(now), px).Text()
+			first, err = burnScript.Run(ctx, c, keys, st.pair(m.ID), micros(now), px, "", "").Text()
 			require.NoError(t, err)
-			again, err = burnScript.Run(ctx, c, keys, st.pair(m.ID), micros(now.Add(time.Second)), px).Text()
+			again, err = burnScript.Run(ctx, c, keys, st.pair(m.ID), micros(now.Add(time.Second)), px, "", "").Text()
 			require.NoError(t, err)
 			assert.Equal(t, first, again)
 			b, err := decodeReceipt(m.ID, []byte(again))
 			require.NoError(t, err)
 			assert.Equal(t, onetime.StateBurned, b.State)
 			assert.Equal(t, now, b.Burned)
-			_, err = st.Burn(ctx, m.ID, now)
+			_, err = st.Burn(ctx, m.ID, now, nil)
 			require.ErrorIs(t, err, onetime.ErrNotFound, "another call")
 
 			// The Store's own calls leave no outcome once answered.
@@ -109,13 +109,13 @@ func TestSameCallAgain(t *testing.T) {
 			s, m = storetest.NewPair("", t0, time.Hour)
 			s.Check = []byte("right")
 			require.NoError(t, st.Create(ctx, s, m))
-			_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now)
+			_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
 			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
-			_, err = st.Reveal(ctx, s.ID, s.Check, now)
+			_, err = st.Reveal(ctx, s.ID, s.Check, now, nil)
 			require.NoError(t, err)
 			s, m = storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
-			_, err = st.Burn(ctx, m.ID, now)
+			_, err = st.Burn(ctx, m.ID, now, nil)
 			require.NoError(t, err)
 			st.settle(false)
 			left, err = outcomeKeys(ctx, c, prefix)
@@ -193,9 +193,9 @@ func TestRecordVersion(t *testing.T) {
 					}
 					put(st, s, m, srec, mrec)
 
-					_, err = st.Reveal(ctx, s.ID, nil, now)
+					_, err = st.Reveal(ctx, s.ID, nil, now, nil)
 					refused("Reveal", err)
-					_, err = st.Burn(ctx, m.ID, now)
+					_, err = st.Burn(ctx, m.ID, now, nil)
 					refused("Burn", err)
 					_, err = st.Receipt(ctx, m.ID, now)
 					refused("Receipt", err)
@@ -235,7 +235,7 @@ func TestAttemptsLimit(t *testing.T) {
 		info, err := st.Peek(ctx, s.ID, now)
 		require.NoError(t, err)
 		assert.Equal(t, onetime.SecretInfo{PassphraseRequired: true, Attempts: tc.attempts, MaxAttempts: tc.max, ExpiresAt: s.ExpiresAt}, *info)
-		_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now)
+		_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		info, err = st.Peek(ctx, s.ID, now)
 		if tc.burned {
@@ -244,7 +244,7 @@ func TestAttemptsLimit(t *testing.T) {
 		}
 		require.NoError(t, err)
 		assert.Equal(t, tc.attempts+1, info.Attempts)
-		got, err := st.Reveal(ctx, s.ID, s.Check, now)
+		got, err := st.Reveal(ctx, s.ID, s.Check, now, nil)
 		require.NoError(t, err)
 		assert.Equal(t, tc.attempts+1, got.Attempts)
 		assert.Equal(t, tc.max, got.MaxAttempts)

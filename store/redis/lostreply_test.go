@@ -298,7 +298,7 @@ func TestLostReplies(t *testing.T) {
 				require.NoError(t, setup.Create(ctx, secrets[j], receipts[j]))
 			}
 			for j, s := range secrets {
-				got, err := st.Reveal(ctx, s.ID, nil, now)
+				got, err := st.Reveal(ctx, s.ID, nil, now, nil)
 				classify(&reveals, err, nil)
 				if err == nil {
 					require.Equal(t, s.Sealed, got.Sealed, "reveal %d answered another value", j)
@@ -331,7 +331,7 @@ func TestLostReplies(t *testing.T) {
 				locked[j] = s
 			}
 			for _, s := range locked {
-				_, err := st.Reveal(ctx, s.ID, []byte("wrong"), now)
+				_, err := st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
 				classify(&wrong, err, onetime.ErrWrongPassphrase)
 			}
 			counted := 0
@@ -356,7 +356,7 @@ func TestLostReplies(t *testing.T) {
 				receipts = append(receipts, m)
 			}
 			for _, m := range receipts {
-				got, err := st.Burn(ctx, m.ID, now)
+				got, err := st.Burn(ctx, m.ID, now, nil)
 				classify(&burns, err, nil)
 				if err == nil {
 					require.Equal(t, onetime.StateBurned, got.State)
@@ -439,7 +439,7 @@ func TestEveryReplyLost(t *testing.T) {
 
 	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, setup.Create(ctx, s, m))
-	_, err = st.Reveal(ctx, s.ID, nil, now)
+	_, err = st.Reveal(ctx, s.ID, nil, now, nil)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, onetime.ErrNotFound)
 	assert.True(t, strings.HasPrefix(err.Error(), "redis: "), "error %q", err)
@@ -449,7 +449,7 @@ func TestEveryReplyLost(t *testing.T) {
 
 	s, m = storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, setup.Create(ctx, s, m))
-	_, err = st.Burn(ctx, m.ID, now)
+	_, err = st.Burn(ctx, m.ID, now, nil)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, onetime.ErrNotFound)
 
@@ -464,4 +464,81 @@ func TestEveryReplyLost(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, ttl > 0 && ttl <= outcomeTTL, "outcome PTTL %v", ttl)
 	}
+}
+
+// TestLostRepliesReplay: with a Replay, a caller that gets no answer at
+// all (every try of the Store lost its reply, as half of all script
+// replies are dropped here) asks again with the same replay id and gets
+// what the first call did: every value is delivered, every burn answered,
+// each wrong passphrase counted once, and no call answers ErrNotFound.
+func TestLostRepliesReplay(t *testing.T) {
+	srv := redistest.Standalone(t)
+	direct := srv.Client(t)
+	ctx := context.Background()
+	for _, sc := range allScripts { // a dropped NOSCRIPT would hide a run
+		require.NoError(t, sc.Load(ctx, direct).Err())
+	}
+	const (
+		n     = 100
+		rate  = 0.5
+		tries = 30 // a call is repeated until answered, at most this often
+	)
+	proxy := startDropProxy(t, srv.Addr, rate, 7)
+	c := goredis.NewClient(&goredis.Options{Addr: proxy.addr(), MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	prefix := redistest.Prefix(t)
+	setup, err := New(direct, &Options{Prefix: prefix})
+	require.NoError(t, err)
+	st, err := New(c, &Options{Prefix: prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	now := t0.Add(time.Second)
+
+	// repeat calls f until it answers something other than a Redis error,
+	// and reports how many calls that took.
+	repeat := func(f func() error) (int, error) {
+		for i := 1; ; i++ {
+			err := f()
+			if err == nil || errors.Is(err, onetime.ErrNotFound) || errors.Is(err, onetime.ErrWrongPassphrase) || i == tries {
+				return i, err
+			}
+		}
+	}
+	repeated := 0
+	for range n {
+		s, m := storetest.NewPair("", t0, time.Hour)
+		require.NoError(t, setup.Create(ctx, s, m))
+		rp := replayFor(s.ID, now, time.Minute)
+		var got *onetime.SealedSecret
+		calls, err := repeat(func() (err error) { got, err = st.Reveal(ctx, s.ID, nil, now, rp); return err })
+		require.NoError(t, err, "a reveal was never answered, or answered an error")
+		require.Equal(t, s.Sealed, got.Sealed)
+		repeated += calls - 1
+	}
+	for range n / 3 {
+		s, m := storetest.NewPair("", t0, time.Hour)
+		s.Check = []byte("right")
+		require.NoError(t, setup.Create(ctx, s, m))
+		rp := replayFor(s.ID, now, time.Minute)
+		calls, err := repeat(func() error { _, err := st.Reveal(ctx, s.ID, []byte("wrong"), now, rp); return err })
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
+		info, err := setup.Peek(ctx, s.ID, now)
+		require.NoError(t, err)
+		require.Equal(t, 1, info.Attempts, "one wrong passphrase, asked %d times", calls)
+		repeated += calls - 1
+	}
+	for range n {
+		s, m := storetest.NewPair("", t0, time.Hour)
+		require.NoError(t, setup.Create(ctx, s, m))
+		rp := replayFor(m.ID, now, time.Minute)
+		var got *onetime.SealedMetadata
+		calls, err := repeat(func() (err error) { got, err = st.Burn(ctx, m.ID, now, rp); return err })
+		require.NoError(t, err, "a burn was never answered, or answered an error")
+		require.Equal(t, onetime.StateBurned, got.State)
+		require.Equal(t, now, got.Burned)
+		repeated += calls - 1
+	}
+	scripts, drops := proxy.counts()
+	t.Logf("%d script replies, %d dropped; %d calls asked again after no answer", scripts, drops, repeated)
+	assert.Positive(t, repeated, "no call went unanswered: nothing was tested")
 }

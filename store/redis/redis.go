@@ -29,14 +29,29 @@ const MaxIndexed = 2000
 // errReply means Redis answered a script with something it never returns.
 var errReply = errors.New("redis: unexpected reply from a script")
 
-// errMalformed is Create's answer to a pair that cannot be stored.
-var errMalformed = fmt.Errorf("redis: ids malformed, in two slots, or not naming each other: %w", onetime.ErrInvalid)
+// errReplay is the answer of Reveal and Burn to a Replay whose id is
+// malformed or not in the slot of the call's id, or whose ExpiresAt
+// cannot be stored.
+var errReplay = fmt.Errorf("redis: replay id malformed or in another slot, or its expiry out of range: %w", onetime.ErrInvalid)
+
+// errLate is the answer of Reveal and Burn when Redis ran their script
+// after the caller's deadline: nothing was changed.
+var errLate = fmt.Errorf("redis: Redis ran the call after its deadline and changed nothing: %w", context.DeadlineExceeded)
+
+// The integer replies of the Reveal and Burn scripts (see scripts.go);
+// the other replies are records.
+const (
+	replyNotFound = 0
+	replyWrong    = 1
+	replyLate     = 2
+)
 
 // outcomeTTL is how long Redis keeps the outcome of a Reveal or Burn for a
 // retry of the same call (see scripts.go) when the Store does not delete
 // it (see outcome.go): its reply was lost for good, its DEL failed, or the
 // Store was closed. It outlasts go-redis's own retries at their default
-// timeouts (a read timeout of 3 s, 3 retries) and the Store's.
+// timeouts (a read timeout of 5 s, 3 retries) and the Store's. (A call
+// given a Replay keeps its outcome until the replay's ExpiresAt instead.)
 const outcomeTTL = 60 * time.Second
 
 // outcomePX is outcomeTTL in milliseconds, the scripts' argument, boxed
@@ -151,7 +166,8 @@ func (s *Store) pairOf(key string) string {
 const (
 	kindSecret  = 's'
 	kindReceipt = 'm'
-	kindOutcome = 'r'
+	kindOutcome = 'r' // the outcome of one call, named by a random token
+	kindReplay  = 'i' // the outcome of the calls with one replay id
 )
 
 // outcomeKey returns a fresh outcome key for one Reveal or Burn of the
@@ -160,6 +176,56 @@ func (s *Store) outcomeKey(id onetime.ID) string {
 	var token [restLen]byte
 	rand.Read(token[:])
 	return s.keyOf(id, kindOutcome, &token)
+}
+
+// An outcome is where one Reveal or Burn records its answer, and the
+// scripts' arguments that say for how long (see scripts.go).
+type outcome struct {
+	key string
+	px  any // its life in Redis, in milliseconds
+	// till is the replay's ExpiresAt in microseconds, kept in the record
+	// and compared with later calls' now; "" for the outcome of one call,
+	// which only a repeat of that call reads.
+	till any
+}
+
+// outcomeFor returns the outcome of a Reveal or Burn of the pair of id at
+// now: without a replay a fresh key, kept [outcomeTTL] at most and deleted
+// once the call is answered (see [Store.answered]); with one, the key of
+// replay.ID, kept until replay.ExpiresAt (at least a millisecond) and
+// left to that expiry.
+func (s *Store) outcomeFor(id onetime.ID, now time.Time, replay *onetime.Replay) (outcome, error) {
+	if replay == nil {
+		return outcome{key: s.outcomeKey(id), px: outcomePX, till: ""}, nil
+	}
+	till := micros(replay.ExpiresAt)
+	if !replay.ID.Valid() || replay.ID.Slot() != id.Slot() || replay.ExpiresAt.IsZero() || till < minTime || till > maxTime {
+		return outcome{}, errReplay
+	}
+	px := replay.ExpiresAt.Sub(now)
+	ms := px.Milliseconds()
+	if px%time.Millisecond > 0 {
+		ms++ // never forget an outcome before it expires logically
+	}
+	return outcome{key: s.key(replay.ID, kindReplay), px: max(ms, 1), till: till}, nil
+}
+
+// answered is called once a call's answer has arrived: the outcome of one
+// call is deleted (off the caller's path, see outcome.go); a replay's
+// stays until its expiry.
+func (s *Store) answered(o outcome) {
+	if o.till == "" {
+		s.forget(o.key)
+	}
+}
+
+// deadline is the script argument for ctx's deadline: unix microseconds,
+// or "" when ctx has none.
+func deadline(ctx context.Context) any {
+	if d, ok := ctx.Deadline(); ok {
+		return d.UnixMicro()
+	}
+	return ""
 }
 
 // key names the record of the given kind with the given id.
@@ -282,8 +348,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 		return err
 	}
 	// Records keep their partner's id without its slot, which is theirs.
-	if !sec.ID.Valid() || !m.ID.Valid() || sec.ID.Slot() != m.ID.Slot() || sec.MetadataID != m.ID || m.SecretID != sec.ID {
-		return errMalformed
+	if err := onetime.CheckPair(sec, m); err != nil {
+		return fmt.Errorf("redis: %w", err)
 	}
 	srec, err := encodeSecret(sec)
 	if err != nil {
@@ -331,31 +397,39 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 // receipt received. A repeat of the script for the same call (after a
 // lost reply) answers as the first run did; once the answer has arrived,
 // the outcome kept for such a repeat is deleted off the caller's path
-// (see "Lost replies" in the package documentation).
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time) (*onetime.SealedSecret, error) {
+// (see "Lost replies" in the package documentation). With a replay, the
+// outcome is kept under the replay's id until its expiry and answered to
+// every call that names it (see "Replays"). Past ctx's deadline on
+// Redis's clock the script changes nothing (see "Deadlines").
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	out := s.outcomeKey(id)
-	v, err := s.runAgain(ctx, revealScript, []string{s.key(id, kindSecret), out},
-		s.pairOf(out), check, micros(now), outcomePX)
+	out, err := s.outcomeFor(id, now, replay)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.runAgain(ctx, revealScript, []string{s.key(id, kindSecret), out.key},
+		s.pairOf(out.key), check, micros(now), out.px, out.till, deadline(ctx))
 	if err != nil {
 		return nil, err
 	}
 	switch v := v.(type) {
 	case int64:
 		switch v {
-		case 0:
+		case replyNotFound:
 			return nil, onetime.ErrNotFound
-		case 1:
-			s.forget(out)
+		case replyWrong:
+			s.answered(out)
 			return nil, onetime.ErrWrongPassphrase
+		case replyLate:
+			return nil, errLate
 		}
 	case string:
-		s.forget(out)
+		s.answered(out)
 		return decodeSecret(id, []byte(v))
 	}
 	return nil, errReply
@@ -441,27 +515,34 @@ func receiptReply(id onetime.ID, v any) (*onetime.SealedMetadata, error) {
 }
 
 // Burn implements [onetime.Store]. Like Reveal, it is one script whose
-// repeat for the same call answers as its first run.
-func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
+// repeat for the same call (or with the same replay id) answers as its
+// first run, and that changes nothing past ctx's deadline.
+func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time, replay *onetime.Replay) (*onetime.SealedMetadata, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	out := s.outcomeKey(id)
-	v, err := s.runAgain(ctx, burnScript, []string{s.key(id, kindReceipt), out},
-		s.pairOf(out), micros(now), outcomePX)
+	out, err := s.outcomeFor(id, now, replay)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.runAgain(ctx, burnScript, []string{s.key(id, kindReceipt), out.key},
+		s.pairOf(out.key), micros(now), out.px, out.till, deadline(ctx))
 	if err != nil {
 		return nil, err
 	}
 	switch v := v.(type) {
 	case int64:
-		if v == 0 {
+		switch v {
+		case replyNotFound:
 			return nil, onetime.ErrNotFound
+		case replyLate:
+			return nil, errLate
 		}
 	case string:
-		s.forget(out)
+		s.answered(out)
 		return decodeReceipt(id, []byte(v))
 	}
 	return nil, errReply

@@ -17,7 +17,17 @@ import goredis "github.com/redis/go-redis/v9"
 // outcome key of its own (<prefix>{slot}r<random token>, declared in KEYS,
 // in the pair's slot); the first run that changes something records its
 // answer there with a short expiry, and a later run of the same call
-// returns that answer instead of finding the secret gone.
+// returns that answer instead of finding the secret gone. A call given an
+// [onetime.Replay] passes instead the key of its replay id
+// (<prefix>{slot}i<rest of the replay id>): its outcome is kept until the
+// replay's ExpiresAt, for every later call with that id, and it carries
+// that time so that a call whose now is past it no longer sees it.
+//
+// Reveal and Burn also get the caller's deadline, if any, in unix
+// microseconds, and compare it with Redis's own clock (TIME) just before
+// they change anything: a script that runs after the deadline (Redis was
+// stalled, the command waited in a socket buffer) changes nothing and
+// answers so, since its answer can no longer reach the caller.
 //
 // KEYS name the record a method is asked about. The partner record of the
 // pair (the receipt of a secret, the secret of a receipt) is found from the
@@ -112,15 +122,40 @@ end
 
 -- recorded returns what an earlier run of this very call (the same
 -- outcome key) answered, if it left an outcome: the retry of a call whose
--- reply was lost answers the same.
-local function recorded(okey)
+-- reply was lost answers the same. A replay's outcome (kind in lower case,
+-- then its expiry) counts only while now is before that expiry.
+local function recorded(okey, now)
   local o = redis.call('GET', okey)
   if not o then return nil end
   versioned(o)
-  local kind = string.sub(o, 2, 2)
+  local kind, body = string.sub(o, 2, 2), 3
+  if kind == 's' or kind == 'w' or kind == 'b' then
+    if now >= struct.unpack('>i7', o, 3) then return nil end
+    kind, body = string.upper(kind), 10
+  end
   if kind == 'W' then return 1 end
-  if kind == 'S' or kind == 'B' then return string.sub(o, 3) end
+  if kind == 'S' or kind == 'B' then return string.sub(o, body) end
   error({err = 'BADVERSION stored outcome of an unknown kind'})
+end
+
+-- record keeps the outcome of kind ('S', 'W' or 'B') with its body at
+-- okey for px milliseconds. till is '' for the outcome of one call, or a
+-- replay's ExpiresAt in microseconds, kept in the record (kind in lower
+-- case) for recorded to compare with a later call's now.
+local function record(okey, kind, body, px, till)
+  if till ~= '' then
+    kind, body = string.lower(kind), struct.pack('>i7', tonumber(till)) .. body
+  end
+  redis.call('SET', okey, '\1' .. kind .. body, 'PX', px)
+end
+
+-- late reports whether Redis's clock has reached the caller's deadline
+-- (unix microseconds; '' when the caller has none). Both clocks are
+-- assumed to agree (NTP on the application servers and on Redis).
+local function late(deadline)
+  if deadline == '' then return false end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2]) >= tonumber(deadline)
 end
 `
 
@@ -193,22 +228,25 @@ return index_add(KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]))
 // revealScript consumes a secret. It is safe to run again with the same
 // arguments (go-redis re-sends a command whose reply it lost): its first
 // run records its outcome under the outcome key, a name unique to the call
-// in the pair's slot, for px milliseconds, and a later run with that key
-// answers the recorded outcome and changes nothing.
+// (or to its replay id) in the pair's slot, for px milliseconds, and a
+// later run with that key answers the recorded outcome and changes
+// nothing. The recorded outcome is looked for first, before the secret.
 // KEYS: secret, outcome. ARGV: pair key prefix ("<prefix>{slot}"), check,
-// now, px.
+// now, px, till (the replay's ExpiresAt, or empty), deadline (or empty).
 // Returns 0 (missing or expired), 1 (wrong passphrase, counted; the
-// secret burned at its limit) or the secret's record as it was.
+// secret burned at its limit), 2 (past the deadline, nothing changed) or
+// the secret's record as it was.
 var revealScript = goredis.NewScript(luaB64 + luaVersioned + luaStamp + `
-local done = recorded(KEYS[2])
+local now = tonumber(ARGV[3])
+local done = recorded(KEYS[2], now)
 if done then return done end
 local s = redis.call('GET', KEYS[1])
 if not s then return 0 end
 versioned(s)
-local now = tonumber(ARGV[3])
 if now >= struct.unpack('>i7', s, 2) then return 0 end
 local mkey = ARGV[1] .. 'm' .. b64(string.sub(s, 9, 24))
 local h = live_header(mkey, now)
+if late(ARGV[6]) then return 2 end
 local cl = string.byte(s, 29)
 if cl > 0 and string.sub(s, 30, 29 + cl) ~= ARGV[2] then
   local attempts = struct.unpack('>I2', s, 25) + 1
@@ -219,12 +257,12 @@ if cl > 0 and string.sub(s, 30, 29 + cl) ~= ARGV[2] then
   else
     redis.call('SETRANGE', KEYS[1], 24, struct.pack('>I2', attempts))
   end
-  redis.call('SET', KEYS[2], '\1W', 'PX', ARGV[4])
+  record(KEYS[2], 'W', '', ARGV[4], ARGV[5])
   return 1
 end
 redis.call('DEL', KEYS[1])
 if h then stamp(mkey, h, now, 3) end
-redis.call('SET', KEYS[2], '\1S' .. s, 'PX', ARGV[4])
+record(KEYS[2], 'S', s, ARGV[4], ARGV[5])
 return s
 `)
 
@@ -256,24 +294,27 @@ return {m, p}
 `)
 
 // burnScript destroys the live secret of a new or viewed receipt. Like
-// revealScript, it records its outcome for a retry of the same call.
-// KEYS: receipt, outcome. ARGV: pair key prefix, now, px.
-// Returns 0 (nothing to burn) or the receipt's new record.
+// revealScript, it records its outcome for a retry of the same call (or a
+// call with the same replay id), and looks for it first.
+// KEYS: receipt, outcome. ARGV: pair key prefix, now, px, till, deadline.
+// Returns 0 (nothing to burn), 2 (past the deadline, nothing changed) or
+// the receipt's new record.
 var burnScript = goredis.NewScript(luaB64 + luaVersioned + luaPresent + luaStamp + `
-local done = recorded(KEYS[2])
+local now = tonumber(ARGV[2])
+local done = recorded(KEYS[2], now)
 if done then return done end
 local m = redis.call('GET', KEYS[1])
 if not m then return 0 end
 versioned(m)
-local now = tonumber(ARGV[2])
 if now >= struct.unpack('>i7', m, 38) then return 0 end
 local st = string.byte(m, 2)
 if st ~= 1 and st ~= 2 then return 0 end
 local skey = ARGV[1] .. 's' .. b64(string.sub(m, 45, 60))
 if present(skey, now) == 0 then return 0 end
+if late(ARGV[5]) then return 2 end
 redis.call('DEL', skey)
 local r = stamp(KEYS[1], m, now, 4) .. string.sub(m, 31)
-redis.call('SET', KEYS[2], '\1B' .. r, 'PX', ARGV[3])
+record(KEYS[2], 'B', r, ARGV[3], ARGV[4])
 return r
 `)
 
