@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -141,22 +142,28 @@ func TestStalledRedis(t *testing.T) {
 	now := t0.Add(time.Second)
 
 	// Each call has a client of its own, connected before the stall.
-	store := func(bounded bool) *Store {
+	store := func(bounded, pipelined bool) *Store {
 		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: bounded})
 		t.Cleanup(func() { c.Close() })
 		require.NoError(t, c.Ping(ctx).Err())
-		st, err := New(c, &Options{Prefix: prefix})
+		st, err := New(c, &Options{Prefix: prefix, AutoPipeline: pipelined})
 		require.NoError(t, err)
+		if pipelined {
+			t.Cleanup(func() { st.Close() })
+			_, err := st.Peek(ctx, onetime.ID(strings.Repeat("0", 40)), now) // connects the pipeliner
+			require.ErrorIs(t, err, onetime.ErrNotFound)
+		}
 		return st
 	}
 	type call struct {
-		name    string
-		bounded bool // the client has ContextTimeoutEnabled
-		s       *onetime.SealedSecret
-		m       *onetime.SealedMetadata
-		check   []byte
-		replay  *onetime.Replay
-		burn    bool
+		name      string
+		bounded   bool // the client has ContextTimeoutEnabled
+		pipelined bool // the Store has Options.AutoPipeline
+		s         *onetime.SealedSecret
+		m         *onetime.SealedMetadata
+		check     []byte
+		replay    *onetime.Replay
+		burn      bool
 
 		st     *Store
 		err    error
@@ -168,6 +175,7 @@ func TestStalledRedis(t *testing.T) {
 		{name: "Reveal, wrong passphrase", bounded: true, check: []byte("wrong")},
 		{name: "Reveal with a replay", bounded: true},
 		{name: "Burn", bounded: true, burn: true},
+		{name: "Reveal, AutoPipeline", bounded: true, pipelined: true},
 		{name: "Reveal, client without ContextTimeoutEnabled"},
 	}
 	for _, c := range calls {
@@ -179,7 +187,7 @@ func TestStalledRedis(t *testing.T) {
 			c.replay = replayFor(c.s.ID, now, time.Minute)
 		}
 		require.NoError(t, setup.Create(ctx, c.s, c.m))
-		c.st = store(c.bounded)
+		c.st = store(c.bounded, c.pipelined)
 	}
 	scriptsBefore := commandStats(t, []*goredis.Client{direct})["evalsha"]
 

@@ -244,7 +244,11 @@
 // FailoverOptions all have it) so that a call returns at its deadline:
 //
 //	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
-
+//
+// With Options.AutoPipeline, go-redis runs the batched commands under a
+// context of its own, whatever ContextTimeoutEnabled says; the Store
+// waits for each only until its caller's context is done, and returns
+// then (the command may still run, and the scripts then change nothing).
 //
 // # What stays in Redis after a reveal
 //

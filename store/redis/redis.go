@@ -83,7 +83,7 @@ type Options struct {
 	Prefix string
 
 	// AutoPipeline sends the Store's commands through go-redis's automatic
-	// pipeliner (its AutoPipeline, built on the client's pipeline pool):
+	// pipeliner (its AsyncAutoPipeline, on the client's pipeline pool):
 	// commands that goroutines issue at the same time travel to Redis in
 	// one write and come back in one read. Each operation is still one
 	// command; many share a network round trip. Under concurrency this
@@ -91,7 +91,10 @@ type Options struct {
 	// cost. A lone caller may wait longer, for the pipeliner to gather
 	// commands, so it is off by default; turn it on for servers under
 	// load. BenchmarkModes measures both modes (BENCHMARKS.md has the
-	// figures of a run). go-redis marks the pipeliner experimental.
+	// figures of a run). go-redis marks the pipeliner experimental. The
+	// pipeliner runs commands under a context of its own; the Store still
+	// returns at the caller's deadline (see pipeline.go), and the Reveal
+	// and Burn scripts change nothing past it.
 	AutoPipeline bool
 }
 
@@ -99,7 +102,7 @@ type Options struct {
 // many goroutines and processes sharing one Redis deployment.
 type Store struct {
 	c      goredis.UniversalClient
-	sc     commander // runs the commands: c, or its auto-pipeliner
+	sc     commander // runs the commands: c, or its auto-pipeliner (see pipeline.go)
 	ap     *goredis.AutoPipeliner
 	prefix string
 	// single is true for a client of one server (standalone or Sentinel
@@ -136,16 +139,16 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	st.forgetter.idle.L = &st.forgetter.mu
 	if o.AutoPipeline {
 		c, ok := client.(interface {
-			AutoPipeline() (*goredis.AutoPipeliner, error)
+			AsyncAutoPipeline() (*goredis.AutoPipeliner, error)
 		})
 		if !ok {
 			return nil, fmt.Errorf("redis: Options.AutoPipeline: a %T cannot auto-pipeline", client)
 		}
-		ap, err := c.AutoPipeline()
+		ap, err := c.AsyncAutoPipeline()
 		if err != nil {
 			return nil, fmt.Errorf("redis: Options.AutoPipeline: %w", err)
 		}
-		st.sc, st.ap = ap, ap
+		st.sc, st.ap = pipelined{ap}, ap
 	}
 	return st, nil
 }
