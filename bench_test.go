@@ -10,6 +10,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
 )
@@ -234,6 +240,41 @@ func BenchmarkRevealUnderFlood(b *testing.B) {
 			b.ReportMetric(float64(guesses.Load()-before)/float64(b.N), "flood-guesses/op")
 			stop()
 			wg.Wait()
+		})
+	}
+}
+
+// BenchmarkShareTelemetry measures what the Service's telemetry costs a
+// share (serial, 100 bytes, no passphrase, memory store): with the
+// OpenTelemetry API alone (the global no-op providers: what a program
+// that installs no SDK pays), with an SDK MeterProvider recording every
+// metric (a ManualReader, as a Prometheus exporter would be, never read
+// here), and with an SDK TracerProvider recording every span besides.
+func BenchmarkShareTelemetry(b *testing.B) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name   string
+		meters metric.MeterProvider
+		traces trace.TracerProvider
+	}{
+		{"otel=off", nil, nil},
+		{"otel=metrics", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), nil},
+		{"otel=metrics+traces", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
+			sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			svc, err := onetime.New(memory.New(), bytes.Repeat([]byte{7}, 32),
+				&onetime.Options{MeterProvider: c.meters, TracerProvider: c.traces})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { svc.Close() })
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := svc.Share(ctx, onetime.ShareRequest{Value: benchValue}); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

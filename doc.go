@@ -96,6 +96,51 @@
 //     derivation. A request whose deadline passes while it waits gets
 //     [ErrBusy]: retry later.
 //
+// # Metrics and traces
+//
+// The Service records metrics and spans through the OpenTelemetry API,
+// with the providers given in Options.MeterProvider and
+// Options.TracerProvider, or the global ones (otel.SetMeterProvider)
+// when these are nil. Until a program installs an SDK the API records
+// nothing, at the cost of a few function calls: the library takes no side
+// on where the numbers go. With go.opentelemetry.io/otel/exporters/prometheus
+// the instruments show as below (OpenTelemetry's dots become underscores,
+// the unit s becomes _seconds, counters end in _total); their scope is
+// [ScopeName].
+//
+//	onetime_operations_total{operation, outcome}           calls of the Service's methods
+//	onetime_operation_duration_seconds{operation, outcome} and how long they took
+//	onetime_store_duration_seconds{method, outcome}        the Service's calls into its Store
+//	onetime_store_errors_total{method, error_type}         those that failed
+//	onetime_receipt_reads_total{state}                     receipts read, by the state they reported
+//	onetime_sweep_removed_total                            records that sweeps removed
+//	onetime_kdf_waiting, onetime_kdf_running               passphrase derivations waiting, running
+//	onetime_kdf_wait_duration_seconds{outcome}             a derivation's wait for its slot
+//	onetime_kdf_duration_seconds                           a derivation (argon2id)
+//	onetime_notifications_total{outcome}                   notifications sent, failed, dropped
+//	onetime_notifications_queued                           notifications waiting for a worker
+//
+// operation is share, generate, reveal, check, receipt, burn, recent, sweep
+// or ping; method is the Store's (create, reveal, peek, receipt, view, burn,
+// recent, sweep); outcome names the error's sentinel: ok, not_found,
+// wrong_passphrase, exists, too_large, invalid, busy, closed, canceled,
+// deadline_exceeded, or error for any other. A store error is a call that
+// failed: not found, wrong passphrase and exists are answers, not errors.
+// What the Service can tell of secrets that expired unread is what their
+// receipts say when read: onetime_receipt_reads_total{state="expired"}
+// against {state="received"} (a receipt read twice counts twice); the
+// secrets received are onetime_operations_total{operation="reveal",outcome="ok"}.
+//
+// Every method call is a span (onetime.share, onetime.reveal, ...), and
+// every call it makes into the Store a client span inside it
+// (onetime.store.create, ...), as is every passphrase derivation
+// (onetime.kdf, with an event when it gets its slot). A span carries its
+// outcome (onetime.outcome) and, when it failed, error.type and an error
+// status; an answer such as not found is not an error.
+//
+// No metric or span carries a key, an id, a customer, an address, a
+// passphrase or a value: every attribute is one of the fixed names above.
+//
 // # Guarantees
 //
 //   - Exactly once: among any number of concurrent readers of one secret,

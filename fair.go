@@ -32,6 +32,7 @@ type fairSem struct {
 	free    int
 	queues  map[string][]*fairWaiter // per client, oldest first
 	clients []string                 // clients with waiters, in turn order
+	tel     *instruments             // counts the waiters; nil counts nothing
 }
 
 type fairWaiter struct {
@@ -58,6 +59,8 @@ func (s *fairSem) acquire(ctx context.Context, client string) error {
 	}
 	s.queues[client] = append(q, w)
 	s.mu.Unlock()
+	s.tel.kdfQueued(ctx, 1)
+	defer s.tel.kdfQueued(ctx, -1)
 
 	select {
 	case <-w.ready:

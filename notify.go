@@ -129,7 +129,7 @@ func (o *NotifyOptions) resolved() (NotifyOptions, error) {
 // startNotifier checks o.Notify, fills in its defaults (in a copy: the
 // caller's struct is left alone) and, when o.Notifier is set, starts the
 // workers. It returns nil when there is no Notifier.
-func startNotifier(o *Options) (*notifyQueue, error) {
+func startNotifier(o *Options, tel *instruments) (*notifyQueue, error) {
 	r, err := o.Notify.resolved()
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func startNotifier(o *Options) (*notifyQueue, error) {
 	if o.Notifier == nil {
 		return nil, nil
 	}
-	q := &notifyQueue{notifier: o.Notifier, opts: r, log: o.Logger, jobs: make(chan notifyJob, r.QueueSize)}
+	q := &notifyQueue{notifier: o.Notifier, opts: r, log: o.Logger, tel: tel, jobs: make(chan notifyJob, r.QueueSize)}
 	q.abort, q.cancel = context.WithCancel(context.Background())
 	for range r.Workers {
 		q.workers.Go(q.work)
@@ -152,6 +152,7 @@ type notifyQueue struct {
 	notifier Notifier
 	opts     NotifyOptions
 	log      *slog.Logger
+	tel      *instruments // counts outcomes and the queue's length
 	jobs     chan notifyJob
 
 	mu     sync.RWMutex // held to send on jobs, and to close it
@@ -190,21 +191,27 @@ func (q *notifyQueue) enqueue(ctx context.Context, n Notification) {
 	defer q.mu.RUnlock()
 	reason := "the service is closed"
 	if !q.closed {
+		// Counted before the send: a worker may take it at once.
+		q.tel.notesQueued.Add(ctx, 1)
 		select {
 		case q.jobs <- job:
 			return
 		default:
+			q.tel.notesQueued.Add(ctx, -1)
 			reason = "the queue is full"
 		}
 	}
+	q.tel.notified(ctx, notifyDropped)
 	q.log.ErrorContext(ctx, "onetime: notification dropped: "+reason,
 		"recipient", ObscureEmail(n.Recipient), "queue_size", q.opts.QueueSize)
 }
 
 func (q *notifyQueue) work() {
 	for job := range q.jobs {
+		q.tel.notesQueued.Add(job.ctx, -1)
 		if q.abort.Err() != nil {
 			q.dropped.Add(1)
+			q.tel.notified(job.ctx, notifyDropped)
 			continue
 		}
 		q.deliver(job)
@@ -217,6 +224,7 @@ func (q *notifyQueue) deliver(job notifyJob) {
 	for attempt := 1; ; attempt++ {
 		err := q.attempt(job)
 		if err == nil {
+			q.tel.notified(job.ctx, notifySent)
 			return
 		}
 		var reason string
@@ -232,6 +240,7 @@ func (q *notifyQueue) deliver(job notifyJob) {
 		if reason != "" {
 			// The error may quote the address: log only its kind.
 			q.log.ErrorContext(job.ctx, "onetime: notifying a recipient failed", append(attrs, "reason", reason)...)
+			q.tel.notified(job.ctx, notifyFailed)
 			return
 		}
 		wait := q.backoff(attempt)
@@ -242,6 +251,7 @@ func (q *notifyQueue) deliver(job notifyJob) {
 		case <-q.abort.Done():
 			t.Stop()
 			q.log.ErrorContext(job.ctx, "onetime: notifying a recipient failed", append(attrs, "reason", "the service closed")...)
+			q.tel.notified(job.ctx, notifyFailed)
 			return
 		}
 	}

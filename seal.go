@@ -51,6 +51,7 @@ type sealer struct {
 	ids, seal, salt, check, owners prf
 	idem                           prf      // replay ids and the keys of idempotent shares
 	kdf                            *fairSem // bounds concurrent argon2id runs, fairly per client
+	tel                            *instruments
 }
 
 func newSealer(secret []byte, kdfConcurrency int) (*sealer, error) {
@@ -178,12 +179,16 @@ func framed(kind byte, parts []string) string {
 // does not starve the others. The salt is never stored: it is recomputed
 // from the secret key.
 func (s *sealer) passphraseKey(ctx context.Context, client, secretKey, passphrase string) ([]byte, error) {
-	if err := s.kdf.acquire(ctx, client); err != nil {
+	waited, derived := s.tel.kdf(ctx)
+	err := s.kdf.acquire(ctx, client)
+	waited(err)
+	if err != nil {
 		return nil, err
 	}
 	defer s.kdf.release()
 	salt := s.salt.sum(secretKey)
 	key := argon2.IDKey([]byte(passphrase), salt[:16], argonTime, argonMemory, argonThreads, argonKeyLen)
+	derived()
 	if err := ctx.Err(); err != nil {
 		return nil, busyOr(err) // too late to be of use: the caller is gone or out of time
 	}

@@ -12,6 +12,10 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults for the zero fields of [Options], and the length of a generated
@@ -108,16 +112,28 @@ type Options struct {
 	// that do not open); nil means slog.Default(). Nothing logged carries
 	// a key, passphrase, value or recipient address.
 	Logger *slog.Logger
+
+	// MeterProvider makes the instruments that the Service records its
+	// metrics with (see "Metrics and traces" in the package doc); nil
+	// means otel.GetMeterProvider(), the global provider, which records
+	// nothing until the application installs one. A test or a program
+	// that keeps its providers out of globals passes its own.
+	MeterProvider metric.MeterProvider
+	// TracerProvider makes the tracer of the Service's spans, one per
+	// method call and one per call into the Store; nil means
+	// otel.GetTracerProvider(), as for MeterProvider.
+	TracerProvider trace.TracerProvider
 }
 
 // Service is the one-time-secret engine. It owns every rule and all
 // cryptography and keeps its records in a [Store]. It is safe for
 // concurrent use.
 type Service struct {
-	store Store
+	store Store // measured: every call is a span and a duration (measuredStore)
 	seal  *sealer
 	opts  Options
 	log   *slog.Logger
+	tel   *instruments
 
 	stop     context.CancelFunc
 	sweeping sync.WaitGroup
@@ -148,8 +164,10 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onetime: deriving keys: %w", err)
 	}
-	s := &Service{store: store, seal: sl, opts: o, log: o.Logger}
-	if s.notes, err = startNotifier(&s.opts); err != nil {
+	tel := newInstruments(o.MeterProvider, o.TracerProvider)
+	sl.kdf.tel, sl.tel = tel, tel
+	s := &Service{store: measuredStore{store, tel}, seal: sl, opts: o, log: o.Logger, tel: tel}
+	if s.notes, err = startNotifier(&s.opts, tel); err != nil {
 		return nil, err
 	}
 	if o.SweepInterval > 0 {
@@ -199,6 +217,12 @@ func (o *Options) resolved() (Options, error) {
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
+	if r.MeterProvider == nil {
+		r.MeterProvider = otel.GetMeterProvider()
+	}
+	if r.TracerProvider == nil {
+		r.TracerProvider = otel.GetTracerProvider()
+	}
 	return r, nil
 }
 
@@ -229,8 +253,12 @@ func (s *Service) Close() error {
 // it periodically (or set Options.SweepInterval) on a store that keeps
 // expired records until swept, such as store/sqlite.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
+	ctx, run := s.tel.begin(ctx, opSweep)
 	n, err := s.store.Sweep(ctx, s.now())
-	return n, opErr("sweep", err)
+	if n > 0 {
+		s.tel.swept.Add(ctx, int64(n))
+	}
+	return n, run.end(ctx, err)
 }
 
 func (s *Service) sweepLoop(ctx context.Context) {
@@ -302,11 +330,12 @@ type GenerateRequest struct {
 // same request by the same owner within Options.ReplayWindow answers the
 // first receipt, as it was first answered, and stores no second secret.
 func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error) {
+	ctx, run := s.tel.begin(ctx, opShare)
 	if len(req.Value) == 0 {
-		return nil, opErr("share", invalid("secret", "You did not provide anything to share"))
+		return nil, run.end(ctx, invalid("secret", "You did not provide anything to share"))
 	}
 	m, err := s.share(ctx, req, 0)
-	return m, opErr("share", err)
+	return m, run.end(ctx, err)
 }
 
 // Generate makes a random password from upper and lower case letters,
@@ -318,8 +347,9 @@ func (s *Service) Share(ctx context.Context, req ShareRequest) (*Metadata, error
 // An idempotency key in ctx works as for Share: a repeat answers the same
 // receipt and the same password.
 func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata, error) {
+	ctx, run := s.tel.begin(ctx, opGenerate)
 	if len(req.Value) != 0 {
-		return nil, opErr("generate", invalid("secret", "Generate makes the value: leave it empty"))
+		return nil, run.end(ctx, invalid("secret", "Generate makes the value: leave it empty"))
 	}
 	n := req.Length
 	switch {
@@ -331,7 +361,7 @@ func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata,
 		n = MaxPasswordLength
 	}
 	m, err := s.share(ctx, req.ShareRequest, n)
-	return m, opErr("generate", err)
+	return m, run.end(ctx, err)
 }
 
 // share serves Share (length 0) and Generate (the length of the password
@@ -531,8 +561,9 @@ func (s *Service) recipients(owner string, in []string) ([]string, error) {
 // the secret is not consumed; if its deadline passes while Reveal waits
 // for a derivation or runs one, the error wraps [ErrBusy].
 func (s *Service) Reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
+	ctx, run := s.tel.begin(ctx, opReveal)
 	sec, err := s.reveal(ctx, key, passphrase)
-	return sec, opErr("reveal", err)
+	return sec, run.end(ctx, err)
 }
 
 func (s *Service) reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
@@ -619,8 +650,9 @@ func fairKey(ctx context.Context) string {
 // unknown, received, burned or expired key returns [ErrNotFound], as does
 // a secret whose passphrase attempts are spent.
 func (s *Service) Check(ctx context.Context, key SecretKey) (passphraseRequired bool, err error) {
+	ctx, run := s.tel.begin(ctx, opCheck)
 	required, err := s.check(ctx, key)
-	return required, opErr("check", err)
+	return required, run.end(ctx, err)
 }
 
 func (s *Service) check(ctx context.Context, key SecretKey) (bool, error) {
@@ -645,8 +677,12 @@ func (s *Service) check(ctx context.Context, key SecretKey) (bool, error) {
 // [Caller] in ctx whose Customer owns it; to anyone else it is
 // [ErrNotFound] and is left unchanged.
 func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	ctx, run := s.tel.begin(ctx, opReceipt)
 	m, err := s.receipt(ctx, key, s.store.View)
-	return m, opErr("receipt", err)
+	if err == nil {
+		s.tel.receiptRead(ctx, m.State)
+	}
+	return m, run.end(ctx, err)
 }
 
 // Burn destroys the unread secret of the receipt with the given metadata
@@ -655,11 +691,12 @@ func (s *Service) Receipt(ctx context.Context, key MetadataKey) (*Metadata, erro
 // applies as in Receipt. With an idempotency key in ctx, a repeat within
 // Options.ReplayWindow answers the receipt as the first Burn did.
 func (s *Service) Burn(ctx context.Context, key MetadataKey) (*Metadata, error) {
+	ctx, run := s.tel.begin(ctx, opBurn)
 	idem := s.idempotencyKey(ctx)
 	m, err := s.receipt(ctx, key, func(ctx context.Context, id ID, now time.Time) (*SealedMetadata, error) {
 		return s.store.Burn(ctx, id, now, s.replay(id, now, idem, "burn", string(key)))
 	})
-	return m, opErr("burn", err)
+	return m, run.end(ctx, err)
 }
 
 // receipt serves Receipt and Burn: it applies the store's step (View or
@@ -701,13 +738,19 @@ func (s *Service) authorize(ctx context.Context, id ID) error {
 // Options.RecentLimit. Anonymous callers ("") have no list. Listing does
 // not count as reading: no receipt moves to viewed.
 func (s *Service) Recent(ctx context.Context, customer string) ([]*Metadata, error) {
+	ctx, run := s.tel.begin(ctx, opRecent)
+	ms, err := s.recent(ctx, customer)
+	return ms, run.end(ctx, err)
+}
+
+func (s *Service) recent(ctx context.Context, customer string) ([]*Metadata, error) {
 	if customer == "" {
 		return nil, nil
 	}
 	now := s.now()
 	ms, err := s.store.Recent(ctx, customer, now, s.opts.RecentLimit)
 	if err != nil {
-		return nil, opErr("recent", err)
+		return nil, err
 	}
 	out := make([]*Metadata, 0, len(ms))
 	for _, m := range ms {
@@ -850,6 +893,7 @@ const pingID = ID("0000000000000000000000000000000000000000")
 // error wrapping context.DeadlineExceeded. A store that ignores ctx and
 // stalls keeps only its own call running, until it returns.
 func (s *Service) Ping(ctx context.Context) error {
+	ctx, run := s.tel.begin(ctx, opPing)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultPingTimeout)
@@ -868,7 +912,7 @@ func (s *Service) Ping(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		err = nil
 	}
-	return opErr("ping", err)
+	return run.end(ctx, err)
 }

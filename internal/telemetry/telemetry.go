@@ -1,0 +1,65 @@
+// Package telemetry holds what the packages of this module share to record
+// metrics through the OpenTelemetry API: the bucket bounds of their
+// duration histograms, and constructors of instruments that never fail.
+//
+// A library must not stop working because a meter provider could not make
+// an instrument, so these report such an error to otel.Handle (the
+// application's error handler, a log line by default) and return a no-op
+// instrument in its place, as OpenTelemetry's own instrumentation
+// libraries do.
+package telemetry
+
+import (
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+)
+
+// DurationBuckets are the bounds, in seconds, of every duration histogram
+// of this module: from 100 µs (a memory store's call) to 10 s (a request
+// that waited its whole deadline). The SDK's default bounds are meant for
+// milliseconds and would put every call of a fast store in one bucket.
+// They are advice: a View of the application's MeterProvider may replace
+// them.
+var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// Counter returns m's Int64Counter of that name, unit and description.
+func Counter(m metric.Meter, name, unit, desc string) metric.Int64Counter {
+	c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+	if err != nil {
+		otel.Handle(err)
+	}
+	if c == nil {
+		return noop.Int64Counter{}
+	}
+	return c
+}
+
+// UpDownCounter returns m's Int64UpDownCounter of that name, unit and
+// description: a count that goes up and down, such as a queue's length,
+// which the Prometheus exporter shows as a gauge. Every Service or handler
+// that shares a provider adds to the same one.
+func UpDownCounter(m metric.Meter, name, unit, desc string) metric.Int64UpDownCounter {
+	c, err := m.Int64UpDownCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+	if err != nil {
+		otel.Handle(err)
+	}
+	if c == nil {
+		return noop.Int64UpDownCounter{}
+	}
+	return c
+}
+
+// Duration returns m's Float64Histogram of that name and description, in
+// seconds, with the advice of DurationBuckets.
+func Duration(m metric.Meter, name, desc string) metric.Float64Histogram {
+	h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc),
+		metric.WithExplicitBucketBoundaries(DurationBuckets...))
+	if err != nil {
+		otel.Handle(err)
+	}
+	if h == nil {
+		return noop.Float64Histogram{}
+	}
+	return h
+}
