@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/onetimego/onetime/internal/telemetry"
 )
@@ -160,27 +161,46 @@ type instruments struct {
 
 	ops      metric.Int64Counter
 	opTime   metric.Float64Histogram
-	opAttrs  [numOps][numOutcomes]metric.MeasurementOption
+	opAttrs  [numOps][numOutcomes]measure
 	opSpans  [numOps]string
 	receipts metric.Int64Counter
-	states   [StateOrphaned + 1]metric.MeasurementOption
+	states   [StateOrphaned + 1]measure
 	swept    metric.Int64Counter
 
 	storeTime     metric.Float64Histogram
 	storeErrors   metric.Int64Counter
-	storeAttrs    [numStoreMethods][numOutcomes]metric.MeasurementOption
-	storeErrAttrs [numStoreMethods][numOutcomes]metric.MeasurementOption
+	storeAttrs    [numStoreMethods][numOutcomes]measure
+	storeErrAttrs [numStoreMethods][numOutcomes]measure
 	storeSpans    [numStoreMethods]string
 
 	kdfWaiting  metric.Int64UpDownCounter
 	kdfRunning  metric.Int64UpDownCounter
 	kdfWait     metric.Float64Histogram
 	kdfTime     metric.Float64Histogram
-	kdfAttrs    [numKDFOutcomes]metric.MeasurementOption
+	kdfAttrs    [numKDFOutcomes]measure
 	notes       metric.Int64Counter
 	notesQueued metric.Int64UpDownCounter
-	noteAttrs   [numNotifyOutcomes]metric.MeasurementOption
+	noteAttrs   [numNotifyOutcomes]measure
 }
+
+// A measure is one attribute set as the options of a counter's Add and a
+// histogram's Record. Passed as add... or record..., the slices are not
+// copied: a measurement allocates nothing.
+type measure struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+func newMeasure(kvs ...attribute.KeyValue) measure {
+	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	return measure{add: []metric.AddOption{o}, record: []metric.RecordOption{o}}
+}
+
+// noopSpan stands for a span that is not made.
+var noopSpan trace.Span = tracenoop.Span{}
+
+// clientSpan is the option of a store call's span, made once.
+var clientSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
 
 // newInstruments makes the instruments from mp and the tracer from tp; nil
 // means the global provider. An instrument that a provider fails to make
@@ -231,27 +251,27 @@ func newInstruments(mp metric.MeterProvider, tp trace.TracerProvider) *instrumen
 	for o := range numOps {
 		t.opSpans[o] = "onetime." + opNames[o]
 		for oc := range numOutcomes {
-			t.opAttrs[o][oc] = metric.WithAttributeSet(attribute.NewSet(
-				keyOperation.String(opNames[o]), keyOutcome.String(outcomeNames[oc])))
+			t.opAttrs[o][oc] = newMeasure(
+				keyOperation.String(opNames[o]), keyOutcome.String(outcomeNames[oc]))
 		}
 	}
 	for st := StateNew; st <= StateOrphaned; st++ {
-		t.states[st] = metric.WithAttributeSet(attribute.NewSet(keyState.String(st.String())))
+		t.states[st] = newMeasure(keyState.String(st.String()))
 	}
 	for sm := range numStoreMethods {
 		t.storeSpans[sm] = "onetime.store." + storeMethodNames[sm]
 		for oc := range numOutcomes {
-			t.storeAttrs[sm][oc] = metric.WithAttributeSet(attribute.NewSet(
-				keyMethod.String(storeMethodNames[sm]), keyOutcome.String(outcomeNames[oc])))
-			t.storeErrAttrs[sm][oc] = metric.WithAttributeSet(attribute.NewSet(
-				keyMethod.String(storeMethodNames[sm]), keyErrorType.String(outcomeNames[oc])))
+			t.storeAttrs[sm][oc] = newMeasure(
+				keyMethod.String(storeMethodNames[sm]), keyOutcome.String(outcomeNames[oc]))
+			t.storeErrAttrs[sm][oc] = newMeasure(
+				keyMethod.String(storeMethodNames[sm]), keyErrorType.String(outcomeNames[oc]))
 		}
 	}
 	for i := range numKDFOutcomes {
-		t.kdfAttrs[i] = metric.WithAttributeSet(attribute.NewSet(keyOutcome.String(kdfOutcomeNames[i])))
+		t.kdfAttrs[i] = newMeasure(keyOutcome.String(kdfOutcomeNames[i]))
 	}
 	for i := range numNotifyOutcomes {
-		t.noteAttrs[i] = metric.WithAttributeSet(attribute.NewSet(keyOutcome.String(notifyOutcomeNames[i])))
+		t.noteAttrs[i] = newMeasure(keyOutcome.String(notifyOutcomeNames[i]))
 	}
 	return t
 }
@@ -276,8 +296,8 @@ func (t *instruments) begin(ctx context.Context, o op) (context.Context, opRun) 
 func (r opRun) end(ctx context.Context, err error) error {
 	oc := outcomeOf(err)
 	attrs := r.t.opAttrs[r.op][oc]
-	r.t.ops.Add(ctx, 1, attrs)
-	r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), attrs)
+	r.t.ops.Add(ctx, 1, attrs.add...)
+	r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), attrs.record...)
 	endSpan(r.span, oc)
 	return opErr(opNames[r.op], err)
 }
@@ -298,7 +318,7 @@ func endSpan(span trace.Span, oc outcome) {
 // receiptRead counts a receipt read in the state it reported.
 func (t *instruments) receiptRead(ctx context.Context, st State) {
 	if st >= StateNew && st <= StateOrphaned {
-		t.receipts.Add(ctx, 1, t.states[st])
+		t.receipts.Add(ctx, 1, t.states[st].add...)
 	}
 }
 
@@ -316,7 +336,10 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 	if t == nil {
 		return func(error) {}, func() {}
 	}
-	_, span := t.tracer.Start(ctx, "onetime.kdf")
+	var span trace.Span = noopSpan
+	if trace.SpanFromContext(ctx).IsRecording() { // as for a store call's span
+		_, span = t.tracer.Start(ctx, "onetime.kdf")
+	}
 	start := time.Now()
 	var running time.Time
 	waited = func(err error) {
@@ -327,7 +350,7 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 		case err != nil:
 			oc, kdfOC = outcomeCanceled, kdfCanceled
 		}
-		t.kdfWait.Record(ctx, time.Since(start).Seconds(), t.kdfAttrs[kdfOC])
+		t.kdfWait.Record(ctx, time.Since(start).Seconds(), t.kdfAttrs[kdfOC].record...)
 		if err != nil {
 			endSpan(span, oc)
 			return
@@ -346,7 +369,7 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 
 // notified counts a notification's outcome.
 func (t *instruments) notified(ctx context.Context, outcome int) {
-	t.notes.Add(ctx, 1, t.noteAttrs[outcome])
+	t.notes.Add(ctx, 1, t.noteAttrs[outcome].add...)
 }
 
 // measuredStore is the Service's Store as the Service calls it: every
@@ -357,9 +380,16 @@ type measuredStore struct {
 	t *instruments
 }
 
-// call starts a call of the store's method m.
+// call starts a call of the store's method m: its clock and, when the
+// method's span is recorded, a span of its own inside it. A span inside
+// one that is not recorded would not be either (a sampler decides for the
+// whole trace), and making it would cost what the call without telemetry
+// costs, on a fast store.
 func (s measuredStore) call(ctx context.Context, m storeMethod) (context.Context, storeRun) {
-	ctx, span := s.t.tracer.Start(ctx, s.t.storeSpans[m], trace.WithSpanKind(trace.SpanKindClient))
+	var span trace.Span
+	if trace.SpanFromContext(ctx).IsRecording() {
+		ctx, span = s.t.tracer.Start(ctx, s.t.storeSpans[m], clientSpan...)
+	}
 	return ctx, storeRun{t: s.t, m: m, start: time.Now(), span: span}
 }
 
@@ -367,16 +397,18 @@ type storeRun struct {
 	t     *instruments
 	m     storeMethod
 	start time.Time
-	span  trace.Span
+	span  trace.Span // nil when not recorded
 }
 
 func (r storeRun) end(ctx context.Context, err error) {
 	oc := outcomeOf(err)
-	r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc])
+	r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc].record...)
 	if !oc.answer() {
-		r.t.storeErrors.Add(ctx, 1, r.t.storeErrAttrs[r.m][oc])
+		r.t.storeErrors.Add(ctx, 1, r.t.storeErrAttrs[r.m][oc].add...)
 	}
-	endSpan(r.span, oc)
+	if r.span != nil {
+		endSpan(r.span, oc)
+	}
 }
 
 func (s measuredStore) Create(ctx context.Context, sec *SealedSecret, m *SealedMetadata) error {
