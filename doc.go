@@ -131,10 +131,10 @@
 // against {state="received"} (a receipt read twice counts twice); the
 // secrets received are onetime_operations_total{operation="reveal",outcome="ok"}.
 //
-// Every method call is a span (onetime.share, onetime.reveal, ...), and
-// every call it makes into the Store a client span inside it
-// (onetime.store.create, ...), as is every passphrase derivation
-// (onetime.kdf, with an event when it gets its slot). A span carries its
+// Every method call is a span (onetime.share, onetime.reveal, ...), and,
+// when that span is recorded, every call it makes into the Store is a
+// client span inside it (onetime.store.create, ...), as is every
+// passphrase derivation (onetime.kdf, with an event when it gets its slot). A span carries its
 // outcome (onetime.outcome) and, when it failed, error.type and an error
 // status; an answer such as not found is not an error.
 //

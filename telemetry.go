@@ -161,39 +161,26 @@ type instruments struct {
 
 	ops      metric.Int64Counter
 	opTime   metric.Float64Histogram
-	opAttrs  [numOps][numOutcomes]measure
+	opAttrs  [numOps][numOutcomes]telemetry.Measure
 	opSpans  [numOps]string
 	receipts metric.Int64Counter
-	states   [StateOrphaned + 1]measure
+	states   [StateOrphaned + 1]telemetry.Measure
 	swept    metric.Int64Counter
 
 	storeTime     metric.Float64Histogram
 	storeErrors   metric.Int64Counter
-	storeAttrs    [numStoreMethods][numOutcomes]measure
-	storeErrAttrs [numStoreMethods][numOutcomes]measure
+	storeAttrs    [numStoreMethods][numOutcomes]telemetry.Measure
+	storeErrAttrs [numStoreMethods][numOutcomes]telemetry.Measure
 	storeSpans    [numStoreMethods]string
 
 	kdfWaiting  metric.Int64UpDownCounter
 	kdfRunning  metric.Int64UpDownCounter
 	kdfWait     metric.Float64Histogram
 	kdfTime     metric.Float64Histogram
-	kdfAttrs    [numKDFOutcomes]measure
+	kdfAttrs    [numKDFOutcomes]telemetry.Measure
 	notes       metric.Int64Counter
 	notesQueued metric.Int64UpDownCounter
-	noteAttrs   [numNotifyOutcomes]measure
-}
-
-// A measure is one attribute set as the options of a counter's Add and a
-// histogram's Record. Passed as add... or record..., the slices are not
-// copied: a measurement allocates nothing.
-type measure struct {
-	add    []metric.AddOption
-	record []metric.RecordOption
-}
-
-func newMeasure(kvs ...attribute.KeyValue) measure {
-	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	return measure{add: []metric.AddOption{o}, record: []metric.RecordOption{o}}
+	noteAttrs   [numNotifyOutcomes]telemetry.Measure
 }
 
 // noopSpan stands for a span that is not made.
@@ -251,27 +238,27 @@ func newInstruments(mp metric.MeterProvider, tp trace.TracerProvider) *instrumen
 	for o := range numOps {
 		t.opSpans[o] = "onetime." + opNames[o]
 		for oc := range numOutcomes {
-			t.opAttrs[o][oc] = newMeasure(
+			t.opAttrs[o][oc] = telemetry.NewMeasure(
 				keyOperation.String(opNames[o]), keyOutcome.String(outcomeNames[oc]))
 		}
 	}
 	for st := StateNew; st <= StateOrphaned; st++ {
-		t.states[st] = newMeasure(keyState.String(st.String()))
+		t.states[st] = telemetry.NewMeasure(keyState.String(st.String()))
 	}
 	for sm := range numStoreMethods {
 		t.storeSpans[sm] = "onetime.store." + storeMethodNames[sm]
 		for oc := range numOutcomes {
-			t.storeAttrs[sm][oc] = newMeasure(
+			t.storeAttrs[sm][oc] = telemetry.NewMeasure(
 				keyMethod.String(storeMethodNames[sm]), keyOutcome.String(outcomeNames[oc]))
-			t.storeErrAttrs[sm][oc] = newMeasure(
+			t.storeErrAttrs[sm][oc] = telemetry.NewMeasure(
 				keyMethod.String(storeMethodNames[sm]), keyErrorType.String(outcomeNames[oc]))
 		}
 	}
 	for i := range numKDFOutcomes {
-		t.kdfAttrs[i] = newMeasure(keyOutcome.String(kdfOutcomeNames[i]))
+		t.kdfAttrs[i] = telemetry.NewMeasure(keyOutcome.String(kdfOutcomeNames[i]))
 	}
 	for i := range numNotifyOutcomes {
-		t.noteAttrs[i] = newMeasure(keyOutcome.String(notifyOutcomeNames[i]))
+		t.noteAttrs[i] = telemetry.NewMeasure(keyOutcome.String(notifyOutcomeNames[i]))
 	}
 	return t
 }
@@ -296,8 +283,8 @@ func (t *instruments) begin(ctx context.Context, o op) (context.Context, opRun) 
 func (r opRun) end(ctx context.Context, err error) error {
 	oc := outcomeOf(err)
 	attrs := r.t.opAttrs[r.op][oc]
-	r.t.ops.Add(ctx, 1, attrs.add...)
-	r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), attrs.record...)
+	r.t.ops.Add(ctx, 1, attrs.Add...)
+	r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), attrs.Record...)
 	endSpan(r.span, oc)
 	return opErr(opNames[r.op], err)
 }
@@ -318,7 +305,7 @@ func endSpan(span trace.Span, oc outcome) {
 // receiptRead counts a receipt read in the state it reported.
 func (t *instruments) receiptRead(ctx context.Context, st State) {
 	if st >= StateNew && st <= StateOrphaned {
-		t.receipts.Add(ctx, 1, t.states[st].add...)
+		t.receipts.Add(ctx, 1, t.states[st].Add...)
 	}
 }
 
@@ -350,7 +337,7 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 		case err != nil:
 			oc, kdfOC = outcomeCanceled, kdfCanceled
 		}
-		t.kdfWait.Record(ctx, time.Since(start).Seconds(), t.kdfAttrs[kdfOC].record...)
+		t.kdfWait.Record(ctx, time.Since(start).Seconds(), t.kdfAttrs[kdfOC].Record...)
 		if err != nil {
 			endSpan(span, oc)
 			return
@@ -369,7 +356,7 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 
 // notified counts a notification's outcome.
 func (t *instruments) notified(ctx context.Context, outcome int) {
-	t.notes.Add(ctx, 1, t.noteAttrs[outcome].add...)
+	t.notes.Add(ctx, 1, t.noteAttrs[outcome].Add...)
 }
 
 // measuredStore is the Service's Store as the Service calls it: every
@@ -402,9 +389,9 @@ type storeRun struct {
 
 func (r storeRun) end(ctx context.Context, err error) {
 	oc := outcomeOf(err)
-	r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc].record...)
+	r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc].Record...)
 	if !oc.answer() {
-		r.t.storeErrors.Add(ctx, 1, r.t.storeErrAttrs[r.m][oc].add...)
+		r.t.storeErrors.Add(ctx, 1, r.t.storeErrAttrs[r.m][oc].Add...)
 	}
 	if r.span != nil {
 		endSpan(r.span, oc)

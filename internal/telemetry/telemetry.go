@@ -11,6 +11,7 @@ package telemetry
 
 import (
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
 )
@@ -22,6 +23,21 @@ import (
 // They are advice: a View of the application's MeterProvider may replace
 // them.
 var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// A Measure is one attribute set as the options of a counter's Add and a
+// histogram's Record, made once: passed as Add... or Record..., the
+// slices are not copied, so a measurement allocates nothing (an option
+// made at each call escapes to the heap).
+type Measure struct {
+	Add    []metric.AddOption
+	Record []metric.RecordOption
+}
+
+// NewMeasure returns the Measure of the attribute set of kvs.
+func NewMeasure(kvs ...attribute.KeyValue) Measure {
+	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	return Measure{Add: []metric.AddOption{o}, Record: []metric.RecordOption{o}}
+}
 
 // Counter returns m's Int64Counter of that name, unit and description.
 func Counter(m metric.Meter, name, unit, desc string) metric.Int64Counter {
