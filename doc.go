@@ -108,8 +108,7 @@
 // the unit s becomes _seconds, counters end in _total); their scope is
 // [ScopeName].
 //
-//	onetime_operations_total{operation, outcome}           calls of the Service's methods
-//	onetime_operation_duration_seconds{operation, outcome} and how long they took
+//	onetime_operation_duration_seconds{operation, outcome} calls of the Service's methods
 //	onetime_store_duration_seconds{method, outcome}        the Service's calls into its Store
 //	onetime_store_errors_total{method, error_type}         those that failed
 //	onetime_receipt_reads_total{state}                     receipts read, by the state they reported
@@ -124,17 +123,21 @@
 // or ping; method is the Store's (create, reveal, peek, receipt, view, burn,
 // recent, sweep); outcome names the error's sentinel: ok, not_found,
 // wrong_passphrase, exists, too_large, invalid, busy, closed, canceled,
-// deadline_exceeded, or error for any other. A store error is a call that
+// deadline_exceeded, or error for any other. A histogram's _count counts
+// the calls: onetime_operation_duration_seconds_count{operation="share",
+// outcome="ok"} is the secrets shared. A store error is a call that
 // failed: not found, wrong passphrase and exists are answers, not errors.
 // What the Service can tell of secrets that expired unread is what their
 // receipts say when read: onetime_receipt_reads_total{state="expired"}
 // against {state="received"} (a receipt read twice counts twice); the
-// secrets received are onetime_operations_total{operation="reveal",outcome="ok"}.
+// secrets received are the reveals whose outcome is ok.
 //
-// Every method call is a span (onetime.share, onetime.reveal, ...), and,
-// when that span is recorded, every call it makes into the Store is a
-// client span inside it (onetime.store.create, ...), as is every
-// passphrase derivation (onetime.kdf, with an event when it gets its slot). A span carries its
+// Every method call is a span (onetime.share, onetime.reveal, ...), and
+// every call it makes into the Store a client span inside it
+// (onetime.store.create, ...), as is every passphrase derivation
+// (onetime.kdf, with an event when it gets its slot). Inside a span that
+// is not recorded (no SDK, or a request the sampler left out) none is
+// made: it would not be recorded either. A span carries its
 // outcome (onetime.outcome) and, when it failed, error.type and an error
 // status; an answer such as not found is not an error.
 //

@@ -159,7 +159,6 @@ const (
 type instruments struct {
 	tracer trace.Tracer
 
-	ops      metric.Int64Counter
 	opTime   metric.Float64Histogram
 	opAttrs  [numOps][numOutcomes]telemetry.Measure
 	opSpans  [numOps]string
@@ -203,16 +202,17 @@ func newInstruments(mp metric.MeterProvider, tp trace.TracerProvider) *instrumen
 	m := mp.Meter(ScopeName)
 	t := &instruments{tracer: tp.Tracer(ScopeName)}
 
-	t.ops = telemetry.Counter(m, "onetime.operations", "{operation}",
-		"Calls of the Service's methods, by operation and outcome.")
+	// A call is counted by its duration's histogram alone: its count is
+	// the number of calls (onetime_operation_duration_seconds_count), and
+	// a counter beside it would cost as much again.
 	t.opTime = telemetry.Duration(m, "onetime.operation.duration",
-		"Duration of the Service's methods, by operation and outcome.")
+		"Duration of the Service's methods, by operation and outcome; its count counts the calls.")
 	t.receipts = telemetry.Counter(m, "onetime.receipt.reads", "{read}",
 		"Receipts read (Service.Receipt), by the state they reported: a receipt read twice counts twice.")
 	t.swept = telemetry.Counter(m, "onetime.sweep.removed", "{record}",
 		"Expired records that sweeps removed from the store.")
 	t.storeTime = telemetry.Duration(m, "onetime.store.duration",
-		"Duration of the Service's calls into its Store, by method and outcome.")
+		"Duration of the Service's calls into its Store, by method and outcome; its count counts the calls.")
 	t.storeErrors = telemetry.Counter(m, "onetime.store.errors", "{error}",
 		"Calls into the Store that failed (not the answers not found, wrong passphrase or exists), by method and error type.")
 	t.kdfWaiting = telemetry.UpDownCounter(m, "onetime.kdf.waiting", "{derivation}",
@@ -268,24 +268,40 @@ func newInstruments(mp metric.MeterProvider, tp trace.TracerProvider) *instrumen
 type opRun struct {
 	t     *instruments
 	op    op
-	start time.Time
-	span  trace.Span
+	start time.Time  // zero when the duration is not recorded
+	span  trace.Span // nil when not made
 }
 
+// noSpan is what trace.SpanFromContext returns for a context without a
+// span.
+var noSpan = trace.SpanFromContext(context.Background())
+
 // begin starts a call of op: its span, a child of ctx's, and its clock.
+// Inside a span that is not recorded (a request's, when no SDK is
+// installed or the sampler left the request out) it makes none: it would
+// not be recorded either, and would cost about as much as the clock and
+// the histogram together.
 func (t *instruments) begin(ctx context.Context, o op) (context.Context, opRun) {
-	ctx, span := t.tracer.Start(ctx, t.opSpans[o])
-	return ctx, opRun{t: t, op: o, start: time.Now(), span: span}
+	r := opRun{t: t, op: o}
+	if parent := trace.SpanFromContext(ctx); parent == noSpan || parent.IsRecording() {
+		ctx, r.span = t.tracer.Start(ctx, t.opSpans[o])
+	}
+	if t.opTime.Enabled(ctx) {
+		r.start = time.Now()
+	}
+	return ctx, r
 }
 
 // end records the call's outcome and duration, ends its span, and returns
 // err as the method returns it (opErr).
 func (r opRun) end(ctx context.Context, err error) error {
 	oc := outcomeOf(err)
-	attrs := r.t.opAttrs[r.op][oc]
-	r.t.ops.Add(ctx, 1, attrs.Add...)
-	r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), attrs.Record...)
-	endSpan(r.span, oc)
+	if !r.start.IsZero() {
+		r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), r.t.opAttrs[r.op][oc].Record...)
+	}
+	if r.span != nil {
+		endSpan(r.span, oc)
+	}
 	return opErr(opNames[r.op], err)
 }
 
@@ -377,19 +393,25 @@ func (s measuredStore) call(ctx context.Context, m storeMethod) (context.Context
 	if trace.SpanFromContext(ctx).IsRecording() {
 		ctx, span = s.t.tracer.Start(ctx, s.t.storeSpans[m], clientSpan...)
 	}
-	return ctx, storeRun{t: s.t, m: m, start: time.Now(), span: span}
+	r := storeRun{t: s.t, m: m, span: span}
+	if s.t.storeTime.Enabled(ctx) {
+		r.start = time.Now()
+	}
+	return ctx, r
 }
 
 type storeRun struct {
 	t     *instruments
 	m     storeMethod
-	start time.Time
+	start time.Time  // zero when the duration is not recorded
 	span  trace.Span // nil when not recorded
 }
 
 func (r storeRun) end(ctx context.Context, err error) {
 	oc := outcomeOf(err)
-	r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc].Record...)
+	if !r.start.IsZero() {
+		r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc].Record...)
+	}
 	if !oc.answer() {
 		r.t.storeErrors.Add(ctx, 1, r.t.storeErrAttrs[r.m][oc].Add...)
 	}
