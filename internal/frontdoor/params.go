@@ -23,6 +23,10 @@ const (
 	ParamLength      = "length"
 	ParamRecipient   = "recipient"
 	ParamShareDomain = "share_domain"
+	// ParamNonce is the pages' hidden form field whose random value, made
+	// when the form was rendered, is the idempotency key of its post (see
+	// IdempotencyKey): a resubmit of the same form is the same request.
+	ParamNonce = "nonce"
 )
 
 // Bounds on what one request may carry besides the value itself.
@@ -46,7 +50,7 @@ var (
 // list.
 func canonicalName(name string) string {
 	switch name {
-	case ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain:
+	case ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain, ParamNonce:
 		return name
 	case "recipient[]":
 		return ParamRecipient
