@@ -328,7 +328,8 @@ func TestStatus(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "nominal", s.Status)
 	assert.Equal(t, "en", s.Locale)
-	assert.JSONEq(t, `{"status":"nominal","locale":"en"}`, string(s.Raw))
+	assert.JSONEq(t, `{"status":"nominal","locale":"en","idempotency":true}`, string(s.Raw))
+	assert.True(t, s.Idempotency, "httpapi honours Idempotency-Key")
 	s, err = e.client(t, "bob").Status(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "nominal", s.Status)
@@ -707,11 +708,21 @@ func dropFirstAnswers(h http.Handler, served map[string]int, mu *sync.Mutex) htt
 }
 
 // Answers lost after httpapi acted: against a server that says it honours
-// Idempotency-Key, the client's retry gets the first answer (one secret
-// per share, every value delivered once); against one that does not, the
-// client does not retry, so that no share is stored twice.
+// Idempotency-Key (httpapi by default), the client's retry gets the first
+// answer (one secret per share, every value delivered once); against one
+// that does not (replays turned off), the client does not retry, so that
+// no share is stored twice.
 func TestLostAnswersAgainstHTTPAPI(t *testing.T) {
-	svc, _ := onetimetest.NewService(t, &onetime.Options{KDFConcurrency: 1})
+	for _, tc := range []struct {
+		name   string
+		window time.Duration
+	}{{"honoured", 0}, {"not honoured", -1}} {
+		t.Run(tc.name, func(t *testing.T) { lostAnswers(t, tc.window) })
+	}
+}
+
+func lostAnswers(t *testing.T, window time.Duration) {
+	svc, _ := onetimetest.NewService(t, &onetime.Options{KDFConcurrency: 1, ReplayWindow: window})
 	api, err := httpapi.New(svc, &httpapi.Options{Auth: access.NewBasicAuth(testUsers)})
 	require.NoError(t, err)
 	var mu sync.Mutex
@@ -723,10 +734,11 @@ func TestLostAnswersAgainstHTTPAPI(t *testing.T) {
 	ctx := context.Background()
 	status, err := c.Status(ctx)
 	require.NoError(t, err)
+	require.Equal(t, window >= 0, status.Idempotency)
 
 	const n = 20
 	if !status.Idempotency {
-		// Today's httpapi: the answer is lost, and nothing is sent twice.
+		// The answer is lost, and nothing is sent twice.
 		for range n {
 			_, err := c.Share(ctx, "lost", nil)
 			var ne *client.NetworkError

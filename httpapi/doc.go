@@ -39,7 +39,7 @@
 //
 // # Routes
 //
-//	GET        /api/v1/status                      {"status":"nominal","locale":"en"}
+//	GET        /api/v1/status                      {"status":"nominal","locale":"en","idempotency":true}
 //	GET        /api/v1/authcheck                   the same, for good credentials
 //	POST       /api/v1/share, /api/v1/create       a receipt
 //	POST       /api/v1/generate                    a receipt with the generated value
@@ -54,13 +54,39 @@
 // # Health and readiness
 //
 // GET /api/v1/status checks that the store answers (the Service's Ping,
-// bounded by Options.HealthTimeout, 1 s by default): while it does, the
-// answer is the v1 body above, byte for byte; when it does not, the body
-// is {"status":"offline","locale":"en"} with the intended status 503 (sent
-// as 404 unless Options.IntendedStatus, like every error). Orchestrators
-// probe [ReadyHandler] instead, mounted on a path of its own
+// bounded by Options.HealthTimeout, 1 s by default, whatever the store
+// does: a stalled Redis or database makes it offline, not slow): while it
+// does, the answer is the v1 body above; when it does not, the body is
+// {"status":"offline","locale":"en",...} with the intended status 503
+// (sent as 404 unless Options.IntendedStatus, like every error).
+// Orchestrators probe [ReadyHandler] instead, mounted on a path of its own
 // (mux.Handle("GET /readyz", httpapi.ReadyHandler(svc))): 200 while the
-// store answers, 503 otherwise.
+// store answers, 503 otherwise, within the same second.
+//
+// Both status bodies start with v1's "status" and "locale", byte for byte;
+// "idempotency":true follows when the Service honours Idempotency-Key
+// (onetime.Options.ReplayWindow above zero, as by default). v1 clients
+// read "status" and ignore the rest.
+//
+// # Idempotency-Key
+//
+// POST share (create), generate, secret/{secret_key} and
+// private/{metadata_key}/burn take an Idempotency-Key header (the IETF
+// httpapi draft's name), passed to the Service (onetime.WithIdempotencyKey).
+// A repeat of the request with the same key within the Service's
+// ReplayWindow (60 s by default) gets the first answer: the same receipt
+// for a share or generate (never a second secret; the same password for
+// generate), the same value for a reveal although the secret is gone, the
+// same burned receipt for a burn. A client whose answer was lost on the
+// way (a connection cut after the server acted) can so send the request
+// again without losing the secret or storing it twice. The key is sent as
+// the draft's quoted string (`"8e03978e-..."`, as package client does) or
+// bare: 1 to 255 visible ASCII characters either way (inside the quotes
+// also spaces, and \" and \\ escapes). A header that holds no such key,
+// or that is sent twice, is refused: "Invalid Idempotency-Key: send 1 to
+// 255 visible ASCII characters, bare or as a quoted string" (intended
+// status 400). Requests without the header, as every v1 client sends
+// them, are served as always.
 //
 // # Requests
 //

@@ -16,15 +16,38 @@ const (
 	statusOffline = `{"status":"offline","locale":"en"}`
 )
 
+// idempotencyField is added to both bodies, after "status" and "locale",
+// when the Service honours idempotency keys (onetime.Options.ReplayWindow
+// above zero): clients that retry with the same Idempotency-Key (package
+// client, the onetime tool) read it to know that a retried share or
+// reveal gets the first answer, never a second secret nor "Unknown
+// secret". An extension field: v1 clients read "status" and ignore the
+// rest.
+const idempotencyField = `,"idempotency":true`
+
+// statusBodies returns the nominal and offline bodies of the status check.
+func statusBodies(idempotency bool) (nominal, offline []byte) {
+	if !idempotency {
+		return []byte(statusNominal), []byte(statusOffline)
+	}
+	ext := func(body string) []byte {
+		return []byte(body[:len(body)-1] + idempotencyField + "}")
+	}
+	return ext(statusNominal), ext(statusOffline)
+}
+
 // status answers GET {BasePath}status: nominal when the store answers a
 // ping within the health timeout, else offline with the intended status
-// 503 (sent as 404 unless Options.IntendedStatus, as for errors).
+// 503 (sent as 404 unless Options.IntendedStatus, as for errors). The
+// Service's Ping returns at its context's deadline whatever the store
+// does, so that the answer comes within the health timeout even from a
+// store that has stopped answering.
 func (h *Handler) status(ctx context.Context, w http.ResponseWriter, q *frontdoor.Request) error {
 	pctx, cancel := context.WithTimeout(ctx, h.healthTTL)
 	defer cancel()
 	err := h.svc.Ping(pctx)
 	if err == nil {
-		writeJSON(w, http.StatusOK, []byte(statusNominal))
+		writeJSON(w, http.StatusOK, h.nominalBody)
 		return nil
 	}
 	if ctx.Err() == nil {
@@ -38,7 +61,7 @@ func (h *Handler) status(ctx context.Context, w http.ResponseWriter, q *frontdoo
 		status = http.StatusServiceUnavailable
 	}
 	w.Header().Set("X-OTS-Intended-Status", "503")
-	writeJSON(w, status, []byte(statusOffline))
+	writeJSON(w, status, h.offlineBody)
 	return nil
 }
 

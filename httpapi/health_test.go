@@ -31,7 +31,7 @@ func TestStatusStoreDown(t *testing.T) {
 		e := &env{t: t, srv: srv}
 		r := e.get("/api/v1/status")
 		assert.Equal(t, 200, r.status)
-		assert.Equal(t, statusNominal, string(r.body))
+		assert.Equal(t, nominalBody, string(r.body))
 		srv.Close()
 	}
 	require.NoError(t, st.Close())
@@ -46,7 +46,7 @@ func TestStatusStoreDown(t *testing.T) {
 			want = 503
 		}
 		assert.Equal(t, want, r.status)
-		assert.Equal(t, `{"status":"offline","locale":"en"}`, string(r.body))
+		assert.Equal(t, offlineBody, string(r.body))
 		assert.Equal(t, "503", r.header.Get("X-OTS-Intended-Status"))
 		assert.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
 		srv.Close()
@@ -71,7 +71,7 @@ func TestStatusBounded(t *testing.T) {
 	h, err := New(svc, &Options{Logger: discardLogger(), HealthTimeout: 10 * time.Millisecond})
 	require.NoError(t, err)
 	w := serveDirect(h, httptest.NewRequest("GET", "/api/v1/status", nil))
-	assert.Equal(t, `{"status":"offline","locale":"en"}`, w.Body.String())
+	assert.Equal(t, offlineBody, w.Body.String())
 	assert.Equal(t, "503", w.Header().Get("X-OTS-Intended-Status"))
 }
 

@@ -59,6 +59,7 @@ type env struct {
 	t     *testing.T
 	srv   *httptest.Server
 	svc   *onetime.Service
+	store *memory.Store
 	clock *clock
 	notes *recorder
 }
@@ -78,7 +79,8 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *Options) *env {
 	so.Notifier = e.notes
 	so.Notify = &onetime.NotifyOptions{Workers: 1} // notifications in order
 	so.KDFConcurrency = 1
-	svc, err := onetime.New(memory.New(), testSecret, &so)
+	e.store = memory.New()
+	svc, err := onetime.New(e.store, testSecret, &so)
 	require.NoError(t, err)
 	t.Cleanup(func() { svc.Close() })
 	e.svc = svc

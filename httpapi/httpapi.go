@@ -136,6 +136,9 @@ type Handler struct {
 	maxSize   int       // the service's largest value
 	maxQuery  int       // < 0: none
 	healthTTL time.Duration
+
+	// The bodies of GET {BasePath}status (see health.go).
+	nominalBody, offlineBody []byte
 }
 
 // New returns a [Handler] serving the Onetime Secret REST API v1 under
@@ -183,6 +186,7 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if h.healthTTL == 0 {
 		h.healthTTL = DefaultHealthTimeout
 	}
+	h.nominalBody, h.offlineBody = statusBodies(svc.Options().ReplayWindow > 0)
 	return h, nil
 }
 
@@ -233,6 +237,7 @@ var (
 	errInvalidQuery  = &apiError{http.StatusBadRequest, "Invalid query string"}
 	errNotUTF8       = &apiError{http.StatusBadRequest, "Secret value must be UTF-8 text"}
 	errQueryTooLong  = &apiError{http.StatusRequestURITooLong, "Query string too long: send parameters in the request body"}
+	errBadIdemKey    = &apiError{http.StatusBadRequest, "Invalid Idempotency-Key: send 1 to 255 visible ASCII characters, bare or as a quoted string"}
 )
 
 // What a route does.
@@ -435,11 +440,19 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if customer == "" {
 			return errNotAuthorized
 		}
-		writeJSON(w, http.StatusOK, []byte(statusNominal))
+		writeJSON(w, http.StatusOK, h.nominalBody)
 		return nil
 	case actShare, actGenerate:
+		ctx, err := withIdempotencyKey(ctx, r)
+		if err != nil {
+			return err
+		}
 		return h.create(ctx, w, r, rt.act, customer)
 	case actReveal:
+		ctx, err := withIdempotencyKey(ctx, r)
+		if err != nil {
+			return err
+		}
 		p, err := h.params(r)
 		if err != nil {
 			return err
@@ -456,6 +469,10 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		}
 		return writeOK(w, newReceipt(rc, modeReceipt))
 	case actBurn:
+		ctx, err := withIdempotencyKey(ctx, r)
+		if err != nil {
+			return err
+		}
 		rc, err := h.svc.Burn(ctx, onetime.MetadataKey(rt.key))
 		if err != nil {
 			return err
@@ -476,6 +493,21 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		return writeOK(w, list)
 	}
 	return errNoRoute
+}
+
+// withIdempotencyKey returns ctx carrying the key of r's Idempotency-Key
+// header for the Service, ctx itself when r has none, and errBadIdemKey
+// when the header holds no key: served without it, the request could not
+// be retried safely, which is what its sender asked for.
+func withIdempotencyKey(ctx context.Context, r *http.Request) (context.Context, error) {
+	key, err := frontdoor.IdempotencyKey(r.Header)
+	switch {
+	case err != nil:
+		return ctx, errBadIdemKey
+	case key == "":
+		return ctx, nil
+	}
+	return onetime.WithIdempotencyKey(ctx, key), nil
 }
 
 // create serves share, create and generate.

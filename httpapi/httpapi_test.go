@@ -34,8 +34,8 @@ func unknown(key string) string { return `{"message":"Unknown secret","secret_ke
 func TestStatus(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	r := e.get("/api/v1/status")
-	r.ok(t).order(t, "status", "locale")
-	assert.Equal(t, `{"status":"nominal","locale":"en"}`, string(r.body))
+	r.ok(t).order(t, "status", "locale", "idempotency")
+	assert.Equal(t, nominalBody, string(r.body))
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	id, err := uuid.Parse(r.header.Get("X-Request-Id"))
 	require.NoError(t, err, "X-Request-Id")
@@ -386,7 +386,7 @@ func TestAuth(t *testing.T) {
 	})
 	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers)})
 	alice := func(r req) req { r.user, r.pass = "alice", "alicetoken"; return r }
-	require.Equal(t, statusNominal, string(e.do(alice(req{method: "GET", path: "/api/v1/authcheck"})).body))
+	require.Equal(t, nominalBody, string(e.do(alice(req{method: "GET", path: "/api/v1/authcheck"})).body))
 	for name, h := range map[string]string{
 		"wrong token":    "Basic " + b64("alice:bobtoken"),
 		"unknown user":   "Basic " + b64("carol:alicetoken"),

@@ -52,7 +52,7 @@ func TestBasePathMount(t *testing.T) {
 
 	rc := e.post("/ots/api/v1/share", "secret=x").ok(t)
 	assert.Equal(t, "x", e.post("/ots/api/v1/secret/"+rc.str(t, "secret_key"), "").ok(t).str(t, "value"))
-	assert.Equal(t, statusNominal, string(e.get("/ots/api/v1/status").body))
+	assert.Equal(t, nominalBody, string(e.get("/ots/api/v1/status").body))
 	e.get("/ots/api/v1/nope").fails(t, 404, nf)
 	assert.Empty(t, logs.String(), "requests under the base path warn of nothing")
 
@@ -126,7 +126,7 @@ func checkNonCanonical(t *testing.T, srv *httptest.Server) {
 		r := rawDo(t, srv, c.method, c.path, "")
 		if c.want == "status" {
 			assert.Equal(t, 200, r.status, "%s %s", c.method, c.path)
-			assert.Equal(t, statusNominal, string(r.body), "%s %s", c.method, c.path)
+			assert.Equal(t, nominalBody, string(r.body), "%s %s", c.method, c.path)
 			continue
 		}
 		assert.Equal(t, 404, r.status, "%s %s", c.method, c.path)
@@ -150,7 +150,7 @@ func TestNonCanonicalPaths(t *testing.T) {
 		// Paths that clean to outside the base path are Not Found. A
 		// client cannot send "//x" as a path (it reads as a host), so these
 		// go through http.ReadRequest as a server would.
-		for path, want := range map[string]string{"//api/v1/status": statusNominal, "/api/v1/..": nf, "/api/v1/../../x": nf} {
+		for path, want := range map[string]string{"//api/v1/status": nominalBody, "/api/v1/..": nf, "/api/v1/../../x": nf} {
 			w := serveDirect(h, httptest.NewRequest("GET", path, nil))
 			assert.Equal(t, want, w.Body.String(), path)
 			assert.Equal(t, "application/json; charset=utf-8", w.Header().Get("Content-Type"), path)
@@ -182,7 +182,7 @@ func TestNonCanonicalPaths(t *testing.T) {
 			assert.Contains(t, []int{http.StatusMovedPermanently, http.StatusTemporaryRedirect}, r.status, p)
 		}
 		// Canonical paths are served as usual.
-		assert.Equal(t, statusNominal, string(rawDo(t, srv, "GET", "/api/v1/status", "").body))
+		assert.Equal(t, nominalBody, string(rawDo(t, srv, "GET", "/api/v1/status", "").body))
 	})
 }
 
