@@ -74,6 +74,17 @@
 // again shortly, with status 503 and a Retry-After header; nothing was
 // shared or revealed.
 //
+// Each form that posts (share and generate, reveal, burn) carries a hidden
+// random nonce, made when the page was rendered, that its post hands the
+// Service as the idempotency key (onetime.WithIdempotencyKey), as the API
+// takes an Idempotency-Key header. A browser that posts the same form
+// again (a reload of the page the post answered, or a retry after an
+// answer lost on the way), with or without JavaScript, gets the same page
+// within the Service's ReplayWindow (60 s by default): the value of a
+// secret it has just revealed, once more; the same receipt, never a second
+// secret; the same generated password. After the window the secret is
+// gone as before. A form rendered anew has a new nonce: a new request.
+//
 // Options.AccessLog receives one line per request, as httpapi's option of
 // that name does; it may be the same logger.
 //

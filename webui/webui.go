@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -460,6 +461,10 @@ type pageData struct {
 	Key            onetime.SecretKey
 	NeedPassphrase bool
 	Wrong          bool
+
+	// Nonce is the hidden field of a form that posts (share, reveal,
+	// burn): see newNonce.
+	Nonce string
 }
 
 // Field reports whether the form's field name was rejected.
@@ -625,6 +630,7 @@ func (h *Handler) ttlChoices(l *locale, customer string, chosen time.Duration) [
 func (h *Handler) shareForm(q *request, status int, f shareForm, inputErr error) {
 	p := h.page(q, q.l.T("share.title"))
 	p.Form = f
+	p.Nonce = newNonce()
 	p.TTLs = h.ttlChoices(q.l, q.customer, f.TTL)
 	p.MaxPassphrase = onetime.MaxPassphraseLen
 	if inputErr != nil {
@@ -679,13 +685,42 @@ func (h *Handler) form(q *request) (frontdoor.Params, bool) {
 	return p, true
 }
 
+// newNonce returns a fresh nonce for a form: 26 random base32 characters
+// (130 bits). Each rendered form gets its own, and its post carries it as
+// the idempotency key for the Service (see nonce), so that the browser
+// resubmitting that post (a reload of the page it answered, or a retry
+// after an answer lost on the way) gets the same answer within the
+// Service's ReplayWindow: the same value of a secret already revealed to
+// it, the same receipt of a share, never a second secret. Another
+// rendering of the form, another nonce: a new request.
+func newNonce() string { return rand.Text() }
+
+// nonce puts the form's nonce, if any, in the request's context as its
+// idempotency key. A form without one (a post made by hand) is served as
+// before, without a replay. A nonce that is no key is refused with a 400
+// page, as the API refuses such an Idempotency-Key: the sender asked for a
+// request that can be repeated, and would not get one. It reports false
+// after answering the request itself.
+func (h *Handler) nonce(q *request, form frontdoor.Params) bool {
+	n := form.Get(frontdoor.ParamNonce)
+	switch {
+	case n == "":
+		return true
+	case !frontdoor.ValidIdempotencyKey(n):
+		h.message(q, http.StatusBadRequest, "error")
+		return false
+	}
+	q.ctx = onetime.WithIdempotencyKey(q.ctx, n)
+	return true
+}
+
 // create shares the form's secret (or generates a password) and sends the
 // creator to the receipt. The form is read and checked as the API reads
 // and checks a share: a ttl that is not a number, or a value that is not
 // UTF-8 text, is refused; the service clamps the lifetime.
 func (h *Handler) create(q *request, generate bool) {
 	form, ok := h.form(q)
-	if !ok {
+	if !ok || !h.nonce(q, form) {
 		return
 	}
 	// Browsers send a textarea's line breaks as CR LF; the reader gets
@@ -788,12 +823,13 @@ func (h *Handler) burnForm(q *request, key onetime.MetadataKey) {
 	}
 	p := h.page(q, q.l.T("burn.title"))
 	p.Receipt = m
+	p.Nonce = newNonce()
 	h.render(q, http.StatusOK, "burn", p)
 }
 
 // burn destroys the secret and sends the creator back to the receipt.
 func (h *Handler) burn(q *request, key onetime.MetadataKey) {
-	if _, ok := h.form(q); !ok {
+	if form, ok := h.form(q); !ok || !h.nonce(q, form) {
 		return
 	}
 	_, err := h.svc.Burn(q.ctx, key)
@@ -825,6 +861,7 @@ func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 	}
 	p := h.page(q, q.l.T("secret.title"))
 	p.Key = key
+	p.Nonce = newNonce()
 	p.NeedPassphrase = need
 	p.Wrong = wrong
 	h.render(q, status, "secret", p)
@@ -833,7 +870,7 @@ func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 // reveal shows the secret's value, once.
 func (h *Handler) reveal(q *request, key onetime.SecretKey) {
 	form, ok := h.form(q)
-	if !ok {
+	if !ok || !h.nonce(q, form) {
 		return
 	}
 	s, err := h.svc.Reveal(q.ctx, key, form.Get(frontdoor.ParamPassphrase))

@@ -278,7 +278,7 @@ func TestGonePagesAreIndistinguishable(t *testing.T) {
 func TestPassphrase(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, &onetime.Options{MaxAttempts: 3}, nil)
-	receipt := s.share(url.Values{"secret": {"hidden"}, "passphrase": {"open sesame"}})
+	receipt := s.share(url.Values{"secret": {"kept behind"}, "passphrase": {"open sesame"}})
 	_, link := s.receipt(receipt)
 	path := secretPath(t, s, link)
 
@@ -291,11 +291,11 @@ func TestPassphrase(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, res.status)
 		assert.Contains(t, res.body, "That passphrase is not right")
 		assert.Contains(t, res.body, `aria-invalid="true"`)
-		assert.NotContains(t, res.body, "hidden")
+		assert.NotContains(t, res.body, "kept behind")
 	}
 	res = s.post(path, url.Values{"passphrase": {"open sesame"}})
 	require.Equal(t, http.StatusOK, res.status)
-	assert.Equal(t, "hidden", value(t, res.body))
+	assert.Equal(t, "kept behind", value(t, res.body))
 }
 
 func TestPassphraseAttemptsSpent(t *testing.T) {
