@@ -29,6 +29,9 @@
 //	-client-ip-header H    take the client address from header H, set by a
 //	                       trusted reverse proxy (off: the connection's address)
 //	-restrict-receipts     serve a customer's receipts to that customer only
+//	-replay-window D       how long a repeat of a share, generate, reveal or burn
+//	                       with the same Idempotency-Key (or the same form of the
+//	                       pages) gets the first answer (1m; 0: off)
 //	-sweep-interval D      how often expired records are reclaimed (1m; 0: never)
 //	-access-log            log one line per request, to the API and the pages
 //	                       alike, written in batches at least every second
@@ -105,6 +108,7 @@ type config struct {
 
 	acceptReplay      bool // -redis-accept-replay
 	restrictReceipts  bool
+	replayWindow      time.Duration // -replay-window; 0: off
 	accessLog         bool
 	sweepInterval     time.Duration
 	maxHeaderBytes    int
@@ -133,6 +137,7 @@ func main() {
 	flag.StringVar(&c.clientIPHeader, "client-ip-header", "", "header carrying the client address, set by a trusted proxy")
 	flag.BoolVar(&c.acceptReplay, "redis-accept-replay", false, "with -store redis: start even if Redis persists by RDB snapshots without AOF, where a crash can make revealed secrets readable again")
 	flag.BoolVar(&c.restrictReceipts, "restrict-receipts", false, "serve the receipts of a customer's secrets to that customer only")
+	flag.DurationVar(&c.replayWindow, "replay-window", time.Minute, "how long a repeat of a share, generate, reveal or burn with the same Idempotency-Key gets the first answer (a client retrying after a lost answer gets the same receipt or value, never a second secret); 0 turns it off")
 	flag.DurationVar(&c.sweepInterval, "sweep-interval", time.Minute, "how often to reclaim the space of expired records; 0 never does")
 	flag.BoolVar(&c.accessLog, "access-log", false, "log one line per request (written in batches)")
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
@@ -205,6 +210,9 @@ func (c config) check() error {
 	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.maxConnsPerAddr < 0 || c.sweepInterval < 0 {
 		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1, -max-conns-per-addr >= 0 and -sweep-interval >= 0")
 	}
+	if c.replayWindow < 0 {
+		return errors.New("-replay-window must be >= 0 (0 turns replays off)")
+	}
 	return nil
 }
 
@@ -226,7 +234,17 @@ func newService(c config, st onetime.Store, log *slog.Logger) (*onetime.Service,
 		// The memory and SQLite stores keep expired records until swept;
 		// Redis expires them itself.
 		SweepInterval: c.sweepInterval,
+		ReplayWindow:  replayWindow(c.replayWindow),
 	})
+}
+
+// replayWindow turns -replay-window into onetime.Options.ReplayWindow,
+// where zero means the default and a negative window none.
+func replayWindow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // newHandler returns what the server serves: the API under /api/v1/, the

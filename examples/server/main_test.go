@@ -302,6 +302,7 @@ func TestServerBadFlags(t *testing.T) {
 		{"-store", "memory", "-max-header-bytes", "10"},
 		{"-store", "memory", "-read-header-timeout", "0s"},
 		{"-store", "memory", "-sweep-interval", "-1s"},
+		{"-store", "memory", "-replay-window", "-1s"},
 	} {
 		out, err := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...).CombinedOutput()
 		assert.Error(t, err, "%v: started", args)
