@@ -28,7 +28,7 @@ const DefaultTimeout = time.Minute
 
 // DefaultMaxAttempts is how many times a call is tried, the first
 // included, unless Options.MaxAttempts says otherwise.
-const DefaultMaxAttempts = 3
+const DefaultMaxAttempts = 5
 
 // maxAnswer bounds the answers read from a server. A value of the largest
 // size servers accept by default (1 MiB) fits many times over, even with

@@ -50,7 +50,7 @@
 // reveal, the same receipt for a share, never a second secret. Servers
 // that do not (the reference) ignore the header.
 //
-// A call is tried at most Options.MaxAttempts times (3 by default), with
+// A call is tried at most Options.MaxAttempts times (5 by default), with
 // a backoff from about 200 ms that doubles, with jitter, honouring the
 // context and a server's Retry-After of up to 10 s. It is tried again
 // only where that cannot change the outcome:

@@ -147,8 +147,9 @@ func neverSent(err error) bool {
 
 // honoursIdempotency reports whether the server says, in its status, that
 // it honours Idempotency-Key. The status is asked once, when the first
-// retry of a POST needs to know, and what it says is kept; a status that
-// cannot be read means no.
+// retry of a POST needs to know, and what it says is kept; it is asked
+// with the retries of any GET, since the path that just lost an answer
+// may lose this one too. A status that cannot be read means no.
 func (c *Client) honoursIdempotency(ctx context.Context) bool {
 	switch c.idempotency.Load() {
 	case idemYes:
@@ -156,7 +157,7 @@ func (c *Client) honoursIdempotency(ctx context.Context) bool {
 	case idemNo:
 		return false
 	}
-	body, err := c.do(ctx, &call{method: http.MethodGet, rel: "status", route: "status"})
+	body, err := c.send(ctx, &call{method: http.MethodGet, rel: "status", route: "status"})
 	if err != nil {
 		return false
 	}
