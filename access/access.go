@@ -1,16 +1,19 @@
 // Package access holds what a program provides to the handlers of packages
 // httpapi and webui to decide who may call: an [Authenticator] that tells
-// who is calling, and a [RateLimiter] that decides whether a client may
-// make one more request. Both handlers take the same ones, so that a
-// program configures each once and hands it to both: a client limited on
-// the API is limited on the pages too, and a customer signed in on one is
-// the same customer on the other.
+// who is calling, a [RateLimiter] that decides whether a client may make
+// one more request, and a [GuessLimiter] that holds back a client that
+// fails too often, as one that guesses keys, passphrases or tokens does.
+// Both handlers take the same ones, so that a program configures each
+// once and hands it to both: a client limited on the API is limited on
+// the pages too, and a customer signed in on one is the same customer on
+// the other.
 //
 // [BasicAuth] is an Authenticator for HTTP Basic credentials from a static
 // table. Package github.com/onetimego/onetime/ratelimit has a RateLimiter
-// for a service that runs as one process, and its redislimit subpackage one
-// shared by every app server on a Redis. This package imports neither, so
-// that a program that uses neither does not link them (nor go-redis).
+// and a GuessLimiter for a service that runs as one process, and its
+// redislimit subpackage ones shared by every app server on a Redis. This
+// package imports neither, so that a program that does not use Redis does
+// not link go-redis.
 package access
 
 import (
@@ -19,6 +22,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // ErrUnauthorized is what an [Authenticator] returns for credentials that
@@ -35,8 +39,9 @@ var ErrUnauthorized = errors.New("access: not authorized")
 // owner of what the caller creates; avoid "anon", which is how the API
 // shows anonymous callers.
 //
-// The handlers call it after the [RateLimiter], so that guessing
-// credentials counts against the guesser's limit.
+// The handlers call it after the [RateLimiter] and the [GuessLimiter], so
+// that guessing credentials counts against the guesser's limits, and count
+// every ErrUnauthorized as a failed guess.
 type Authenticator interface {
 	Authenticate(r *http.Request) (customer string, err error)
 }
@@ -50,12 +55,80 @@ func (f AuthenticatorFunc) Authenticate(r *http.Request) (string, error) { retur
 // A RateLimiter decides whether a client may make one more request. client
 // is the address the handler attributes the request to (the connection's,
 // or that of a header set by a trusted proxy: see the handlers'
-// ClientIPHeader option), IPv6 addresses grouped by /64. A limited client
+// ClientIPHeader and TrustedProxies options), IPv6 addresses grouped by
+// /64. A limited client
 // is refused (intended status 429). An error is logged and the request let
 // through: a limiter that is down does not take the service down with it.
 type RateLimiter interface {
 	Allow(ctx context.Context, client string) (bool, error)
 }
+
+// A GuessLimiter holds back a client that fails too often. Keys, API
+// tokens and passphrases are too long to guess, but only as long as
+// guessing is slow: without a limit, one address could try some two
+// million keys or tokens a minute. Honest clients rarely fail, so the
+// limit counts only failures, and a client that succeeds costs nothing
+// however busy it is.
+//
+// The handlers of httpapi and webui ask RetryAfter before any work, and
+// refuse a client that must wait (intended status 429, with a Retry-After
+// header). They call Failed for every request answered with what only a
+// wrong guess produces: credentials that do not verify (the API's and the
+// pages' sign-in), a reveal answered "Unknown secret" (an unknown key,
+// or a wrong passphrase, which the API reports alike), a receipt or burn
+// of an unknown metadata key, and the pages' confirmation page of an
+// unknown key.
+//
+// client is as for [RateLimiter]. The implementations of package
+// github.com/onetimego/onetime/ratelimit (in process) and its redislimit
+// subpackage (shared on a Redis) give each client a budget of failures
+// that refills at a steady rate, by default [DefaultGuessBurst] refilling
+// at [DefaultGuessPerSecond]: after a burst, about one guess a second.
+//
+// Implementations must be safe for concurrent use and keep these
+// contracts:
+//   - RetryAfter only looks: it takes nothing from the budget, so that
+//     successes cost nothing, and for a client never seen it allocates
+//     nothing that outlives the call.
+//   - Failed counts every failure, atomically, even one that takes the
+//     budget below empty (a debt to wait out): requests that passed
+//     RetryAfter at once and all failed are all counted, so that many
+//     connections guessing in parallel gain nothing over one.
+//
+// An error from either is logged by the handlers and the request goes on
+// as if there were no limit: a limiter that is down does not take the
+// service down with it.
+type GuessLimiter interface {
+	// RetryAfter reports how long client must wait before it may try
+	// again: 0 when it may go on now.
+	RetryAfter(ctx context.Context, client string) (time.Duration, error)
+
+	// Failed counts one failure of client against its budget.
+	Failed(ctx context.Context, client string) error
+}
+
+// The default budget of the GuessLimiters of package ratelimit and its
+// redislimit subpackage: 20 failures at once, then one a second. A 20,000
+// pair load run of shares and reveals from one address never meets it,
+// since successes cost nothing; a guesser is held to about 3,600 guesses
+// an hour, where without it one address made some two million a minute.
+const (
+	DefaultGuessBurst     = 20
+	DefaultGuessPerSecond = 1.0
+)
+
+// NoGuessLimit is a GuessLimiter that never holds a client back and counts
+// nothing. The handlers of httpapi and webui take a nil GuessLimiter to
+// mean a default one, so that guessing is limited unless a program says
+// otherwise: set their GuessLimiter to NoGuessLimit to turn the limit off
+// (for a load test that reveals what is gone on purpose, or behind a
+// proxy that limits guessing itself).
+var NoGuessLimit GuessLimiter = noGuessLimit{}
+
+type noGuessLimit struct{}
+
+func (noGuessLimit) RetryAfter(context.Context, string) (time.Duration, error) { return 0, nil }
+func (noGuessLimit) Failed(context.Context, string) error                      { return nil }
 
 // BasicAuth authenticates HTTP Basic "custid:apitoken" against a static
 // table. A request without an Authorization header is anonymous; a header

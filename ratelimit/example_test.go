@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/onetimego/onetime/ratelimit"
 )
@@ -39,4 +40,22 @@ func ExampleLimiter_Len() {
 	// Output:
 	// clients remembered: 2
 	// a allowed again: true
+}
+
+// A client may fail Burst times at once; then it must wait for its budget
+// to refill, one failure per 1/PerSecond. Looking costs nothing: a client
+// that never fails is never held back, however many requests it makes.
+func ExampleGuessLimiter() {
+	l := ratelimit.NewGuessLimiter(&ratelimit.GuessOptions{Burst: 3, PerSecond: 0.1})
+	ctx := context.Background()
+	for range 3 {
+		l.Failed(ctx, "192.0.2.1") // e.g. a reveal answered "Unknown secret"
+	}
+	wait, _ := l.RetryAfter(ctx, "192.0.2.1")
+	fmt.Println("the guesser waits:", wait.Round(time.Second))
+	wait, _ = l.RetryAfter(ctx, "192.0.2.2")
+	fmt.Println("another client waits:", wait)
+	// Output:
+	// the guesser waits: 10s
+	// another client waits: 0s
 }

@@ -1,12 +1,16 @@
-// Package ratelimit limits how often each client may make a request: a
-// token bucket per client, held in process memory. Its [Limiter] satisfies
-// [github.com/onetimego/onetime/access.RateLimiter], the one interface that packages httpapi and webui
-// both take: hand one Limiter to both, and a client has one budget for the
-// API and the pages.
+// Package ratelimit limits, per client and in process memory, how often a
+// client may make a request ([Limiter], an
+// [github.com/onetimego/onetime/access.RateLimiter]) and how often it may
+// fail ([GuessLimiter], an
+// [github.com/onetimego/onetime/access.GuessLimiter]): each a token bucket
+// per client. Packages httpapi and webui both take them: hand one of each
+// to both, and a client has one budget for the API and the pages. The
+// handlers make a GuessLimiter of their own when given none, so that
+// guessing keys, passphrases and tokens is limited by default.
 //
-// A Limiter counts the requests of one process. Several app servers behind
-// one load balancer each count their own, so a client gets the budget once
-// per server; to share one budget across servers, use the Redis limiter of
+// Both count what one process sees. Several app servers behind one load
+// balancer each count their own, so a client gets the budget once per
+// server; to share one budget across servers, use the Redis limiters of
 // package [github.com/onetimego/onetime/ratelimit/redislimit] instead.
 package ratelimit
 

@@ -4,6 +4,9 @@
 // satisfies [github.com/onetimego/onetime/access.RateLimiter] (the
 // interface httpapi and webui take), so that app servers behind one load
 // balancer give each client one budget between them rather than one each.
+// Its [GuessLimiter] does the same for the budget of failures of
+// [github.com/onetimego/onetime/access.GuessLimiter], which holds back a
+// client that guesses keys, passphrases or tokens.
 //
 // # How it works
 //
