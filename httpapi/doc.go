@@ -165,23 +165,32 @@
 //
 // Every request's context carries the caller (onetime.WithCaller): the
 // customer, and the client address (the connection's, or that of a
-// header set by a trusted proxy, Options.ClientIPHeader; IPv6 grouped by
-// /64). The Service reads the customer for onetime.Options.RestrictReceipts
+// header, Options.ClientIPHeader, believed only from the proxies of
+// Options.TrustedProxies; IPv6 grouped by /64). The Service reads the customer for onetime.Options.RestrictReceipts
 // (receipts of customers served to their owner only), and queues
 // passphrase checks fairly per address.
 //
+// Guessing is limited by default. Options.GuessLimiter, an
+// [access.GuessLimiter], counts per client address what only guessing
+// produces: "Not authorized" for credentials that do not verify, and
+// "Unknown secret" on a reveal (an unknown key or a wrong passphrase), a
+// receipt or a burn. Past a budget (by default 20 failures at once, then
+// one a second) the address is refused before any work, "Cripes! You have
+// been rate limited." (intended status 429) with a Retry-After header,
+// until the budget refills. Successes cost nothing: a client that shares
+// and reveals thousands of secrets a second never meets the limit.
+// access.NoGuessLimit turns it off.
+//
 // Options.RateLimiter, an [access.RateLimiter] (off unless set), limits
-// requests per client address, before authentication, so that guessing
-// tokens counts against the guesser; package
-// github.com/onetimego/onetime/ratelimit has one for a single process,
-// and its redislimit subpackage one shared by every app server on a
-// Redis.
+// all requests per client address, before authentication. Package
+// github.com/onetimego/onetime/ratelimit has both limiters for a single
+// process, and its redislimit subpackage both shared by every app server
+// on a Redis.
 //
 // Package webui, the pages people use in a browser, takes the same
-// Authenticator, rate limiter, client address header and access log, and
-// reads its forms with the same parser: give it the same ones, so that a
-// client is one client to both and the pages are no way around the API's
-// limits.
+// Authenticator, limiters, client address rule and access log, and reads
+// its forms with the same parser: give it the same ones, so that a client
+// is one client to both and the pages are no way around the API's limits.
 //
 // # Recipients
 //
@@ -193,7 +202,7 @@
 //
 // Options.Logger (slog.Default when nil) receives what needs attention:
 // unexpected errors, a store failing the status check, a failing rate
-// limiter, the warning about requests outside the base path. A request
+// or guess limiter, the warning about requests outside the base path. A request
 // ended by its caller (the client went away, or the deadline the caller's
 // context set passed) is not a server error: it is answered as before and
 // logged at debug level only.

@@ -120,7 +120,7 @@ func TestCallerInContext(t *testing.T) {
 	st := callerStore{memory.New(), make(chan onetime.Caller, 1)}
 	svc, err := onetime.New(st, testSecret, nil)
 	require.NoError(t, err)
-	h, err := New(svc, &Options{Logger: discardLogger(), Auth: access.NewBasicAuth(testUsers), ClientIPHeader: "X-Real-IP"})
+	h, err := New(svc, &Options{Logger: discardLogger(), Auth: access.NewBasicAuth(testUsers), ClientIPHeader: "X-Real-IP", TrustedProxies: loopbackProxy})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -90,22 +91,52 @@ type Options struct {
 	AccessLog *slog.Logger
 
 	// RateLimiter, when set, limits every request but GET {BasePath}status
-	// (the health check) per client address, unrouted ones included,
-	// before authentication; a limited client gets "Cripes! You have been
+	// (the health check; limited too when it carries credentials, which
+	// it checks) per client address, unrouted ones included, before
+	// authentication; a limited client gets "Cripes! You have been
 	// rate limited." (intended status 429). Off by default. Give webui the
 	// same limiter, so that the pages are no way around it. Package
 	// github.com/onetimego/onetime/ratelimit and its redislimit subpackage
 	// provide limiters.
 	RateLimiter access.RateLimiter
 
+	// GuessLimiter holds back a client address that fails too often (see
+	// access.GuessLimiter): every request but GET {BasePath}status
+	// without credentials is refused before any work while the address
+	// must wait, with "Cripes!
+	// You have been rate limited." (intended status 429) and a
+	// Retry-After header in seconds. What counts as a failure: credentials
+	// that do not verify ("Not authorized" from the Authenticator), and
+	// "Unknown secret" on a reveal (an unknown key or a wrong passphrase),
+	// a receipt or a burn (an unknown metadata key, or a secret no longer
+	// there). Successes cost nothing.
+	//
+	// On by default: nil means a ratelimit.GuessLimiter of the handler's
+	// own, 20 failures at once and then one a second
+	// (access.DefaultGuessBurst, access.DefaultGuessPerSecond).
+	// access.NoGuessLimit turns it off. Give webui the same limiter (and,
+	// with several app servers, a redislimit.GuessLimiter on a Redis they
+	// share), so that a guesser has one budget everywhere rather than one
+	// per handler and server.
+	GuessLimiter access.GuessLimiter
+
 	// ClientIPHeader names a header set by a trusted reverse proxy that
-	// carries the client's address ("X-Forwarded-For", "X-Real-IP"). Its
-	// last comma-separated element is used (the one the proxy added).
-	// Empty (the default) uses the connection's address: set it only
-	// behind a proxy that overwrites or appends the header, since clients
-	// can send anything in it. The address is used for rate limiting and
-	// for the service's fair queuing of passphrase checks.
+	// carries the client's address ("X-Forwarded-For", "X-Real-IP"). It is
+	// believed only from the TrustedProxies, which must be set with it;
+	// the right-most address in it that is not a trusted proxy is the
+	// client's (the one the first trusted proxy added). Empty (the
+	// default) uses the connection's address. The address is used for the
+	// rate limit, the guess limit and the service's fair queuing of
+	// passphrase checks; give webui the same header and proxies.
 	ClientIPHeader string
+
+	// TrustedProxies are the addresses (prefixes: 10.0.0.0/8,
+	// 192.0.2.7/32) of the reverse proxies whose ClientIPHeader is
+	// believed. From any other peer the header is ignored and the
+	// connection's address used: a client that talks to the server
+	// directly cannot pass for another address, and so cannot dodge the
+	// limits. New refuses a ClientIPHeader without TrustedProxies.
+	TrustedProxies []netip.Prefix
 
 	// MaxBodySize bounds request bodies in bytes. Zero means three times
 	// the service's maximum value size (a value percent-encoded in a form
@@ -178,8 +209,12 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	o.ShareDomains = append([]string(nil), o.ShareDomains...)
 	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize,
 		maxQuery: o.MaxQueryBytes, healthTTL: o.HealthTimeout}
-	h.door = frontdoor.New(frontdoor.Options{Name: "httpapi", Auth: o.Auth, RateLimiter: o.RateLimiter,
-		ClientIPHeader: o.ClientIPHeader, Logger: o.Logger, AccessLog: o.AccessLog})
+	h.door, err = frontdoor.New(frontdoor.Options{Name: "httpapi", Auth: o.Auth, RateLimiter: o.RateLimiter,
+		GuessLimiter: o.GuessLimiter, ClientIPHeader: o.ClientIPHeader, TrustedProxies: o.TrustedProxies,
+		Logger: o.Logger, AccessLog: o.AccessLog})
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
 	if h.maxQuery == 0 {
 		h.maxQuery = RecommendedMaxHeaderBytes
 	}
@@ -384,18 +419,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h.serve(ctx, q, r, rt)
 	}
 	if err != nil {
+		if frontdoor.Missed(err) {
+			// Counted before the answer goes out: a guesser learns
+			// nothing before its guess counts.
+			h.door.Failed(ctx, q)
+		}
 		h.writeError(q, h.classify(ctx, err, q.ID), rt.key)
 	}
 }
 
 // admit runs what a request goes through before it is served, in this
-// order: the rate limit (every request but the status check, unrouted ones
-// included), the route, the bound on the query string, authentication. It
-// returns the request's context with the caller in it.
+// order: the rate limit and the guess limit (every request but the status
+// check, unrouted ones included, and a status check that carries
+// credentials, since it checks them), the route, the bound on the query
+// string, authentication. It returns the request's context with the
+// caller in it.
 func (h *Handler) admit(r *http.Request, q *frontdoor.Request, rt route, routed bool) (context.Context, error) {
 	ctx := r.Context()
-	if rt.act != actStatus && !h.door.Allow(ctx, q) {
-		return ctx, errRateLimited
+	if rt.act != actStatus || len(r.Header.Values("Authorization")) > 0 {
+		if !h.door.Allow(ctx, q) {
+			return ctx, errRateLimited
+		}
+		if wait := h.door.RetryAfter(ctx, q); wait > 0 {
+			q.Header().Set("Retry-After", frontdoor.RetryAfterHeader(wait))
+			return ctx, errRateLimited
+		}
 	}
 	if !routed {
 		return ctx, errNoRoute

@@ -142,7 +142,9 @@ func TestGenerateReceiptViewed(t *testing.T) {
 }
 
 func TestUnknownKeys(t *testing.T) {
-	e := newEnv(t, nil, nil)
+	// 37 unknown keys from one address: past the guess limit, which
+	// TestGuessSecretKeys checks.
+	e := newEnv(t, nil, &Options{GuessLimiter: access.NoGuessLimit})
 	for _, k := range []string{"abc", "ABCDEF", "a%21b", strings.Repeat("a", 56), "x.y"} {
 		dk, err := url.PathUnescape(k)
 		require.NoError(t, err)
@@ -384,7 +386,9 @@ func TestAuth(t *testing.T) {
 		e.get("/api/v1/authcheck").fails(t, 401, unauth)
 		e.get("/api/v1/private/recent").fails(t, 401, unauth)
 	})
-	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers)})
+	// Some 70 bad credentials from one address: past the guess limit,
+	// which TestGuessTokens checks.
+	e := newEnv(t, nil, &Options{Auth: access.NewBasicAuth(testUsers), GuessLimiter: access.NoGuessLimit})
 	alice := func(r req) req { r.user, r.pass = "alice", "alicetoken"; return r }
 	require.Equal(t, nominalBody, string(e.do(alice(req{method: "GET", path: "/api/v1/authcheck"})).body))
 	for name, h := range map[string]string{
@@ -569,7 +573,7 @@ func TestRecipients(t *testing.T) {
 }
 
 func TestRateLimitPerClient(t *testing.T) {
-	e := newEnv(t, nil, &Options{RateLimiter: newCountLimiter(2), ClientIPHeader: "X-Forwarded-For"})
+	e := newEnv(t, nil, &Options{RateLimiter: newCountLimiter(2), ClientIPHeader: "X-Forwarded-For", TrustedProxies: loopbackProxy})
 	from := func(ip string) req {
 		return req{method: "POST", path: "/api/v1/secret/abc", header: map[string]string{"X-Forwarded-For": "10.9.9.9, " + ip}}
 	}

@@ -16,7 +16,7 @@ import (
 // burst through, then refuses it, and leaves other clients and the status
 // check alone.
 func TestRateLimitBurst(t *testing.T) {
-	e := newEnv(t, nil, &Options{RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 3}), ClientIPHeader: "X-Forwarded-For"})
+	e := newEnv(t, nil, &Options{RateLimiter: ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 3}), ClientIPHeader: "X-Forwarded-For", TrustedProxies: loopbackProxy})
 	from := func(ip string) int {
 		return e.do(req{method: "POST", path: "/api/v1/share", ctype: "application/x-www-form-urlencoded",
 			body: "secret=x", header: map[string]string{"X-Forwarded-For": ip}}).status

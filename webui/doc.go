@@ -53,11 +53,21 @@
 // bodies; the only secret in a URL is the key that the URL is for. Nothing
 // the pages log carries a key, passphrase, value or address.
 //
-// Options.RateLimiter limits the pages per client as httpapi's limits the
-// API, before authentication; give both handlers the same limiter (an
-// access.RateLimiter), so that the pages are no way around the API's
-// limits on guessing passphrases and tokens. Wrong passphrases count
-// against the secret's attempts whichever handler they come through.
+// Guessing is limited by default, as on the API: Options.GuessLimiter (an
+// access.GuessLimiter; nil means one of the handler's own, 20 failures at
+// once and then one a second; access.NoGuessLimit none) counts per client
+// address the pages that only guessing produces (a 401 for credentials
+// that do not verify, the confirmation page or reveal of a key that names
+// nothing, a wrong passphrase, the receipt of an unknown metadata key),
+// and past the budget answers a 429 page with a Retry-After header before
+// any work. Options.RateLimiter (off unless set) limits all requests per
+// client as httpapi's limits the API. Both are asked before
+// authentication; give both handlers the same limiters, so that the pages
+// are no way around the API's limits on guessing keys, passphrases and
+// tokens. Wrong passphrases also count against the secret's own attempts
+// whichever handler they come through. The client address is the
+// connection's, or Options.ClientIPHeader's from Options.TrustedProxies
+// only.
 //
 // # Forms
 //

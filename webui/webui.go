@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -70,22 +71,42 @@ type Options struct {
 	SignInRealm string
 
 	// ClientIPHeader names a header set by a trusted reverse proxy that
-	// carries the client's address ("X-Forwarded-For", "X-Real-IP"); its
-	// last comma-separated element is used. Empty (the default) uses the
-	// connection's address: set it only behind a proxy that overwrites or
-	// appends the header, since clients can send anything in it. The
-	// address is used for rate limiting and for the service's fair
-	// queuing of passphrase checks; give httpapi the same header, so that
-	// one client is one client to both.
+	// carries the client's address ("X-Forwarded-For", "X-Real-IP"). It is
+	// believed only from the TrustedProxies, which must be set with it;
+	// the right-most address in it that is not a trusted proxy is the
+	// client's. Empty (the default) uses the connection's address. The
+	// address is used for the rate limit, the guess limit and the
+	// service's fair queuing of passphrase checks; give httpapi the same
+	// header and proxies, so that one client is one client to both.
 	ClientIPHeader string
+
+	// TrustedProxies are the addresses (prefixes: 10.0.0.0/8,
+	// 192.0.2.7/32) of the reverse proxies whose ClientIPHeader is
+	// believed; from any other peer the header is ignored. New refuses a
+	// ClientIPHeader without TrustedProxies.
+	TrustedProxies []netip.Prefix
 
 	// RateLimiter, when set, limits every request but those for the static
 	// files, per client address (see ClientIPHeader), before
 	// authentication. A limited client gets a 429 page. An error of the
 	// limiter is logged and the request let through. Give httpapi the same
-	// limiter, so that the pages are no way around the API's limits on
-	// guessing passphrases and tokens.
+	// limiter, so that the pages are no way around the API's limits.
 	RateLimiter access.RateLimiter
+
+	// GuessLimiter holds back a client address that fails too often (see
+	// access.GuessLimiter): every request but those for the static files
+	// gets a 429 page, with a Retry-After header in seconds, before any
+	// work while the address must wait. What counts as a failure:
+	// credentials that do not verify (the 401 page, the sign-in's too),
+	// the confirmation page or a reveal of a key that names no secret, a
+	// wrong passphrase, and the receipt or burn page of an unknown
+	// metadata key. Successes cost nothing.
+	//
+	// On by default: nil means a ratelimit.GuessLimiter of the handler's
+	// own, 20 failures at once and then one a second.
+	// access.NoGuessLimit turns it off. Give httpapi the same limiter, so
+	// that a guesser has one budget for the API and the pages.
+	GuessLimiter access.GuessLimiter
 
 	// ShareDomain is recorded on every secret shared through the pages.
 	ShareDomain string
@@ -181,8 +202,12 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 		return nil, errors.New("webui: SignInRealm must not contain quotes, backslashes or line breaks")
 	}
 	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize}
-	h.door = frontdoor.New(frontdoor.Options{Name: "webui", Auth: o.Auth, RateLimiter: o.RateLimiter,
-		ClientIPHeader: o.ClientIPHeader, Logger: o.Logger, AccessLog: o.AccessLog})
+	h.door, err = frontdoor.New(frontdoor.Options{Name: "webui", Auth: o.Auth, RateLimiter: o.RateLimiter,
+		GuessLimiter: o.GuessLimiter, ClientIPHeader: o.ClientIPHeader, TrustedProxies: o.TrustedProxies,
+		Logger: o.Logger, AccessLog: o.AccessLog})
+	if err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
 
 	cop := http.NewCrossOriginProtection()
 	if o.PublicURL != "" {
@@ -297,6 +322,7 @@ type request struct {
 	l        *locale
 	root     string // relative path from the page to BasePath: "./", "../", ...
 	customer string
+	missed   bool // a failed guess, counted already
 }
 
 // A page is what a path below BasePath names.
@@ -348,17 +374,24 @@ func (h *Handler) match(rest string) (page, string) {
 	return pageNone, ""
 }
 
-// serve serves a page, once the client is within its rate limit (before
-// authenticating, as httpapi does: otherwise the pages would let anyone
-// guess API tokens without limit) and its credentials, if any, verify.
+// serve serves a page, once the client is within its rate limit and its
+// guess limit (before authenticating, as httpapi does: otherwise the
+// pages would let anyone guess API tokens without limit) and its
+// credentials, if any, verify.
 func (h *Handler) serve(q *request, pg page, key string) {
 	if !h.door.Allow(q.ctx, q.d) {
 		h.message(q, http.StatusTooManyRequests, "ratelimited")
 		return
 	}
+	if wait := h.door.RetryAfter(q.ctx, q.d); wait > 0 {
+		q.w.Header().Set("Retry-After", frontdoor.RetryAfterHeader(wait))
+		h.message(q, http.StatusTooManyRequests, "guessing")
+		return
+	}
 	ctx, err := h.door.Authenticate(q.ctx, q.r, q.d)
 	switch {
 	case errors.Is(err, access.ErrUnauthorized):
+		h.missed(q)
 		h.unauthorized(q)
 		return
 	case err != nil:
@@ -502,6 +535,15 @@ func (h *Handler) message(q *request, status int, kind string) {
 		p.Text = q.l.T(kind + ".text")
 	}
 	h.render(q, status, "message", p)
+}
+
+// missed counts a failed guess of the client against the guess limit,
+// once per request, before the answer is written (see Options.GuessLimiter).
+func (h *Handler) missed(q *request) {
+	if !q.missed {
+		q.missed = true
+		h.door.Failed(q.ctx, q.d)
+	}
 }
 
 // fail answers an unexpected error: logged (service errors carry no key,
@@ -796,6 +838,7 @@ func (h *Handler) receipt(q *request, key onetime.MetadataKey) {
 
 func (h *Handler) showReceipt(q *request, m *onetime.Metadata, err error, status int, notice string) {
 	if errors.Is(err, onetime.ErrNotFound) {
+		h.missed(q)
 		h.message(q, http.StatusNotFound, "gone.receipt")
 		return
 	}
@@ -852,6 +895,7 @@ func (h *Handler) burn(q *request, key onetime.MetadataKey) {
 func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong bool) {
 	need, err := h.svc.Check(q.ctx, key)
 	if errors.Is(err, onetime.ErrNotFound) {
+		h.missed(q)
 		h.message(q, http.StatusNotFound, "gone")
 		return
 	}
@@ -878,9 +922,11 @@ func (h *Handler) reveal(q *request, key onetime.SecretKey) {
 	case errors.Is(err, onetime.ErrWrongPassphrase):
 		// The attempt counted; the last allowed one burned the secret,
 		// which confirm then reports as gone.
+		h.missed(q)
 		h.confirm(q, key, http.StatusForbidden, true)
 		return
 	case errors.Is(err, onetime.ErrNotFound):
+		h.missed(q)
 		h.message(q, http.StatusNotFound, "gone")
 		return
 	case err != nil:

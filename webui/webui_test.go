@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -744,7 +745,8 @@ func TestRateLimiter(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	limiter := ratelimit.New(ratelimit.Options{PerSecond: 0.001, Burst: 3})
-	s := newSite(t, nil, &webui.Options{RateLimiter: limiter, ClientIPHeader: "X-Forwarded-For", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s := newSite(t, nil, &webui.Options{RateLimiter: limiter, ClientIPHeader: "X-Forwarded-For",
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {"10.0.0.9, " + ip}} }
 	for range 3 {
 		assert.Equal(t, http.StatusOK, s.do(http.MethodGet, "/", nil, from("192.0.2.1")).status)

@@ -2,11 +2,14 @@
 // webui share, so that the API and the pages treat a request alike before
 // either answers it in its own format:
 //
-//   - the client's address (ClientAddr), the same client to both;
-//   - the rate limit, checked before authentication so that guessing
-//     credentials counts against the guesser (Door.Allow, then
-//     Door.Authenticate, which also puts the caller in the context for
-//     the Service);
+//   - the client's address (ClientAddr), the same client to both, taken
+//     from a proxy's header only when the proxy is trusted;
+//   - the rate limit and the guess limit, checked before authentication
+//     so that guessing credentials counts against the guesser
+//     (Door.Allow and Door.RetryAfter, then Door.Authenticate, which also
+//     puts the caller in the context for the Service);
+//   - what a failed guess is (Missed), counted against the guess limit
+//     (Door.Failed) before the answer goes out;
 //   - path cleaning (CleanPath) and the check of a base path;
 //   - the bound on request bodies (BodyLimit) and the parsing of
 //     parameters (ParseParams, Params.TTL, CheckValue): one parser, so
@@ -22,8 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +37,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
+	"github.com/onetimego/onetime/ratelimit"
 )
 
 // Options configure a [Door]: what the handlers' own Options say of who
@@ -42,9 +49,16 @@ type Options struct {
 	Auth access.Authenticator
 	// RateLimiter, when set, is asked before authentication.
 	RateLimiter access.RateLimiter
+	// GuessLimiter is asked before authentication too, and told of every
+	// failed guess; nil means a ratelimit.GuessLimiter of the door's own
+	// with the default budget, access.NoGuessLimit none.
+	GuessLimiter access.GuessLimiter
 	// ClientIPHeader names the header of a trusted proxy that carries the
 	// client's address; "" uses the connection's (see ClientAddr).
 	ClientIPHeader string
+	// TrustedProxies are the peers whose ClientIPHeader is believed; it
+	// must not be empty when ClientIPHeader is set.
+	TrustedProxies []netip.Prefix
 	// Logger receives a failing rate limiter; nil means slog.Default().
 	Logger *slog.Logger
 	// AccessLog, when set, receives one INFO line per request (Door.Log).
@@ -57,20 +71,33 @@ type Door struct {
 	name     string
 	auth     access.Authenticator
 	limiter  access.RateLimiter
+	guess    access.GuessLimiter // nil: no guess limit
 	ipHeader string
+	trusted  []netip.Prefix
 	log      *slog.Logger
 	access   *slog.Logger
 }
 
-// New returns a Door for o.
-func New(o Options) *Door {
-	d := &Door{name: o.Name, auth: o.Auth, limiter: o.RateLimiter, log: o.Logger, access: o.AccessLog,
+// New returns a Door for o, or an error for a ClientIPHeader without
+// TrustedProxies ([ErrNoTrustedProxies]) or a prefix that is not valid.
+func New(o Options) (*Door, error) {
+	d := &Door{name: o.Name, auth: o.Auth, limiter: o.RateLimiter, guess: o.GuessLimiter, log: o.Logger, access: o.AccessLog,
 		// As a header name: one option means one header to both handlers.
 		ipHeader: http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))}
+	var err error
+	if d.trusted, err = checkProxies(d.ipHeader, o.TrustedProxies); err != nil {
+		return nil, err
+	}
+	switch d.guess {
+	case nil:
+		d.guess = ratelimit.NewGuessLimiter(nil)
+	case access.NoGuessLimit:
+		d.guess = nil
+	}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
-	return d
+	return d, nil
 }
 
 // A Request is what the door keeps of one request while a handler serves
@@ -124,7 +151,7 @@ func (w *Writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // and tells its client's address. The handler writes its answer to the
 // returned Request's Writer.
 func (d *Door) Begin(w http.ResponseWriter, r *http.Request) *Request {
-	q := &Request{Writer: Writer{ResponseWriter: w}, Addr: ClientAddr(r, d.ipHeader)}
+	q := &Request{Writer: Writer{ResponseWriter: w}, Addr: ClientAddr(r, d.ipHeader, d.trusted)}
 	if d.access != nil {
 		q.start = time.Now()
 	}
@@ -145,15 +172,74 @@ func (d *Door) Allow(ctx context.Context, q *Request) bool {
 	}
 	allowed, err := d.limiter.Allow(ctx, q.Addr)
 	if err != nil {
-		level := slog.LevelWarn
-		if ctx.Err() != nil {
-			level = slog.LevelDebug
-		}
-		d.log.LogAttrs(ctx, level, d.name+": rate limiter failed; request let through",
-			slog.String("request_id", q.ID), slog.String("err", err.Error()))
+		d.limiterFailed(ctx, q, "rate limiter failed; request let through", err)
 		return true
 	}
 	return allowed
+}
+
+// RetryAfter reports how long q's client must wait before it may try
+// again, having failed too often (see access.GuessLimiter): 0 when it may
+// go on, always without a guess limit. Call it before [Door.Authenticate],
+// and refuse a client that must wait (intended status 429) with a
+// Retry-After header ([RetryAfterHeader]). A limiter that fails is logged
+// and lets the request through, as [Door.Allow] does.
+func (d *Door) RetryAfter(ctx context.Context, q *Request) time.Duration {
+	if d.guess == nil {
+		return 0
+	}
+	wait, err := d.guess.RetryAfter(ctx, q.Addr)
+	if err != nil {
+		d.limiterFailed(ctx, q, "guess limiter failed; request let through", err)
+		return 0
+	}
+	return wait
+}
+
+// failTimeout bounds the call of [Door.Failed] to the guess limiter.
+const failTimeout = time.Second
+
+// Failed counts a failed guess of q's client (an error for which [Missed]
+// is true) against the guess limit. Call it before the answer is written,
+// so that a guesser cannot read the answer before the failure counts. It
+// counts even when the client has gone away meanwhile (within a second).
+// A limiter that fails is logged.
+func (d *Door) Failed(ctx context.Context, q *Request) {
+	if d.guess == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failTimeout)
+	defer cancel()
+	if err := d.guess.Failed(ctx, q.Addr); err != nil {
+		d.limiterFailed(ctx, q, "guess limiter failed; failure not counted", err)
+	}
+}
+
+// limiterFailed logs the failure of a limiter: a warning, or a debug line
+// when the caller has gone away (not the limiter's fault).
+func (d *Door) limiterFailed(ctx context.Context, q *Request, msg string, err error) {
+	level := slog.LevelWarn
+	if ctx.Err() != nil {
+		level = slog.LevelDebug
+	}
+	d.log.LogAttrs(ctx, level, d.name+": "+msg,
+		slog.String("request_id", q.ID), slog.String("err", err.Error()))
+}
+
+// Missed reports whether err is what only a wrong guess produces, and so
+// counts against the guess limit: credentials that do not verify
+// (access.ErrUnauthorized), a key that names nothing (onetime.ErrNotFound:
+// unknown, or no longer there, which a caller cannot tell apart), and a
+// wrong passphrase.
+func Missed(err error) bool {
+	return errors.Is(err, access.ErrUnauthorized) || errors.Is(err, onetime.ErrNotFound) ||
+		errors.Is(err, onetime.ErrWrongPassphrase)
+}
+
+// RetryAfterHeader returns the value of a Retry-After header for a wait of
+// d: whole seconds, rounded up, at least 1.
+func RetryAfterHeader(d time.Duration) string {
+	return strconv.FormatInt(max(int64(math.Ceil(d.Seconds())), 1), 10)
 }
 
 // Authenticate tells who is calling, with the Authenticator (anonymous

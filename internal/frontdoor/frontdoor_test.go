@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,13 @@ func TestCheckValue(t *testing.T) {
 	assert.NoError(t, CheckValue("\xff\xfeabc", 3), "too large: the service says so")
 }
 
+func mustNew(t *testing.T, o Options) *Door {
+	t.Helper()
+	d, err := New(o)
+	require.NoError(t, err)
+	return d
+}
+
 type countLimiter struct{ left int }
 
 func (l *countLimiter) Allow(context.Context, string) (bool, error) {
@@ -117,15 +125,15 @@ func (failingLimiter) Allow(context.Context, string) (bool, error) { return fals
 func TestAllow(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	ctx := context.Background()
-	d := New(Options{Name: "test"})
+	d := mustNew(t, Options{Name: "test"})
 	assert.True(t, d.Allow(ctx, d.Begin(httptest.NewRecorder(), r)), "no limiter")
 
-	d = New(Options{Name: "test", RateLimiter: &countLimiter{left: 1}})
+	d = mustNew(t, Options{Name: "test", RateLimiter: &countLimiter{left: 1}})
 	assert.True(t, d.Allow(ctx, d.Begin(httptest.NewRecorder(), r)))
 	assert.False(t, d.Allow(ctx, d.Begin(httptest.NewRecorder(), r)))
 
 	var logs bytes.Buffer
-	d = New(Options{Name: "test", RateLimiter: failingLimiter{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	d = mustNew(t, Options{Name: "test", RateLimiter: failingLimiter{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	assert.True(t, d.Allow(ctx, d.Begin(httptest.NewRecorder(), r)), "a failing limiter lets requests through")
 	assert.Contains(t, logs.String(), "level=WARN msg=\"test: rate limiter failed; request let through\"")
 }
@@ -143,7 +151,7 @@ func TestAuthenticate(t *testing.T) {
 		}
 		return r.Header.Get("X-User"), nil
 	})
-	d := New(Options{Name: "test", Auth: auth, ClientIPHeader: " x-real-ip "})
+	d := mustNew(t, Options{Name: "test", Auth: auth, ClientIPHeader: " x-real-ip ", TrustedProxies: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
 	as := func(user string) (*Request, context.Context, error) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("X-User", user)
@@ -173,7 +181,7 @@ func TestAuthenticate(t *testing.T) {
 
 func TestLog(t *testing.T) {
 	var lines bytes.Buffer
-	d := New(Options{Name: "test", AccessLog: slog.New(slog.NewJSONHandler(&lines, nil))})
+	d := mustNew(t, Options{Name: "test", AccessLog: slog.New(slog.NewJSONHandler(&lines, nil))})
 	require.True(t, d.Logging())
 	w := httptest.NewRecorder()
 	q := d.Begin(w, httptest.NewRequest("GET", "/", nil))
@@ -204,7 +212,7 @@ func TestLog(t *testing.T) {
 	assert.NotContains(t, line, "intended_status")
 	assert.NotContains(t, line, "customer")
 
-	quiet := New(Options{})
+	quiet := mustNew(t, Options{})
 	assert.False(t, quiet.Logging())
 	quiet.Log(context.Background(), q, "GET /") // no access log: nothing to do
 }
