@@ -51,7 +51,8 @@ started=
 for attempt in 1 2 3 4 5; do
 	port=$((20000 + RANDOM % 40000))
 	port_open "$port" && continue
-	"$WORK/server" -addr "127.0.0.1:$port" -store sqlite -db "$WORK/smoke.db" >"$WORK/server.log" 2>&1 &
+	# -recheck reveals what is gone, on purpose: no guess limit.
+	"$WORK/server" -addr "127.0.0.1:$port" -store sqlite -db "$WORK/smoke.db" -guess-limit=false >"$WORK/server.log" 2>&1 &
 	SERVER_PID=$!
 	for i in $(seq 200); do
 		kill -0 "$SERVER_PID" 2>/dev/null || break

@@ -10,7 +10,8 @@ import (
 
 // limitConns returns a listener that keeps at most maxConns of l's
 // connections open at a time, and at most perAddr from one client address
-// (0: no cap per address).
+// (0: no cap per address) other than the exempt ones (the trusted
+// proxies).
 //
 // Past maxConns, Accept waits and connections wait in the kernel's accept
 // queue (golang.org/x/net/netutil.LimitListener). Each open connection can
@@ -22,19 +23,22 @@ import (
 // one address holding slow connections cannot take every slot and lock
 // the others out. An address is the connection's own (IPv6 grouped by
 // /64, the block one subscriber usually holds), not a proxy's header: a
-// server behind a reverse proxy sees every connection come from the proxy.
-func limitConns(l net.Listener, maxConns, perAddr int) net.Listener {
+// server behind a reverse proxy sees every connection come from the
+// proxy, which is why the addresses in exempt (-trusted-proxies) are not
+// capped; the proxy caps its clients' connections itself.
+func limitConns(l net.Listener, maxConns, perAddr int, exempt []netip.Prefix) net.Listener {
 	if perAddr > 0 {
-		l = &perAddrListener{Listener: l, max: perAddr, open: map[netip.Addr]int{}}
+		l = &perAddrListener{Listener: l, max: perAddr, exempt: exempt, open: map[netip.Addr]int{}}
 	}
 	return netutil.LimitListener(l, maxConns)
 }
 
 // perAddrListener closes the connections of a client address that has max
-// open already.
+// open already, but those of the exempt addresses.
 type perAddrListener struct {
 	net.Listener
-	max int
+	max    int
+	exempt []netip.Prefix
 
 	mu   sync.Mutex
 	open map[netip.Addr]int // connections open per client address
@@ -47,14 +51,28 @@ func (l *perAddrListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		a, ok := clientAddr(c.RemoteAddr())
-		if !ok {
-			return c, nil // not TCP: no address to count
+		if !ok || l.isExempt(c.RemoteAddr()) {
+			return c, nil // not TCP (no address to count), or a trusted proxy
 		}
 		if l.take(a) {
 			return &addrConn{Conn: c, release: func() { l.release(a) }}, nil
 		}
 		c.Close()
 	}
+}
+
+// isExempt reports whether remote is in one of the exempt prefixes.
+func (l *perAddrListener) isExempt(remote net.Addr) bool {
+	if len(l.exempt) == 0 {
+		return false
+	}
+	ip := remote.(*net.TCPAddr).AddrPort().Addr().WithZone("").Unmap()
+	for _, p := range l.exempt {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // take counts one more connection of a, unless it has max open.

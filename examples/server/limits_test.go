@@ -34,7 +34,7 @@ func dialFrom(t *testing.T, ln net.Listener, from string) net.Conn {
 }
 
 func TestLimitConns(t *testing.T) {
-	ln := limitConns(listen(t), 2, 0)
+	ln := limitConns(listen(t), 2, 0, nil)
 	defer ln.Close()
 
 	var open [3]net.Conn
@@ -78,7 +78,7 @@ func TestLimitConns(t *testing.T) {
 // closed at once, while another address's are served; a connection closed
 // (once or twice) frees one place of its address.
 func TestLimitConnsPerAddr(t *testing.T) {
-	ln := limitConns(listen(t), 10, 2)
+	ln := limitConns(listen(t), 10, 2, nil)
 	defer ln.Close()
 
 	accept := func() net.Conn {
@@ -112,6 +112,33 @@ func TestLimitConnsPerAddr(t *testing.T) {
 	over.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err = over.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "two open again: the next one is closed")
+}
+
+// TestLimitConnsExempt: a trusted proxy's connections are not capped, as
+// every connection of its clients comes from it; others are.
+func TestLimitConnsExempt(t *testing.T) {
+	ln := limitConns(listen(t), 10, 1, []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")})
+	defer ln.Close()
+	for range 3 {
+		dialFrom(t, ln, "127.0.0.4")
+		c, err := ln.Accept()
+		require.NoError(t, err)
+		assert.Equal(t, "127.0.0.4", c.RemoteAddr().(*net.TCPAddr).IP.String(), "the proxy's connections are all served")
+		t.Cleanup(func() { c.Close() })
+	}
+	dialFrom(t, ln, "127.0.0.5")
+	c, err := ln.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	over := dialFrom(t, ln, "127.0.0.5")
+	dialFrom(t, ln, "127.0.0.4")
+	c, err = ln.Accept() // the listener closed the second of 127.0.0.5 to get here
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	assert.Equal(t, "127.0.0.4", c.RemoteAddr().(*net.TCPAddr).IP.String())
+	over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = over.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "another address is capped")
 }
 
 func TestClientAddr(t *testing.T) {

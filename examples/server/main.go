@@ -2,8 +2,8 @@
 // Secret REST API v1 (package httpapi) and the pages people use in a
 // browser (package webui) over a [onetime.Service] on SQLite (the
 // default), Redis, PostgreSQL or memory. The API and the pages are given
-// one authenticator, one rate limiter, one client address rule and one
-// access log.
+// one authenticator, one guess limiter, one rate limiter, one client
+// address rule and one access log.
 //
 //	go run ./examples/server
 //	curl -s -d 'secret=hello' http://127.0.0.1:7143/api/v1/share
@@ -23,11 +23,21 @@
 //	                       without AOF); refused by default
 //	-users FILE            lines of custid:apitoken enabling HTTP Basic auth
 //	                       (the API's, and the pages' sign-in)
+//	-guess-limit           hold back a client address that fails too often,
+//	                       on the API and the pages together (true; see
+//	                       "Guessing" below); -guess-limit=false turns it off
+//	-guess-burst N         failures a client may make at once (20)
+//	-guess-rate R          failures a second a client's budget regains (1)
 //	-rate N                requests per second per client, to the API and the
 //	                       pages together (0: no rate limit)
 //	-burst N               requests a client may make at once (20)
 //	-client-ip-header H    take the client address from header H, set by a
-//	                       trusted reverse proxy (off: the connection's address)
+//	                       trusted reverse proxy (off: the connection's address);
+//	                       needs -trusted-proxies
+//	-trusted-proxies L     comma-separated addresses or CIDR prefixes of the
+//	                       proxies whose -client-ip-header is believed (from
+//	                       any other peer it is ignored), and whose connections
+//	                       -max-conns-per-addr does not cap
 //	-restrict-receipts     serve a customer's receipts to that customer only
 //	-replay-window D       how long a repeat of a share, generate, reveal or burn
 //	                       with the same Idempotency-Key (or the same form of the
@@ -42,8 +52,8 @@
 //	-max-conns N           connections open at once (2048); more wait
 //	-max-conns-per-addr N  connections open at once from one client address
 //	                       (64; 0: no cap); more are closed at once. Behind a
-//	                       proxy every connection is the proxy's: raise it,
-//	                       or set 0 and cap connections at the proxy
+//	                       proxy every connection is the proxy's: list it in
+//	                       -trusted-proxies, which are not capped
 //	-webui                 serve the web pages at / (true)
 //	-public-url URL        the address browsers use; links start with it
 //	                       (default: the request's Host, fine only behind a
@@ -53,6 +63,31 @@
 //	-smtp-require-tls      send mail only over STARTTLS
 //	-pprof ADDR            serve net/http/pprof on this loopback address, a
 //	                       listener of its own (off by default)
+//
+// # Guessing
+//
+// Keys, passphrases and API tokens are safe only as long as guessing them
+// is slow. The server counts, per client address, what only guessing
+// produces: credentials that do not verify, reveals answered "Unknown
+// secret" (unknown keys and wrong passphrases), receipts and burns of
+// unknown metadata keys, and the pages' confirmation page of an unknown
+// key. Past 20 such failures (-guess-burst) an address is refused before
+// any work, until its budget refills at one a second (-guess-rate): the
+// API answers "Cripes! You have been rate limited." (intended status 429),
+// the pages a 429 page, both with a Retry-After header in seconds. The
+// API and the pages share one budget, kept in Redis with -store redis so
+// that every server on it shares it too, and in the process otherwise.
+// Successes cost nothing: a load run of 20,000 shares and reveals from one
+// address never meets the limit; without it, one address made some two
+// million guesses a minute. -guess-limit=false turns it off, e.g. for a
+// load test that reveals secrets already read (internal/cmd/loadgen
+// -recheck, -burst, -guess).
+//
+// Behind a reverse proxy every request comes from the proxy: set
+// -client-ip-header to the header in which the proxy passes the client's
+// address and -trusted-proxies to the proxy's addresses, or every client
+// shares the proxy's budget. The header is believed only from those
+// addresses, so that a client connecting directly cannot pass for another.
 //
 // The server secret, from which every record's keys are derived, comes
 // from the environment variable ONETIME_SECRET (hex, or at least 32 raw
@@ -78,6 +113,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/smtp"
 	"os"
 	"os/signal"
@@ -105,6 +141,11 @@ type config struct {
 	rate                                                    float64
 	burst                                                   int
 	autoPipeline                                            bool
+
+	guessLimit     bool    // -guess-limit
+	guessRate      float64 // -guess-rate
+	guessBurst     int     // -guess-burst
+	trustedProxies string  // -trusted-proxies, as given
 
 	acceptReplay      bool // -redis-accept-replay
 	restrictReceipts  bool
@@ -134,7 +175,11 @@ func main() {
 	flag.StringVar(&c.users, "users", "", "file of custid:apitoken lines enabling HTTP Basic auth")
 	flag.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
 	flag.IntVar(&c.burst, "burst", 20, "requests a client may make at once when rate limited")
-	flag.StringVar(&c.clientIPHeader, "client-ip-header", "", "header carrying the client address, set by a trusted proxy")
+	flag.StringVar(&c.clientIPHeader, "client-ip-header", "", "header carrying the client address, set by a proxy listed in -trusted-proxies")
+	flag.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the reverse proxies whose -client-ip-header is believed and whose connections -max-conns-per-addr does not cap")
+	flag.BoolVar(&c.guessLimit, "guess-limit", true, "hold back a client address that fails too often (bad credentials, unknown keys, wrong passphrases); -guess-limit=false turns it off")
+	flag.IntVar(&c.guessBurst, "guess-burst", access.DefaultGuessBurst, "failures a client address may make at once before it is held back")
+	flag.Float64Var(&c.guessRate, "guess-rate", access.DefaultGuessPerSecond, "failures a second a held-back client address regains")
 	flag.BoolVar(&c.acceptReplay, "redis-accept-replay", false, "with -store redis: start even if Redis persists by RDB snapshots without AOF, where a crash can make revealed secrets readable again")
 	flag.BoolVar(&c.restrictReceipts, "restrict-receipts", false, "serve the receipts of a customer's secrets to that customer only")
 	flag.DurationVar(&c.replayWindow, "replay-window", time.Minute, "how long a repeat of a share, generate, reveal or burn with the same Idempotency-Key gets the first answer (a client retrying after a lost answer gets the same receipt or value, never a second secret); 0 turns it off")
@@ -143,7 +188,7 @@ func main() {
 	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
 	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
 	flag.IntVar(&c.maxConns, "max-conns", 2048, "connections served at once; more wait to be accepted")
-	flag.IntVar(&c.maxConnsPerAddr, "max-conns-per-addr", 64, "connections served at once from one client address (IPv6: one /64), so that one cannot take them all; more are closed at once; 0: no cap (behind a proxy, every connection comes from the proxy)")
+	flag.IntVar(&c.maxConnsPerAddr, "max-conns-per-addr", 64, "connections served at once from one client address (IPv6: one /64), so that one cannot take them all; more are closed at once; 0: no cap (-trusted-proxies are not capped)")
 	flag.BoolVar(&c.webui, "webui", true, "serve the web pages (share, reveal, receipt, burn) at /")
 	flag.StringVar(&c.publicURL, "public-url", "", "address at which browsers reach this server, e.g. https://secrets.example.com; links in pages and e-mails start with it (default: the request's Host, fine only behind a trusted proxy)")
 	flag.StringVar(&c.smtpAddr, "smtp", "", "SMTP server host:port used to e-mail recipients their link (needs -public-url); empty logs notifications instead")
@@ -207,6 +252,16 @@ func (c config) check() error {
 	if c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0) || c.burst < 1 {
 		return errors.New("-rate must be >= 0 and -burst >= 1")
 	}
+	if !(c.guessRate > 0) || math.IsInf(c.guessRate, 0) || c.guessBurst < 1 {
+		return errors.New("-guess-rate must be > 0 and -guess-burst >= 1 (-guess-limit=false turns the limit off)")
+	}
+	proxies, err := parseProxies(c.trustedProxies)
+	if err != nil {
+		return err
+	}
+	if c.clientIPHeader != "" && len(proxies) == 0 {
+		return errors.New("-client-ip-header needs -trusted-proxies: the addresses of the proxies that set it (from anyone else, anyone could)")
+	}
 	if c.maxHeaderBytes < 1<<10 || c.readHeaderTimeout <= 0 || c.maxConns < 1 || c.maxConnsPerAddr < 0 || c.sweepInterval < 0 {
 		return errors.New("-max-header-bytes must be >= 1024, -read-header-timeout > 0, -max-conns >= 1, -max-conns-per-addr >= 0 and -sweep-interval >= 0")
 	}
@@ -249,9 +304,10 @@ func replayWindow(d time.Duration) time.Duration {
 
 // newHandler returns what the server serves: the API under /api/v1/, the
 // readiness check, and the pages at / (with -webui). The API and the
-// pages are given one authenticator, one rate limiter, one client address
-// rule and one access log, each made once here: a client limited on one
-// is limited on the other, and every request gets its line.
+// pages are given one authenticator, one guess limiter, one rate limiter,
+// one client address rule and one access log, each made once here: a
+// client limited on one is limited on the other, and every request gets
+// its line.
 func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, log, accessLog *slog.Logger) (http.Handler, error) {
 	auth, err := newAuthenticator(c, log)
 	if err != nil {
@@ -261,8 +317,17 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, log
 	if err != nil {
 		return nil, err
 	}
+	guess, err := newGuessLimiter(c, rdb, log)
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := parseProxies(c.trustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	api, err := httpapi.New(svc, &httpapi.Options{
-		Auth: auth, RateLimiter: limiter, ClientIPHeader: c.clientIPHeader,
+		Auth: auth, RateLimiter: limiter, GuessLimiter: guess,
+		ClientIPHeader: c.clientIPHeader, TrustedProxies: proxies,
 		Logger: log, AccessLog: accessLog, MaxQueryBytes: c.maxHeaderBytes,
 	})
 	if err != nil {
@@ -274,7 +339,8 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, log
 	mux.Handle("GET /readyz", httpapi.ReadyHandler(svc))
 	if c.webui {
 		uo := &webui.Options{
-			Auth: auth, RateLimiter: limiter, ClientIPHeader: c.clientIPHeader,
+			Auth: auth, RateLimiter: limiter, GuessLimiter: guess,
+			ClientIPHeader: c.clientIPHeader, TrustedProxies: proxies,
 			Logger: log, AccessLog: accessLog, PublicURL: c.publicURL,
 		}
 		if auth != nil {
@@ -318,6 +384,45 @@ func newRateLimiter(c config, rdb goredis.UniversalClient, log *slog.Logger) (ac
 	return ratelimit.New(ratelimit.Options{PerSecond: c.rate, Burst: c.burst}), nil
 }
 
+// newGuessLimiter returns the guess limiter of -guess-burst and
+// -guess-rate, or access.NoGuessLimit with -guess-limit=false: kept in
+// Redis when the store is there, so that every server on it holds a
+// guesser to one budget, else in the process. It is never nil, which the
+// handlers would take for a limiter of their own each.
+func newGuessLimiter(c config, rdb goredis.UniversalClient, log *slog.Logger) (access.GuessLimiter, error) {
+	if !c.guessLimit {
+		log.Warn("guess limiting off (-guess-limit=false): keys, passphrases and tokens may be guessed as fast as the server answers")
+		return access.NoGuessLimit, nil
+	}
+	log.Info("guess limiting enabled", "burst", c.guessBurst, "per_second", c.guessRate, "shared", rdb != nil)
+	if rdb != nil {
+		return redislimit.NewGuessLimiter(rdb, &redislimit.GuessOptions{Burst: c.guessBurst, PerSecond: c.guessRate})
+	}
+	return ratelimit.NewGuessLimiter(&ratelimit.GuessOptions{Burst: c.guessBurst, PerSecond: c.guessRate}), nil
+}
+
+// parseProxies parses -trusted-proxies: comma-separated CIDR prefixes,
+// or single addresses (one address's prefix).
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			ps = append(ps, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("-trusted-proxies: %q is neither an address nor a CIDR prefix", f)
+		}
+		ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return ps, nil
+}
+
 // serve serves handler on -addr until ctx ends, then shuts down
 // gracefully.
 func serve(ctx context.Context, c config, handler http.Handler, log *slog.Logger) error {
@@ -340,11 +445,11 @@ func serve(ctx context.Context, c config, handler http.Handler, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	ln = limitConns(ln, c.maxConns, c.maxConnsPerAddr)
-	if c.maxConnsPerAddr > 0 && c.clientIPHeader != "" {
-		log.Warn("-max-conns-per-addr counts connections by their own address: behind a proxy, the proxy's; raise it above the proxy's connections or set 0",
-			"max_conns_per_addr", c.maxConnsPerAddr)
+	proxies, err := parseProxies(c.trustedProxies)
+	if err != nil {
+		return err
 	}
+	ln = limitConns(ln, c.maxConns, c.maxConnsPerAddr, proxies)
 	log.Info("listening", "addr", ln.Addr().String(), "store", c.store)
 
 	served := make(chan error, 1)
@@ -426,6 +531,9 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (st onetime.Stor
 
 // redisClient makes a client from -redis: a redis:// (or rediss://) URL
 // for one server, or comma-separated host:port addresses for a Cluster.
+// Its commands stop waiting at their context's deadline
+// (ContextTimeoutEnabled; go-redis otherwise waits out its ReadTimeout), so
+// that handlerTimeout bounds a request that Redis does not answer.
 func redisClient(spec string) (goredis.UniversalClient, error) {
 	spec = strings.TrimSpace(spec)
 	if strings.Contains(spec, ",") {
@@ -440,19 +548,20 @@ func redisClient(spec string) (goredis.UniversalClient, error) {
 			}
 			addrs = append(addrs, a)
 		}
-		return goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs}), nil
+		return goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true}), nil
 	}
 	if !strings.Contains(spec, "://") {
 		if _, _, err := net.SplitHostPort(spec); err != nil {
 			return nil, fmt.Errorf("-redis %q: want a redis:// URL or host:port", spec)
 		}
-		return goredis.NewClient(&goredis.Options{Addr: spec}), nil
+		return goredis.NewClient(&goredis.Options{Addr: spec, ContextTimeoutEnabled: true}), nil
 	}
 	o, err := goredis.ParseURL(spec)
 	if err != nil {
 		// The URL may hold a password: do not repeat it.
 		return nil, errors.New("-redis: not a valid redis:// URL")
 	}
+	o.ContextTimeoutEnabled = true
 	return goredis.NewClient(o), nil
 }
 

@@ -303,6 +303,10 @@ func TestServerBadFlags(t *testing.T) {
 		{"-store", "memory", "-read-header-timeout", "0s"},
 		{"-store", "memory", "-sweep-interval", "-1s"},
 		{"-store", "memory", "-replay-window", "-1s"},
+		{"-store", "memory", "-guess-rate", "0"},
+		{"-store", "memory", "-guess-burst", "0"},
+		{"-store", "memory", "-client-ip-header", "X-Forwarded-For"},
+		{"-store", "memory", "-trusted-proxies", "10.0.0.0/8,proxy.example"},
 	} {
 		out, err := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...).CombinedOutput()
 		assert.Error(t, err, "%v: started", args)
