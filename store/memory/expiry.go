@@ -2,7 +2,6 @@ package memory
 
 import (
 	"container/heap"
-	"slices"
 	"time"
 
 	"github.com/onetimego/onetime"
@@ -28,33 +27,13 @@ func (s *Store) reclaim(now time.Time, n int) int {
 			removed++
 		} else if r := s.receipts[e.id]; e.kind == 'm' && r != nil && !now.Before(r.ExpiresAt) {
 			delete(s.receipts, e.id)
-			s.unlist(r.Owner)
+			delete(s.order, e.id)
 			removed++
 		} else if r := s.replays[e.id]; e.kind == 'r' && r != nil && !now.Before(r.expiresAt) {
 			delete(s.replays, e.id)
 		}
 	}
 	return removed
-}
-
-// unlist counts one more removed receipt in owner's list, and drops the
-// removed ones from the list once they are half of it.
-func (s *Store) unlist(owner string) {
-	if owner == "" {
-		return
-	}
-	s.unlisted[owner]++
-	list := s.owners[owner]
-	if 2*s.unlisted[owner] < len(list) {
-		return
-	}
-	list = slices.DeleteFunc(list, func(r *onetime.SealedMetadata) bool { return s.receipts[r.ID] != r })
-	delete(s.unlisted, owner)
-	if len(list) == 0 {
-		delete(s.owners, owner)
-	} else {
-		s.owners[owner] = list
-	}
 }
 
 // An expiry says when what is stored under id expires: kind is 's' for a

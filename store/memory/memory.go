@@ -26,10 +26,12 @@ package memory
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,11 +47,10 @@ type Store struct {
 	receipts map[onetime.ID]*onetime.SealedMetadata
 	replays  map[onetime.ID]*replay
 
-	// owners lists each owner's receipts by Created, ties in order of
-	// Create. Removed receipts stay listed until they are half of their
-	// owner's list (unlisted counts them): a removal costs O(1) on average.
-	owners   map[string][]*onetime.SealedMetadata
-	unlisted map[string]int
+	// order numbers each receipt with an owner in order of Create, to
+	// break ties of Created in Recent.
+	order map[onetime.ID]uint64
+	next  uint64
 
 	// expiries holds the expiry of every record created (consumed ones
 	// too) and replay recorded, until reclaim takes it.
@@ -70,8 +71,7 @@ func New() *Store {
 		secrets:  make(map[onetime.ID]*onetime.SealedSecret),
 		receipts: make(map[onetime.ID]*onetime.SealedMetadata),
 		replays:  make(map[onetime.ID]*replay),
-		owners:   make(map[string][]*onetime.SealedMetadata),
-		unlisted: make(map[string]int),
+		order:    make(map[onetime.ID]uint64),
 	}
 }
 
@@ -113,15 +113,9 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	s.secrets[sec.ID], s.receipts[m.ID] = secret, receipt
 	heap.Push(&s.expiries, &expiry{sec.ExpiresAt, sec.ID, 's'})
 	heap.Push(&s.expiries, &expiry{m.ExpiresAt, m.ID, 'm'})
-
 	if m.Owner != "" {
-		list := append(s.owners[m.Owner], receipt)
-		// Keep the list ordered by Created even if the clocks of several
-		// services disagree; a new receipt almost always belongs last.
-		for i := len(list) - 1; i > 0 && list[i-1].Created.After(list[i].Created); i-- {
-			list[i-1], list[i] = list[i], list[i-1]
-		}
-		s.owners[m.Owner] = list
+		s.next++
+		s.order[m.ID] = s.next
 	}
 	return nil
 }
@@ -250,20 +244,30 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time, rp *onet
 	return out, nil
 }
 
-// Recent implements [onetime.Store].
+// Recent implements [onetime.Store]. It looks at every receipt stored: the
+// plain way, fine for the store's uses (tests, one process); a store for
+// many owners keeps an index by owner instead.
 func (s *Store) Recent(ctx context.Context, owner string, now time.Time, limit int) ([]*onetime.SealedMetadata, error) {
 	if err := s.lock(ctx, false); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	list := s.owners[owner]
-	var out []*onetime.SealedMetadata
-	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
-		// Skip a receipt that was removed (its id may be stored again
-		// for another receipt) or has expired.
-		if r := list[i]; s.receipt(r.ID, now) == r {
-			out = append(out, s.copyReceipt(r, now))
+	var mine []*onetime.SealedMetadata
+	for _, r := range s.receipts {
+		if r.Owner == owner && owner != "" && now.Before(r.ExpiresAt) {
+			mine = append(mine, r)
 		}
+	}
+	// Newest first; those created at the same instant, last created first.
+	slices.SortFunc(mine, func(a, b *onetime.SealedMetadata) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return cmp.Compare(s.order[b.ID], s.order[a.ID])
+	})
+	out := make([]*onetime.SealedMetadata, 0, min(limit, len(mine)))
+	for _, r := range mine[:min(limit, len(mine))] {
+		out = append(out, s.copyReceipt(r, now))
 	}
 	return out, nil
 }
@@ -292,7 +296,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.secrets, s.receipts, s.replays, s.owners, s.unlisted, s.expiries = nil, nil, nil, nil, nil, nil
+	s.secrets, s.receipts, s.replays, s.order, s.expiries = nil, nil, nil, nil, nil
 	return nil
 }
 
