@@ -214,6 +214,6 @@
 // duration. Keys, passphrases, values, recipient addresses and query
 // strings are never logged. Each line is one call of the logger's handler:
 // under load, give the access log a handler whose writer batches lines
-// (examples/server does) rather than one that makes a write system call
+// (cmd/onetime-server does) rather than one that makes a write system call
 // per request.
 package httpapi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/smoke.sh: a few seconds of real load as a CI check.
 #
-# Builds the example server and internal/cmd/loadgen, starts the server on the
+# Builds the server (cmd/onetime-server) and internal/cmd/loadgen, starts the server on the
 # SQLite store (a temporary database) on a free loopback port, and runs the
 # load generator in pair mode (share, then reveal and compare byte for
 # byte, then reveal again to check it is gone) for SMOKE_DURATION (default
@@ -16,7 +16,7 @@ DURATION=${SMOKE_DURATION:-3s}
 log() { printf 'smoke: %s\n' "$*" >&2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/onetime-smoke.XXXXXX")
-# A throwaway server secret, so that the example server writes no key file
+# A throwaway server secret, so that the server writes no key file
 # (with -store redis it would land in the working directory).
 ONETIME_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export ONETIME_SECRET
@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-go build -o "$WORK/server" ./examples/server
+go build -o "$WORK/server" ./cmd/onetime-server
 go build -o "$WORK/loadgen" ./internal/cmd/loadgen
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -68,11 +68,11 @@ for attempt in 1 2 3 4 5; do
 	SERVER_PID=
 done
 [[ -n $started ]] || {
-	log "the example server did not start"
+	log "the server did not start"
 	exit 1
 }
 URL="http://127.0.0.1:$port"
-log "example server (sqlite) on $URL"
+log "server (sqlite) on $URL"
 
 log "pair mode, no passphrase, $DURATION"
 "$WORK/loadgen" -url "$URL" -mode pair -c 16 -d "$DURATION" -recheck

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the onetimesecret-api npm client (check.js) against the example
-# server: installs the pinned packages, starts examples/server on a free
+# Runs the onetimesecret-api npm client (check.js) against the
+# server: installs the pinned packages, starts cmd/onetime-server on a free
 # port with a temporary database and users file, waits for
 # /api/v1/status, runs check.js, and stops the server.
 #
@@ -29,7 +29,7 @@ else
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-(cd "$root" && go build -o "$work/server" ./examples/server)
+(cd "$root" && go build -o "$work/server" ./cmd/onetime-server)
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
   || node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"

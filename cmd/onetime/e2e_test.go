@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// buildAll builds the command and the example server into dir.
+// buildAll builds the command and the server (cmd/onetime-server) into dir.
 func buildAll(t *testing.T, dir string) (cli, server string) {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
@@ -26,18 +26,18 @@ func buildAll(t *testing.T, dir string) (cli, server string) {
 	var wg sync.WaitGroup
 	var outs [2][]byte
 	var errs [2]error
-	for i, b := range [][2]string{{cli, "."}, {server, "../../examples/server"}} {
+	for i, b := range [][2]string{{cli, "."}, {server, "../onetime-server"}} {
 		wg.Go(func() {
 			outs[i], errs[i] = exec.Command(goTool, "build", "-o", b[0], b[1]).CombinedOutput()
 		})
 	}
 	wg.Wait()
 	require.NoError(t, errs[0], "go build ./cmd/onetime:\n%s", outs[0])
-	require.NoError(t, errs[1], "go build ./examples/server:\n%s", outs[1])
+	require.NoError(t, errs[1], "go build ./cmd/onetime-server:\n%s", outs[1])
 	return cli, server
 }
 
-// startServer runs the example server on SQLite in dir, on a free port,
+// startServer runs the server on SQLite in dir, on a free port,
 // with the customer alice, and returns its base URL once it listens.
 func startServer(t *testing.T, bin, dir string) string {
 	t.Helper()
@@ -117,12 +117,12 @@ func binary(bin string) func(t *testing.T, stdin string, env []string, args ...s
 	}
 }
 
-// TestEndToEnd builds the command and the example server, and runs each
+// TestEndToEnd builds the command and the server, and runs each
 // command once as a user would: processes, a SQLite file, a terminal.
 // TestCommands covers the commands in depth, in process.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the command and the example server")
+		t.Skip("builds and runs the command and the server")
 	}
 	dir := t.TempDir()
 	bin, server := buildAll(t, dir)

@@ -1,5 +1,5 @@
 // Package loadgen drives a server speaking the Onetime Secret REST API v1
-// (such as examples/server) over real HTTP and reports throughput, latency
+// (such as cmd/onetime-server) over real HTTP and reports throughput, latency
 // percentiles, errors and wrong values. It is the code of the loadgen
 // command (internal/cmd/loadgen), importable so that the benchmark tool
 // (internal/cmd/bench) runs the same load in its own process.

@@ -18,7 +18,7 @@ import (
 )
 
 // apiServer serves the real v1 handler over the memory store, as
-// examples/server does, behind a real HTTP server on loopback.
+// cmd/onetime-server does, behind a real HTTP server on loopback.
 func apiServer(t *testing.T, auth access.Authenticator) string {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)

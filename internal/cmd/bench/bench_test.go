@@ -285,7 +285,7 @@ func TestRender(t *testing.T) {
 			{Pkg: "store/redis", Name: "BenchmarkModes/Share/autopipeline", Units: []string{"ns/op", "B/op"}, Values: map[string][]float64{"ns/op": {20000, 20000, 20000, 20000, 20000, 20000}, "B/op": {2767}}},
 		},
 		Failures: []string{"redis: pairs: server did not start"},
-		Commands: []string{"go build -o $TMP/bin/server ./examples/server"},
+		Commands: []string{"go build -o $TMP/bin/server ./cmd/onetime-server"},
 	}
 	b := &bench{o: o, res: res, work: "/tmp/onetime-bench.x"}
 	md, charts := b.render()

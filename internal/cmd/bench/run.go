@@ -299,7 +299,7 @@ func joinInts(xs []int) string {
 func (b *bench) build(ctx context.Context) error {
 	b.server = filepath.Join(b.work, "bin", "server")
 	b.yard = filepath.Join(b.work, "bin", "yardstick")
-	for _, x := range [][2]string{{b.server, "./examples/server"}, {b.yard, "./internal/cmd/yardstick"}} {
+	for _, x := range [][2]string{{b.server, "./cmd/onetime-server"}, {b.yard, "./internal/cmd/yardstick"}} {
 		args := []string{"go", "build", "-o", x[0], x[1]}
 		b.note(args...)
 		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {

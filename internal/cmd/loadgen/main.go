@@ -1,5 +1,5 @@
 // Command loadgen drives a server speaking the Onetime Secret REST API v1
-// (such as examples/server) over real HTTP and reports throughput, latency
+// (such as cmd/onetime-server) over real HTTP and reports throughput, latency
 // percentiles, errors and wrong values.
 //
 // It targets loopback addresses only, and it always stops by itself: after

@@ -148,7 +148,7 @@ const guessWorkers = 16
 // Now each address is held to its budget: 20 failures, then about one a
 // second, whatever its concurrency.
 //
-//	go test -run TestServerGuessRate -v ./examples/server
+//	go test -run TestServerGuessRate -v ./cmd/onetime-server
 func TestServerGuessRate(t *testing.T) {
 	bin := buildServer(t)
 	dir := t.TempDir()

@@ -1,11 +1,11 @@
-// Command server runs a complete one-time-secret service: the Onetime
+// Command onetime-server runs a complete one-time-secret service: the Onetime
 // Secret REST API v1 (package httpapi) and the pages people use in a
 // browser (package webui) over a [onetime.Service] on SQLite (the
 // default), Redis, PostgreSQL or memory. The API and the pages are given
 // one authenticator, one guess limiter, one rate limiter, one client
 // address rule and one access log.
 //
-//	go run ./examples/server
+//	go run ./cmd/onetime-server
 //	curl -s -d 'secret=hello' http://127.0.0.1:7143/api/v1/share
 //
 // Flags:
