@@ -48,6 +48,22 @@
 // in a browser; both are net/http handlers to mount in a program's own
 // mux. Package client is the Go client of any v1 server.
 //
+// # Lifetimes
+//
+// One policy sets every secret's lifetime, whatever the way in: the
+// Service's Share and Generate, the API of package httpapi, the pages of
+// package webui. A lifetime asked for is clamped into [Options.MinTTL,
+// the caller's maximum] (Options.MaxTTL for anonymous callers,
+// Options.MaxTTLAuthenticated for customers, lowered further by a
+// ShareRequest's MaxTTL, never raised) in whole seconds; none asked means
+// Options.DefaultTTL, clamped the same way. Options.TTLOptions are the
+// lifetimes a front end offers: [Service.TTLChoices] tells which of them
+// a caller may choose, and the default among them. The pages offer those
+// and nothing else; a v1 client may still ask for any number of seconds,
+// which is clamped as above, and so is a form posted with a lifetime the
+// pages did not offer. A caller cannot get past its ceiling by another
+// way in.
+//
 // # Testing code that embeds it
 //
 // Package onetimetest makes a Service on the memory store with a clock the
@@ -143,6 +159,8 @@
 //
 // No metric or span carries a key, an id, a customer, an address, a
 // passphrase or a value: every attribute is one of the fixed names above.
+// Packages httpapi and webui record the requests they serve likewise, each
+// a span with the Service's inside it.
 //
 // # Guarantees
 //

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,11 +55,26 @@ type Options struct {
 	// clock: every time they see comes from here.
 	Now func() time.Time
 
-	// DefaultTTL is the lifetime of a secret shared without one (7 days).
+	// DefaultTTL is the lifetime of a secret shared without one: 7 days,
+	// or with TTLOptions set, the longest of them up to 7 days and
+	// MaxTTL (the shortest if none is). Each kind of caller gets it
+	// clamped to its maximum, which must be one of TTLOptions: what the
+	// pages preselect is what the API grants by default.
 	DefaultTTL time.Duration
 	// MinTTL, MaxTTL and MaxTTLAuthenticated clamp requested lifetimes:
 	// 1 minute, 7 days for anonymous callers, 30 days for customers.
+	// Every way in (Share, Generate, httpapi, webui) clamps the same way;
+	// see "Lifetimes" in the package doc.
 	MinTTL, MaxTTL, MaxTTLAuthenticated time.Duration
+	// TTLOptions are the lifetimes a front end offers to choose from
+	// (webui's menu), in whole seconds, shortest first, without repeats,
+	// each within [MinTTL, the larger maximum]; a caller is offered those
+	// up to its own maximum ([Service.TTLChoices]). They do not restrict
+	// the API: a v1 client may ask for any lifetime, clamped. Empty means
+	// MinTTL, each kind of caller's maximum and default, and those of 5
+	// and 30 minutes, 1, 4 and 12 hours, 1, 3, 7, 14 and 30 days that lie
+	// between.
+	TTLOptions []time.Duration
 
 	// MaxSize is the largest value in bytes (1 MiB). Larger values are
 	// rejected, never truncated.
@@ -186,6 +202,9 @@ func (o *Options) resolved() (Options, error) {
 	if o != nil {
 		r = *o
 	}
+	if len(r.TTLOptions) > 0 && r.DefaultTTL == 0 {
+		r.DefaultTTL = r.defaultFromOptions()
+	}
 	setDefault(&r.DefaultTTL, DefaultTTL)
 	setDefault(&r.MinTTL, DefaultMinTTL)
 	setDefault(&r.MaxTTL, DefaultMaxTTL)
@@ -210,6 +229,12 @@ func (o *Options) resolved() (Options, error) {
 		return r, fmt.Errorf("onetime: MaxAttempts above %d", MaxAttemptsLimit)
 	case r.ReplayWindow > 2*r.MinTTL:
 		return r, errors.New("onetime: ReplayWindow above twice MinTTL")
+	}
+	// Clamped lifetimes are whole seconds: so are the bounds in force.
+	r.MaxTTL = r.MaxTTL.Truncate(time.Second)
+	r.MaxTTLAuthenticated = r.MaxTTLAuthenticated.Truncate(time.Second)
+	if err := r.resolveTTLOptions(); err != nil {
+		return r, err
 	}
 	if r.Now == nil {
 		r.Now = time.Now
@@ -284,7 +309,11 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Micr
 // Options returns the options in force, every default filled in: what a
 // front end needs to offer choices within the service's limits (TTLs,
 // passphrase lengths, sizes).
-func (s *Service) Options() Options { return s.opts }
+func (s *Service) Options() Options {
+	o := s.opts
+	o.TTLOptions = slices.Clone(o.TTLOptions)
+	return o
+}
 
 // A ShareRequest describes a secret to store.
 type ShareRequest struct {
@@ -511,17 +540,10 @@ func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []s
 // ttl applies the TTL policy: default when zero, clamped into
 // [MinTTL, the caller's maximum], whole seconds.
 func (s *Service) ttl(ttl, perCallerMax time.Duration, owner string) time.Duration {
-	limit := s.opts.MaxTTL
-	if owner != "" {
-		limit = s.opts.MaxTTLAuthenticated
-	}
-	if perCallerMax > 0 && perCallerMax < limit {
-		limit = max(perCallerMax, s.opts.MinTTL)
-	}
 	if ttl == 0 {
 		ttl = s.opts.DefaultTTL
 	}
-	return min(max(ttl, s.opts.MinTTL), limit).Truncate(time.Second)
+	return clampTTL(ttl, s.opts.MinTTL, s.opts.ttlLimit(owner, perCallerMax))
 }
 
 func (s *Service) recipients(owner string, in []string) ([]string, error) {
