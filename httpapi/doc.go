@@ -216,4 +216,25 @@
 // under load, give the access log a handler whose writer batches lines
 // (cmd/onetime-server does) rather than one that makes a write system call
 // per request.
+//
+// # Metrics and traces
+//
+// The handler records every request through the OpenTelemetry API, with
+// Options.MeterProvider and TracerProvider (the Service's when nil: the
+// global ones, unless the Service was given its own). The API records
+// nothing until the program installs an SDK. With the Prometheus exporter
+// the instruments show as
+//
+//	onetime_http_request_duration_seconds{route, status}  requests, by route and intended status
+//	onetime_http_rate_limited_total{limiter}              refused by the rate limiter ("rate") or the guess limiter ("guess")
+//	onetime_http_failed_guesses_total                     failed guesses counted against the guess limit
+//
+// route is the route pattern as the access log names it (POST
+// /api/v1/secret/{secret_key}, or unrouted), never the path; status is the
+// intended status (the X-OTS-Intended-Status of an error sent as 404); the
+// histogram's _count counts the requests. Every request is a server span
+// named by its route, inside the caller's trace when the program's
+// propagator (otel.SetTextMapPropagator) finds one in the headers, with
+// the Service's spans inside it (see package onetime). No metric or span
+// carries a key, a token, a customer, an address or a value.
 package httpapi

@@ -14,6 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/internal/frontdoor"
@@ -154,6 +157,14 @@ type Options struct {
 	// HealthTimeout bounds the store check of GET {BasePath}status; zero
 	// means [DefaultHealthTimeout].
 	HealthTimeout time.Duration
+
+	// MeterProvider records the requests' metrics and TracerProvider
+	// their spans, through the OpenTelemetry API (see "Metrics and
+	// traces" in the package doc). nil means the Service's
+	// (onetime.Options.MeterProvider, TracerProvider), which are the
+	// global ones unless it was given its own.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 // A Handler serves the Onetime Secret REST API v1. Create it with [New].
@@ -206,12 +217,18 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.MeterProvider == nil {
+		o.MeterProvider = svc.Options().MeterProvider
+	}
+	if o.TracerProvider == nil {
+		o.TracerProvider = svc.Options().TracerProvider
+	}
 	o.ShareDomains = append([]string(nil), o.ShareDomains...)
 	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize,
 		maxQuery: o.MaxQueryBytes, healthTTL: o.HealthTimeout}
 	h.door, err = frontdoor.New(frontdoor.Options{Name: "httpapi", Auth: o.Auth, RateLimiter: o.RateLimiter,
 		GuessLimiter: o.GuessLimiter, ClientIPHeader: o.ClientIPHeader, TrustedProxies: o.TrustedProxies,
-		Logger: o.Logger, AccessLog: o.AccessLog})
+		Logger: o.Logger, AccessLog: o.AccessLog, MeterProvider: o.MeterProvider, TracerProvider: o.TracerProvider})
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -298,9 +315,8 @@ type route struct {
 	key    string
 }
 
-// pattern returns the route's pattern as logged, e.g. "POST
-// /api/v1/secret/{secret_key}": never a key. It is built only when a line
-// is logged.
+// pattern returns the route's pattern as logged and measured, e.g. "POST
+// /api/v1/secret/{secret_key}": never a key.
 func (h *Handler) pattern(r route) string {
 	if r.act == 0 {
 		return "unrouted"
@@ -412,7 +428,7 @@ func receiptBase(s string) bool { return s == "private" || s == "metadata" || s 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := h.door.Begin(w, r)
 	rt, routed := h.route(r)
-	defer h.finish(r.Context(), q, rt)
+	defer h.finish(q.Context(), q, rt)
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodySize)
 	ctx, err := h.admit(r, q, rt, routed)
 	if err == nil {
@@ -435,7 +451,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // string, authentication. It returns the request's context with the
 // caller in it.
 func (h *Handler) admit(r *http.Request, q *frontdoor.Request, rt route, routed bool) (context.Context, error) {
-	ctx := r.Context()
+	ctx := q.Context() // r's, with the request's span
 	if rt.act != actStatus || len(r.Header.Values("Authorization")) > 0 {
 		if !h.door.Allow(ctx, q) {
 			return ctx, errRateLimited
@@ -460,7 +476,8 @@ func (h *Handler) admit(r *http.Request, q *frontdoor.Request, rt route, routed 
 
 // finish ends a request. A panic is logged, by its type only (its value
 // may quote anything), and answered as unexpected unless an answer has
-// begun; then the access log gets its line.
+// begun; then the request is measured, its span ended and its access log
+// line written (Door.End).
 func (h *Handler) finish(ctx context.Context, q *frontdoor.Request, rt route) {
 	if p := recover(); p != nil {
 		if p == http.ErrAbortHandler {
@@ -473,9 +490,7 @@ func (h *Handler) finish(ctx context.Context, q *frontdoor.Request, rt route) {
 			h.writeError(q, errUnexpected, "")
 		}
 	}
-	if h.door.Logging() {
-		h.door.Log(ctx, q, h.pattern(rt))
-	}
+	h.door.End(ctx, q, h.pattern(rt))
 }
 
 // serve answers an admitted request.

@@ -98,6 +98,17 @@
 // Options.AccessLog receives one line per request, as httpapi's option of
 // that name does; it may be the same logger.
 //
+// # Metrics and traces
+//
+// The handler records every request as httpapi's does (see its package
+// doc), with Options.MeterProvider and TracerProvider (the Service's when
+// nil), under its own scope (github.com/onetimego/onetime/webui):
+// onetime_http_request_duration_seconds by route (GET
+// /secret/{secret_key}, never the path) and status, the requests the
+// limiters refused, the failed guesses, and a server span per request
+// with the Service's spans inside it. A method that is not one of HTTP's
+// is named _OTHER, so that made-up methods make no series of their own.
+//
 // # Customers
 //
 // With Options.Auth (an access.Authenticator: give it the API's), a

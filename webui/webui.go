@@ -22,6 +22,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/internal/frontdoor"
@@ -128,6 +131,14 @@ type Options struct {
 	// customer, duration. nil (the default) logs no request lines. It may
 	// be the same logger as Logger, and the same as httpapi's.
 	AccessLog *slog.Logger
+
+	// MeterProvider records the requests' metrics and TracerProvider
+	// their spans, through the OpenTelemetry API, as httpapi's do (see
+	// "Metrics and traces" in the package doc). nil means the Service's
+	// (onetime.Options.MeterProvider, TracerProvider), which are the
+	// global ones unless it was given its own.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 //go:embed templates/*.html
@@ -201,10 +212,16 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if strings.ContainsAny(o.SignInRealm, "\"\\\r\n") {
 		return nil, errors.New("webui: SignInRealm must not contain quotes, backslashes or line breaks")
 	}
+	if o.MeterProvider == nil {
+		o.MeterProvider = svc.Options().MeterProvider
+	}
+	if o.TracerProvider == nil {
+		o.TracerProvider = svc.Options().TracerProvider
+	}
 	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize}
 	h.door, err = frontdoor.New(frontdoor.Options{Name: "webui", Auth: o.Auth, RateLimiter: o.RateLimiter,
 		GuessLimiter: o.GuessLimiter, ClientIPHeader: o.ClientIPHeader, TrustedProxies: o.TrustedProxies,
-		Logger: o.Logger, AccessLog: o.AccessLog})
+		Logger: o.Logger, AccessLog: o.AccessLog, MeterProvider: o.MeterProvider, TracerProvider: o.TracerProvider})
 	if err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
 	}
@@ -292,7 +309,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 
 	d := h.door.Begin(w, r)
-	q := &request{d: d, w: d, r: r, ctx: r.Context(), l: localeFor(r)}
+	q := &request{d: d, w: d, r: r, ctx: d.Context(), l: localeFor(r)}
 	rest, inside := strings.CutPrefix(r.URL.Path, h.base)
 	pg, key := pageNone, ""
 	if inside {
@@ -435,16 +452,14 @@ func (h *Handler) serve(q *request, pg page, key string) {
 	}
 }
 
-// finish writes the request's access log line, if there is an access log.
+// finish measures the request by its route, ends its span and writes its
+// access log line, if there is an access log (Door.End).
 func (h *Handler) finish(q *request, pg page) {
-	if !h.door.Logging() {
-		return
-	}
 	route := "unrouted"
 	if pg != pageNone {
 		route = q.r.Method + " " + h.base + patterns[pg]
 	}
-	h.door.Log(q.ctx, q.d, route)
+	h.door.End(q.ctx, q.d, route)
 }
 
 // method reports whether the request's method is one of allowed (GET

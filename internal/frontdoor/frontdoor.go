@@ -14,7 +14,9 @@
 //   - the bound on request bodies (BodyLimit) and the parsing of
 //     parameters (ParseParams, Params.TTL, CheckValue): one parser, so
 //     that the pages refuse what the API refuses and clamp what it clamps;
-//   - the request id and the access log line (Door.Begin, Door.Log).
+//   - the request id and the access log line (Door.Begin, Door.Log);
+//   - the request's metrics and span (Door.Begin, Door.End; see
+//     telemetry.go).
 //
 // What each handler answers (v1 JSON errors, or pages) stays in the
 // handler.
@@ -34,6 +36,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
@@ -63,6 +67,10 @@ type Options struct {
 	Logger *slog.Logger
 	// AccessLog, when set, receives one INFO line per request (Door.Log).
 	AccessLog *slog.Logger
+	// MeterProvider and TracerProvider record the requests (see
+	// telemetry.go); nil means the global providers.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 // A Door admits the requests of one handler. It is safe for concurrent
@@ -76,6 +84,7 @@ type Door struct {
 	trusted  []netip.Prefix
 	log      *slog.Logger
 	access   *slog.Logger
+	tel      *doorTelemetry
 }
 
 // New returns a Door for o, or an error for a ClientIPHeader without
@@ -97,6 +106,7 @@ func New(o Options) (*Door, error) {
 	if d.log == nil {
 		d.log = slog.Default()
 	}
+	d.tel = newDoorTelemetry(o.Name, o.MeterProvider, o.TracerProvider)
 	return d, nil
 }
 
@@ -116,8 +126,11 @@ type Request struct {
 	Intended int
 	Message  string
 
-	start time.Time // zero without an access log
-	rid   [1]string // X-Request-Id's value
+	start  time.Time       // zero without an access log or a duration to record
+	rid    [1]string       // X-Request-Id's value
+	ctx    context.Context // the request's, with its span
+	span   trace.Span
+	method string // the request's method, _OTHER when not a standard one
 }
 
 // A Writer is a request's http.ResponseWriter that remembers the status it
@@ -152,9 +165,7 @@ func (w *Writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // returned Request's Writer.
 func (d *Door) Begin(w http.ResponseWriter, r *http.Request) *Request {
 	q := &Request{Writer: Writer{ResponseWriter: w}, Addr: ClientAddr(r, d.ipHeader, d.trusted)}
-	if d.access != nil {
-		q.start = time.Now()
-	}
+	d.tel.start(r, q, d.access != nil)
 	q.ID = newRequestID()
 	q.rid[0] = q.ID
 	w.Header()["X-Request-Id"] = q.rid[:] // canonical already: as Set would, without its allocation
@@ -175,6 +186,9 @@ func (d *Door) Allow(ctx context.Context, q *Request) bool {
 		d.limiterFailed(ctx, q, "rate limiter failed; request let through", err)
 		return true
 	}
+	if !allowed {
+		d.tel.limited.Add(ctx, 1, d.tel.byRate.Add...)
+	}
 	return allowed
 }
 
@@ -193,6 +207,9 @@ func (d *Door) RetryAfter(ctx context.Context, q *Request) time.Duration {
 		d.limiterFailed(ctx, q, "guess limiter failed; request let through", err)
 		return 0
 	}
+	if wait > 0 {
+		d.tel.limited.Add(ctx, 1, d.tel.byGuess.Add...)
+	}
 	return wait
 }
 
@@ -208,6 +225,7 @@ func (d *Door) Failed(ctx context.Context, q *Request) {
 	if d.guess == nil {
 		return
 	}
+	d.tel.guesses.Add(ctx, 1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failTimeout)
 	defer cancel()
 	if err := d.guess.Failed(ctx, q.Addr); err != nil {

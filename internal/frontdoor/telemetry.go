@@ -1,0 +1,180 @@
+package frontdoor
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/onetimego/onetime/internal/telemetry"
+)
+
+// Telemetry of the requests a door admits, through the OpenTelemetry API
+// (a no-op until the program installs an SDK):
+//
+//	onetime.http.request.duration{route, status}  histogram, seconds: its count counts the requests
+//	onetime.http.rate_limited{limiter}            counter: "rate" or "guess"
+//	onetime.http.failed_guesses                   counter
+//
+// route is the route's pattern as the access log names it ("POST
+// /api/v1/secret/{secret_key}", "unrouted"), never the path, which may
+// hold a key, with a method outside the standard ones named _OTHER; status
+// is the intended status of the answer (X-OTS-Intended-Status when the
+// API sends errors as 404). Every request is a server span named by its
+// route, inside the caller's trace when a propagator (otel's global one)
+// finds one in the headers, and the Service's spans nest inside it. No
+// attribute carries a key, an address, a customer or a value.
+
+// scopePrefix starts the instrumentation scope of a door: the package that
+// serves it, e.g. github.com/onetimego/onetime/httpapi.
+const scopePrefix = "github.com/onetimego/onetime/"
+
+// maxMeasures bounds the attribute sets a door keeps made: routes and
+// statuses are few, but a bound costs nothing.
+const maxMeasures = 1024
+
+// doorTelemetry holds a door's instruments.
+type doorTelemetry struct {
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	limited  metric.Int64Counter
+	guesses  metric.Int64Counter
+
+	byRate, byGuess telemetry.Measure
+
+	mu       sync.RWMutex
+	measures map[routeStatus]telemetry.Measure
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+func newDoorTelemetry(name string, mp metric.MeterProvider, tp trace.TracerProvider) *doorTelemetry {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	m := mp.Meter(scopePrefix + name)
+	return &doorTelemetry{
+		tracer: tp.Tracer(scopePrefix + name),
+		duration: telemetry.Duration(m, "onetime.http.request.duration",
+			"Duration of requests, by route and intended status; its count counts the requests."),
+		limited: telemetry.Counter(m, "onetime.http.rate_limited", "{request}",
+			"Requests refused by the rate limiter or the guess limiter, by limiter."),
+		guesses: telemetry.Counter(m, "onetime.http.failed_guesses", "{guess}",
+			"Failed guesses counted against the guess limit: bad credentials, unknown keys, wrong passphrases."),
+		byRate:   telemetry.NewMeasure(attribute.String("limiter", "rate")),
+		byGuess:  telemetry.NewMeasure(attribute.String("limiter", "guess")),
+		measures: make(map[routeStatus]telemetry.Measure),
+	}
+}
+
+// measure returns the attribute set of a route and status.
+func (t *doorTelemetry) measure(route string, status int) telemetry.Measure {
+	k := routeStatus{route, status}
+	t.mu.RLock()
+	m, ok := t.measures[k]
+	t.mu.RUnlock()
+	if ok {
+		return m
+	}
+	m = telemetry.NewMeasure(attribute.String("route", route), attribute.Int("status", status))
+	t.mu.Lock()
+	if len(t.measures) < maxMeasures {
+		t.measures[k] = m
+	}
+	t.mu.Unlock()
+	return m
+}
+
+// serverSpan is the option of a request's span, made once.
+var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+
+// start starts q's span, inside the caller's trace if the headers carry
+// one, and its clock when a duration is to be recorded or logged. The
+// span is named by the method until End names it by the route.
+func (t *doorTelemetry) start(r *http.Request, q *Request, logging bool) {
+	q.method = standardMethod(r.Method)
+	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	q.ctx, q.span = t.tracer.Start(ctx, q.method, serverSpan...)
+	if logging || t.duration.Enabled(q.ctx) {
+		q.start = time.Now()
+	}
+}
+
+// Context returns the request's context: the http.Request's, with the
+// request's span in it. Serve the request with it, so that the Service's
+// spans nest inside the request's.
+func (q *Request) Context() context.Context { return q.ctx }
+
+// IntendedStatus is the status that q's answer means: Intended when set
+// (an error answer sent as 404, see httpapi's IntendedStatus), else the
+// status sent, and 200 when nothing was written (net/http then sends 200).
+func (q *Request) IntendedStatus() int {
+	switch {
+	case q.Intended != 0:
+		return q.Intended
+	case q.Status != 0:
+		return q.Status
+	}
+	return http.StatusOK
+}
+
+// End ends q once its answer is written: it records its duration (and so
+// counts it) by route and intended status, ends its span, and writes its
+// access log line (Door.Log). route is the route's pattern as the access
+// log names it ("POST /api/v1/share", "unrouted"), never the path.
+func (d *Door) End(ctx context.Context, q *Request, route string) {
+	t, status := d.tel, q.IntendedStatus()
+	named := metricRoute(route)
+	if !q.start.IsZero() && t.duration.Enabled(ctx) {
+		t.duration.Record(ctx, time.Since(q.start).Seconds(), t.measure(named, status).Record...)
+	}
+	if q.span.IsRecording() {
+		if _, path, routed := strings.Cut(named, " "); routed {
+			q.span.SetName(named)
+			q.span.SetAttributes(attribute.String("http.route", path))
+		}
+		q.span.SetAttributes(attribute.String("http.request.method", q.method),
+			attribute.Int("http.response.status_code", max(q.Status, http.StatusOK)),
+			attribute.Int("onetime.intended_status", status))
+		if status >= http.StatusInternalServerError {
+			q.span.SetStatus(codes.Error, http.StatusText(status))
+		}
+	}
+	q.span.End()
+	d.Log(ctx, q, route)
+}
+
+// metricRoute is route with a method outside the standard ones named
+// _OTHER, as OpenTelemetry's conventions do: a client chooses the method,
+// and each one it made up would be a series of its own.
+func metricRoute(route string) string {
+	method, path, ok := strings.Cut(route, " ")
+	if !ok || standardMethod(method) == method {
+		return route
+	}
+	return "_OTHER " + path
+}
+
+// standardMethod returns method if it is one of HTTP's, and _OTHER if not.
+func standardMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "_OTHER"
+}
