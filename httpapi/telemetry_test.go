@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -14,6 +18,7 @@ import (
 	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/internal/telemetrytest"
 	"github.com/onetimego/onetime/ratelimit"
+	"github.com/onetimego/onetime/store/memory"
 )
 
 func routeStatus(route string, status int) []attribute.KeyValue {
@@ -123,4 +128,46 @@ func TestTelemetryRateLimited(t *testing.T) {
 	assert.Equal(t, int64(1), telemetrytest.Sum(rm, "onetime.http.rate_limited", attribute.String("limiter", "guess")))
 	require.Equal(t, uint64(1), telemetrytest.Count(rm, "onetime.http.request.duration",
 		routeStatus("POST /api/v1/secret/{secret_key}", 429)...))
+}
+
+// BenchmarkShareHTTPTelemetry is BenchmarkShareHTTP's default case with
+// the telemetry of the Service and the handler: with the OpenTelemetry
+// API alone (the global no-op providers: what a program that installs no
+// SDK pays), with an SDK MeterProvider recording every metric (a
+// ManualReader, as a Prometheus exporter would be, never read here), and
+// with an SDK TracerProvider recording every span besides. Compare
+// otel=metrics with otel=off, or with BenchmarkShareHTTP/default built
+// without the instrumentation, for the cost of metrics on a share.
+func BenchmarkShareHTTPTelemetry(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		meters metric.MeterProvider
+		traces trace.TracerProvider
+	}{
+		{"otel=off", nil, nil},
+		{"otel=metrics", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), nil},
+		{"otel=metrics+traces", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
+			sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			svc, err := onetime.New(memory.New(), testSecret,
+				&onetime.Options{Logger: discardLogger(), MeterProvider: c.meters, TracerProvider: c.traces})
+			require.NoError(b, err)
+			b.Cleanup(func() { svc.Close() })
+			h, err := New(svc, &Options{Logger: discardLogger()})
+			require.NoError(b, err)
+			u := &url.URL{Path: "/api/v1/share"}
+			body := "secret=" + benchValue
+			w := &benchWriter{h: http.Header{}}
+			b.ReportAllocs()
+			cpuMetric(b)
+			for b.Loop() {
+				w.reset()
+				h.ServeHTTP(w, formRequest(u, body))
+				if w.status != http.StatusOK {
+					b.Fatalf("status %d", w.status)
+				}
+			}
+		})
+	}
 }
