@@ -62,7 +62,8 @@ type Options struct {
 
 	// MaxTTL, when set, returns the longest lifetime the given caller
 	// ("" when anonymous) may grant; zero or negative means the service's
-	// bound. It can only lower the service's bound.
+	// bound. It can only lower the service's bound. Give webui the same
+	// one, so that its lifetime menu offers what the API grants.
 	MaxTTL func(customer string) time.Duration
 
 	// ShareDomain is recorded on every new secret and reported as the

@@ -76,13 +76,23 @@
 // that is not a whole number of seconds, a body larger than
 // Options.MaxBodySize (by default three times the service's largest
 // value, plus 64 KiB). The service clamps a lifetime into its bounds
-// alike for both (a negative one to the shortest). A refused share shows
-// the form again, with the field marked and what was typed kept (but a
-// passphrase, and a secret that is not text). When the service is too
-// busy to take a request in time (onetime.ErrBusy: a passphrase
-// derivation waited out the request's deadline), the page asks to try
-// again shortly, with status 503 and a Retry-After header; nothing was
-// shared or revealed.
+// alike for both (a negative one to the shortest).
+//
+// The lifetime menu offers exactly the service's Options.TTLOptions up to
+// the caller's maximum, with the default preselected
+// (onetime.Service.TTLChoices): what the pages grant by default is what
+// the API grants without a ttl. A form posted with a lifetime the menu did
+// not offer is not refused: it is clamped as the API clamps any number of
+// seconds, so that neither way in gets past the other's limits.
+// Options.MaxTTL lowers a caller's maximum as httpapi's option of that
+// name does: give both the same one.
+//
+// A refused share shows the form again, with the field marked and what
+// was typed kept (but a passphrase, and a secret that is not text). When
+// the service is too busy to take a request in time (onetime.ErrBusy: a
+// passphrase derivation waited out the request's deadline), the page asks
+// to try again shortly, with status 503 and a Retry-After header; nothing
+// was shared or revealed.
 //
 // Each form that posts (share and generate, reveal, burn) carries a hidden
 // random nonce, made when the page was rendered, that its post hands the

@@ -67,6 +67,14 @@ type Options struct {
 	// MaxTTLAuthenticated.
 	Auth access.Authenticator
 
+	// MaxTTL, when set, returns the longest lifetime the given caller
+	// ("" when anonymous) may grant; zero or negative means the service's
+	// bound. It can only lower the service's bound. The lifetime menu
+	// offers the service's TTLOptions up to it (onetime.Service.TTLChoices).
+	// Give httpapi the same one, so that the pages and the API grant the
+	// same lifetimes.
+	MaxTTL func(customer string) time.Duration
+
 	// SignInRealm, when set, enables {BasePath}signin, which asks the
 	// browser for HTTP Basic credentials in this realm (for an Auth that
 	// reads them, such as access.BasicAuth), and links to it from every
@@ -648,34 +656,23 @@ type ttlChoice struct {
 	Selected bool
 }
 
-var ttlSteps = []time.Duration{
-	5 * time.Minute, 30 * time.Minute, time.Hour, 4 * time.Hour, 12 * time.Hour,
-	24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 30 * 24 * time.Hour,
+// maxTTL is Options.MaxTTL of the customer, as ShareRequest.MaxTTL.
+func (h *Handler) maxTTL(customer string) time.Duration {
+	if h.opts.MaxTTL == nil {
+		return 0
+	}
+	return max(h.opts.MaxTTL(customer), 0)
 }
 
-// ttlChoices offers the lifetimes within the service's bounds for the
-// caller, its default (clamped) among them and selected unless the form
-// chose another.
+// ttlChoices offers exactly the lifetimes that the service's policy
+// offers the caller (onetime.Service.TTLChoices, with Options.MaxTTL),
+// the one the form chose selected, as the service would clamp it, or
+// else the caller's default.
 func (h *Handler) ttlChoices(l *locale, customer string, chosen time.Duration) []ttlChoice {
-	o := h.svc.Options()
-	lo, hi := o.MinTTL, o.MaxTTL
-	if customer != "" {
-		hi = o.MaxTTLAuthenticated
-	}
-	def := min(max(o.DefaultTTL, lo), hi).Truncate(time.Second)
-	if chosen == 0 {
-		chosen = def
-	}
-	set := []time.Duration{lo, hi, def}
-	for _, d := range ttlSteps {
-		if d >= lo && d <= hi {
-			set = append(set, d)
-		}
-	}
-	slices.Sort(set)
-	set = slices.Compact(set)
-	if !slices.Contains(set, chosen) {
-		chosen = def
+	c := h.svc.TTLChoices(customer, h.maxTTL(customer))
+	set := c.Offered
+	if chosen = c.Clamp(chosen); !slices.Contains(set, chosen) {
+		chosen = c.Default
 	}
 	out := make([]ttlChoice, len(set))
 	for i, d := range set {
@@ -810,7 +807,7 @@ func (h *Handler) create(q *request, generate bool) {
 		}
 	}
 	req := onetime.ShareRequest{
-		Owner: q.customer, TTL: ttl, Passphrase: form.Get(frontdoor.ParamPassphrase),
+		Owner: q.customer, TTL: ttl, MaxTTL: h.maxTTL(q.customer), Passphrase: form.Get(frontdoor.ParamPassphrase),
 		Recipients: recipients, ShareDomain: h.opts.ShareDomain,
 	}
 	var m *onetime.Metadata
