@@ -195,6 +195,15 @@ func New(store Store, secret []byte, opts *Options) (*Service, error) {
 	return s, nil
 }
 
+// Check returns the error that [New] would return for o, nil if New
+// would take it: a program can check its configuration (the TTL policy,
+// say) before it opens a store or creates a key. A nil *Options is
+// valid.
+func (o *Options) Check() error {
+	_, err := o.resolved()
+	return err
+}
+
 // resolved returns a copy of o with the defaults filled in, or an error
 // if a field is out of range.
 func (o *Options) resolved() (Options, error) {

@@ -55,7 +55,11 @@ func TestTTLOptionsRefused(t *testing.T) {
 	} {
 		_, err := onetime.New(memory.New(), serverSecret, &c.opts)
 		assert.ErrorContains(t, err, c.err, name)
+		assert.Equal(t, err, c.opts.Check(), "%s: Check says what New says", name)
 	}
+	var none *onetime.Options
+	assert.NoError(t, none.Check())
+	assert.NoError(t, (&onetime.Options{TTLOptions: []time.Duration{minute, 7 * day}}).Check())
 }
 
 // TestTTLOptionsDefaultTTL: with TTLOptions and no DefaultTTL, the
