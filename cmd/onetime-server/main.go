@@ -54,6 +54,8 @@
 //	                       (64; 0: no cap); more are closed at once. Behind a
 //	                       proxy every connection is the proxy's: list it in
 //	                       -trusted-proxies, which are not capped
+//	-shutdown-timeout D    on SIGTERM, how long requests in flight may take
+//	                       to finish (20s); see "Stopping" below
 //	-webui                 serve the web pages at / (true)
 //	-public-url URL        the address browsers use; links start with it
 //	                       (default: the request's Host, fine only behind a
@@ -63,6 +65,18 @@
 //	-smtp-require-tls      send mail only over STARTTLS
 //	-pprof ADDR            serve net/http/pprof on this loopback address, a
 //	                       listener of its own (off by default)
+//
+// Every flag can also be set by an environment variable: ONETIME_ and the
+// flag's name upper-cased, '-' as '_' (-addr: ONETIME_ADDR,
+// -max-conns-per-addr: ONETIME_MAX_CONNS_PER_ADDR). A flag on the command
+// line wins over its variable; a variable set to "" counts as unset; a
+// value the flag refuses stops the server at start, naming the variable.
+// Three variables set no flag: ONETIME_SECRET (below),
+// ONETIME_SMTP_PASSWORD and DATABASE_URL (-postgres when neither it nor
+// ONETIME_POSTGRES is set). At start the server logs its configuration
+// once ("configuration"), passwords in URLs redacted and secret variables
+// reported as set or not, never their values. docs/operating.md has the
+// table of every flag and variable.
 //
 // # Guessing
 //
@@ -97,8 +111,18 @@
 // ONETIME_SECRET, a random secret is used for the life of the process.
 //
 // Logs are JSON lines on standard error; they never carry a key, value,
-// passphrase or recipient address. SIGINT or SIGTERM shuts the server down
-// gracefully.
+// passphrase or recipient address.
+//
+// # Stopping and reloading
+//
+// SIGTERM or SIGINT stops the server gracefully: the listener closes (new
+// connections are refused), requests in flight finish and are answered
+// whole for up to -shutdown-timeout, then those still running are
+// cancelled and their connections closed; last the Service (which sends
+// the queued notifications) and the store are closed. A second signal
+// ends the process at once. SIGHUP reads the -users file again, so that
+// API tokens are rotated without a restart; a file that does not parse
+// leaves the customers in force and logs an error.
 package main
 
 import (
@@ -136,79 +160,39 @@ import (
 	"github.com/onetimego/onetime/webui"
 )
 
-type config struct {
-	addr, store, db, redis, postgres, users, clientIPHeader string
-	rate                                                    float64
-	burst                                                   int
-	autoPipeline                                            bool
-
-	guessLimit     bool    // -guess-limit
-	guessRate      float64 // -guess-rate
-	guessBurst     int     // -guess-burst
-	trustedProxies string  // -trusted-proxies, as given
-
-	acceptReplay      bool // -redis-accept-replay
-	restrictReceipts  bool
-	replayWindow      time.Duration // -replay-window; 0: off
-	accessLog         bool
-	sweepInterval     time.Duration
-	maxHeaderBytes    int
-	readHeaderTimeout time.Duration
-	maxConns          int
-	maxConnsPerAddr   int
-	pprof             string // -pprof: loopback address, "" for none
-
-	webui                        bool   // -webui: serve the pages at /
-	publicURL                    string // -public-url
-	smtpAddr, smtpFrom, smtpUser string
-	smtpRequireTLS               bool
-}
-
 func main() {
-	var c config
-	flag.StringVar(&c.addr, "addr", "127.0.0.1:7143", "address to listen on")
-	flag.StringVar(&c.store, "store", "sqlite", "where records live: memory, sqlite, redis or postgres")
-	flag.StringVar(&c.db, "db", "onetime.db", "SQLite database file (the server key file is kept beside it)")
-	flag.StringVar(&c.redis, "redis", "", "with -store redis: Redis URL, or comma-separated host:port addresses of a Redis Cluster")
-	flag.StringVar(&c.postgres, "postgres", os.Getenv("DATABASE_URL"), "with -store postgres: PostgreSQL URL (default $DATABASE_URL)")
-	flag.BoolVar(&c.autoPipeline, "redis-autopipeline", true, "with -store redis: batch concurrent commands into pipelines (more throughput under load, more latency for a lone caller)")
-	flag.StringVar(&c.users, "users", "", "file of custid:apitoken lines enabling HTTP Basic auth")
-	flag.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
-	flag.IntVar(&c.burst, "burst", 20, "requests a client may make at once when rate limited")
-	flag.StringVar(&c.clientIPHeader, "client-ip-header", "", "header carrying the client address, set by a proxy listed in -trusted-proxies")
-	flag.StringVar(&c.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of the reverse proxies whose -client-ip-header is believed and whose connections -max-conns-per-addr does not cap")
-	flag.BoolVar(&c.guessLimit, "guess-limit", true, "hold back a client address that fails too often (bad credentials, unknown keys, wrong passphrases); -guess-limit=false turns it off")
-	flag.IntVar(&c.guessBurst, "guess-burst", access.DefaultGuessBurst, "failures a client address may make at once before it is held back")
-	flag.Float64Var(&c.guessRate, "guess-rate", access.DefaultGuessPerSecond, "failures a second a held-back client address regains")
-	flag.BoolVar(&c.acceptReplay, "redis-accept-replay", false, "with -store redis: start even if Redis persists by RDB snapshots without AOF, where a crash can make revealed secrets readable again")
-	flag.BoolVar(&c.restrictReceipts, "restrict-receipts", false, "serve the receipts of a customer's secrets to that customer only")
-	flag.DurationVar(&c.replayWindow, "replay-window", time.Minute, "how long a repeat of a share, generate, reveal or burn with the same Idempotency-Key gets the first answer (a client retrying after a lost answer gets the same receipt or value, never a second secret); 0 turns it off")
-	flag.DurationVar(&c.sweepInterval, "sweep-interval", time.Minute, "how often to reclaim the space of expired records; 0 never does")
-	flag.BoolVar(&c.accessLog, "access-log", false, "log one line per request (written in batches)")
-	flag.IntVar(&c.maxHeaderBytes, "max-header-bytes", httpapi.RecommendedMaxHeaderBytes, "bound on a request's headers, query string included; larger values must be sent in the body")
-	flag.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
-	flag.IntVar(&c.maxConns, "max-conns", 2048, "connections served at once; more wait to be accepted")
-	flag.IntVar(&c.maxConnsPerAddr, "max-conns-per-addr", 64, "connections served at once from one client address (IPv6: one /64), so that one cannot take them all; more are closed at once; 0: no cap (-trusted-proxies are not capped)")
-	flag.BoolVar(&c.webui, "webui", true, "serve the web pages (share, reveal, receipt, burn) at /")
-	flag.StringVar(&c.publicURL, "public-url", "", "address at which browsers reach this server, e.g. https://secrets.example.com; links in pages and e-mails start with it (default: the request's Host, fine only behind a trusted proxy)")
-	flag.StringVar(&c.smtpAddr, "smtp", "", "SMTP server host:port used to e-mail recipients their link (needs -public-url); empty logs notifications instead")
-	flag.StringVar(&c.smtpFrom, "smtp-from", "", "sender address of those e-mails")
-	flag.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user for AUTH PLAIN; the password is read from $ONETIME_SMTP_PASSWORD")
-	flag.BoolVar(&c.smtpRequireTLS, "smtp-require-tls", false, "refuse to send mail unless the server offers STARTTLS")
-	flag.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this loopback ip:port, apart from the API (off by default)")
-	flag.Parse()
+	// SIGHUP reads the users file again; registered first, so that one
+	// arriving during start does not end the process (its default).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(log)
+	fs := flag.NewFlagSet("onetime-server", flag.ExitOnError)
+	fs.Usage = func() { usage(fs, fs.Output()) }
+	c, from, err := parseConfig(fs, os.Args[1:], os.LookupEnv)
+	if err != nil {
+		log.Error("server failed", "err", err.Error())
+		os.Exit(2)
+	}
+	logConfig(log, fs, from, os.LookupEnv)
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, c, log); err != nil {
+	go func() {
+		// Once shutting down, a second SIGINT or SIGTERM ends the process
+		// at once (the signals' default) instead of waiting for the drain.
+		<-ctx.Done()
+		stop()
+	}()
+	if err := run(ctx, c, log, hup); err != nil {
 		log.Error("server failed", "err", err.Error())
 		os.Exit(1)
 	}
+	log.Info("stopped")
 }
 
-func run(ctx context.Context, c config, log *slog.Logger) error {
+func run(ctx context.Context, c config, log *slog.Logger, hup <-chan os.Signal) error {
 	if err := c.check(); err != nil {
 		return err
 	}
@@ -216,15 +200,18 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	// Deferred calls run last first: once serve has drained the requests,
+	// the Service (its notification queue and sweeper), then the Redis
+	// client and the store are closed.
+	defer closeLogged(log, "store", st.Close)
 	if rdb != nil {
-		defer rdb.Close()
+		defer closeLogged(log, "redis client", rdb.Close)
 	}
 	svc, err := newService(c, st, log)
 	if err != nil {
 		return err
 	}
-	defer svc.Close()
+	defer closeLogged(log, "service", svc.Close)
 
 	var accessLog *slog.Logger
 	if c.accessLog {
@@ -233,7 +220,12 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		defer lines.Close()
 		accessLog = slog.New(slog.NewJSONHandler(lines, nil))
 	}
-	handler, err := newHandler(c, svc, rdb, log, accessLog)
+	auth, err := newAuthenticator(c, log)
+	if err != nil {
+		return err
+	}
+	go reloadOnHangup(ctx, hup, auth, log)
+	handler, err := newHandler(c, svc, rdb, auth, log, accessLog)
 	if err != nil {
 		return err
 	}
@@ -245,6 +237,13 @@ func run(ctx context.Context, c config, log *slog.Logger) error {
 		defer stopPprof()
 	}
 	return serve(ctx, c, handler, log)
+}
+
+// closeLogged calls close and logs its error, if any.
+func closeLogged(log *slog.Logger, what string, close func() error) {
+	if err := close(); err != nil {
+		log.Error("closing the "+what, "err", err.Error())
+	}
 }
 
 // check refuses flags out of their range.
@@ -268,7 +267,10 @@ func (c config) check() error {
 	if c.replayWindow < 0 {
 		return errors.New("-replay-window must be >= 0 (0 turns replays off)")
 	}
-	return nil
+	if c.shutdownTimeout < 0 {
+		return errors.New("-shutdown-timeout must be >= 0 (0 cancels the requests in flight at once)")
+	}
+	return c.ttl.check(replayWindow(c.replayWindow))
 }
 
 // newService returns the Service on st, with the notifier of the -smtp
@@ -282,7 +284,7 @@ func newService(c config, st onetime.Store, log *slog.Logger) (*onetime.Service,
 	if err != nil {
 		return nil, err
 	}
-	return onetime.New(st, secret, &onetime.Options{
+	return onetime.New(st, secret, c.ttl.apply(&onetime.Options{
 		Notifier:         notifier,
 		Logger:           log,
 		RestrictReceipts: c.restrictReceipts,
@@ -290,7 +292,7 @@ func newService(c config, st onetime.Store, log *slog.Logger) (*onetime.Service,
 		// Redis expires them itself.
 		SweepInterval: c.sweepInterval,
 		ReplayWindow:  replayWindow(c.replayWindow),
-	})
+	}))
 }
 
 // replayWindow turns -replay-window into onetime.Options.ReplayWindow,
@@ -308,10 +310,10 @@ func replayWindow(d time.Duration) time.Duration {
 // one client address rule and one access log, each made once here: a
 // client limited on one is limited on the other, and every request gets
 // its line.
-func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, log, accessLog *slog.Logger) (http.Handler, error) {
-	auth, err := newAuthenticator(c, log)
-	if err != nil {
-		return nil, err
+func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, users *usersAuth, log, accessLog *slog.Logger) (http.Handler, error) {
+	var auth access.Authenticator // nil, not a nil *usersAuth: everyone anonymous
+	if users != nil {
+		auth = users
 	}
 	limiter, err := newRateLimiter(c, rdb, log)
 	if err != nil {
@@ -354,20 +356,6 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, log
 	}
 	// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
 	return withDeadline(api.Wrap(mux), handlerTimeout), nil
-}
-
-// newAuthenticator returns HTTP Basic auth on the -users file, or nil
-// (everyone anonymous) without one.
-func newAuthenticator(c config, log *slog.Logger) (access.Authenticator, error) {
-	if c.users == "" {
-		return nil, nil
-	}
-	users, err := readUsers(c.users)
-	if err != nil {
-		return nil, err
-	}
-	log.Info("basic auth enabled", "customers", len(users))
-	return access.NewBasicAuth(users), nil
 }
 
 // newRateLimiter returns the limiter of -rate and -burst, or nil (no
@@ -421,52 +409,6 @@ func parseProxies(s string) ([]netip.Prefix, error) {
 		ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return ps, nil
-}
-
-// serve serves handler on -addr until ctx ends, then shuts down
-// gracefully.
-func serve(ctx context.Context, c config, handler http.Handler, log *slog.Logger) error {
-	srv := &http.Server{
-		Handler: handler,
-		// What a client can make the server hold before any handler runs
-		// is bounded three ways: headers (the query string included) up to
-		// MaxHeaderBytes, sent within ReadHeaderTimeout, on at most
-		// maxConns connections. A value too large for the query string
-		// must come in the body, which the handler bounds and streams.
-		ReadHeaderTimeout: c.readHeaderTimeout,
-		MaxHeaderBytes:    c.maxHeaderBytes,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      handlerTimeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	proxies, err := parseProxies(c.trustedProxies)
-	if err != nil {
-		return err
-	}
-	ln = limitConns(ln, c.maxConns, c.maxConnsPerAddr, proxies)
-	log.Info("listening", "addr", ln.Addr().String(), "store", c.store)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
 }
 
 // newNotifier hands recipients their link by e-mail with -smtp, and
@@ -626,37 +568,6 @@ func decodeSecret(b []byte) ([]byte, error) {
 		return []byte(t), nil
 	}
 	return nil, fmt.Errorf("a server secret must be at least %d bytes (or %d hex digits)", onetime.MinServerSecretLen, 2*onetime.MinServerSecretLen)
-}
-
-// readUsers reads lines of custid:apitoken; blank lines and lines starting
-// with # are skipped. Errors name the line, never its token.
-func readUsers(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	users := map[string]string{}
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, tok, ok := strings.Cut(line, ":")
-		id, tok = strings.TrimSpace(id), strings.TrimSpace(tok)
-		switch {
-		case !ok || id == "" || tok == "":
-			return nil, fmt.Errorf("%s:%d: want custid:apitoken", path, i+1)
-		case id == "anon":
-			return nil, fmt.Errorf("%s:%d: \"anon\" is how anonymous callers are shown; pick another custid", path, i+1)
-		case users[id] != "":
-			return nil, fmt.Errorf("%s:%d: customer %q listed twice", path, i+1, id)
-		}
-		users[id] = tok
-	}
-	if len(users) == 0 {
-		return nil, fmt.Errorf("%s: no customers", path)
-	}
-	return users, nil
 }
 
 // handlerTimeout bounds the work of one request. The server's WriteTimeout

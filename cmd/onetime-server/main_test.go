@@ -22,7 +22,7 @@ import (
 	"github.com/onetimego/onetime/internal/redistest"
 )
 
-// server is a running example server binary.
+// server is a running server binary.
 type server struct {
 	cmd  *exec.Cmd
 	url  string
@@ -88,7 +88,7 @@ func buildServer(t *testing.T) string {
 func start(t *testing.T, bin string, env []string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cleanEnv(), env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -121,6 +121,19 @@ func start(t *testing.T, bin string, env []string, args ...string) *server {
 		t.Fatalf("server did not start:\n%s", s.logs)
 	}
 	return s
+}
+
+// cleanEnv is the test's environment without the variables that would
+// configure the server: a developer's ONETIME_STORE must not change what
+// a test runs.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envPrefix) && !strings.HasPrefix(kv, "DATABASE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // stop sends SIGTERM and waits for a clean exit.
@@ -303,17 +316,20 @@ func TestServerBadFlags(t *testing.T) {
 		{"-store", "memory", "-read-header-timeout", "0s"},
 		{"-store", "memory", "-sweep-interval", "-1s"},
 		{"-store", "memory", "-replay-window", "-1s"},
+		{"-store", "memory", "-shutdown-timeout", "-1s"},
 		{"-store", "memory", "-guess-rate", "0"},
 		{"-store", "memory", "-guess-burst", "0"},
 		{"-store", "memory", "-client-ip-header", "X-Forwarded-For"},
 		{"-store", "memory", "-trusted-proxies", "10.0.0.0/8,proxy.example"},
 	} {
-		out, err := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...).CombinedOutput()
+		cmd := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...)
+		cmd.Env = cleanEnv()
+		out, err := cmd.CombinedOutput()
 		assert.Error(t, err, "%v: started", args)
 		assert.Contains(t, string(out), "server failed", "%v", args)
 	}
 	cmd := exec.Command(bin, "-store", "memory", "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "ONETIME_SECRET=short")
+	cmd.Env = append(cleanEnv(), "ONETIME_SECRET=short")
 	out, err := cmd.CombinedOutput()
 	assert.Error(t, err)
 	assert.Contains(t, string(out), "at least 32 bytes")
