@@ -65,6 +65,16 @@
 //	-smtp-require-tls      send mail only over STARTTLS
 //	-pprof ADDR            serve net/http/pprof on this loopback address, a
 //	                       listener of its own (off by default)
+//	-ttl-options LIST      the lifetimes the pages offer, comma-separated,
+//	                       shortest first: 5m,1h,1d,7d (d is 24h); see
+//	                       "Lifetimes" below
+//	-min-ttl D             the shortest lifetime (1m)
+//	-max-ttl-anonymous D   the longest lifetime an anonymous caller may
+//	                       grant (7d)
+//	-max-ttl-customer D    the longest lifetime a customer may grant (30d)
+//	-default-ttl D         the lifetime of a secret shared without one (7d;
+//	                       with -ttl-options, the longest of them up to 7d
+//	                       and -max-ttl-anonymous)
 //
 // Every flag can also be set by an environment variable: ONETIME_ and the
 // flag's name upper-cased, '-' as '_' (-addr: ONETIME_ADDR,
@@ -77,6 +87,20 @@
 // once ("configuration"), passwords in URLs redacted and secret variables
 // reported as set or not, never their values. docs/operating.md has the
 // table of every flag and variable.
+//
+// # Lifetimes
+//
+// One TTL policy holds for the API and the pages. A secret lives at least
+// -min-ttl and at most -max-ttl-anonymous, or -max-ttl-customer for a
+// customer of -users; a lifetime asked outside those bounds is brought
+// within them, whether an API client sent it (v1 clients send any number
+// of seconds) or a form posted it. The pages' menu offers exactly the
+// -ttl-options up to the caller's maximum, with the default selected,
+// which is what the API grants a share without a ttl. The server refuses
+// to start, before it opens the store, on a list that is not sorted
+// shortest first, repeats a lifetime, lies outside the bounds, or lacks
+// the default (-default-ttl, up to each kind of caller's maximum).
+// Lifetimes take d for days: 1d12h, 7d.
 //
 // # Guessing
 //
