@@ -2,6 +2,7 @@ package onetime_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -137,4 +138,29 @@ func TestTTLChoices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The operator's policy: lifetimes offered of 5 minutes to 7 days,
+// anonymous callers up to a day. A front end offers each caller its
+// choices; Share clamps whatever lifetime is asked, offered or not.
+func ExampleService_TTLChoices() {
+	st := memory.New()
+	defer st.Close()
+	svc, _ := onetime.New(st, exampleSecret, &onetime.Options{
+		MaxTTL:     24 * time.Hour,
+		TTLOptions: []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour},
+	})
+	defer svc.Close()
+
+	anon := svc.TTLChoices("", 0)
+	fmt.Println("anonymous:", anon.Offered, "default", anon.Default)
+	cust := svc.TTLChoices("customer-42", 0)
+	fmt.Println("customers:", cust.Offered, "default", cust.Default)
+
+	m, _ := svc.Share(context.Background(), onetime.ShareRequest{Value: []byte("v"), TTL: 30 * 24 * time.Hour})
+	fmt.Println("30 days asked, anonymous:", m.TTL, "=", anon.Clamp(30*24*time.Hour))
+	// Output:
+	// anonymous: [5m0s 1h0m0s 24h0m0s] default 24h0m0s
+	// customers: [5m0s 1h0m0s 24h0m0s 168h0m0s] default 24h0m0s
+	// 30 days asked, anonymous: 24h0m0s = 24h0m0s
 }
