@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/store/memory"
@@ -249,7 +250,8 @@ func BenchmarkRevealUnderFlood(b *testing.B) {
 // OpenTelemetry API alone (the global no-op providers: what a program
 // that installs no SDK pays), with an SDK MeterProvider recording every
 // metric (a ManualReader, as a Prometheus exporter would be, never read
-// here), and with an SDK TracerProvider recording every span besides.
+// here), the same with tracing turned off by a no-op TracerProvider, and
+// with an SDK TracerProvider recording every span besides.
 func BenchmarkShareTelemetry(b *testing.B) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -259,6 +261,8 @@ func BenchmarkShareTelemetry(b *testing.B) {
 	}{
 		{"otel=off", nil, nil},
 		{"otel=metrics", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), nil},
+		{"otel=metrics-notrace", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
+			tracenoop.NewTracerProvider()},
 		{"otel=metrics+traces", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
 			sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))},
 	} {

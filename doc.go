@@ -153,7 +153,10 @@
 // (onetime.store.create, ...), as is every passphrase derivation
 // (onetime.kdf, with an event when it gets its slot). Inside a span that
 // is not recorded (no SDK, or a request the sampler left out) none is
-// made: it would not be recorded either. A span carries its
+// made: it would not be recorded either. A no-op TracerProvider
+// (go.opentelemetry.io/otel/trace/noop) turns spans off altogether, at no
+// cost; the global provider without an SDK still makes unrecorded spans,
+// at a small one. A span carries its
 // outcome (onetime.outcome) and, when it failed, error.type and an error
 // status; an answer such as not found is not an error.
 //

@@ -137,7 +137,8 @@ type Options struct {
 	MeterProvider metric.MeterProvider
 	// TracerProvider makes the tracer of the Service's spans, one per
 	// method call and one per call into the Store; nil means
-	// otel.GetTracerProvider(), as for MeterProvider.
+	// otel.GetTracerProvider(), as for MeterProvider. A no-op provider
+	// (go.opentelemetry.io/otel/trace/noop) turns spans off at no cost.
 	TracerProvider trace.TracerProvider
 }
 

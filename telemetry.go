@@ -157,7 +157,7 @@ const (
 // attribute set they record with, made once. A nil *instruments records
 // nothing (the fair semaphore and the sealer have none in their own tests).
 type instruments struct {
-	tracer trace.Tracer
+	tracer trace.Tracer // nil: no spans (a no-op provider)
 
 	opTime   metric.Float64Histogram
 	opAttrs  [numOps][numOutcomes]telemetry.Measure
@@ -200,7 +200,7 @@ func newInstruments(mp metric.MeterProvider, tp trace.TracerProvider) *instrumen
 		tp = otel.GetTracerProvider()
 	}
 	m := mp.Meter(ScopeName)
-	t := &instruments{tracer: tp.Tracer(ScopeName)}
+	t := &instruments{tracer: telemetry.Tracer(tp, ScopeName)}
 
 	// A call is counted by its duration's histogram alone: its count is
 	// the number of calls (onetime_operation_duration_seconds_count), and
@@ -283,7 +283,7 @@ var noSpan = trace.SpanFromContext(context.Background())
 // the histogram together.
 func (t *instruments) begin(ctx context.Context, o op) (context.Context, opRun) {
 	r := opRun{t: t, op: o}
-	if parent := trace.SpanFromContext(ctx); parent == noSpan || parent.IsRecording() {
+	if parent := trace.SpanFromContext(ctx); t.tracer != nil && (parent == noSpan || parent.IsRecording()) {
 		ctx, r.span = t.tracer.Start(ctx, t.opSpans[o])
 	}
 	if t.opTime.Enabled(ctx) {
@@ -340,7 +340,7 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 		return func(error) {}, func() {}
 	}
 	var span trace.Span = noopSpan
-	if trace.SpanFromContext(ctx).IsRecording() { // as for a store call's span
+	if t.tracer != nil && trace.SpanFromContext(ctx).IsRecording() { // as for a store call's span
 		_, span = t.tracer.Start(ctx, "onetime.kdf")
 	}
 	start := time.Now()
@@ -390,7 +390,7 @@ type measuredStore struct {
 // costs, on a fast store.
 func (s measuredStore) call(ctx context.Context, m storeMethod) (context.Context, storeRun) {
 	var span trace.Span
-	if trace.SpanFromContext(ctx).IsRecording() {
+	if s.t.tracer != nil && trace.SpanFromContext(ctx).IsRecording() {
 		ctx, span = s.t.tracer.Start(ctx, s.t.storeSpans[m], clientSpan...)
 	}
 	r := storeRun{t: s.t, m: m, span: span}

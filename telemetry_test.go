@@ -257,3 +257,14 @@ func TestTelemetryGlobalProviders(t *testing.T) {
 	}
 	assert.True(t, names["onetime.share"] && names["onetime.store.create"], "spans: %v", names)
 }
+
+// TestTelemetryNoopTracer checks that a no-op TracerProvider turns spans
+// off, and only them.
+func TestTelemetryNoopTracer(t *testing.T) {
+	kit := telemetrytest.New(t)
+	svc, _ := newService(t, nil, &onetime.Options{MeterProvider: kit.Meters, TracerProvider: tracenoop.NewTracerProvider()})
+	share(t, svc, onetime.ShareRequest{Value: []byte("v")})
+	assert.Equal(t, uint64(1), telemetrytest.Count(kit.Collect(t), "onetime.operation.duration", op("share", "ok")...))
+	assert.Equal(t, uint64(1), telemetrytest.Count(kit.Collect(t), "onetime.store.duration", storeCall("create", "ok")...))
+	assert.Empty(t, kit.Spans())
+}

@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
@@ -134,8 +135,10 @@ func TestTelemetryRateLimited(t *testing.T) {
 // the telemetry of the Service and the handler: with the OpenTelemetry
 // API alone (the global no-op providers: what a program that installs no
 // SDK pays), with an SDK MeterProvider recording every metric (a
-// ManualReader, as a Prometheus exporter would be, never read here), and
-// with an SDK TracerProvider recording every span besides. Compare
+// ManualReader, as a Prometheus exporter would be, never read here), the
+// same with tracing turned off by a no-op TracerProvider (what a server
+// that exports metrics only would give), and with an SDK TracerProvider
+// recording every span besides. Compare
 // otel=metrics with otel=off, or with BenchmarkShareHTTP/default built
 // without the instrumentation, for the cost of metrics on a share.
 func BenchmarkShareHTTPTelemetry(b *testing.B) {
@@ -146,6 +149,8 @@ func BenchmarkShareHTTPTelemetry(b *testing.B) {
 	}{
 		{"otel=off", nil, nil},
 		{"otel=metrics", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), nil},
+		{"otel=metrics-notrace", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
+			tracenoop.NewTracerProvider()},
 		{"otel=metrics+traces", sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
 			sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))},
 	} {

@@ -129,8 +129,8 @@ type Request struct {
 	start  time.Time       // zero without an access log or a duration to record
 	rid    [1]string       // X-Request-Id's value
 	ctx    context.Context // the request's, with its span
-	span   trace.Span
-	method string // the request's method, _OTHER when not a standard one
+	span   trace.Span      // nil when tracing is off (a no-op provider)
+	method string          // the request's method, _OTHER when not a standard one
 }
 
 // A Writer is a request's http.ResponseWriter that remembers the status it

@@ -43,7 +43,7 @@ const maxMeasures = 1024
 
 // doorTelemetry holds a door's instruments.
 type doorTelemetry struct {
-	tracer   trace.Tracer
+	tracer   trace.Tracer // nil: no spans (a no-op provider)
 	duration metric.Float64Histogram
 	limited  metric.Int64Counter
 	guesses  metric.Int64Counter
@@ -68,7 +68,7 @@ func newDoorTelemetry(name string, mp metric.MeterProvider, tp trace.TracerProvi
 	}
 	m := mp.Meter(scopePrefix + name)
 	return &doorTelemetry{
-		tracer: tp.Tracer(scopePrefix + name),
+		tracer: telemetry.Tracer(tp, scopePrefix+name),
 		duration: telemetry.Duration(m, "onetime.http.request.duration",
 			"Duration of requests, by route and intended status; its count counts the requests."),
 		limited: telemetry.Counter(m, "onetime.http.rate_limited", "{request}",
@@ -106,9 +106,11 @@ var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer
 // one, and its clock when a duration is to be recorded or logged. The
 // span is named by the method until End names it by the route.
 func (t *doorTelemetry) start(r *http.Request, q *Request, logging bool) {
-	q.method = standardMethod(r.Method)
-	ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	q.ctx, q.span = t.tracer.Start(ctx, q.method, serverSpan...)
+	q.method, q.ctx = standardMethod(r.Method), r.Context()
+	if t.tracer != nil {
+		ctx := otel.GetTextMapPropagator().Extract(q.ctx, propagation.HeaderCarrier(r.Header))
+		q.ctx, q.span = t.tracer.Start(ctx, q.method, serverSpan...)
+	}
 	if logging || t.duration.Enabled(q.ctx) {
 		q.start = time.Now()
 	}
@@ -142,7 +144,7 @@ func (d *Door) End(ctx context.Context, q *Request, route string) {
 	if !q.start.IsZero() && t.duration.Enabled(ctx) {
 		t.duration.Record(ctx, time.Since(q.start).Seconds(), t.measure(named, status).Record...)
 	}
-	if q.span.IsRecording() {
+	if q.span != nil && q.span.IsRecording() {
 		if _, path, routed := strings.Cut(named, " "); routed {
 			q.span.SetName(named)
 			q.span.SetAttributes(attribute.String("http.route", path))
@@ -154,7 +156,9 @@ func (d *Door) End(ctx context.Context, q *Request, route string) {
 			q.span.SetStatus(codes.Error, http.StatusText(status))
 		}
 	}
-	q.span.End()
+	if q.span != nil {
+		q.span.End()
+	}
 	d.Log(ctx, q, route)
 }
 

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // DurationBuckets are the bounds, in seconds, of every duration histogram
@@ -37,6 +39,17 @@ type Measure struct {
 func NewMeasure(kvs ...attribute.KeyValue) Measure {
 	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
 	return Measure{Add: []metric.AddOption{o}, Record: []metric.RecordOption{o}}
+}
+
+// Tracer returns tp's tracer of that name, or nil when tp is a no-op
+// provider (go.opentelemetry.io/otel/trace/noop): a program that turns
+// tracing off with one pays for no span at all, where with the global
+// provider and no SDK installed every span is still made, unrecorded.
+func Tracer(tp trace.TracerProvider, name string) trace.Tracer {
+	if _, off := tp.(tracenoop.TracerProvider); off {
+		return nil
+	}
+	return tp.Tracer(name)
 }
 
 // Counter returns m's Int64Counter of that name, unit and description.
