@@ -22,10 +22,10 @@ const cancelGrace = 5 * time.Second
 //     keep-alive connections are closed;
 //  2. requests in flight run to the end and their answers are sent whole
 //     (http.Server.Shutdown), for up to -shutdown-timeout;
-//  3. at that bound, the requests still running are cancelled (a reveal
-//     or burn whose store call has not yet committed does not commit) and
-//     their connections closed: their clients get no answer, and retry
-//     (with the same Idempotency-Key, the retry gets the first answer).
+//  3. at that bound, the requests still running are cancelled (a store
+//     call not yet made is not made; one under way completes) and their
+//     connections closed: their clients get no answer, and retry (with
+//     the same Idempotency-Key, the retry gets the first answer).
 //
 // serve returns once no handler runs (or cancelGrace after the bound), so
 // that the caller closes the Service and the store under no request.
