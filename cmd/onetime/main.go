@@ -1,6 +1,6 @@
 // Command onetime shares secrets from a terminal or a script through any
-// server of the Onetime Secret REST API v1 (this module's httpapi, the
-// example server, onetimesecret.com), with package client.
+// server of the Onetime Secret REST API v1 (this module's httpapi,
+// cmd/onetime-server, onetimesecret.com), with package client.
 //
 // Install:
 //

@@ -1,4 +1,4 @@
-// Package yardstick is the bare net/http handler that the example server's
+// Package yardstick is the bare net/http handler that cmd/onetime-server's
 // share and reveal are measured against: it speaks just enough of the
 // Onetime Secret REST API v1 for the load generator (GET /api/v1/status,
 // POST /api/v1/share, POST /api/v1/secret/{key}), parsing the same forms

@@ -71,7 +71,7 @@ type GuessOptions struct {
 // # What it caches
 //
 // Asking Redis before every request would cost every request a round
-// trip (a quarter of the example server's share-and-reveal throughput on
+// trip (a quarter of cmd/onetime-server's share-and-reveal throughput on
 // Redis). So RetryAfter goes by what the GuessLimiter last learned of a
 // client, from either call, for GuessOptions.Cache (1 s): an honest
 // client costs Redis one look a second per app server. Failed always goes

@@ -35,8 +35,8 @@
 // answer must be "Unknown secret". With -mode pair -passphrase the main
 // workers' latency shows whether real readers are starved meanwhile.
 //
-// Every worker's connection comes from one address, the loopback one. The
-// example server serves at most 64 connections at once from one address
+// Every worker's connection comes from one address, the loopback one.
+// cmd/onetime-server serves at most 64 connections at once from one address
 // (-max-conns-per-addr) and closes more: start it with
 // -max-conns-per-addr 0 for runs of more workers (-c, -burst and -guess
 // together), as the last two examples need.
