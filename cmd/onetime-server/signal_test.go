@@ -112,14 +112,19 @@ func TestServerSIGHUPReloadsUsers(t *testing.T) {
 	s.stop(t)
 }
 
-// slowShare starts a share whose body is sent in two halves: once the
-// first half is sent the handler is running, reading the body.
+// slowShare is a share whose body is sent in two halves: between them
+// its handler runs, reading the body.
 type slowShare struct {
 	conn  net.Conn
+	r     *bufio.Reader
 	value string
 	rest  string
 }
 
+// startSlowShare sends a status request on a new connection and reads
+// its answer (so the server has accepted the connection), then the
+// share's headers and the first half of its body, and leaves the server
+// a moment to start the handler.
 func startSlowShare(t *testing.T, base string) *slowShare {
 	t.Helper()
 	value := "drained " + rand.Text()
@@ -128,10 +133,19 @@ func startSlowShare(t *testing.T, base string) *slowShare {
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+	r := bufio.NewReader(c)
+	_, err = io.WriteString(c, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	res, err := http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	_, err = io.Copy(io.Discard, res.Body)
+	require.NoError(t, err)
+	require.Equal(t, 200, res.StatusCode)
 	_, err = fmt.Fprintf(c, "POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
 		len(body), body[:10])
 	require.NoError(t, err)
-	return &slowShare{conn: c, value: value, rest: body[10:]}
+	time.Sleep(200 * time.Millisecond)
+	return &slowShare{conn: c, r: r, value: value, rest: body[10:]}
 }
 
 // refused reports whether a new connection to base is refused.
@@ -159,8 +173,6 @@ func TestServerSIGTERMDrains(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "onetime.db")
 	s := start(t, bin, nil, "-db", db)
 	share := startSlowShare(t, s.url)
-	s.waitLog(t, `"msg":"listening"`, 1)
-	time.Sleep(100 * time.Millisecond) // the handler is reading the body
 
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	s.waitLog(t, `"msg":"shutting down`, 1)
@@ -175,7 +187,7 @@ func TestServerSIGTERMDrains(t *testing.T) {
 
 	_, err = io.WriteString(share.conn, share.rest)
 	require.NoError(t, err)
-	res, err := http.ReadResponse(bufio.NewReader(share.conn), nil)
+	res, err := http.ReadResponse(share.r, nil)
 	require.NoError(t, err)
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err, "the answer is whole")
@@ -184,7 +196,7 @@ func TestServerSIGTERMDrains(t *testing.T) {
 		SecretKey string `json:"secret_key"`
 	}
 	require.NoError(t, json.Unmarshal(b, &rc))
-	n, err := share.conn.Read(make([]byte, 1))
+	n, err := share.r.Read(make([]byte, 1))
 	assert.Equal(t, 0, n)
 	assert.ErrorIs(t, err, io.EOF, "a draining server closes the connection after the answer")
 	s.exited(t, 10*time.Second)
@@ -201,7 +213,6 @@ func TestServerShutdownTimeout(t *testing.T) {
 	bin := buildServer(t)
 	s := start(t, bin, []string{"ONETIME_SECRET=" + strings.Repeat("ab", 32)}, "-store", "memory", "-shutdown-timeout", "1s")
 	share := startSlowShare(t, s.url)
-	time.Sleep(100 * time.Millisecond)
 	began := time.Now()
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	s.exited(t, 10*time.Second)
@@ -209,7 +220,7 @@ func TestServerShutdownTimeout(t *testing.T) {
 	assert.GreaterOrEqual(t, took, time.Second, "the request had its -shutdown-timeout")
 	assert.Less(t, took, 1*time.Second+cancelGrace, "the bound holds")
 	assert.Contains(t, s.logs.String(), `"msg":"shutdown timeout: cancelling the requests still running and closing their connections","requests":1`)
-	b, err := io.ReadAll(share.conn)
+	b, err := io.ReadAll(share.r)
 	assert.Empty(t, b, "no partial answer")
 	if err != nil {
 		assert.ErrorIs(t, err, syscall.ECONNRESET)
