@@ -185,7 +185,9 @@ type failingGuessLimiter struct{}
 func (failingGuessLimiter) RetryAfter(context.Context, string) (time.Duration, error) {
 	return 0, errors.New("guess store down")
 }
-func (failingGuessLimiter) Failed(context.Context, string) error { return errors.New("guess store down") }
+func (failingGuessLimiter) Failed(context.Context, string) error {
+	return errors.New("guess store down")
+}
 
 // TestGuessLimiterDown: a guess limiter that fails lets requests through,
 // and is logged.
