@@ -39,6 +39,7 @@ type config struct {
 	maxConns          int
 	maxConnsPerAddr   int
 	shutdownTimeout   time.Duration // -shutdown-timeout
+	requestTimeout    time.Duration // -request-timeout
 	pprof             string        // -pprof: loopback address, "" for none
 
 	webui                        bool   // -webui: serve the pages at /
@@ -77,6 +78,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time a client has to send its request headers")
 	fs.IntVar(&c.maxConns, "max-conns", 2048, "connections served at once; more wait to be accepted")
 	fs.IntVar(&c.maxConnsPerAddr, "max-conns-per-addr", 64, "connections served at once from one client address (IPv6: one /64), so that one cannot take them all; more are closed at once; 0: no cap (-trusted-proxies are not capped)")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", 25*time.Second, "how long one request may work; a reveal or burn still running then consumes nothing (the store refuses a change past it), and the client may retry with its Idempotency-Key")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish; those still running then are cancelled and their connections closed")
 	fs.BoolVar(&c.webui, "webui", true, "serve the web pages (share, reveal, receipt, burn) at /")
 	fs.StringVar(&c.publicURL, "public-url", "", "address at which browsers reach this server, e.g. https://secrets.example.com; links in pages and e-mails start with it (default: the request's Host, fine only behind a trusted proxy)")

@@ -291,6 +291,9 @@ func (c config) check() error {
 	if c.replayWindow < 0 {
 		return errors.New("-replay-window must be >= 0 (0 turns replays off)")
 	}
+	if c.requestTimeout <= 0 {
+		return errors.New("-request-timeout must be > 0")
+	}
 	if c.shutdownTimeout < 0 {
 		return errors.New("-shutdown-timeout must be >= 0 (0 cancels the requests in flight at once)")
 	}
@@ -379,7 +382,7 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, use
 		mux.Handle("/", ui) // api.Wrap(mux) still sends /api/v1/... to the API
 	}
 	// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
-	return withDeadline(api.Wrap(mux), handlerTimeout), nil
+	return withDeadline(api.Wrap(mux), c.requestTimeout), nil
 }
 
 // newRateLimiter returns the limiter of -rate and -burst, or nil (no
@@ -499,7 +502,7 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (st onetime.Stor
 // for one server, or comma-separated host:port addresses for a Cluster.
 // Its commands stop waiting at their context's deadline
 // (ContextTimeoutEnabled; go-redis otherwise waits out its ReadTimeout), so
-// that handlerTimeout bounds a request that Redis does not answer.
+// that -request-timeout bounds a request that Redis does not answer.
 func redisClient(spec string) (goredis.UniversalClient, error) {
 	spec = strings.TrimSpace(spec)
 	if strings.Contains(spec, ",") {
@@ -594,14 +597,14 @@ func decodeSecret(b []byte) ([]byte, error) {
 	return nil, fmt.Errorf("a server secret must be at least %d bytes (or %d hex digits)", onetime.MinServerSecretLen, 2*onetime.MinServerSecretLen)
 }
 
-// handlerTimeout bounds the work of one request. The server's WriteTimeout
-// only closes the connection; it does not stop the handler, so a reveal
-// queued behind a burst of passphrase derivations could consume a secret
-// after its answer can no longer be sent. The deadline on the request's
-// context stops it first: the service gives up while waiting and the
-// store refuses a cancelled call, so the secret survives.
-const handlerTimeout = 25 * time.Second
-
+// withDeadline bounds the work of each request by d (-request-timeout).
+// The server's WriteTimeout only closes the connection; it does not stop
+// the handler, so a reveal queued behind a burst of passphrase derivations,
+// or waiting on a stalled store, could consume a secret after its answer
+// can no longer be sent. The deadline on the request's context stops it
+// first: the service gives up while waiting, and every store refuses to
+// consume past the deadline, checked where the change happens (see
+// onetime.Store), so the secret survives.
 func withDeadline(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), d)

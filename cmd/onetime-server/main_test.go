@@ -317,6 +317,7 @@ func TestServerBadFlags(t *testing.T) {
 		{"-store", "memory", "-sweep-interval", "-1s"},
 		{"-store", "memory", "-replay-window", "-1s"},
 		{"-store", "memory", "-shutdown-timeout", "-1s"},
+		{"-store", "memory", "-request-timeout", "0s"},
 		{"-store", "memory", "-guess-rate", "0"},
 		{"-store", "memory", "-guess-burst", "0"},
 		{"-store", "memory", "-client-ip-header", "X-Forwarded-For"},

@@ -50,7 +50,7 @@ func serve(ctx context.Context, c config, handler http.Handler, log *slog.Logger
 		ReadHeaderTimeout: c.readHeaderTimeout,
 		MaxHeaderBytes:    c.maxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      handlerTimeout + 5*time.Second,
+		WriteTimeout:      c.requestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
