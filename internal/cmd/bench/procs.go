@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/onetimego/onetime/internal/proc"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat:
@@ -35,10 +37,11 @@ type child struct {
 func startChild(bin string, args func(addr string) []string, env []string, logPath string) (*child, error) {
 	var lastErr error
 	for range 5 {
-		addr, err := freeAddr()
+		ports, err := proc.FreePorts(1)
 		if err != nil {
 			return nil, err
 		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
 		logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, err
@@ -46,7 +49,7 @@ func startChild(bin string, args func(addr string) []string, env []string, logPa
 		cmd := exec.Command(bin, args(addr)...)
 		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = logf, logf
-		setProcAttr(cmd)
+		proc.DieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			logf.Close()
 			return nil, err
@@ -85,22 +88,6 @@ func (c *child) Stop() {
 	case <-time.After(5 * time.Second):
 		c.cmd.Process.Kill()
 		<-c.done
-	}
-}
-
-// freeAddr returns a loopback address with a port nobody listens on
-// (never 6379 or 5432, though the kernel would not hand those out).
-func freeAddr() (string, error) {
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		if !strings.HasSuffix(addr, ":6379") && !strings.HasSuffix(addr, ":5432") {
-			return addr, nil
-		}
 	}
 }
 
@@ -184,14 +171,4 @@ func parseStatusKB(status, field string) (int64, error) {
 		return strconv.ParseInt(f[0], 10, 64)
 	}
 	return 0, fmt.Errorf("/proc/PID/status: no %s", field)
-}
-
-// selfCPUSeconds returns the CPU time this process has used so far.
-func selfCPUSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
 }

@@ -21,6 +21,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/onetimego/onetime/internal/loadgen"
+	"github.com/onetimego/onetime/internal/proc"
 	"github.com/onetimego/onetime/internal/redistest"
 )
 
@@ -420,7 +421,7 @@ func (b *bench) load(ctx context.Context, c *child, withRedis bool, args ...stri
 		if withRedis {
 			rs, _ = cpuSeconds(b.redisPID)
 		}
-		l := selfCPUSeconds()
+		l := proc.SelfCPU().Seconds()
 		if start {
 			s0, r0, l0 = s, rs, l
 			return
