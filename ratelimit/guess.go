@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"container/list"
 	"context"
 	"math"
 	"sync"
@@ -55,21 +54,10 @@ type GuessOptions struct {
 //
 // A GuessLimiter is safe for concurrent use.
 type GuessLimiter struct {
-	limit rate.Limit
-	burst int
-	max   int
-	now   func() time.Time // time.Now; tests replace it
+	now func() time.Time // time.Now; tests replace it
 
 	mu      sync.Mutex
-	lru     *list.List // of *guesser, most recently failed at the front
-	clients map[string]*list.Element
-}
-
-// A guesser is a client that has failed.
-type guesser struct {
-	key  string
-	lim  *rate.Limiter
-	full time.Time // when its bucket is full again
+	clients buckets // of clients that failed, most recently at the front
 }
 
 // NewGuessLimiter returns a GuessLimiter with the budget opts say (the
@@ -89,12 +77,8 @@ func NewGuessLimiter(opts *GuessOptions) *GuessLimiter {
 		o.MaxClients = DefaultMaxClients
 	}
 	return &GuessLimiter{
-		limit:   rate.Limit(o.PerSecond),
-		burst:   o.Burst,
-		max:     o.MaxClients,
 		now:     time.Now,
-		lru:     list.New(),
-		clients: make(map[string]*list.Element),
+		clients: newBuckets(rate.Limit(o.PerSecond), o.Burst, o.MaxClients),
 	}
 }
 
@@ -105,11 +89,11 @@ func (l *GuessLimiter) RetryAfter(_ context.Context, client string) (time.Durati
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e, ok := l.clients[client]
-	if !ok {
+	g := l.clients.peek(client)
+	if g == nil {
 		return 0, nil
 	}
-	tokens := e.Value.(*guesser).lim.TokensAt(now)
+	tokens := g.lim.TokensAt(now)
 	if tokens >= 1 {
 		return 0, nil
 	}
@@ -123,52 +107,21 @@ func (l *GuessLimiter) Failed(_ context.Context, client string) error {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.forgetFull(now)
-	g := l.lookup(client)
+	l.clients.forget(now)
+	g := l.clients.get(client)
 	g.lim.ReserveN(now, 1) // n <= burst: always granted, in debt if need be
-	g.full = now.Add(l.refill(float64(l.burst) - g.lim.TokensAt(now)))
+	g.until = now.Add(l.refill(float64(l.clients.burst) - g.lim.TokensAt(now)))
 	return nil
 }
 
 // refill returns how long the bucket takes to regain tokens, rounded up.
 func (l *GuessLimiter) refill(tokens float64) time.Duration {
-	return time.Duration(math.Ceil(tokens / float64(l.limit) * float64(time.Second)))
-}
-
-// forgetFull drops the clients whose buckets are full again, least
-// recently failed first, up to the first that is not.
-func (l *GuessLimiter) forgetFull(now time.Time) {
-	for e := l.lru.Back(); e != nil; e = l.lru.Back() {
-		g := e.Value.(*guesser)
-		if now.Before(g.full) {
-			return
-		}
-		l.lru.Remove(e)
-		delete(l.clients, g.key)
-	}
-}
-
-// lookup returns the bucket of key, moved to the front, making one (and
-// pushing out the least recently failed client if the GuessLimiter is
-// full) if there is none.
-func (l *GuessLimiter) lookup(key string) *guesser {
-	if e, ok := l.clients[key]; ok {
-		l.lru.MoveToFront(e)
-		return e.Value.(*guesser)
-	}
-	if l.lru.Len() >= l.max {
-		e := l.lru.Back()
-		l.lru.Remove(e)
-		delete(l.clients, e.Value.(*guesser).key)
-	}
-	g := &guesser{key: key, lim: rate.NewLimiter(l.limit, l.burst)}
-	l.clients[key] = l.lru.PushFront(g)
-	return g
+	return time.Duration(math.Ceil(tokens / float64(l.clients.limit) * float64(time.Second)))
 }
 
 // Len reports how many clients the GuessLimiter remembers.
 func (l *GuessLimiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.lru.Len()
+	return l.clients.len()
 }

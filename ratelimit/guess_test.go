@@ -39,8 +39,8 @@ func newGuessLimiter(clock *fakeClock, opts *GuessOptions) *GuessLimiter {
 func TestGuessBudget(t *testing.T) {
 	clock := newClock()
 	l := newGuessLimiter(clock, nil)
-	assert.Equal(t, access.DefaultGuessBurst, l.burst)
-	assert.InDelta(t, access.DefaultGuessPerSecond, float64(l.limit), 0)
+	assert.Equal(t, access.DefaultGuessBurst, l.clients.burst)
+	assert.InDelta(t, access.DefaultGuessPerSecond, float64(l.clients.limit), 0)
 
 	for range 1000 {
 		require.Zero(t, retryAfter(t, l, "a"), "looking takes nothing")
@@ -103,7 +103,7 @@ func TestGuessBounded(t *testing.T) {
 		fail(t, l, c, 1)
 	}
 	assert.Equal(t, 3, l.Len(), "at most MaxClients remembered")
-	assert.NotContains(t, l.clients, "a", "the least recently failed client is pushed out")
+	assert.Nil(t, l.clients.peek("a"), "the least recently failed client is pushed out")
 	assert.Zero(t, retryAfter(t, l, "a"), "a client pushed out starts over")
 
 	// Full again after 1 s (one token taken of 2): forgotten.
@@ -120,14 +120,14 @@ func TestGuessBounded(t *testing.T) {
 func TestGuessOptions(t *testing.T) {
 	for _, o := range []*GuessOptions{nil, {}, {Burst: -1, PerSecond: -1}} {
 		l := NewGuessLimiter(o)
-		assert.Equal(t, access.DefaultGuessBurst, l.burst)
-		assert.InDelta(t, access.DefaultGuessPerSecond, float64(l.limit), 0)
-		assert.Equal(t, DefaultMaxClients, l.max)
+		assert.Equal(t, access.DefaultGuessBurst, l.clients.burst)
+		assert.InDelta(t, access.DefaultGuessPerSecond, float64(l.clients.limit), 0)
+		assert.Equal(t, DefaultMaxClients, l.clients.max)
 	}
 	l := NewGuessLimiter(&GuessOptions{Burst: 5, PerSecond: 0.5, MaxClients: 7})
-	assert.Equal(t, 5, l.burst)
-	assert.InDelta(t, 0.5, float64(l.limit), 0)
-	assert.Equal(t, 7, l.max)
+	assert.Equal(t, 5, l.clients.burst)
+	assert.InDelta(t, 0.5, float64(l.clients.limit), 0)
+	assert.Equal(t, 7, l.clients.max)
 }
 
 // A GuessLimiter is what the handlers of httpapi and webui take.

@@ -15,7 +15,6 @@
 package ratelimit
 
 import (
-	"container/list"
 	"context"
 	"math"
 	"sync"
@@ -64,21 +63,11 @@ type Options struct {
 //
 // A Limiter is safe for concurrent use.
 type Limiter struct {
-	limit rate.Limit
-	burst int
-	max   int
-	idle  time.Duration
-	now   func() time.Time // time.Now; tests replace it
+	idle time.Duration
+	now  func() time.Time // time.Now; tests replace it
 
 	mu      sync.Mutex
-	lru     *list.List // of *client, most recently seen at the front
-	clients map[string]*list.Element
-}
-
-type client struct {
-	key  string
-	lim  *rate.Limiter
-	seen time.Time
+	clients buckets // most recently seen at the front
 }
 
 // New returns a Limiter allowing each client opts.PerSecond requests a
@@ -93,13 +82,9 @@ func New(opts Options) *Limiter {
 		idle = time.Duration(math.Min(float64(burst)/opts.PerSecond*float64(time.Second), float64(maxIdle)))
 	}
 	return &Limiter{
-		limit:   rate.Limit(opts.PerSecond),
-		burst:   burst,
-		max:     maxClients,
 		idle:    idle,
 		now:     time.Now,
-		lru:     list.New(),
-		clients: make(map[string]*list.Element),
+		clients: newBuckets(rate.Limit(opts.PerSecond), burst, maxClients),
 	}
 }
 
@@ -111,46 +96,15 @@ func (l *Limiter) Allow(_ context.Context, client string) (bool, error) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.forgetIdle(now)
-	c := l.lookup(client)
-	c.seen = now
+	l.clients.forget(now)
+	c := l.clients.get(client)
+	c.until = now.Add(l.idle)
 	return c.lim.AllowN(now, 1), nil
-}
-
-// forgetIdle drops the clients whose buckets are full again, least
-// recently seen first.
-func (l *Limiter) forgetIdle(now time.Time) {
-	for e := l.lru.Back(); e != nil; e = l.lru.Back() {
-		c := e.Value.(*client)
-		if now.Sub(c.seen) < l.idle {
-			return
-		}
-		l.lru.Remove(e)
-		delete(l.clients, c.key)
-	}
-}
-
-// lookup returns the bucket of key, making one (and pushing out the least
-// recently seen client if the Limiter is full) if there is none.
-func (l *Limiter) lookup(key string) *client {
-	if e, ok := l.clients[key]; ok {
-		l.lru.MoveToFront(e)
-		return e.Value.(*client)
-	}
-	if l.lru.Len() >= l.max {
-		// Full of active clients: the least recent one starts over.
-		e := l.lru.Back()
-		l.lru.Remove(e)
-		delete(l.clients, e.Value.(*client).key)
-	}
-	c := &client{key: key, lim: rate.NewLimiter(l.limit, l.burst)}
-	l.clients[key] = l.lru.PushFront(c)
-	return c
 }
 
 // Len reports how many clients the Limiter remembers.
 func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.lru.Len()
+	return l.clients.len()
 }

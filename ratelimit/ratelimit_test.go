@@ -65,7 +65,7 @@ func TestBounded(t *testing.T) {
 		allow(t, l, c)
 	}
 	assert.Equal(t, 3, l.Len(), "at most maxClients remembered")
-	assert.NotContains(t, l.clients, "a", "the least recently seen client is pushed out")
+	assert.Nil(t, l.clients.peek("a"), "the least recently seen client is pushed out")
 	assert.Equal(t, 2, allowed(t, l, "a", 3), "a client pushed out starts over with a full bucket")
 
 	// Clients idle long enough for their buckets to refill are forgotten.
@@ -81,8 +81,8 @@ func TestBounded(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	l := New(Options{PerSecond: 1})
-	assert.Equal(t, DefaultMaxClients, l.max)
-	assert.Equal(t, 1, l.burst, "burst is at least 1")
+	assert.Equal(t, DefaultMaxClients, l.clients.max)
+	assert.Equal(t, 1, l.clients.burst, "burst is at least 1")
 	assert.Equal(t, time.Second, l.idle)
 
 	// A bucket that never refills is remembered for an hour at most.
