@@ -91,7 +91,7 @@ func shareInBrowser(b *tab, base, secret, passphrase string) (link, receipt stri
 		b.set("passphrase", passphrase)
 	}
 	require.EqualValues(b.t, http.StatusOK, b.click("share"))
-	link = eval[string](b, `document.getElementById("link").value`)
+	link = eval[string](b, `document.getElementById("link").textContent`)
 	require.Regexp(b.t, `^`+base+`/secret/[0-9a-z]+$`, link)
 	return link, b.url()
 }
@@ -217,7 +217,7 @@ func TestBrowserGeneratePassword(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, creator.click("generate"))
 	pw := creator.text("value")
 	assert.Len(t, pw, onetime.DefaultPasswordLength)
-	link := eval[string](creator, `document.getElementById("link").value`)
+	link := eval[string](creator, `document.getElementById("link").textContent`)
 	browsertest.Screenshot(t, creator.ctx, "generated")
 
 	require.EqualValues(t, http.StatusOK, creator.click("receipt-link"))

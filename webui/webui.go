@@ -498,6 +498,9 @@ type pageData struct {
 	Customer string
 	SignIn   bool
 	Script   bool
+	// Mailer tells whether the Service has a Notifier: only then do the
+	// pages speak of e-mail.
+	Mailer bool
 
 	// The share form.
 	Form          shareForm
@@ -509,9 +512,12 @@ type pageData struct {
 	// The receipt, the generated password, the revealed secret.
 	Receipt *onetime.Metadata
 	Expires time.Time
-	Link    string
-	Notice  string
-	Value   []byte
+	// Ready marks the receipt's first view, right after sharing: the
+	// page leads with the link.
+	Ready  bool
+	Link   string
+	Notice string
+	Value  []byte
 
 	// The confirmation page of a secret.
 	Key            onetime.SecretKey
@@ -530,6 +536,7 @@ func (h *Handler) page(q *request, title string) *pageData {
 	return &pageData{
 		L: q.l, Root: q.root, Version: h.version, Title: title,
 		Customer: q.customer, SignIn: h.opts.SignInRealm != "" && q.customer == "",
+		Mailer: h.svc.Options().Notifier != nil,
 	}
 }
 
@@ -865,6 +872,9 @@ func (h *Handler) showReceipt(q *request, m *onetime.Metadata, err error, status
 	if m.SecretKey != "" {
 		p.Link = h.link(q.r, "secret/"+string(m.SecretKey))
 		p.Script = true
+	}
+	if p.Ready = p.Link != "" && m.State == onetime.StateNew && notice == ""; p.Ready {
+		p.Title = q.l.T("receipt.ready.title")
 	}
 	h.render(q, status, "receipt", p)
 }

@@ -113,7 +113,7 @@ func (s *site) share(form url.Values) string {
 }
 
 var (
-	linkRE  = regexp.MustCompile(`id="link" readonly value="([^"]+)"`)
+	linkRE  = regexp.MustCompile(`<code id="link" class="link">([^<]+)</code>`)
 	valueRE = regexp.MustCompile(`(?s)<pre class="value" id="value"[^>]*>\n(.*?)</pre>`)
 	stateRE = regexp.MustCompile(`data-state="([a-z]+)"`)
 )

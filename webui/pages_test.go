@@ -1,0 +1,173 @@
+package webui_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime/internal/browsertest"
+)
+
+// A variant is one way a person sees the pages: a screen width, a
+// language, and JavaScript on or off.
+type variant struct {
+	width  int64
+	lang   string // "en" or "ja"
+	script bool
+}
+
+func (v variant) String() string {
+	js := "js"
+	if !v.script {
+		js = "nojs"
+	}
+	return fmt.Sprintf("%dpx-%s-%s", v.width, v.lang, js)
+}
+
+// variants are every combination of a phone and a desktop width, English
+// and Japanese, JavaScript on and off.
+func variants() []variant {
+	var out []variant
+	for _, w := range []int64{360, 1280} {
+		for _, l := range []string{"en", "ja"} {
+			for _, js := range []bool{true, false} {
+				out = append(out, variant{w, l, js})
+			}
+		}
+	}
+	return out
+}
+
+// newVariantTab opens a tab that looks at the pages as v does.
+func newVariantTab(t *testing.T, v variant) *tab {
+	t.Helper()
+	b := newTab(t)
+	if v.lang == "ja" {
+		browsertest.SetLanguage(t, b.ctx, "ja-JP,ja;q=0.9")
+	}
+	if !v.script {
+		browsertest.DisableJavaScript(t, b.ctx)
+	}
+	if v.width < 600 {
+		b.phone()
+	} else {
+		require.NoError(t, chromedp.Do(b.ctx, chromedp.EmulateViewport(v.width, 900)))
+	}
+	return b
+}
+
+// visible reports whether the element matched by the CSS selector is
+// rendered.
+func (b *tab) visible(sel string) bool {
+	return eval[bool](b, fmt.Sprintf(`(function(){ var e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden"; })()`, sel))
+}
+
+// Item 1: the receipt is the sender's alone; the footer never tells
+// anyone to hand it over.
+func TestPagesFooterKeepsReceiptPrivate(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, lang := range []string{"en", "ja"} {
+		b := newVariantTab(t, variant{360, lang, true})
+		require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
+		_, receipt := shareInBrowser(b, s.base, "footer check", "")
+		for _, page := range []string{s.base + "/", receipt, s.base + "/nope"} {
+			b.open(page)
+			footer := eval[string](b, `document.querySelector("footer").innerText`)
+			if lang == "en" {
+				assert.Contains(t, footer, "keep the receipt to yourself", page)
+				assert.NotContains(t, footer, "Links and receipts are private", page)
+			} else {
+				assert.Contains(t, footer, "受領証はご自身だけで保管", page)
+				assert.NotContains(t, footer, "リンクと受領証は、受け取る人だけに渡して", page)
+			}
+		}
+	}
+}
+
+// Item 2: the whole link shows, wrapping, selectable, at every width;
+// Copy is there where JavaScript runs, and without it the page says to
+// select the link.
+func TestPagesWholeLink(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, v := range variants() {
+		t.Run(v.String(), func(t *testing.T) {
+			b := newVariantTab(t, v)
+			link, _ := shareInBrowser(b, s.base, "a link to see whole", "")
+			assert.Equal(t, link, b.text("link"))
+			assert.True(t, eval[bool](b, `(function(){ var e = document.getElementById("link"); var r = e.getBoundingClientRect();
+				return e.scrollWidth <= e.clientWidth && r.left >= 0 && r.right <= window.innerWidth; })()`), "the link is not cut")
+			assert.Equal(t, "all", eval[string](b, `getComputedStyle(document.getElementById("link")).userSelect`))
+			assert.True(t, b.fitsPhone())
+			assert.Equal(t, v.script, b.visible("#copy-link"), "Copy where JavaScript runs")
+			assert.Equal(t, !v.script, b.visible("#link-select"), "without JavaScript: select it")
+			browsertest.Screenshot(t, b.ctx, "receipt-"+v.String())
+		})
+	}
+}
+
+// Item 3: after sharing, the page says the link is ready and leads with
+// the link and Copy; burning is secondary and small.
+func TestPagesLinkReady(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, v := range []variant{{360, "en", true}, {1280, "en", true}, {360, "ja", true}, {360, "en", false}} {
+		t.Run(v.String(), func(t *testing.T) {
+			b := newVariantTab(t, v)
+			_, receipt := shareInBrowser(b, s.base, "ready", "")
+			want := map[string]string{"en": "Your link is ready", "ja": "リンクができました"}[v.lang]
+			assert.Equal(t, want, b.text("title"))
+			order := eval[[]string](b, `Array.from(document.querySelectorAll("h1, #link, #copy-link, #receipt, #burn")).map(function(e){ return e.id || e.tagName; })`)
+			assert.Equal(t, []string{"title", "link", "copy-link", "receipt", "burn"}, order, "the link and Copy come first")
+			assert.False(t, eval[bool](b, `document.getElementById("burn").classList.contains("danger")`))
+			if v.script {
+				assert.Greater(t, eval[float64](b, `(function(){ var c = document.getElementById("copy-link").getBoundingClientRect(); var d = document.getElementById("burn").getBoundingClientRect(); return c.width*c.height - d.width*d.height; })()`), 0.0,
+					"Copy is larger than Burn")
+			}
+			// Later visits are the receipt, not a new link.
+			b.open(receipt)
+			assert.NotEqual(t, want, b.text("title"))
+		})
+	}
+}
+
+// Item 5: each state says what it means to the sender, the two unread
+// states alike; no expiry on a secret that is gone; in Japanese no
+// half-width ". " after the state.
+func TestPagesStateCopy(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, lang := range []string{"en", "ja"} {
+		b := newVariantTab(t, variant{1280, lang, true})
+		link, receipt := shareInBrowser(b, s.base, "state copy", "")
+		first := b.text("state")
+		assert.True(t, b.visible("#expires"))
+		b.open(receipt)
+		assert.Equal(t, "viewed", eval[string](b, `document.getElementById("receipt").dataset.state`))
+		assert.Equal(t, first, b.text("state"), "new and viewed mean the same to the sender")
+		assert.True(t, b.visible("#expires"))
+
+		reader := newVariantTab(t, variant{1280, lang, true})
+		reader.open(link)
+		reader.click("reveal")
+		b.open(receipt)
+		assert.Equal(t, map[string]string{"en": "Read", "ja": "読まれました"}[lang], b.text("state"))
+		assert.False(t, b.visible("#expires"), "no expiry once read")
+		dd := eval[string](b, `document.getElementById("state").parentElement.textContent`)
+		assert.NotContains(t, dd, ". ")
+
+		_, receipt = shareInBrowser(b, s.base, "to burn", "")
+		b.click("burn")
+		b.click("confirm-burn")
+		assert.Equal(t, "burned", eval[string](b, `document.getElementById("receipt").dataset.state`))
+		assert.False(t, b.visible("#expires"), "no expiry once burned")
+		if lang == "en" {
+			assert.Contains(t, b.text("state-desc"), "destroyed")
+		}
+	}
+}
