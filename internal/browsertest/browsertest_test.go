@@ -58,3 +58,49 @@ func TestTabs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, info.Size())
 }
+
+// axePage has one violation (an image without alternative text) and is
+// otherwise clean; its CSP forbids every script, which DevTools ignores.
+const axePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>
+<body><main><h1>Title</h1><p id="js">off</p><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="1" height="1">
+<script>document.getElementById("js").textContent = "on"</script></main></body></html>`
+
+// Axe finds the missing alternative text in pages with scripts on, under a
+// CSP that forbids them, and off; a page rendered with scripts off stays as
+// rendered (with scripts off axe.run never settles: Axe turns them on for
+// its run only). The color scheme is emulated.
+func TestAxe(t *testing.T) {
+	browsertest.RequireAxe(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/csp" {
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(axePage))
+	}))
+	defer srv.Close()
+	for _, off := range []bool{false, true} {
+		tab := browsertest.New(t)
+		if off {
+			browsertest.DisableJavaScript(t, tab)
+		}
+		browsertest.SetColorScheme(t, tab, "dark")
+		url := srv.URL + "/csp"
+		if off {
+			url = srv.URL + "/plain"
+		}
+		require.NoError(t, chromedp.Do(tab, chromedp.Navigate(url)))
+		res := browsertest.Axe(t, tab, off)
+		require.Len(t, res.Violations, 1, res.String())
+		assert.Equal(t, "image-alt", res.Violations[0].ID)
+		assert.Equal(t, "img", res.Violations[0].Nodes[0].Target)
+		assert.False(t, res.Clean())
+		assert.Contains(t, res.String(), "violation image-alt")
+		dark, err := chromedp.Run(tab, chromedp.Evaluate[bool](`matchMedia("(prefers-color-scheme: dark)").matches`))
+		require.NoError(t, err)
+		assert.True(t, dark)
+		js, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById("js").textContent`))
+		require.NoError(t, err)
+		assert.Equal(t, "off", js, "the page's own script blocked by its CSP, or never run with scripts off")
+	}
+}

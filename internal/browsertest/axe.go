@@ -1,0 +1,168 @@
+package browsertest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// AxeTags are the rule sets that [Axe] runs: WCAG 2.0, 2.1 and 2.2, levels
+// A and AA, the level that the pages promise.
+var AxeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
+
+// AxeNode is one element that a rule flagged.
+type AxeNode struct {
+	// Target is the CSS selector of the element.
+	Target string `json:"target"`
+	// Summary says what to fix, in axe's words.
+	Summary string `json:"summary"`
+}
+
+// AxeRule is one axe-core rule that failed, or that needs a person to
+// review, with the elements concerned.
+type AxeRule struct {
+	ID     string    `json:"id"`
+	Impact string    `json:"impact"`
+	Help   string    `json:"help"`
+	Nodes  []AxeNode `json:"nodes"`
+}
+
+// AxeResults are the rules that the page broke (Violations) and those that
+// axe could not decide (Incomplete: "needs review"). A page that passes has
+// neither.
+type AxeResults struct {
+	Violations []AxeRule `json:"violations"`
+	Incomplete []AxeRule `json:"incomplete"`
+}
+
+// Clean reports whether axe found nothing to fix and nothing to review.
+func (r AxeResults) Clean() bool { return len(r.Violations) == 0 && len(r.Incomplete) == 0 }
+
+// String lists every rule and element, one per line, for a test failure.
+func (r AxeResults) String() string {
+	var b strings.Builder
+	for _, set := range []struct {
+		name  string
+		rules []AxeRule
+	}{{"violation", r.Violations}, {"needs review", r.Incomplete}} {
+		for _, rule := range set.rules {
+			fmt.Fprintf(&b, "%s %s (%s): %s\n", set.name, rule.ID, rule.Impact, rule.Help)
+			for _, n := range rule.Nodes {
+				fmt.Fprintf(&b, "    %s: %s\n", n.Target, strings.ReplaceAll(n.Summary, "\n", " / "))
+			}
+		}
+	}
+	return b.String()
+}
+
+// AxeFile is the axe-core script that [Axe] injects: $ONETIME_AXE when set,
+// else axe/node_modules/axe-core/axe.min.js next to this package's source,
+// where .ci/run installs it (npm ci --prefix internal/browsertest/axe).
+func AxeFile() string {
+	if p := os.Getenv("ONETIME_AXE"); p != "" {
+		return p
+	}
+	_, src, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(src), "axe", "node_modules", "axe-core", "axe.min.js")
+}
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+	axeErr    error
+)
+
+// axeScript returns the source of axe-core, skipping the test when it is
+// not installed, or failing it under CI=true.
+func axeScript(t testing.TB) string {
+	t.Helper()
+	axeOnce.Do(func() {
+		b, err := os.ReadFile(AxeFile())
+		if err != nil {
+			axeErr = fmt.Errorf("axe-core is not installed (npm ci --prefix internal/browsertest/axe, or set ONETIME_AXE): %w", err)
+			return
+		}
+		axeSource = string(b)
+	})
+	if axeErr != nil {
+		if os.Getenv("CI") != "true" {
+			t.Skipf("browsertest: %v", axeErr)
+		}
+		t.Fatalf("browsertest: %v", axeErr)
+	}
+	return axeSource
+}
+
+// RequireAxe skips the test when axe-core is not installed (fails it under
+// CI=true), before it does any work that [Axe] would need.
+func RequireAxe(t testing.TB) { t.Helper(); axeScript(t) }
+
+// axeRun runs axe on the document and hands back only what a report needs.
+const axeRun = `(async () => {
+  const r = await axe.run(document, {runOnly: {type: "tag", values: %s}, resultTypes: ["violations", "incomplete"]});
+  const rules = (list) => list.map((x) => ({
+    id: x.id, impact: x.impact || "", help: x.help,
+    nodes: x.nodes.map((n) => ({target: n.target.map(String).join(" "), summary: n.failureSummary || ""})),
+  }));
+  return JSON.stringify({violations: rules(r.violations), incomplete: rules(r.incomplete)});
+})()`
+
+// Axe injects axe-core into the tab's current page through the DevTools
+// protocol (which the page's Content-Security-Policy does not govern) and
+// runs the rules of [AxeTags] on it.
+//
+// axe is a script: in a tab whose page scripts are off ([DisableJavaScript])
+// Axe turns them on for its run, without reloading, so the page stays as it
+// was rendered without JavaScript (its own scripts have not run and do not
+// run), and turns them off again afterwards.
+func Axe(t testing.TB, tab context.Context, scriptsOff bool) AxeResults {
+	t.Helper()
+	src := axeScript(t)
+	if scriptsOff {
+		setScripts(t, tab, false)
+		defer setScripts(t, tab, true)
+	}
+	tags, _ := json.Marshal(AxeTags)
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[*cdpruntime.RemoteObject](src)); err != nil {
+		t.Fatalf("browsertest: injecting axe-core: %v", err)
+	}
+	js, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(axeRun, tags), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("browsertest: running axe-core: %v", err)
+	}
+	var res AxeResults
+	if err := json.Unmarshal([]byte(js), &res); err != nil {
+		t.Fatalf("browsertest: axe-core's results: %v", err)
+	}
+	return res
+}
+
+// setScripts turns the page scripts of the tab off (disabled) or on.
+func setScripts(t testing.TB, tab context.Context, disabled bool) {
+	t.Helper()
+	if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: disabled}); err != nil {
+		t.Fatalf("browsertest: setting script execution: %v", err)
+	}
+}
+
+// SetColorScheme makes the tab's pages see prefers-color-scheme: scheme
+// ("light" or "dark"), as on a system set that way.
+func SetColorScheme(t testing.TB, tab context.Context, scheme string) {
+	t.Helper()
+	_, err := chromedp.Call(tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	})
+	if err != nil {
+		t.Fatalf("browsertest: emulating prefers-color-scheme: %s: %v", scheme, err)
+	}
+}
