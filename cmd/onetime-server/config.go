@@ -41,6 +41,7 @@ type config struct {
 	shutdownTimeout   time.Duration // -shutdown-timeout
 	requestTimeout    time.Duration // -request-timeout
 	pprof             string        // -pprof: loopback address, "" for none
+	metricsAddr       string        // -metrics-addr: "" for none
 
 	webui                        bool   // -webui: serve the pages at /
 	publicURL                    string // -public-url
@@ -87,6 +88,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.smtpUser, "smtp-user", "", "SMTP user for AUTH PLAIN; the password is read from $ONETIME_SMTP_PASSWORD")
 	fs.BoolVar(&c.smtpRequireTLS, "smtp-require-tls", false, "refuse to send mail unless the server offers STARTTLS")
 	fs.StringVar(&c.pprof, "pprof", "", "serve net/http/pprof on this loopback ip:port, apart from the API (off by default)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve the metrics in Prometheus's format at /metrics on this ip:port, a listener of its own, e.g. 127.0.0.1:9464 (off by default)")
 	defineTTLFlags(fs, &c.ttl)
 }
 

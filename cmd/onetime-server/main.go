@@ -65,6 +65,9 @@
 //	-smtp-require-tls      send mail only over STARTTLS
 //	-pprof ADDR            serve net/http/pprof on this loopback address, a
 //	                       listener of its own (off by default)
+//	-metrics-addr ADDR     serve the metrics in Prometheus's format at
+//	                       /metrics on this ip:port, a listener of its own
+//	                       (off by default); see "Metrics" below
 //	-ttl-options LIST      the lifetimes the pages offer, comma-separated,
 //	                       shortest first: 5m,1h,1d,7d (d is 24h); see
 //	                       "Lifetimes" below
@@ -136,6 +139,18 @@
 //
 // Logs are JSON lines on standard error; they never carry a key, value,
 // passphrase or recipient address.
+//
+// # Metrics
+//
+// With -metrics-addr the server records the library's OpenTelemetry
+// instruments (requests by route and intended status, the Service's
+// operations and store calls by outcome, store errors, passphrase
+// derivations waiting and their wait, rate-limited requests, receipts by
+// state) with the SDK, and serves them at /metrics in Prometheus's text
+// format, on that listener only; every name starts with onetime_, and no
+// label carries a key, customer, address or value. docs/operating.md
+// lists them, with alerting hints. The server exports no traces: embed
+// the library and install a TracerProvider for its spans.
 //
 // # Stopping and reloading
 //
@@ -231,7 +246,12 @@ func run(ctx context.Context, c config, log *slog.Logger, hup <-chan os.Signal) 
 	if rdb != nil {
 		defer closeLogged(log, "redis client", rdb.Close)
 	}
-	svc, err := newService(c, st, log)
+	tel, err := newTelemetry(c, log)
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "meter provider", func() error { return tel.close(context.Background()) })
+	svc, err := newService(c, st, tel, log)
 	if err != nil {
 		return err
 	}
@@ -259,6 +279,15 @@ func run(ctx context.Context, c config, log *slog.Logger, hup <-chan os.Signal) 
 			return err
 		}
 		defer stopPprof()
+	}
+	if tel.handler != nil {
+		// Served until the requests are drained and the store closed: a
+		// scrape during the drain still sees the server.
+		_, stopMetrics, err := serveMetrics(c.metricsAddr, tel.handler, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	return serve(ctx, c, handler, log)
 }
@@ -301,8 +330,9 @@ func (c config) check() error {
 }
 
 // newService returns the Service on st, with the notifier of the -smtp
-// flags and the server secret.
-func newService(c config, st onetime.Store, log *slog.Logger) (*onetime.Service, error) {
+// flags, the server secret, and the providers of tel, which the API and
+// the pages take from it.
+func newService(c config, st onetime.Store, tel *telemetry, log *slog.Logger) (*onetime.Service, error) {
 	secret, err := serverSecret(c, log)
 	if err != nil {
 		return nil, err
@@ -317,8 +347,10 @@ func newService(c config, st onetime.Store, log *slog.Logger) (*onetime.Service,
 		RestrictReceipts: c.restrictReceipts,
 		// The memory and SQLite stores keep expired records until swept;
 		// Redis expires them itself.
-		SweepInterval: c.sweepInterval,
-		ReplayWindow:  replayWindow(c.replayWindow),
+		SweepInterval:  c.sweepInterval,
+		ReplayWindow:   replayWindow(c.replayWindow),
+		MeterProvider:  tel.meters,
+		TracerProvider: tel.tracer,
 	}))
 }
 
