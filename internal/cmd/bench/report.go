@@ -169,6 +169,7 @@ func (b *bench) render() ([]byte, map[string][]byte) {
 	b.renderHTTP(p, img, setRPS)
 	b.renderBurst(p)
 	b.renderScale(p, img)
+	b.renderTelemetry(p)
 	b.renderGo(p, setRPS)
 	b.renderCommands(p)
 	return w.Bytes(), charts
@@ -565,6 +566,7 @@ func (b *bench) renderTargets(p printer) {
 	b.burstTargets(p)
 	b.scaleTargets(p)
 	b.goTargets(p)
+	b.telemetryTargets(p)
 	p("")
 	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. The bare-handler target rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio.")
 	p("")

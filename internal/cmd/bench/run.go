@@ -88,7 +88,8 @@ type results struct {
 	Bursts               map[string][]burstRun
 	Scale                map[scaleKey]*scaleResult
 	Go                   []*benchRow
-	GoRaw                []byte // go test's output, every package
+	Telemetry            []*benchRow // telemetryBenchmarks' cases
+	GoRaw                []byte      // go test's output, every package
 	Failures             []string
 	Commands             []string
 	ServerArgs           map[string]string // by store, as run
@@ -276,6 +277,10 @@ func (b *bench) plan() []step {
 					func(ctx context.Context) error { return b.scale(ctx, s, n) })
 			}
 		}
+	}
+	if !o.Skip["telemetry"] {
+		est := time.Duration(max(o.GoCount, telemetryCount)*10) * map[bool]time.Duration{false: time.Second, true: 100 * time.Millisecond}[o.Quick]
+		add("instrumentation cost: telemetry off and on, "+strconv.Itoa(max(o.GoCount, telemetryCount))+" counts", est+30*time.Second, b.telemetryBench)
 	}
 	if !o.Skip["go"] {
 		for _, p := range o.GoPkgs {
@@ -635,6 +640,8 @@ func (b *bench) goBench(ctx context.Context, pkg string) error {
 		skip = nil
 	}
 	names := selectBenchmarks(string(out), skip)
+	// The phase "telemetry" runs those, with counts of their own.
+	names = slices.DeleteFunc(names, func(n string) bool { return isTelemetryBench(rel, n) })
 	if b.o.Quick {
 		// store/redis's own redis-benchmark run (200,000 requests, not
 		// bounded by -benchtime) repeats the yardstick measured above.

@@ -1,0 +1,174 @@
+//go:build linux
+
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// A telemetryBenchmark measures what the OpenTelemetry instrumentation
+// costs: its cases run with telemetry off (Off) and on, one after the
+// other within each -count, so that each count gives a pair measured on
+// the same machine at the same moment.
+type telemetryBenchmark struct {
+	Pkg, Name string // Pkg relative to the module: "" for the root package
+	Off       string // the case every other is compared with
+	Target    string // the case of issue 20's target, "" for none
+	What      string
+}
+
+// telemetryBenchmarks are run by the phase "telemetry" (and left out of
+// the phase "go"). The first is the target's: the server as it runs.
+var telemetryBenchmarks = []telemetryBenchmark{
+	{"cmd/onetime-server", "BenchmarkShareMetrics", "metrics=off", "metrics=on",
+		"the server's whole handler (default flags, memory store), POST /api/v1/share of 100 bytes: the no-op providers it gives the library without -metrics-addr, against the SDK MeterProvider it gives with it"},
+	{"httpapi", "BenchmarkShareHTTPTelemetry", "otel=off", "",
+		"httpapi's handler, share: the global providers without an SDK (otel=off), an SDK MeterProvider (metrics), the same with a no-op TracerProvider (metrics-notrace: what the server runs), and an SDK TracerProvider recording every span besides (metrics+traces)"},
+	{"", "BenchmarkShareTelemetry", "otel=off", "",
+		"the Service's Share alone (memory store), same cases"},
+}
+
+// telemetryCount is the fewest counts of the phase, even with -quick: a
+// few percent is within the noise of fewer pairs.
+const telemetryCount = 6
+
+// isTelemetryBench reports whether the benchmark name of package pkg is
+// one of telemetryBenchmarks.
+func isTelemetryBench(pkg, name string) bool {
+	return slices.ContainsFunc(telemetryBenchmarks, func(tb telemetryBenchmark) bool { return tb.Pkg == pkg && tb.Name == name })
+}
+
+// telemetryBench runs telemetryBenchmarks, package by package.
+func (b *bench) telemetryBench(ctx context.Context) error {
+	count := max(b.o.GoCount, telemetryCount)
+	var errs []string
+	for _, tb := range telemetryBenchmarks {
+		pkg := "./" + tb.Pkg
+		outPath := filepath.Join(b.work, "telemetry-"+strings.ReplaceAll(cmp.Or(tb.Pkg, "root"), "/", "-")+".txt")
+		n := 0
+		args, runErr := goTestBench(ctx, b.env, pkg, []string{tb.Name}, count, b.o.BenchTime, outPath, func(line string) {
+			n++
+			b.logf("  %s %s (%d results)", cmp.Or(tb.Pkg, "onetime"), strings.Fields(line)[0], n)
+		})
+		b.note(append([]string{"go"}, args...)...)
+		raw, err := os.ReadFile(outPath)
+		if err != nil {
+			return err
+		}
+		b.res.GoRaw = append(b.res.GoRaw, raw...)
+		rows, err := parseGoBench(strings.NewReader(string(raw)), tb.Pkg)
+		b.res.Telemetry = append(b.res.Telemetry, rows...)
+		if runErr != nil {
+			errs = append(errs, fmt.Sprintf("%s: go test -bench: %v\n%s", pkg, runErr, tail(string(raw), 400)))
+		} else if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", pkg, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// telemetryRow returns the row of a case of tb, nil when not measured.
+func (r *results) telemetryRow(tb telemetryBenchmark, c string) *benchRow {
+	for _, row := range r.Telemetry {
+		if row.Pkg == tb.Pkg && row.Name == tb.Name+"/"+c {
+			return row
+		}
+	}
+	return nil
+}
+
+// overhead returns on/off - 1 of unit for each count that measured both,
+// in order: the pairs of the cases run in turn.
+func overhead(off, on *benchRow, unit string) []float64 {
+	if off == nil || on == nil {
+		return nil
+	}
+	a, z := off.Values[unit], on.Values[unit]
+	var out []float64
+	for i := range min(len(a), len(z)) {
+		if a[i] > 0 {
+			out = append(out, z[i]/a[i]-1)
+		}
+	}
+	return out
+}
+
+// fmtOverhead formats paired overheads as their median and range, in
+// percent: "+2.1% (-0.5% .. +3.9%)"; "" for none.
+func fmtOverhead(xs []float64) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	pct := func(v float64) string {
+		s := fmtFloat(100*v, 1) + "%"
+		if v >= 0 {
+			s = "+" + s
+		}
+		return s
+	}
+	return fmt.Sprintf("%s (%s .. %s)", pct(median(xs)), pct(slices.Min(xs)), pct(slices.Max(xs)))
+}
+
+// renderTelemetry is the section "Instrumentation cost".
+func (b *bench) renderTelemetry(p printer) {
+	o, r := b.o, b.res
+	p("## Instrumentation cost")
+	p("")
+	p("What the OpenTelemetry instrumentation costs a share (issue 20: under 5%% with metrics on). `go test -run '^$' -bench '^(NAME)$' -benchmem -count %d -benchtime %s ./PKG` for each benchmark below (the command list at the end has them); its cases run in turn within each count, and the overhead of a case is the median, over the %d counts, of its ns/op (or cpu-ns/op: the process's CPU time, steadier on a shared machine) divided by the baseline's of the same count, minus 1, with the range of those %d ratios. Compare two runs with `benchstat -col /metrics` or `-col /otel` on [%s/%s](%s/%s).",
+		max(o.GoCount, telemetryCount), o.BenchTime, max(o.GoCount, telemetryCount), max(o.GoCount, telemetryCount), chartDir, goRawFile, chartDir, goRawFile)
+	p("")
+	if len(r.Telemetry) == 0 {
+		p("Not measured in this run.")
+		p("")
+		return
+	}
+	for _, tb := range telemetryBenchmarks {
+		p("- %s %s: %s.", cmp.Or(tb.Pkg, "onetime"), tb.Name, tb.What)
+	}
+	p("")
+	p("| package | benchmark | case | ns/op | overhead | cpu-ns/op | overhead | B/op | allocs/op | n |")
+	p("|---|---|---|---:|---|---:|---|---:|---:|---:|")
+	for _, tb := range telemetryBenchmarks {
+		off := r.telemetryRow(tb, tb.Off)
+		for _, row := range r.Telemetry {
+			c, ok := strings.CutPrefix(row.Name, tb.Name+"/")
+			if row.Pkg != tb.Pkg || !ok {
+				continue
+			}
+			ns, cpu := "baseline", "baseline"
+			if c != tb.Off {
+				ns, cpu = cmp.Or(fmtOverhead(overhead(off, row, "ns/op")), "n/a"), fmtOverhead(overhead(off, row, "cpu-ns/op"))
+			} else if _, has := row.Values["cpu-ns/op"]; !has {
+				cpu = ""
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |", cmp.Or(tb.Pkg, "onetime"), tb.Name, c,
+				fmtFloat(row.Summary("ns/op").Center, 0), ns, fmtFloat(row.Summary("cpu-ns/op").Center, 0), cpu,
+				fmtFloat(row.Summary("B/op").Center, 0), fmtFloat(row.Summary("allocs/op").Center, 0), row.Summary("ns/op").N)
+		}
+	}
+	p("")
+}
+
+// telemetryTargets: issue 20's target, on the server's benchmark, by the
+// CPU time per share (ns/op beside it).
+func (b *bench) telemetryTargets(p printer) {
+	r := b.res
+	tb := telemetryBenchmarks[0]
+	off, on := r.telemetryRow(tb, tb.Off), r.telemetryRow(tb, tb.Target)
+	cpu, ns := overhead(off, on, "cpu-ns/op"), overhead(off, on, "ns/op")
+	v := nan
+	if len(cpu) > 0 {
+		v = median(cpu)
+	}
+	p("| Instrumentation: a share with metrics on costs < 5%% more CPU (%s %s, %s against %s) | cpu-ns/op %s; ns/op %s | %s |",
+		tb.Pkg, tb.Name, tb.Target, tb.Off, cmp.Or(fmtOverhead(cpu), "n/a"), cmp.Or(fmtOverhead(ns), "n/a"), verdict(v, v < 0.05))
+}

@@ -1,0 +1,57 @@
+//go:build linux
+
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Two counts of BenchmarkShareMetrics, its cases in turn within each, as
+// go test prints them.
+const telemetryOutput = `pkg: github.com/onetimego/onetime/cmd/onetime-server
+BenchmarkShareMetrics/metrics=off-2         	   60000	     20000 ns/op	     18000 cpu-ns/op	    5666 B/op	      53 allocs/op
+BenchmarkShareMetrics/metrics=on-2          	   60000	     20400 ns/op	     18360 cpu-ns/op	    5665 B/op	      53 allocs/op
+BenchmarkShareMetrics/metrics=off-2         	   60000	     30000 ns/op	     20000 cpu-ns/op	    5666 B/op	      53 allocs/op
+BenchmarkShareMetrics/metrics=on-2          	   60000	     30300 ns/op	     20800 cpu-ns/op	    5665 B/op	      53 allocs/op
+PASS
+`
+
+// The section "Instrumentation cost" compares each case with the
+// baseline of the same count, and the target reads the CPU time.
+func TestRenderTelemetry(t *testing.T) {
+	o, err := parseOptions([]string{"-quick"}, io.Discard)
+	require.NoError(t, err)
+	rows, err := parseGoBench(strings.NewReader(telemetryOutput), "cmd/onetime-server")
+	require.NoError(t, err)
+	res := &results{RB: map[string][]rbResult{}, Cmp: map[runKey][]*httpRun{}, HTTP: map[runKey][]*httpRun{}, HTTPFail: map[runKey]string{},
+		Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}, Telemetry: rows}
+	md, _ := (&bench{o: o, res: res}).render()
+	s := string(md)
+	assert.Contains(t, s, "## Instrumentation cost")
+	assert.Contains(t, s, "-count 6 -benchtime 100ms", "at least 6 counts, even with -quick")
+	// Paired: +2% and +1% (ns/op), +2% and +4% (cpu-ns/op); the median of
+	// two is their mean.
+	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=off | 25000 | baseline | 19000 | baseline | 5666 | 53 | 2 |")
+	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=on | 25350 | +1.5% (+1% .. +2%) | 19580 | +3% (+2% .. +4%) | 5665 | 53 | 2 |")
+	assert.Contains(t, s, "| Instrumentation: a share with metrics on costs < 5% more CPU (cmd/onetime-server BenchmarkShareMetrics, metrics=on against metrics=off) | cpu-ns/op +3% (+2% .. +4%); ns/op +1.5% (+1% .. +2%) | met |")
+
+	md, _ = (&bench{o: o, res: &results{RB: map[string][]rbResult{}, Cmp: map[runKey][]*httpRun{}, HTTP: map[runKey][]*httpRun{},
+		HTTPFail: map[runKey]string{}, Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}}}).render()
+	assert.Contains(t, string(md), "cpu-ns/op n/a; ns/op n/a | not measured |")
+}
+
+// The phase "go" leaves the telemetry benchmarks to their own phase.
+func TestIsTelemetryBench(t *testing.T) {
+	assert.True(t, isTelemetryBench("", "BenchmarkShareTelemetry"))
+	assert.True(t, isTelemetryBench("httpapi", "BenchmarkShareHTTPTelemetry"))
+	assert.False(t, isTelemetryBench("store/memory", "BenchmarkShareTelemetry"))
+	assert.False(t, isTelemetryBench("", "BenchmarkShare"))
+	o, err := parseOptions([]string{"-skip", "telemetry"}, io.Discard)
+	require.NoError(t, err)
+	assert.True(t, o.Skip["telemetry"])
+}
