@@ -105,6 +105,14 @@
 // secret; the same generated password. After the window the secret is
 // gone as before. A form rendered anew has a new nonce: a new request.
 //
+// Every post that succeeds answers with a redirect (303) to a page that a
+// reload only reads: the receipt. A generated password is shown once, on
+// the first visit of that redirect, kept for it in the handler's memory
+// for a minute at most; behind a load balancer, the redirect must reach the
+// same process (or the creator sees the receipt without the password, which
+// its link still opens). A GET of /share or /generate (a restored tab)
+// redirects to the form.
+//
 // Options.AccessLog receives one line per request, as httpapi's option of
 // that name does; it may be the same logger.
 //

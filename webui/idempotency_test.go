@@ -113,10 +113,11 @@ func TestShareResubmitted(t *testing.T) {
 	assert.Equal(t, 1, secrets)
 
 	n = nonce(t, s.get("/").body)
-	gen := s.post("/generate", url.Values{"nonce": {n}})
+	genPath, gen := s.generate(url.Values{"nonce": {n}})
 	require.Equal(t, http.StatusOK, gen.status, gen.body)
-	again := s.post("/generate", url.Values{"nonce": {n}})
+	againPath, again := s.generate(url.Values{"nonce": {n}})
 	require.Equal(t, http.StatusOK, again.status, again.body)
+	assert.Equal(t, genPath, againPath)
 	assert.Equal(t, value(t, gen.body), value(t, again.body), "the same password")
 	assert.Equal(t, linkRE.FindStringSubmatch(gen.body)[1], linkRE.FindStringSubmatch(again.body)[1])
 	secrets, _ = st.Len()

@@ -171,3 +171,51 @@ func TestPagesStateCopy(t *testing.T) {
 		}
 	}
 }
+
+// Item 6: generating redirects after the post, so that a reload shows the
+// receipt rather than making a second password; a restored tab of /share
+// or /generate lands on the form; Generate warns before discarding a
+// typed secret (with JavaScript; without, the page says so).
+func TestPagesGenerateAndRestoredTabs(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, v := range []variant{{360, "en", true}, {360, "ja", false}} {
+		t.Run(v.String(), func(t *testing.T) {
+			b := newVariantTab(t, v)
+			require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
+			require.EqualValues(t, http.StatusOK, b.click("generate"))
+			assert.Contains(t, b.url(), "/private/", "redirected after the post")
+			pw := b.text("value")
+			require.NotEmpty(t, pw)
+			reloaded, err := chromedp.RunResponse(b.ctx, chromedp.Reload())
+			require.NoError(t, err)
+			assert.EqualValues(t, http.StatusOK, reloaded.Status)
+			assert.Equal(t, 0, eval[int](b, `document.querySelectorAll("#value").length`), "the password is shown once")
+			assert.Equal(t, "viewed", eval[string](b, `document.getElementById("receipt").dataset.state`))
+
+			for _, p := range []string{"/share", "/generate"} {
+				assert.EqualValues(t, http.StatusOK, b.open(s.base+p), p)
+				assert.Equal(t, s.base+"/", b.url(), p)
+				assert.True(t, b.visible("#secret"), p)
+			}
+
+			b.set("secret", "typed, not to be lost")
+			hint := b.text("generate-hint")
+			if v.lang == "en" {
+				assert.Contains(t, hint, "A secret typed above is not shared")
+			} else {
+				assert.Contains(t, hint, "上に入力した秘密は共有されません")
+			}
+			if !v.script {
+				return
+			}
+			require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("generate"))))
+			assert.Equal(t, s.base+"/", b.url(), "the first press only warns")
+			assert.True(t, b.visible("#generate-warning"))
+			assert.Equal(t, "typed, not to be lost", eval[string](b, `document.getElementById("secret").value`))
+			require.EqualValues(t, http.StatusOK, b.click("generate"))
+			assert.Contains(t, b.url(), "/private/")
+			assert.NotEmpty(t, b.text("value"))
+		})
+	}
+}

@@ -84,7 +84,6 @@ func TestOneTTLPolicy(t *testing.T) {
 		require.NoError(t, err)
 		return m.TTL
 	}
-	receiptLink := regexp.MustCompile(`href="\./private/([0-9a-z]+)"`)
 	ways := map[string]func(customer, token string, form url.Values) time.Duration{
 		"API share": func(customer, token string, form url.Values) time.Duration {
 			form.Set("secret", "x")
@@ -117,11 +116,11 @@ func TestOneTTLPolicy(t *testing.T) {
 			return lifetime(key)
 		},
 		"pages generate": func(customer, token string, form url.Values) time.Duration {
-			status, _, body := do(http.MethodPost, "/generate", customer, token, form)
-			require.Equal(t, http.StatusOK, status, body)
-			m := receiptLink.FindStringSubmatch(body)
-			require.NotNil(t, m, body)
-			return lifetime(m[1])
+			status, h, body := do(http.MethodPost, "/generate", customer, token, form)
+			require.Equal(t, http.StatusSeeOther, status, body)
+			key, ok := strings.CutPrefix(h.Get("Location"), "./private/")
+			require.True(t, ok, h.Get("Location"))
+			return lifetime(key)
 		},
 	}
 

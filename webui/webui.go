@@ -177,6 +177,7 @@ type Handler struct {
 	version string
 	maxSize int // the service's largest value
 	cop     *http.CrossOriginProtection
+	flash   flashes
 }
 
 // New returns a [Handler] serving the pages for svc under
@@ -188,7 +189,7 @@ type Handler struct {
 // It serves:
 //
 //	GET  /                    the share form
-//	POST /share, /generate    share a secret, or generate a password
+//	POST /share, /generate    share a secret, or generate a password (a GET goes to the form)
 //	GET  /secret/{key}        the confirmation page of a secret (never consumes it)
 //	POST /secret/{key}        reveal the secret, once
 //	GET  /private/{key}       the receipt (also at /receipt/{key})
@@ -432,7 +433,11 @@ func (h *Handler) serve(q *request, pg page, key string) {
 			h.shareForm(q, http.StatusOK, shareForm{}, nil)
 		}
 	case pageShare, pageGenerate:
-		if h.method(q, http.MethodPost) {
+		if q.r.Method == http.MethodGet || q.r.Method == http.MethodHead {
+			// A restored tab or a bookmark of where a post answered:
+			// the form is where people meant to go.
+			h.redirect(q, q.root)
+		} else if h.method(q, http.MethodPost) {
 			h.create(q, pg == pageGenerate)
 		}
 	case pageSignIn:
@@ -690,6 +695,7 @@ func (h *Handler) ttlChoices(l *locale, customer string, chosen time.Duration) [
 
 func (h *Handler) shareForm(q *request, status int, f shareForm, inputErr error) {
 	p := h.page(q, q.l.T("share.title"))
+	p.Script = true
 	p.Form = f
 	p.Nonce = newNonce()
 	p.TTLs = h.ttlChoices(q.l, q.customer, f.TTL)
@@ -840,7 +846,19 @@ func (h *Handler) create(q *request, generate bool) {
 		h.redirect(q, q.root+"private/"+string(m.MetadataKey))
 		return
 	}
-	// A generated password is shown once, here: it is not in the receipt.
+	// A generated password is shown once, on the page the post
+	// redirects to (so that a reload makes no second password): it is
+	// not in the receipt. When too many wait to be shown, it is shown
+	// right here instead.
+	if h.flash.put(m, h.svc.Options().Now()) {
+		h.redirect(q, q.root+"private/"+string(m.MetadataKey))
+		return
+	}
+	h.generated(q, m)
+}
+
+// generated shows a generated password, with its link.
+func (h *Handler) generated(q *request, m *onetime.Metadata) {
 	p := h.page(q, q.l.T("generated.title"))
 	p.Script = true
 	p.Receipt = m
@@ -849,8 +867,14 @@ func (h *Handler) create(q *request, generate bool) {
 	h.render(q, http.StatusOK, "generated", p)
 }
 
-// receipt shows the creator what became of the secret.
+// receipt shows the creator what became of the secret, or, on the first
+// visit after generating a password, the password.
 func (h *Handler) receipt(q *request, key onetime.MetadataKey) {
+	if m := h.flash.take(key, h.svc.Options().Now()); m != nil {
+		h.generated(q, m)
+		clear(m.Value)
+		return
+	}
 	m, err := h.svc.Receipt(q.ctx, key)
 	h.showReceipt(q, m, err, http.StatusOK, "")
 }

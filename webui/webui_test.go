@@ -105,7 +105,20 @@ func (s *site) post(path string, form url.Values) response {
 // share posts the form and returns the receipt's path (from the redirect).
 func (s *site) share(form url.Values) string {
 	s.t.Helper()
-	res := s.post("/share", form)
+	return s.share0("/share", form)
+}
+
+// generate posts the generate form and follows its redirect: it returns
+// the receipt's path and the page that shows the password, once.
+func (s *site) generate(form url.Values) (string, response) {
+	s.t.Helper()
+	path := s.share0("/generate", form)
+	return path, s.get(path)
+}
+
+func (s *site) share0(action string, form url.Values) string {
+	s.t.Helper()
+	res := s.post(action, form)
 	require.Equal(s.t, http.StatusSeeOther, res.status, res.body)
 	loc := res.header.Get("Location")
 	require.Regexp(s.t, `^\./private/[0-9a-z]+$`, loc)
@@ -177,7 +190,10 @@ func TestSharePage(t *testing.T) {
 	assert.Contains(t, res.body, `<label for="ttl">Lifetime</label>`)
 	assert.Contains(t, res.body, `formaction="./generate"`)
 	assert.NotContains(t, res.body, `id="recipient"`, "recipients are for customers")
-	assert.NotContains(t, res.body, "<script", "the share form needs no script")
+	// The one script warns before Generate discards a typed secret; the
+	// form works without it.
+	assert.Contains(t, res.body, `<script src="./static/copy.js?v=`)
+	assert.Contains(t, res.body, `id="generate-warning" role="alert" hidden`)
 
 	// Lifetimes within the service's bounds; the default, clamped to
 	// MaxTTL, selected.
@@ -348,8 +364,13 @@ func TestBurn(t *testing.T) {
 func TestGenerate(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, nil)
-	res := s.post("/generate", url.Values{"secret": {"ignored"}, "ttl": {"600"}})
+	path, res := s.generate(url.Values{"secret": {"ignored"}, "ttl": {"600"}})
 	require.Equal(t, http.StatusOK, res.status, res.body)
+	// Shown once: a reload of the page is the receipt, without it.
+	again := s.get(path)
+	require.Equal(t, http.StatusOK, again.status)
+	assert.NotContains(t, again.body, `id="value"`)
+	assert.Contains(t, again.body, `data-state="viewed"`)
 	assertPageHeaders(t, res)
 	pw := value(t, res.body)
 	assert.Len(t, pw, onetime.DefaultPasswordLength)
@@ -359,7 +380,7 @@ func TestGenerate(t *testing.T) {
 	require.Equal(t, http.StatusOK, rev.status)
 	assert.Equal(t, pw, value(t, rev.body))
 
-	rl := regexp.MustCompile(`id="receipt-link" href="\./(private/[0-9a-z]+)"`).FindStringSubmatch(res.body)
+	rl := regexp.MustCompile(`id="receipt-link" href="\./\.\./(private/[0-9a-z]+)"`).FindStringSubmatch(res.body)
 	require.NotNil(t, rl)
 	state, _ := s.receipt("/" + rl[1])
 	assert.Equal(t, "received", state)
@@ -674,8 +695,6 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, c := range []struct{ method, path, allow string }{
 		{http.MethodPut, "/", "GET, HEAD"},
-		{http.MethodGet, "/share", "POST"},
-		{http.MethodGet, "/generate", "POST"},
 		{http.MethodDelete, "/secret/abc", "GET, POST, HEAD"},
 		{http.MethodPost, "/private/abc", "GET, HEAD"},
 		{http.MethodPost, "/static/style.css", "GET, HEAD"},
@@ -684,6 +703,17 @@ func TestRoutes(t *testing.T) {
 		assert.Equal(t, http.StatusMethodNotAllowed, res.status, c.path)
 		assert.Equal(t, c.allow, res.header.Get("Allow"), c.path)
 	}
+	// A restored tab of where a form posted goes back to the form.
+	for _, path := range []string{"/share", "/generate"} {
+		for _, m := range []string{http.MethodGet, http.MethodHead} {
+			res := s.do(m, path, nil, nil)
+			assert.Equal(t, http.StatusSeeOther, res.status, path)
+			assert.Equal(t, "./", res.header.Get("Location"), path)
+		}
+	}
+	res := s.do(http.MethodPut, "/share", nil, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	assert.Equal(t, http.StatusMethodNotAllowed, res.status)
+	assert.Equal(t, "POST", res.header.Get("Allow"))
 }
 
 func TestStatic(t *testing.T) {
@@ -704,9 +734,10 @@ func TestStatic(t *testing.T) {
 		assert.NotEmpty(t, res.body)
 		assert.NotEmpty(t, res.header.Get("Content-Security-Policy"))
 	}
-	// The copy script is the only script, and only where there is
-	// something to copy.
-	assert.NotContains(t, page, "<script")
+	// The page script is the only script: on the form (the generate
+	// warning) and where there is something to copy.
+	assert.Equal(t, 1, strings.Count(page, "<script"))
+	assert.NotContains(t, s.get("/nope").body, "<script")
 	receipt := s.share(url.Values{"secret": {"v"}})
 	assert.Contains(t, s.get(receipt).body, `<script src="./../static/copy.js?v=`+v[1]+`" defer></script>`)
 }

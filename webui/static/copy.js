@@ -1,5 +1,7 @@
-// Copy buttons: the one script of the pages. Every page works without
-// it: the buttons stay hidden and the text can be selected by hand.
+// Copy buttons and the generate button's warning: the one script of the
+// pages. Every page works without it: the copy buttons stay hidden and the
+// text can be selected by hand; the generate hint says that a typed secret
+// is not shared.
 (function () {
   "use strict";
   function select(el) {
@@ -22,6 +24,21 @@
     } catch (e) {
       // Nothing more to try: the text stays selected for the reader.
     }
+  }
+  // Generating a password discards a typed secret: the first press says
+  // so, the second generates.
+  var gen = document.getElementById("generate");
+  var secret = document.getElementById("secret");
+  var warning = document.getElementById("generate-warning");
+  if (gen && secret && warning) {
+    gen.addEventListener("click", function (ev) {
+      if (secret.value.trim() === "" || !warning.hidden) {
+        return;
+      }
+      ev.preventDefault();
+      warning.hidden = false;
+      gen.textContent = gen.getAttribute("data-confirm");
+    });
   }
   var buttons = document.querySelectorAll("button[data-copy]");
   Array.prototype.forEach.call(buttons, function (btn) {
