@@ -204,13 +204,20 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // and name in [ArtifactsDir], and returns its path.
 func Screenshot(t testing.TB, tab context.Context, name string) string {
 	t.Helper()
+	file := filepath.Join(ArtifactsDir(t), unsafeName.ReplaceAllString(t.Name()+"-"+name, "_")+".png")
+	ScreenshotTo(t, tab, file)
+	return file
+}
+
+// ScreenshotTo saves the whole page of the tab as a PNG in file, e.g. a
+// picture of the documentation that a test regenerates.
+func ScreenshotTo(t testing.TB, tab context.Context, file string) {
+	t.Helper()
 	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
 	if err != nil {
-		t.Fatalf("browsertest: screenshot %s: %v", name, err)
+		t.Fatalf("browsertest: screenshot %s: %v", filepath.Base(file), err)
 	}
-	file := filepath.Join(ArtifactsDir(t), unsafeName.ReplaceAllString(t.Name()+"-"+name, "_")+".png")
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		t.Fatalf("browsertest: %v", err)
 	}
-	return file
 }
