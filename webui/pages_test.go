@@ -3,6 +3,7 @@ package webui_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -218,4 +219,58 @@ func TestPagesGenerateAndRestoredTabs(t *testing.T) {
 			assert.NotEmpty(t, b.text("value"))
 		})
 	}
+}
+
+// Item 4: Japanese typography: full-width punctuation in the Japanese
+// pages, and no button label broken inside a word at 360 px ("コピ/ー").
+func TestPagesJapaneseTypography(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	b := newVariantTab(t, variant{360, "ja", true})
+	// One line per button label: a range over its text has one line box.
+	oneLine := `Array.from(document.querySelectorAll("button, a.button")).filter(function(e){ return e.getClientRects().length > 0; }).
+		filter(function(e){ var r = document.createRange(); r.selectNodeContents(e);
+			var tops = {}; Array.from(r.getClientRects()).forEach(function(c){ tops[Math.round(c.top)] = true; });
+			return Object.keys(tops).length > 1; }).map(function(e){ return e.textContent; })`
+	halfWidth := `(document.querySelector("main").innerText.match(/[^\x00-\x7F][ ]?[?!()]|[?!(][^\x00-\x7F]|\. [^\x00-\x7F]/g) || [])`
+
+	require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
+	assert.Contains(t, b.body(), "パスフレーズ（任意）")
+	assert.Empty(t, eval[[]string](b, halfWidth))
+	assert.Empty(t, eval[[]string](b, oneLine))
+	_, receipt := shareInBrowser(b, s.base, "日本語", "")
+	assert.Empty(t, eval[[]string](b, oneLine), "the Copy button is one line")
+	assert.Empty(t, eval[[]string](b, halfWidth))
+	browsertest.Screenshot(t, b.ctx, "receipt-ja-360")
+	require.EqualValues(t, http.StatusOK, b.click("burn"))
+	assert.Contains(t, b.body(), "この秘密を破棄しますか？")
+	assert.Empty(t, eval[[]string](b, oneLine))
+	assert.Empty(t, eval[[]string](b, halfWidth))
+	b.click("confirm-burn")
+	assert.Equal(t, receipt, b.url())
+	assert.Empty(t, eval[[]string](b, halfWidth))
+
+	// The revealed value's Copy button sits beside a long value.
+	link, _ := shareInBrowser(b, s.base, strings.Repeat("長い秘密の値です。", 20), "")
+	b.open(link)
+	require.EqualValues(t, http.StatusOK, b.click("reveal"))
+	assert.Empty(t, eval[[]string](b, oneLine), "the Copy button is one line")
+	assert.Empty(t, eval[[]string](b, halfWidth))
+}
+
+// Item 14: strict headers on every answer, and a robots.txt that keeps
+// crawlers out, as the browser receives them.
+func TestPagesHeadersAndRobots(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, p := range []string{"/", "/static/style.css", "/nope", "/robots.txt"} {
+		res, err := http.Get(s.base + p)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, "same-origin", res.Header.Get("Cross-Origin-Resource-Policy"), p)
+		assert.Contains(t, res.Header.Get("Permissions-Policy"), "geolocation=()", p)
+	}
+	b := newTab(t)
+	require.EqualValues(t, http.StatusOK, b.open(s.base+"/robots.txt"))
+	assert.Equal(t, "User-agent: *\nDisallow: /", strings.TrimSpace(eval[string](b, "document.body.innerText")))
 }

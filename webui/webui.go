@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -39,6 +40,16 @@ const DefaultBasePath = "/"
 // handler's own origin, and no site may frame the pages.
 const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// PermissionsPolicy is sent with every response: the pages use none of
+// the browser's powerful features (copying needs none of these), so no
+// script that got in could use them either.
+const PermissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), " +
+	"gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+
+// robotsTxt asks every crawler to stay out: links and receipts are
+// capabilities, and the form is nothing to index.
+const robotsTxt = "User-agent: *\nDisallow: /\n"
 
 // Options configure the pages. A nil *Options, and every zero field, means
 // the default.
@@ -195,7 +206,8 @@ type Handler struct {
 //	GET  /private/{key}       the receipt (also at /receipt/{key})
 //	GET  /private/{key}/burn  the burn confirmation; POST burns
 //	GET  /signin              HTTP Basic sign-in, when Options.SignInRealm is set
-//	GET  /static/...          the stylesheet, the copy-button script, the icon
+//	GET  /static/...          the stylesheet, the page script, the icon
+//	GET  /robots.txt          "Disallow: /" for every crawler
 func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if svc == nil {
 		return nil, errors.New("webui: nil Service")
@@ -315,6 +327,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	hd.Set("Permissions-Policy", PermissionsPolicy)
 	hd.Set("Cache-Control", "no-store")
 
 	d := h.door.Begin(w, r)
@@ -334,6 +348,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.message(q, http.StatusForbidden, "forbidden")
 	case pg == pageStatic:
 		h.asset(q, key)
+	case pg == pageRobots:
+		if h.method(q, http.MethodGet) {
+			q.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			q.w.Header().Set("Content-Length", strconv.Itoa(len(robotsTxt)))
+			q.w.WriteHeader(http.StatusOK)
+			io.WriteString(q.w, robotsTxt)
+		}
 	default:
 		h.serve(q, pg, key)
 	}
@@ -364,6 +385,7 @@ const (
 	pageReceipt
 	pageBurn
 	pageStatic
+	pageRobots
 )
 
 // patterns are the pages' routes below BasePath as the access log names
@@ -371,7 +393,7 @@ const (
 var patterns = [...]string{
 	pageHome: "", pageShare: "share", pageGenerate: "generate", pageSignIn: "signin",
 	pageSecret: "secret/{secret_key}", pageReceipt: "private/{metadata_key}",
-	pageBurn: "private/{metadata_key}/burn", pageStatic: "static/{file}",
+	pageBurn: "private/{metadata_key}/burn", pageStatic: "static/{file}", pageRobots: "robots.txt",
 }
 
 // match tells the page that the path below BasePath names, and the key
@@ -386,6 +408,8 @@ func (h *Handler) match(rest string) (page, string) {
 		return pageShare, ""
 	case rest == "generate":
 		return pageGenerate, ""
+	case rest == "robots.txt":
+		return pageRobots, ""
 	case rest == "signin" && h.opts.SignInRealm != "":
 		return pageSignIn, ""
 	case len(parts) == 2 && parts[0] == "static":

@@ -174,6 +174,8 @@ func assertPageHeaders(t *testing.T, res response) {
 	assert.Contains(t, h.Get("X-Robots-Tag"), "noindex")
 	assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
 	assert.Equal(t, "DENY", h.Get("X-Frame-Options"))
+	assert.Equal(t, "same-origin", h.Get("Cross-Origin-Resource-Policy"))
+	assert.Contains(t, h.Get("Permissions-Policy"), "camera=()")
 	assert.Equal(t, "text/html; charset=utf-8", h.Get("Content-Type"))
 	assert.Contains(t, h.Values("Vary"), "Accept-Language")
 }
