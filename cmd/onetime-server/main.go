@@ -186,6 +186,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
@@ -207,6 +208,10 @@ func main() {
 
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(log)
+	// What OpenTelemetry reports (an instrument it could not make, a
+	// collection that failed) goes to the log as JSON too, not as
+	// otel's own plain text on stderr.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("telemetry", "err", err.Error()) }))
 	fs := flag.NewFlagSet("onetime-server", flag.ExitOnError)
 	fs.Usage = func() { usage(fs, fs.Output()) }
 	c, from, err := parseConfig(fs, os.Args[1:], os.LookupEnv)

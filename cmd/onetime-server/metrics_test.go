@@ -319,6 +319,8 @@ func TestServerMetrics(t *testing.T) {
 	assert.Equal(t, 5.0, series(mfs, "onetime_kdf_wait_duration_seconds", map[string]string{"outcome": "acquired"}))
 	assert.Equal(t, 0.0, series(mfs, "onetime_kdf_waiting", nil))
 	assert.NotContains(t, body, `=""`, "empty labels are left out")
+	assert.NotContains(t, s.logs.String(), `"msg":"telemetry"`, "OpenTelemetry reported an error")
+	assert.NotContains(t, s.logs.String(), "gathering metrics", "promhttp reported an error")
 
 	checkMetricsDoc(t, mfs)
 
