@@ -274,3 +274,41 @@ func TestPagesHeadersAndRobots(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, b.open(s.base+"/robots.txt"))
 	assert.Equal(t, "User-agent: *\nDisallow: /", strings.TrimSpace(eval[string](b, "document.body.innerText")))
 }
+
+// Item 8: the passphrase can be shown before it is sent, with
+// JavaScript: a toggle button with a name and aria-pressed.
+func TestPagesShowPassphrase(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	for _, v := range []variant{{360, "en", true}, {360, "ja", true}, {360, "en", false}} {
+		t.Run(v.String(), func(t *testing.T) {
+			b := newVariantTab(t, v)
+			require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
+			assert.Equal(t, v.script, b.visible("#show-passphrase"))
+			assert.Equal(t, "password", eval[string](b, `document.getElementById("passphrase").type`))
+			if !v.script {
+				return
+			}
+			want := map[string]string{"en": "Show passphrase", "ja": "パスフレーズを表示"}[v.lang]
+			assert.Equal(t, want, b.text("show-passphrase"))
+			assert.Equal(t, "false", eval[string](b, `document.getElementById("show-passphrase").getAttribute("aria-pressed")`))
+			b.set("passphrase", "typo horse")
+			require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("show-passphrase"))))
+			assert.Equal(t, "text", eval[string](b, `document.getElementById("passphrase").type`))
+			assert.Equal(t, "true", eval[string](b, `document.getElementById("show-passphrase").getAttribute("aria-pressed")`))
+			require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("show-passphrase"))))
+			assert.Equal(t, "password", eval[string](b, `document.getElementById("passphrase").type`))
+			assert.Equal(t, "false", eval[string](b, `document.getElementById("show-passphrase").getAttribute("aria-pressed")`))
+
+			// The reader's page has it too; the passphrase still works.
+			link, _ := shareInBrowser(b, s.base, "shown", "typo horse")
+			b.open(link)
+			require.True(t, b.visible("#show-passphrase"))
+			b.set("passphrase", "typo horse")
+			require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("show-passphrase"))))
+			assert.Equal(t, "text", eval[string](b, `document.getElementById("passphrase").type`))
+			require.EqualValues(t, http.StatusOK, b.click("reveal"))
+			assert.Equal(t, "shown", b.text("value"))
+		})
+	}
+}

@@ -974,6 +974,7 @@ func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 		return
 	}
 	p := h.page(q, q.l.T("secret.title"))
+	p.Script = need
 	p.Key = key
 	p.Nonce = newNonce()
 	p.NeedPassphrase = need

@@ -40,6 +40,22 @@
       gen.textContent = gen.getAttribute("data-confirm");
     });
   }
+  // Show/hide buttons of passphrase fields: a pressed button shows the
+  // passphrase as text, so that a typo can be seen before it locks the
+  // secret away.
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-toggle]"), function (btn) {
+    var input = document.getElementById(btn.getAttribute("data-toggle"));
+    if (!input) {
+      return;
+    }
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      var show = input.type === "password";
+      input.type = show ? "text" : "password";
+      btn.setAttribute("aria-pressed", show ? "true" : "false");
+      input.focus();
+    });
+  });
   var buttons = document.querySelectorAll("button[data-copy]");
   Array.prototype.forEach.call(buttons, function (btn) {
     var target = document.getElementById(btn.getAttribute("data-copy"));
