@@ -1,8 +1,10 @@
 package webui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -10,7 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onetimego/onetime"
+	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/internal/browsertest"
+	"github.com/onetimego/onetime/webui"
 )
 
 // A variant is one way a person sees the pages: a screen width, a
@@ -311,4 +316,31 @@ func TestPagesShowPassphrase(t *testing.T) {
 			assert.Equal(t, "shown", b.text("value"))
 		})
 	}
+}
+
+// Item 13: the pages speak of e-mail only when the Service has a
+// Notifier, and the recipient field takes one address, even when the
+// browser's check is bypassed.
+func TestPagesEmailOnlyWithMailer(t *testing.T) {
+	t.Parallel()
+	auth := access.AuthenticatorFunc(func(r *http.Request) (string, error) {
+		if u, p, ok := r.BasicAuth(); ok && u == "ada" && p == "token" {
+			return "ada", nil
+		}
+		return "", nil
+	})
+	ada := http.Header{"Authorization": {"Basic YWRhOnRva2Vu"}}
+	note := notifierFunc(func(context.Context, onetime.Notification) error { return nil })
+
+	without := newSite(t, nil, &webui.Options{Auth: auth})
+	res := without.do(http.MethodGet, "/", nil, ada)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.NotContains(t, strings.ToLower(res.body), "email")
+
+	with := newSite(t, &onetime.Options{Notifier: note}, &webui.Options{Auth: auth})
+	res = with.do(http.MethodGet, "/", nil, ada)
+	assert.Contains(t, res.body, `id="recipient"`)
+	res = with.do(http.MethodPost, "/share", url.Values{"secret": {"x"}, "recipient": {"a@example.com, b@example.com"}}, ada)
+	assert.Equal(t, http.StatusBadRequest, res.status)
+	assert.Contains(t, res.body, "one valid email address")
 }

@@ -837,11 +837,15 @@ func (h *Handler) create(q *request, generate bool) {
 		return
 	}
 	f.TTL = ttl
+	if strings.Contains(f.Recipient, ",") {
+		// The field takes one address, as its error says, even when
+		// its check in the browser is bypassed.
+		h.shareForm(q, http.StatusBadRequest, f, &onetime.InputError{Field: "recipient"})
+		return
+	}
 	var recipients []string
-	for r := range strings.SplitSeq(f.Recipient, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			recipients = append(recipients, r)
-		}
+	if f.Recipient != "" {
+		recipients = []string{f.Recipient}
 	}
 	req := onetime.ShareRequest{
 		Owner: q.customer, TTL: ttl, MaxTTL: h.maxTTL(q.customer), Passphrase: form.Get(frontdoor.ParamPassphrase),
