@@ -170,6 +170,7 @@ func TestPagesStateCopy(t *testing.T) {
 		_, receipt = shareInBrowser(b, s.base, "to burn", "")
 		b.click("burn")
 		b.click("confirm-burn")
+		assert.Equal(t, receipt, b.url(), "back on the receipt")
 		assert.Equal(t, "burned", eval[string](b, `document.getElementById("receipt").dataset.state`))
 		assert.False(t, b.visible("#expires"), "no expiry once burned")
 		if lang == "en" {
