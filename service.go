@@ -682,23 +682,46 @@ func fairKey(ctx context.Context) string {
 // unknown, received, burned or expired key returns [ErrNotFound], as does
 // a secret whose passphrase attempts are spent.
 func (s *Service) Check(ctx context.Context, key SecretKey) (passphraseRequired bool, err error) {
-	ctx, run := s.tel.begin(ctx, opCheck)
-	required, err := s.check(ctx, key)
-	return required, run.end(ctx, err)
+	st, err := s.Status(ctx, key)
+	return st.PassphraseRequired, err
 }
 
-func (s *Service) check(ctx context.Context, key SecretKey) (bool, error) {
+// SecretStatus is what [Service.Status] tells of a secret that can still
+// be revealed.
+type SecretStatus struct {
+	// PassphraseRequired tells whether Reveal needs a passphrase.
+	PassphraseRequired bool
+	// AttemptsLeft counts the wrong passphrases the secret survives
+	// plus one: at 1, the next wrong passphrase burns it. Zero when no
+	// passphrase is required.
+	AttemptsLeft int
+}
+
+// Status is [Service.Check] with the passphrase attempts left, so that a
+// page can warn the reader before the attempt that burns the secret. It
+// neither consumes the secret nor counts an attempt, and returns
+// [ErrNotFound] exactly when Check does.
+func (s *Service) Status(ctx context.Context, key SecretKey) (SecretStatus, error) {
+	ctx, run := s.tel.begin(ctx, opCheck)
+	st, err := s.check(ctx, key)
+	return st, run.end(ctx, err)
+}
+
+func (s *Service) check(ctx context.Context, key SecretKey) (SecretStatus, error) {
 	if !validKey(string(key)) {
-		return false, ErrNotFound
+		return SecretStatus{}, ErrNotFound
 	}
 	info, err := s.store.Peek(ctx, s.seal.secretID(string(key)), s.now())
 	if err != nil {
-		return false, err
+		return SecretStatus{}, err
 	}
-	if info.PassphraseRequired && info.Attempts >= info.MaxAttempts {
-		return false, ErrNotFound // spent: a store that has not burned it yet
+	if !info.PassphraseRequired {
+		return SecretStatus{}, nil
 	}
-	return info.PassphraseRequired, nil
+	if info.Attempts >= info.MaxAttempts {
+		return SecretStatus{}, ErrNotFound // spent: a store that has not burned it yet
+	}
+	return SecretStatus{PassphraseRequired: true, AttemptsLeft: info.MaxAttempts - info.Attempts}, nil
 }
 
 // Receipt returns the receipt of the secret with the given metadata key,

@@ -225,6 +225,28 @@ func TestAttemptLimit(t *testing.T) {
 	assert.False(t, rc.Burned.IsZero())
 }
 
+// TestStatus: Status counts down the attempts left, and a secret whose
+// last attempt was spent is gone to it as to Check.
+func TestStatus(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil, &onetime.Options{MaxAttempts: 3})
+	plain := share(t, svc, onetime.ShareRequest{Value: []byte("v")})
+	locked := share(t, svc, onetime.ShareRequest{Value: []byte("w"), Passphrase: "pw"})
+
+	st, err := svc.Status(ctx, plain.SecretKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.SecretStatus{}, st)
+	for left := 3; left > 0; left-- {
+		st, err = svc.Status(ctx, locked.SecretKey)
+		require.NoError(t, err)
+		assert.Equal(t, onetime.SecretStatus{PassphraseRequired: true, AttemptsLeft: left}, st)
+		_, err = svc.Reveal(ctx, locked.SecretKey, "wrong")
+		require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "the attempt that burns it is a wrong passphrase too")
+	}
+	_, err = svc.Status(ctx, locked.SecretKey)
+	assert.ErrorIs(t, err, onetime.ErrNotFound)
+}
+
 func TestCheck(t *testing.T) {
 	ctx := context.Background()
 	svc, _ := newService(t, nil, &onetime.Options{MaxAttempts: 2})

@@ -189,6 +189,38 @@ func TestBrowserPassphrase(t *testing.T) {
 	assert.Equal(t, "behind a passphrase", reader.text("value"))
 }
 
+// TestBrowserPassphraseAttempts: the reader is told the attempts left,
+// warned before the last one, and told why the secret is gone after it,
+// in English and Japanese.
+func TestBrowserPassphraseAttempts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ lang, left, last, destroyed string }{
+		{"en", "2 attempts left.", "Last attempt: a wrong passphrase now destroys the secret.",
+			"Too many wrong passphrases: the secret was destroyed"},
+		{"ja", "残り 2 回入力できます。", "最後の 1 回です。パスフレーズを間違えると秘密は破棄されます。",
+			"誤ったパスフレーズが多すぎたため、秘密は破棄されました"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, &onetime.Options{MaxAttempts: 2}, nil)
+			reader := newTab(t)
+			browsertest.SetLanguage(t, reader.ctx, tc.lang)
+			link, _ := shareInBrowser(reader, s.base, "twice at most", "correct horse")
+
+			require.EqualValues(t, http.StatusOK, reader.open(link))
+			assert.Equal(t, tc.left, reader.text("attempts"))
+			assert.Contains(t, eval[string](reader, `document.getElementById("passphrase").getAttribute("aria-describedby")`), "attempts")
+			reader.set("passphrase", "wrong horse")
+			require.EqualValues(t, http.StatusForbidden, reader.click("reveal"))
+			assert.Equal(t, tc.last, reader.text("attempts"))
+			reader.set("passphrase", "wrong again")
+			require.EqualValues(t, http.StatusNotFound, reader.click("reveal"))
+			assert.Equal(t, tc.destroyed, eval[string](reader, `document.querySelector("h1").textContent`))
+			assert.Equal(t, tc.lang, reader.lang())
+		})
+	}
+}
+
 func TestBrowserBurn(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, nil)

@@ -552,6 +552,7 @@ type pageData struct {
 	Key            onetime.SecretKey
 	NeedPassphrase bool
 	Wrong          bool
+	AttemptsLeft   int // wrong passphrases the secret survives, plus one
 
 	// Nonce is the hidden field of a form that posts (share, reveal,
 	// burn): see newNonce.
@@ -966,11 +967,21 @@ func (h *Handler) burn(q *request, key onetime.MetadataKey) {
 
 // confirm shows the page of a secret without consuming it: link previews
 // and mail scanners may fetch it any number of times.
+//
+// After a wrong passphrase (wrong), a secret that is gone now was burned
+// by that attempt, its last (or, rarely, expired or was spent by another
+// tab at the same moment): the page says that too many wrong passphrases
+// destroyed it, rather than that it never existed. The reader had been
+// warned on the form of the attempts left.
 func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong bool) {
-	need, err := h.svc.Check(q.ctx, key)
+	st, err := h.svc.Status(q.ctx, key)
 	if errors.Is(err, onetime.ErrNotFound) {
 		h.missed(q)
-		h.message(q, http.StatusNotFound, "gone")
+		kind := "gone"
+		if wrong {
+			kind = "gone.attempts"
+		}
+		h.message(q, http.StatusNotFound, kind)
 		return
 	}
 	if err != nil {
@@ -978,10 +989,11 @@ func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 		return
 	}
 	p := h.page(q, q.l.T("secret.title"))
-	p.Script = need
+	p.Script = st.PassphraseRequired
 	p.Key = key
 	p.Nonce = newNonce()
-	p.NeedPassphrase = need
+	p.NeedPassphrase = st.PassphraseRequired
+	p.AttemptsLeft = st.AttemptsLeft
 	p.Wrong = wrong
 	h.render(q, status, "secret", p)
 }
@@ -996,7 +1008,7 @@ func (h *Handler) reveal(q *request, key onetime.SecretKey) {
 	switch {
 	case errors.Is(err, onetime.ErrWrongPassphrase):
 		// The attempt counted; the last allowed one burned the secret,
-		// which confirm then reports as gone.
+		// which confirm then reports as destroyed.
 		h.missed(q)
 		h.confirm(q, key, http.StatusForbidden, true)
 		return

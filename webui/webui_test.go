@@ -304,13 +304,19 @@ func TestPassphrase(t *testing.T) {
 	res := s.get(path)
 	require.Equal(t, http.StatusOK, res.status)
 	assert.Contains(t, res.body, `<input type="password" id="passphrase" name="passphrase" required`)
+	assert.Contains(t, res.body, "3 attempts left.")
 
-	for _, wrong := range []string{"wrong", ""} {
+	for i, wrong := range []string{"wrong", ""} {
 		res = s.post(path, url.Values{"passphrase": {wrong}})
 		assert.Equal(t, http.StatusForbidden, res.status)
 		assert.Contains(t, res.body, "That passphrase is not right")
 		assert.Contains(t, res.body, `aria-invalid="true"`)
 		assert.NotContains(t, res.body, "kept behind")
+		if i == 0 {
+			assert.Contains(t, res.body, "2 attempts left.")
+		} else {
+			assert.Contains(t, res.body, "Last attempt: a wrong passphrase now destroys the secret.")
+		}
 	}
 	res = s.post(path, url.Values{"passphrase": {"open sesame"}})
 	require.Equal(t, http.StatusOK, res.status)
@@ -326,7 +332,8 @@ func TestPassphraseAttemptsSpent(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, s.post(path, url.Values{"passphrase": {"a"}}).status)
 	res := s.post(path, url.Values{"passphrase": {"b"}})
 	assert.Equal(t, http.StatusNotFound, res.status, "the last attempt burns the secret")
-	assert.Contains(t, res.body, "gone or never existed")
+	assert.Contains(t, res.body, "Too many wrong passphrases: the secret was destroyed", "and says so")
+	assert.NotContains(t, res.body, "gone or never existed")
 	assert.Equal(t, http.StatusNotFound, s.post(path, url.Values{"passphrase": {"right"}}).status)
 }
 
