@@ -27,7 +27,8 @@
 //     benchmarks that run a share with telemetry off and on in turn
 //     (cmd/onetime-server's BenchmarkShareMetrics, the server as it runs
 //     with and without -metrics-addr, and the library's own), at least 6
-//     counts even with -quick, compared pair by pair;
+//     rounds even with -quick, each a go test run of the cases in turn,
+//     compared pair by pair;
 //  9. the targets of issues 6, 14 and 20: met, missed or not measured.
 //
 // Usage, from the module's root directory:

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -13,9 +14,11 @@ import (
 )
 
 // A telemetryBenchmark measures what the OpenTelemetry instrumentation
-// costs: its cases run with telemetry off (Off) and on, one after the
-// other within each -count, so that each count gives a pair measured on
-// the same machine at the same moment.
+// costs: its cases run with telemetry off (Off) and on. Each count is a
+// go test run of its own (-count 1), in which the cases run one after the
+// other: a count gives a pair measured seconds apart, on the machine as
+// it was then. (With -count N, go test would run each case N times in a
+// row, and a machine whose load drifts would favour one.)
 type telemetryBenchmark struct {
 	Pkg, Name string // Pkg relative to the module: "" for the root package
 	Off       string // the case every other is compared with
@@ -44,34 +47,36 @@ func isTelemetryBench(pkg, name string) bool {
 	return slices.ContainsFunc(telemetryBenchmarks, func(tb telemetryBenchmark) bool { return tb.Pkg == pkg && tb.Name == name })
 }
 
-// telemetryBench runs telemetryBenchmarks, package by package.
+// telemetryBench runs telemetryBenchmarks: count rounds, each a go test
+// run of every benchmark in turn.
 func (b *bench) telemetryBench(ctx context.Context) error {
 	count := max(b.o.GoCount, telemetryCount)
-	var errs []string
-	for _, tb := range telemetryBenchmarks {
-		pkg := "./" + tb.Pkg
-		outPath := filepath.Join(b.work, "telemetry-"+strings.ReplaceAll(cmp.Or(tb.Pkg, "root"), "/", "-")+".txt")
-		n := 0
-		args, runErr := goTestBench(ctx, b.env, pkg, []string{tb.Name}, count, b.o.BenchTime, outPath, func(line string) {
-			n++
-			b.logf("  %s %s (%d results)", cmp.Or(tb.Pkg, "onetime"), strings.Fields(line)[0], n)
-		})
-		b.note(append([]string{"go"}, args...)...)
-		raw, err := os.ReadFile(outPath)
-		if err != nil {
-			return err
-		}
-		b.res.GoRaw = append(b.res.GoRaw, raw...)
-		rows, err := parseGoBench(strings.NewReader(string(raw)), tb.Pkg)
-		b.res.Telemetry = append(b.res.Telemetry, rows...)
-		if runErr != nil {
-			errs = append(errs, fmt.Sprintf("%s: go test -bench: %v\n%s", pkg, runErr, tail(string(raw), 400)))
-		} else if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", pkg, err))
+	raws := make([][]byte, len(telemetryBenchmarks))
+	for round := range count {
+		for i, tb := range telemetryBenchmarks {
+			pkg := "./" + tb.Pkg
+			outPath := filepath.Join(b.work, "telemetry.txt")
+			args, runErr := goTestBench(ctx, b.env, pkg, []string{tb.Name}, 1, b.o.BenchTime, outPath, func(line string) {
+				b.logf("  %s %s (round %d/%d)", cmp.Or(tb.Pkg, "onetime"), strings.Fields(line)[0], round+1, count)
+			})
+			b.note(append([]string{"go"}, args...)...)
+			raw, err := os.ReadFile(outPath)
+			if err != nil {
+				return err
+			}
+			if runErr != nil {
+				return fmt.Errorf("%s: go test -bench: %v\n%s", pkg, runErr, tail(string(raw), 400))
+			}
+			raws[i] = append(raws[i], raw...)
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(errs, "\n"))
+	for i, tb := range telemetryBenchmarks {
+		b.res.GoRaw = append(b.res.GoRaw, raws[i]...)
+		rows, err := parseGoBench(bytes.NewReader(raws[i]), tb.Pkg)
+		b.res.Telemetry = append(b.res.Telemetry, rows...)
+		if err != nil {
+			return fmt.Errorf("./%s: %v", tb.Pkg, err)
+		}
 	}
 	return nil
 }
@@ -123,8 +128,9 @@ func (b *bench) renderTelemetry(p printer) {
 	o, r := b.o, b.res
 	p("## Instrumentation cost")
 	p("")
-	p("What the OpenTelemetry instrumentation costs a share (issue 20: under 5%% with metrics on). `go test -run '^$' -bench '^(NAME)$' -benchmem -count %d -benchtime %s ./PKG` for each benchmark below (the command list at the end has them); its cases run in turn within each count, and the overhead of a case is the median, over the %d counts, of its ns/op (or cpu-ns/op: the process's CPU time, steadier on a shared machine) divided by the baseline's of the same count, minus 1, with the range of those %d ratios. Compare two runs with `benchstat -col /metrics` or `-col /otel` on [%s/%s](%s/%s).",
-		max(o.GoCount, telemetryCount), o.BenchTime, max(o.GoCount, telemetryCount), max(o.GoCount, telemetryCount), chartDir, goRawFile, chartDir, goRawFile)
+	n := max(o.GoCount, telemetryCount)
+	p("What the OpenTelemetry instrumentation costs a share (issue 20: under 5%% with metrics on). %d rounds of `go test -run '^$' -bench '^(NAME)$' -benchmem -count 1 -benchtime %s ./PKG`, one for each benchmark below in turn (the command list at the end has them): within a round, a benchmark's cases run one after the other, seconds apart. The overhead of a case is the median over the %d rounds of its ns/op (or cpu-ns/op: the process's CPU time per share, steadier on a shared machine) divided by the baseline's of the same round, minus 1, with the range of those %d ratios. Compare two runs with `benchstat -col /metrics` or `-col /otel` on [%s/%s](%s/%s).",
+		n, o.BenchTime, n, n, chartDir, goRawFile, chartDir, goRawFile)
 	p("")
 	if len(r.Telemetry) == 0 {
 		p("Not measured in this run.")

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Two counts of BenchmarkShareMetrics, its cases in turn within each, as
+// Two rounds of BenchmarkShareMetrics, its cases in turn within each, as
 // go test prints them.
 const telemetryOutput = `pkg: github.com/onetimego/onetime/cmd/onetime-server
 BenchmarkShareMetrics/metrics=off-2         	   60000	     20000 ns/op	     18000 cpu-ns/op	    5666 B/op	      53 allocs/op
@@ -33,7 +33,7 @@ func TestRenderTelemetry(t *testing.T) {
 	md, _ := (&bench{o: o, res: res}).render()
 	s := string(md)
 	assert.Contains(t, s, "## Instrumentation cost")
-	assert.Contains(t, s, "-count 6 -benchtime 100ms", "at least 6 counts, even with -quick")
+	assert.Contains(t, s, "6 rounds of `go test -run '^$' -bench '^(NAME)$' -benchmem -count 1 -benchtime 100ms ./PKG`", "at least 6, even with -quick")
 	// Paired: +2% and +1% (ns/op), +2% and +4% (cpu-ns/op); the median of
 	// two is their mean.
 	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=off | 25000 | baseline | 19000 | baseline | 5666 | 53 | 2 |")
