@@ -47,9 +47,11 @@ func (w *nullWriter) Write(p []byte) (int, error) {
 // share nothing measurable. cpu-ns/op is the process's CPU time per
 // share, steadier than ns/op on a shared machine.
 //
-// The two run in turn within each -count, so that compared pairwise
-// (benchstat, or internal/cmd/bench's section "Instrumentation cost")
-// they see the same machine.
+// Within one go test run the two cases run one after the other, seconds
+// apart; go test -count N would run each N times in a row instead. To
+// compare them on a shared machine, repeat -count 1 runs and pair the
+// cases of each, as internal/cmd/bench's section "Instrumentation cost"
+// does.
 func BenchmarkShareMetrics(b *testing.B) {
 	log := slog.New(slog.DiscardHandler)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
