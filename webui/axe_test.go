@@ -145,6 +145,49 @@ func TestAxe(t *testing.T) {
 	}
 }
 
+// TestAxeAccount runs axe as TestAxe does on the pages of a signed-in
+// customer and of signing in: the empty and the filled recent list (with a
+// live and a burned secret), the receipt and the form with the account's
+// header, and the not-signed-in and signed-out pages a cancelled prompt
+// shows.
+func TestAxeAccount(t *testing.T) {
+	browsertest.RequireAxe(t)
+	t.Parallel()
+	for _, v := range axeVariants() {
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			s := adaSite(t)
+			b := v.open(t)
+			lang := map[string]string{"en": "en-US,en;q=0.9", "ja": "ja-JP,ja;q=0.9"}[v.lang]
+			signedIn(b, lang)
+			cancelPrompts(b)
+			open := func(page, path string, status int) {
+				t.Helper()
+				require.EqualValues(t, status, b.open(s.base+path), page)
+				require.Equal(t, v.lang, b.lang(), page)
+				v.axeClean(b, page)
+			}
+			open("recent, empty", "/recent", http.StatusOK)
+			ctx := onetime.WithCaller(context.Background(), onetime.Caller{Customer: "ada"})
+			live, err := s.svc.Share(ctx, onetime.ShareRequest{Owner: "ada", Value: []byte("live")})
+			require.NoError(t, err)
+			burned, err := s.svc.Share(ctx, onetime.ShareRequest{Owner: "ada", Value: []byte("burned")})
+			require.NoError(t, err)
+			_, err = s.svc.Burn(ctx, burned.MetadataKey)
+			require.NoError(t, err)
+			open("recent", "/recent", http.StatusOK)
+			open("share form, signed in", "/", http.StatusOK)
+			open("receipt, signed in", "/private/"+string(live.MetadataKey), http.StatusOK)
+			open("signed out", "/signout", http.StatusUnauthorized)
+
+			anon := v.open(t)
+			cancelPrompts(anon)
+			require.EqualValues(t, http.StatusUnauthorized, anon.open(s.base+"/recent"))
+			v.axeClean(anon, "not signed in")
+		})
+	}
+}
+
 // TestFocusRing checks what axe cannot: the keyboard focus ring stands out
 // from the page around it by at least 3:1 (WCAG 1.4.11, non-text contrast),
 // in the light and the dark scheme, on the form's controls and links.

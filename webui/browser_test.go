@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -217,6 +219,110 @@ func TestBrowserPassphraseAttempts(t *testing.T) {
 			require.EqualValues(t, http.StatusNotFound, reader.click("reveal"))
 			assert.Equal(t, tc.destroyed, eval[string](reader, `document.querySelector("h1").textContent`))
 			assert.Equal(t, tc.lang, reader.lang())
+		})
+	}
+}
+
+// signedIn makes the tab send ada's credentials (adaSite) with every
+// request, and Accept-Language: lang.
+func signedIn(b *tab, lang string) {
+	b.t.Helper()
+	_, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{})
+	require.NoError(b.t, err)
+	_, err = chromedp.Call(b.ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+		Headers: network.Headers{"Accept-Language": lang, "Authorization": "Basic YWRhOnRva2Vu"},
+	})
+	require.NoError(b.t, err)
+}
+
+// cancelPrompts makes the tab answer every HTTP authentication prompt as
+// a person who cancels it does: the browser then shows the 401 page.
+// (Headless Chromium without it fails the navigation instead.)
+func cancelPrompts(b *tab) {
+	b.t.Helper()
+	events := make(chan any, 64)
+	require.NoError(b.t, chromedp.Listen(b.ctx, func(ev any) {
+		switch ev.(type) {
+		case *fetch.EventRequestPaused, *fetch.EventAuthRequired:
+			events <- ev
+		}
+	}))
+	go func() {
+		for {
+			select {
+			case <-b.ctx.Done():
+				return
+			case ev := <-events:
+				switch e := ev.(type) {
+				case *fetch.EventRequestPaused:
+					chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+				case *fetch.EventAuthRequired:
+					chromedp.Call(b.ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: e.RequestID,
+						AuthChallengeResponse: &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}})
+				}
+			}
+		}
+	}()
+	handle := true
+	_, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handle})
+	require.NoError(b.t, err)
+}
+
+// TestBrowserRecent: a signed-in customer reaches /recent from the
+// header, sees each secret's state as its receipt words it, and burns one
+// through the burn confirmation; an anonymous visitor (whose headless
+// browser cancels the sign-in prompt) is told that they are not signed in,
+// with a way to try again and a way back to sharing anonymously.
+func TestBrowserRecent(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lang, notRead, notSignedIn, signedOut string
+		phone                                 bool
+	}{
+		{"en", "Not read yet", "You are not signed in", "You are signed out", true},
+		{"ja", "未読", "サインインしていません", "サインアウトしました", false},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			t.Parallel()
+			s := adaSite(t)
+			b := newTab(t)
+			if tc.phone {
+				b.phone()
+			}
+			signedIn(b, tc.lang)
+			_, receipt := shareInBrowser(b, s.base, "listed", "")
+			require.EqualValues(t, http.StatusOK, b.click("nav-recent"))
+			assert.Equal(t, tc.lang, b.lang())
+			items := `document.querySelectorAll("#recent li")`
+			require.Equal(t, 1, eval[int](b, items+`.length`))
+			assert.Equal(t, tc.notRead, eval[string](b, `document.querySelector("#recent .state").textContent`))
+			assert.True(t, b.fitsPhone())
+			assert.Equal(t, receipt, eval[string](b, `document.querySelector("#recent .recent-receipt").href`))
+
+			burn := eval[string](b, `document.querySelector("#recent .recent-burn").href`)
+			require.EqualValues(t, http.StatusOK, b.open(burn))
+			require.EqualValues(t, http.StatusOK, b.click("confirm-burn"))
+			assert.Equal(t, receipt, b.url(), "the burn lands on its receipt")
+			require.EqualValues(t, http.StatusOK, b.click("nav-recent"))
+			assert.Equal(t, "burned", eval[string](b, `document.querySelector("#recent li").dataset.state`))
+			assert.Equal(t, 0, eval[int](b, `document.querySelectorAll("#recent .recent-burn").length`))
+
+			// Signing out: the sign-in's challenge, a prompt cancelled,
+			// the page that says so.
+			cancelPrompts(b)
+			require.EqualValues(t, http.StatusOK, b.open(receipt))
+			require.EqualValues(t, http.StatusUnauthorized, b.click("nav-signout"))
+			assert.Equal(t, tc.signedOut, b.text("message"))
+			assert.Equal(t, 0, eval[int](b, `document.querySelectorAll("#nav-recent, #nav-signout").length`))
+
+			anon := newTab(t)
+			browsertest.SetLanguage(t, anon.ctx, tc.lang)
+			cancelPrompts(anon)
+			require.EqualValues(t, http.StatusUnauthorized, anon.open(s.base+"/recent"))
+			assert.Equal(t, tc.notSignedIn, anon.text("message"))
+			assert.Equal(t, s.base+"/recent", eval[string](anon, `document.getElementById("signin-again").href`))
+			require.EqualValues(t, http.StatusOK, anon.click("home"))
+			assert.Equal(t, s.base+"/", anon.url())
 		})
 	}
 }

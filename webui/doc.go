@@ -13,11 +13,15 @@
 //	                      customers, a recipient; or "generate a password"
 //	/private/{key}        the receipt (state, times, the link while unread, burn)
 //	/secret/{key}         the confirmation page; its Reveal button shows the value once
+//	/recent               a signed-in customer's latest secrets, their states and burns
 //
 // A GET of /secret/{key} never consumes the secret: chat unfurlers, mail
 // scanners and link previewers may fetch it any number of times. Only the
 // POST of its form reveals. Unknown, received, burned and expired secrets
-// all get the same "gone or never existed" page, with status 404.
+// all get the same "gone or never existed" page, with status 404; only
+// the wrong passphrase that spends a secret's last attempt is answered
+// that too many wrong passphrases destroyed it (the form counts the
+// attempts left down before that).
 //
 // The pages are rendered on the server with html/template; the templates,
 // the stylesheet, one small script (copy buttons) and an icon are embedded
@@ -134,6 +138,10 @@
 // service's Notifier (see package notify/smtpnotify) sends the link, and
 // may choose lifetimes up to the service's MaxTTLAuthenticated.
 // Options.SignInRealm adds a sign-in page that asks the browser for HTTP
-// Basic credentials (access.BasicAuth reads them). Each request runs with
+// Basic credentials (access.BasicAuth reads them), and a sign-out page.
+// HTTP Basic has no real sign-out: /signout refuses the credentials with
+// the realm's challenge, which makes browsers drop them, but a browser
+// that keeps them anyway stays signed in until it is closed (the page
+// says so). Each request runs with
 // its [onetime.Caller] (customer and client address) in its context.
 package webui

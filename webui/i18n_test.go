@@ -46,7 +46,7 @@ func TestCatalogueComplete(t *testing.T) {
 		assert.Contains(t, catalogue["en"], k)
 	}
 	// Keys built at run time.
-	for _, kind := range []string{"gone", "gone.receipt", "notfound", "method", "forbidden", "unauthorized", "error", "ratelimited", "guessing", "busy"} {
+	for _, kind := range []string{"gone", "gone.receipt", "gone.attempts", "notfound", "method", "forbidden", "unauthorized", "notsignedin", "signedout", "error", "ratelimited", "guessing", "busy"} {
 		assert.Contains(t, catalogue["en"], kind+".title")
 		assert.Contains(t, catalogue["en"], kind+".text")
 	}

@@ -168,7 +168,7 @@ var staticFS embed.FS
 
 // pageNames are the templates with a page of their own; layout.html and
 // link.html are shared by them.
-var pageNames = []string{"share", "receipt", "generated", "burn", "secret", "revealed", "message"}
+var pageNames = []string{"share", "receipt", "generated", "burn", "secret", "revealed", "message", "recent"}
 
 type asset struct {
 	body  []byte
@@ -206,6 +206,8 @@ type Handler struct {
 //	GET  /private/{key}       the receipt (also at /receipt/{key})
 //	GET  /private/{key}/burn  the burn confirmation; POST burns
 //	GET  /signin              HTTP Basic sign-in, when Options.SignInRealm is set
+//	GET  /signout             sign-out (see signOut for its limit), when Options.SignInRealm is set
+//	GET  /recent              a signed-in customer's recent receipts (the API's /private/recent)
 //	GET  /static/...          the stylesheet, the page script, the icon
 //	GET  /robots.txt          "Disallow: /" for every crawler
 func New(svc *onetime.Service, opts *Options) (*Handler, error) {
@@ -381,6 +383,8 @@ const (
 	pageShare
 	pageGenerate
 	pageSignIn
+	pageSignOut
+	pageRecent
 	pageSecret
 	pageReceipt
 	pageBurn
@@ -392,6 +396,7 @@ const (
 // them: never a key.
 var patterns = [...]string{
 	pageHome: "", pageShare: "share", pageGenerate: "generate", pageSignIn: "signin",
+	pageSignOut: "signout", pageRecent: "recent",
 	pageSecret: "secret/{secret_key}", pageReceipt: "private/{metadata_key}",
 	pageBurn: "private/{metadata_key}/burn", pageStatic: "static/{file}", pageRobots: "robots.txt",
 }
@@ -412,6 +417,10 @@ func (h *Handler) match(rest string) (page, string) {
 		return pageRobots, ""
 	case rest == "signin" && h.opts.SignInRealm != "":
 		return pageSignIn, ""
+	case rest == "signout" && h.opts.SignInRealm != "":
+		return pageSignOut, ""
+	case rest == "recent":
+		return pageRecent, ""
 	case len(parts) == 2 && parts[0] == "static":
 		return pageStatic, parts[1]
 	case len(parts) == 2 && parts[0] == "secret" && parts[1] != "":
@@ -467,6 +476,14 @@ func (h *Handler) serve(q *request, pg page, key string) {
 	case pageSignIn:
 		if h.method(q, http.MethodGet) {
 			h.signIn(q)
+		}
+	case pageSignOut:
+		if h.method(q, http.MethodGet) {
+			h.signOut(q)
+		}
+	case pageRecent:
+		if h.method(q, http.MethodGet) {
+			h.recent(q)
 		}
 	case pageSecret:
 		if post {
@@ -526,7 +543,11 @@ type pageData struct {
 	Text     string
 	Customer string
 	SignIn   bool
+	SignOut  bool // Options.SignInRealm is set: the header offers a sign-out
 	Script   bool
+	// TryAgain, on the pages that say one is not signed in, is the page
+	// to retry signing in at.
+	TryAgain string
 	// Mailer tells whether the Service has a Notifier: only then do the
 	// pages speak of e-mail.
 	Mailer bool
@@ -548,6 +569,9 @@ type pageData struct {
 	Notice string
 	Value  []byte
 
+	// The recent list.
+	Recent []*onetime.Metadata
+
 	// The confirmation page of a secret.
 	Key            onetime.SecretKey
 	NeedPassphrase bool
@@ -566,7 +590,8 @@ func (h *Handler) page(q *request, title string) *pageData {
 	return &pageData{
 		L: q.l, Root: q.root, Version: h.version, Title: title,
 		Customer: q.customer, SignIn: h.opts.SignInRealm != "" && q.customer == "",
-		Mailer: h.svc.Options().Notifier != nil,
+		SignOut: h.opts.SignInRealm != "" && q.customer != "",
+		Mailer:  h.svc.Options().Notifier != nil,
 	}
 }
 
@@ -624,19 +649,69 @@ func (h *Handler) fail(q *request, op string, err error) {
 	h.message(q, http.StatusInternalServerError, "error")
 }
 
+// unauthorized answers credentials that do not verify: 401, with the
+// sign-in's challenge when there is one, so that the browser asks again.
 func (h *Handler) unauthorized(q *request) {
-	if h.opts.SignInRealm != "" {
-		q.w.Header().Set("WWW-Authenticate", `Basic realm="`+h.opts.SignInRealm+`", charset="UTF-8"`)
-	}
-	h.message(q, http.StatusUnauthorized, "unauthorized")
+	h.signInPage(q, "unauthorized", "signin")
 }
 
+// signInPage answers 401 with the message kind (see message), and, when
+// Options.SignInRealm is set, the challenge of that realm and a link to
+// try again at the page again (below BasePath). A browser shows the page
+// when its prompt is cancelled.
+func (h *Handler) signInPage(q *request, kind, again string) {
+	p := h.page(q, q.l.T(kind+".title"))
+	p.Text = q.l.T(kind + ".text")
+	if h.opts.SignInRealm != "" {
+		q.w.Header().Set("WWW-Authenticate", `Basic realm="`+h.opts.SignInRealm+`", charset="UTF-8"`)
+		p.TryAgain = q.root + again
+		p.SignIn = false // the page offers it already
+	}
+	p.Customer, p.SignOut = "", false // a 401 page: nobody is signed in to it
+	h.render(q, http.StatusUnauthorized, "message", p)
+}
+
+// signIn asks the browser for credentials, and sends a customer whose
+// credentials verify to the form. A cancelled prompt shows that one is
+// not signed in, with a way to try again and a way back to sharing
+// anonymously.
 func (h *Handler) signIn(q *request) {
 	if q.customer == "" {
-		h.unauthorized(q)
+		h.signInPage(q, "notsignedin", "signin")
 		return
 	}
 	h.redirect(q, q.root)
+}
+
+// signOut answers 401 with the sign-in's challenge, whoever calls: HTTP
+// Basic has no sign-out, but a browser drops the credentials it keeps for
+// a realm when a request that carried them is refused with that realm's
+// challenge. The browser may then ask for credentials again; cancelled,
+// the prompt shows the page saying one is signed out. The limit: a
+// browser that keeps the credentials regardless (or a prompt answered
+// with them again) stays signed in until it is closed, as the page says.
+func (h *Handler) signOut(q *request) {
+	h.signInPage(q, "signedout", "signin")
+}
+
+// recent lists a signed-in customer's latest receipts, newest first, with
+// each one's state and, while it is alive, its burn (the burn
+// confirmation of its receipt). Listing reads no receipt: none moves to
+// viewed. An anonymous caller is asked to sign in, as at /signin, and the
+// browser retries this page with the credentials.
+func (h *Handler) recent(q *request) {
+	if q.customer == "" {
+		h.signInPage(q, "notsignedin", "recent")
+		return
+	}
+	ms, err := h.svc.Recent(q.ctx, q.customer)
+	if err != nil {
+		h.fail(q, "recent", err)
+		return
+	}
+	p := h.page(q, q.l.T("recent.title"))
+	p.Recent = ms
+	h.render(q, http.StatusOK, "recent", p)
 }
 
 // redirect answers a form post with 303 See Other to target, a path

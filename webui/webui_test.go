@@ -904,3 +904,79 @@ func TestBusy(t *testing.T) {
 	require.NoError(t, err, "the busy answer consumed nothing")
 	assert.Equal(t, "v", string(v.Value))
 }
+
+// adaSite serves the pages with sign-in, ada:token its one customer.
+func adaSite(t *testing.T) *site {
+	t.Helper()
+	return newSite(t, &onetime.Options{RestrictReceipts: true}, &webui.Options{
+		SignInRealm: "onetime",
+		Auth:        access.NewBasicAuth(map[string]string{"ada": "token"}),
+	})
+}
+
+// TestRecent: /recent lists a customer's receipts with each one's state
+// and, while alive, its burn; listing moves no receipt to viewed; an
+// anonymous caller is asked to sign in, and a cancelled prompt says so
+// with a way to try again and a way back to sharing anonymously.
+func TestRecent(t *testing.T) {
+	t.Parallel()
+	s := adaSite(t)
+	ada := http.Header{"Authorization": {"Basic YWRhOnRva2Vu"}} // ada:token
+
+	res := s.do(http.MethodGet, "/recent", nil, ada)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Contains(t, res.body, `id="recent-empty"`)
+
+	ctx := onetime.WithCaller(context.Background(), onetime.Caller{Customer: "ada"})
+	live, err := s.svc.Share(ctx, onetime.ShareRequest{Owner: "ada", Value: []byte("live")})
+	require.NoError(t, err)
+	burned, err := s.svc.Share(ctx, onetime.ShareRequest{Owner: "ada", Value: []byte("burned")})
+	require.NoError(t, err)
+	_, err = s.svc.Burn(ctx, burned.MetadataKey)
+	require.NoError(t, err)
+
+	res = s.do(http.MethodGet, "/recent", nil, ada)
+	require.Equal(t, http.StatusOK, res.status)
+	assertPageHeaders(t, res)
+	assert.Contains(t, res.body, `href="./private/`+string(live.MetadataKey)+`"`)
+	assert.Contains(t, res.body, `href="./private/`+string(live.MetadataKey)+`/burn"`)
+	assert.Contains(t, res.body, `href="./private/`+string(burned.MetadataKey)+`"`)
+	assert.NotContains(t, res.body, `href="./private/`+string(burned.MetadataKey)+`/burn"`, "no burn for a burned secret")
+	assert.Contains(t, res.body, "Not read yet")
+	assert.Less(t, strings.Index(res.body, string(burned.MetadataKey)), strings.Index(res.body, string(live.MetadataKey)), "newest first")
+	assert.NotContains(t, res.body, string(live.SecretKey), "no link to the secret itself")
+	rc, err := s.svc.Receipt(ctx, live.MetadataKey)
+	require.NoError(t, err)
+	assert.Equal(t, onetime.StateNew, rc.State, "listing reads no receipt")
+
+	home := s.do(http.MethodGet, "/", nil, ada)
+	assert.Contains(t, home.body, `<a href="./recent" id="nav-recent">`)
+	assert.Contains(t, home.body, `<a href="./signout" id="nav-signout">`)
+	assert.NotContains(t, s.get("/").body, `id="nav-recent"`)
+
+	for _, path := range []string{"/recent", "/signin"} {
+		res = s.get(path)
+		assert.Equal(t, http.StatusUnauthorized, res.status, path)
+		assert.Equal(t, `Basic realm="onetime", charset="UTF-8"`, res.header.Get("WWW-Authenticate"), path)
+		assert.Contains(t, res.body, "You are not signed in", path)
+		assert.NotContains(t, res.body, "Sign-in failed", path)
+		assert.Contains(t, res.body, `<a href=".`+path+`" id="signin-again">`, path)
+		assert.Contains(t, res.body, "Share a secret without signing in", path)
+	}
+}
+
+// TestSignOut: /signout refuses the credentials with the sign-in's
+// challenge, so that the browser drops them, and says one is signed out.
+func TestSignOut(t *testing.T) {
+	t.Parallel()
+	s := adaSite(t)
+	for _, h := range []http.Header{{"Authorization": {"Basic YWRhOnRva2Vu"}}, nil} {
+		res := s.do(http.MethodGet, "/signout", nil, h)
+		assert.Equal(t, http.StatusUnauthorized, res.status)
+		assert.Equal(t, `Basic realm="onetime", charset="UTF-8"`, res.header.Get("WWW-Authenticate"))
+		assert.Contains(t, res.body, "You are signed out")
+		assert.NotContains(t, res.body, "Signed in as ada")
+		assert.Contains(t, res.body, `id="signin-again"`)
+	}
+	assert.Equal(t, http.StatusNotFound, newSite(t, nil, nil).get("/signout").status, "only with a sign-in")
+}
