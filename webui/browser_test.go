@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -323,6 +325,49 @@ func TestBrowserRecent(t *testing.T) {
 			assert.Equal(t, s.base+"/recent", eval[string](anon, `document.getElementById("signin-again").href`))
 			require.EqualValues(t, http.StatusOK, anon.click("home"))
 			assert.Equal(t, s.base+"/", anon.url())
+		})
+	}
+}
+
+// TestBrowserLocalTime: with JavaScript, the receipt's times read in the
+// browser's time zone (here Asia/Tokyo, UTC+9 all year) and language, and
+// Expires says how far away it is; without, the UTC text stays.
+func TestBrowserLocalTime(t *testing.T) {
+	t.Parallel()
+	jst := time.FixedZone("JST", 9*60*60)
+	for _, tc := range []struct {
+		lang, clock, zone, relative string
+		noJS                        bool
+	}{
+		{"en", "03:04 PM", "GMT+9", " (in 2 hours)", false},
+		{"ja", "15:04", "JST", "（2 時間後）", false},
+		{"en", "", "", "", true},
+	} {
+		t.Run(fmt.Sprintf("%s-nojs=%v", tc.lang, tc.noJS), func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, nil, nil)
+			s.clock.Set(time.Now().Truncate(time.Second)) // the browser's clock: "in 2 hours" is from now
+			m, err := s.svc.Share(context.Background(), onetime.ShareRequest{Value: []byte("v"), TTL: 2 * time.Hour})
+			require.NoError(t, err)
+			b := newTab(t)
+			browsertest.SetLanguage(t, b.ctx, tc.lang)
+			_, err = chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+			require.NoError(t, err)
+			if tc.noJS {
+				browsertest.DisableJavaScript(t, b.ctx)
+			}
+			require.EqualValues(t, http.StatusOK, b.open(s.base+"/private/"+string(m.MetadataKey)))
+			expires := m.Created.Add(m.TTL)
+			utc := expires.UTC().Format("2006-01-02 15:04 UTC")
+			got := strings.TrimSpace(b.text("expires"))
+			if tc.noJS {
+				assert.Equal(t, utc, got)
+				return
+			}
+			assert.Contains(t, got, expires.In(jst).Format(tc.clock), "local time")
+			assert.Contains(t, got, tc.zone)
+			assert.True(t, strings.HasSuffix(got, tc.relative), "%q ends with %q", got, tc.relative)
+			assert.Equal(t, utc, eval[string](b, `document.querySelector("#expires time").title`), "UTC on hover")
 		})
 	}
 }

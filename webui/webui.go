@@ -208,7 +208,7 @@ type Handler struct {
 //	GET  /signin              HTTP Basic sign-in, when Options.SignInRealm is set
 //	GET  /signout             sign-out (see signOut for its limit), when Options.SignInRealm is set
 //	GET  /recent              a signed-in customer's recent receipts (the API's /private/recent)
-//	GET  /static/...          the stylesheet, the page script, the icon
+//	GET  /static/...          the stylesheet, the page scripts, the icon
 //	GET  /robots.txt          "Disallow: /" for every crawler
 func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	if svc == nil {
@@ -545,6 +545,7 @@ type pageData struct {
 	SignIn   bool
 	SignOut  bool // Options.SignInRealm is set: the header offers a sign-out
 	Script   bool
+	Times    bool // the page shows times: time.js shows them in local time
 	// TryAgain, on the pages that say one is not signed in, is the page
 	// to retry signing in at.
 	TryAgain string
@@ -711,6 +712,7 @@ func (h *Handler) recent(q *request) {
 	}
 	p := h.page(q, q.l.T("recent.title"))
 	p.Recent = ms
+	p.Times = len(ms) > 0
 	h.render(q, http.StatusOK, "recent", p)
 }
 
@@ -997,6 +999,7 @@ func (h *Handler) showReceipt(q *request, m *onetime.Metadata, err error, status
 	p.Receipt = m
 	p.Expires = m.Created.Add(m.TTL)
 	p.Notice = notice
+	p.Times = true
 	if m.SecretKey != "" {
 		p.Link = h.link(q.r, "secret/"+string(m.SecretKey))
 		p.Script = true

@@ -734,6 +734,7 @@ func TestStatic(t *testing.T) {
 	for name, ctype := range map[string]string{
 		"style.css": "text/css; charset=utf-8",
 		"copy.js":   "text/javascript; charset=utf-8",
+		"time.js":   "text/javascript; charset=utf-8",
 		"icon.svg":  "image/svg+xml",
 	} {
 		res := s.get("/static/" + name + "?v=" + v[1])
@@ -749,6 +750,7 @@ func TestStatic(t *testing.T) {
 	assert.NotContains(t, s.get("/nope").body, "<script")
 	receipt := s.share(url.Values{"secret": {"v"}})
 	assert.Contains(t, s.get(receipt).body, `<script src="./../static/copy.js?v=`+v[1]+`" defer></script>`)
+	assert.Contains(t, s.get(receipt).body, `<script src="./../static/time.js?v=`+v[1]+`" defer></script>`, "the receipt's times in local time")
 }
 
 func TestUnexpectedErrorsLogNoSecrets(t *testing.T) {
