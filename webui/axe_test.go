@@ -87,7 +87,8 @@ func (v axeVariant) axeClean(b *tab, page string) {
 // TestAxe runs axe-core's WCAG 2.x A/AA rules on every page in every
 // variant, and wants no violation and nothing left for review. The pages:
 // the share form, the page after a share, the confirmation page, the
-// passphrase form and its wrong-passphrase answer, the revealed value, the
+// passphrase form and its wrong-passphrase answer, the revealed value (one
+// with control characters too), the
 // receipt in each state (new, viewed, received, burned), the burn
 // confirmation, generate's answer and the not-found page.
 func TestAxe(t *testing.T) {
@@ -135,6 +136,11 @@ func TestAxe(t *testing.T) {
 			click("wrong passphrase", "reveal", http.StatusForbidden)
 			b.set("passphrase", "correct horse")
 			click("revealed value, passphrase", "reveal", http.StatusOK)
+
+			ctl, err := s.svc.Share(ctx, onetime.ShareRequest{Value: []byte("nul\x00esc\x1b")})
+			require.NoError(t, err)
+			open("confirmation, control characters", "/secret/"+string(ctl.SecretKey), http.StatusOK)
+			click("revealed value, control characters", "reveal", http.StatusOK)
 
 			burned, err := s.svc.Share(ctx, onetime.ShareRequest{Value: []byte("to burn")})
 			require.NoError(t, err)

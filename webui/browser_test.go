@@ -372,6 +372,47 @@ func TestBrowserLocalTime(t *testing.T) {
 	}
 }
 
+// TestBrowserValueControlCharacters: a value with a NUL and an ESC
+// (shared through the API) shows them as marks, in English and Japanese,
+// and Copy copies the real characters.
+func TestBrowserValueControlCharacters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ lang, notice string }{
+		{"en", "control characters that cannot be shown"},
+		{"ja", "テキストとして表示できない制御文字"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, nil, nil)
+			value := "pass\x00word\x1b\nline two"
+			m, err := s.svc.Share(context.Background(), onetime.ShareRequest{Value: []byte(value)})
+			require.NoError(t, err)
+			b := newTab(t)
+			browsertest.SetLanguage(t, b.ctx, tc.lang)
+			for _, name := range []string{"clipboard-read", "clipboard-write"} {
+				_, err := chromedp.CallBrowser(b.ctx, browser.SetPermission, browser.SetPermissionParams{
+					Permission:       &browser.PermissionDescriptor{Name: name},
+					Setting:          browser.PermissionSettingGranted,
+					Origin:           s.srv.URL,
+					BrowserContextID: chromedp.FromContext(b.ctx).BrowserContextID,
+				})
+				require.NoError(t, err)
+			}
+			require.EqualValues(t, http.StatusOK, b.open(s.base+"/secret/"+string(m.SecretKey)))
+			require.EqualValues(t, http.StatusOK, b.click("reveal"))
+			assert.Equal(t, "passNULwordESC\nline two", b.text("value"), "marked, not U+FFFD or nothing")
+			assert.Contains(t, b.text("value-controls"), tc.notice)
+
+			require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`button[data-copy="value"]`))))
+			_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`document.getElementById("value-status").textContent !== ""`))
+			require.NoError(t, err)
+			copied, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+			require.NoError(t, err)
+			assert.Equal(t, value, copied, "Copy copies the real characters")
+		})
+	}
+}
+
 func TestBrowserBurn(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, nil)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -269,7 +270,7 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 
 // load parses the templates and reads the static files.
 func (h *Handler) load() error {
-	funcs := template.FuncMap{"value": valueHTML}
+	funcs := template.FuncMap{"value": valueHTML, "raw": rawValue}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/link.html")
 	if err != nil {
 		return fmt.Errorf("webui: templates: %w", err)
@@ -313,10 +314,56 @@ func (h *Handler) load() error {
 // valueHTML escapes a secret value for a <pre> whose template puts a line
 // break right after the start tag (which the HTML parser drops): every
 // byte shows as shared. Carriage returns are written as references, as
-// the parser would otherwise fold CR LF into LF.
+// the parser would otherwise fold CR LF into LF. A control character
+// other than tab, line feed and carriage return (NUL, which HTML cannot
+// carry at all, ESC, DEL, the C1 controls...) would show as nothing or as
+// U+FFFD: it is shown as its name in a box instead (NUL, ESC, DEL; U+0085
+// for a C1 control), its code point in the title, and the page says so
+// (see rawValue).
 func valueHTML(v []byte) template.HTML {
-	s := template.HTMLEscapeString(string(v))
-	return template.HTML(strings.ReplaceAll(s, "\r", "&#13;"))
+	var b strings.Builder
+	for _, r := range string(v) {
+		switch {
+		case r == '\r':
+			b.WriteString("&#13;")
+		case isControl(r):
+			mark := fmt.Sprintf("U+%04X", r)
+			switch {
+			case r < 0x20:
+				mark = c0Names[r]
+			case r == 0x7f:
+				mark = "DEL"
+			}
+			fmt.Fprintf(&b, `<span class="ctl" title="U+%04X">%s</span>`, r, mark)
+		default:
+			b.WriteString(template.HTMLEscapeString(string(r)))
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// c0Names are the abbreviated names of the C0 controls (ISO 6429), the
+// marks of valueHTML: text, unlike the symbols of Unicode's Control
+// Pictures, which screen readers and contrast checkers cannot read.
+var c0Names = [0x20]string{
+	"NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR", "SO", "SI",
+	"DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US",
+}
+
+// isControl reports whether r is a control character that a page cannot
+// show: C0 but tab, line feed and carriage return, DEL, C1.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f)
+}
+
+// rawValue returns the value in standard base64 when valueHTML marks
+// control characters in it, for the page's data-raw attribute, from which
+// Copy copies the real characters; "" when the text shown is the value.
+func rawValue(v []byte) string {
+	if strings.IndexFunc(string(v), isControl) < 0 {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(v)
 }
 
 // ServeHTTP sets the headers every response carries, refuses form posts

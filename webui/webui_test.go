@@ -3,6 +3,7 @@ package webui_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,6 +265,34 @@ func TestValueShownExactly(t *testing.T) {
 	res := s.post("/secret/"+string(m.SecretKey), url.Values{})
 	require.Equal(t, http.StatusOK, res.status)
 	assert.Contains(t, res.body, ">\n\n\na&#13;\nb&#13;c\n</pre>")
+}
+
+// TestValueControlCharacters: control characters that HTML cannot show
+// (NUL becomes U+FFFD, others nothing) are marked, named in a title, and
+// the page says so; data-raw carries the real bytes for Copy. A value
+// without them carries no data-raw and no notice.
+func TestValueControlCharacters(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, nil, nil)
+	value := "a\x00b\x1bc\x7fd\u0085e\tf\r\n<g>"
+	m, err := s.svc.Share(context.Background(), onetime.ShareRequest{Value: []byte(value)})
+	require.NoError(t, err)
+	res := s.post("/secret/"+string(m.SecretKey), url.Values{})
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Contains(t, res.body, ">\na"+`<span class="ctl" title="U+0000">NUL</span>b`+
+		`<span class="ctl" title="U+001B">ESC</span>c<span class="ctl" title="U+007F">DEL</span>d`+
+		`<span class="ctl" title="U+0085">U+0085</span>e`+"\tf&#13;\n&lt;g&gt;</pre>")
+	assert.NotContains(t, res.body, "\x00")
+	assert.Contains(t, res.body, `data-raw="`+base64.StdEncoding.EncodeToString([]byte(value))+`"`)
+	assert.Contains(t, res.body, `id="value-controls"`)
+	assert.Contains(t, res.body, "control characters that cannot be shown as text")
+
+	plain, err := s.svc.Share(context.Background(), onetime.ShareRequest{Value: []byte("plain\ttext\r\n")})
+	require.NoError(t, err)
+	res = s.post("/secret/"+string(plain.SecretKey), url.Values{})
+	require.Equal(t, http.StatusOK, res.status)
+	assert.NotContains(t, res.body, "data-raw")
+	assert.NotContains(t, res.body, "value-controls")
 }
 
 func TestGonePagesAreIndistinguishable(t *testing.T) {

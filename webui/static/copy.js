@@ -66,6 +66,12 @@
     btn.hidden = false;
     btn.addEventListener("click", function () {
       var text = target.tagName === "INPUT" || target.tagName === "TEXTAREA" ? target.value : target.textContent;
+      // A value with control characters shows them as marks: its real
+      // characters are in data-raw, in base64.
+      var raw = target.getAttribute("data-raw");
+      if (raw !== null && window.TextDecoder) {
+        text = new TextDecoder().decode(Uint8Array.from(atob(raw), function (c) { return c.charCodeAt(0); }));
+      }
       var done = function () {
         if (status) {
           status.textContent = btn.getAttribute("data-copied");
