@@ -94,7 +94,7 @@ func localeFor(r *http.Request) *locale {
 // verbs are formatted by fmt.Sprintf with the arguments the templates pass.
 var catalogue = map[string]map[string]string{
 	"en": {
-		"site.name":              "Onetime Secret",
+		"site.name":              "onetime",
 		"site.tagline":           "Share a secret that can be read once, then is gone.",
 		"site.footer":            "Secrets are encrypted and can be viewed once. Send the link to your reader; keep the receipt to yourself: whoever has it can burn the secret.",
 		"nav.home":               "Share a new secret",
@@ -225,7 +225,7 @@ var catalogue = map[string]map[string]string{
 		"dur.day.other":          "%d days",
 	},
 	"ja": {
-		"site.name":              "ワンタイムシークレット",
+		"site.name":              "onetime",
 		"site.tagline":           "一度だけ読める秘密を共有します。読まれると消えます。",
 		"site.footer":            "秘密は暗号化され、一度だけ表示できます。リンクは受け取る人に送り、受領証はご自身だけで保管してください。受領証があれば誰でも秘密を破棄できます。",
 		"nav.home":               "新しい秘密を共有する",
