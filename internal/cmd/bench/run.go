@@ -281,7 +281,7 @@ func (b *bench) plan() []step {
 	if !o.Skip["telemetry"] {
 		// Rounds of 3 go test runs, of 10 cases and a start each.
 		n := max(o.GoCount, telemetryCount)
-		est := time.Duration(n) * (10*map[bool]time.Duration{false: time.Second, true: 100 * time.Millisecond}[o.Quick] + 3*2*time.Second)
+		est := time.Duration(n) * (10*time.Second + 3*2*time.Second)
 		add("instrumentation cost: telemetry off and on, "+strconv.Itoa(n)+" rounds", est, b.telemetryBench)
 	}
 	if !o.Skip["go"] {

@@ -37,9 +37,19 @@ var telemetryBenchmarks = []telemetryBenchmark{
 		"the Service's Share alone (memory store), same cases"},
 }
 
-// telemetryCount is the fewest counts of the phase, even with -quick: a
+// telemetryCount is the fewest rounds of the phase, even with -quick: a
 // few percent is within the noise of fewer pairs.
 const telemetryCount = 6
+
+// telemetryBenchTime returns the -benchtime of the phase: -benchtime, but
+// 1s even with -quick, whose 100 ms runs vary by more than the 5% the
+// target is about.
+func (o options) telemetryBenchTime() string {
+	if o.Quick {
+		return "1s"
+	}
+	return o.BenchTime
+}
 
 // isTelemetryBench reports whether the benchmark name of package pkg is
 // one of telemetryBenchmarks.
@@ -56,7 +66,7 @@ func (b *bench) telemetryBench(ctx context.Context) error {
 		for i, tb := range telemetryBenchmarks {
 			pkg := "./" + tb.Pkg
 			outPath := filepath.Join(b.work, "telemetry.txt")
-			args, runErr := goTestBench(ctx, b.env, pkg, []string{tb.Name}, 1, b.o.BenchTime, outPath, func(line string) {
+			args, runErr := goTestBench(ctx, b.env, pkg, []string{tb.Name}, 1, b.o.telemetryBenchTime(), outPath, func(line string) {
 				b.logf("  %s %s (round %d/%d)", cmp.Or(tb.Pkg, "onetime"), strings.Fields(line)[0], round+1, count)
 			})
 			b.note(append([]string{"go"}, args...)...)
@@ -130,7 +140,7 @@ func (b *bench) renderTelemetry(p printer) {
 	p("")
 	n := max(o.GoCount, telemetryCount)
 	p("What the OpenTelemetry instrumentation costs a share (issue 20: under 5%% with metrics on). %d rounds of `go test -run '^$' -bench '^(NAME)$' -benchmem -count 1 -benchtime %s ./PKG`, one for each benchmark below in turn (the command list at the end has them): within a round, a benchmark's cases run one after the other, seconds apart. The overhead of a case is the median over the %d rounds of its ns/op (or cpu-ns/op: the process's CPU time per share, steadier on a shared machine) divided by the baseline's of the same round, minus 1, with the range of those %d ratios. Compare two runs with `benchstat -col /metrics` or `-col /otel` on [%s/%s](%s/%s).",
-		n, o.BenchTime, n, n, chartDir, goRawFile, chartDir, goRawFile)
+		n, o.telemetryBenchTime(), n, n, chartDir, goRawFile, chartDir, goRawFile)
 	p("")
 	if len(r.Telemetry) == 0 {
 		p("Not measured in this run.")
