@@ -26,7 +26,7 @@
 //  8. the cost of the OpenTelemetry instrumentation on a share: the
 //     benchmarks that run a share with telemetry off and on in turn
 //     (cmd/onetime-server's BenchmarkShareMetrics, the server as it runs
-//     with and without -metrics-addr, and the library's own), at least 6
+//     with and without -metrics-addr, and the library's own), at least 10
 //     rounds of 1s runs even with -quick, each a go test run of the cases
 //     in turn, compared pair by pair;
 //  9. the targets of issues 6, 14 and 20: met, missed or not measured.
@@ -34,7 +34,7 @@
 // Usage, from the module's root directory:
 //
 //	go run ./internal/cmd/bench            full run (about 40 minutes on 2 cores), rewrites BENCHMARKS.md
-//	go run ./internal/cmd/bench -quick     a pass of about 4 minutes: short runs, figures not to publish
+//	go run ./internal/cmd/bench -quick     a pass of about 5 minutes: short runs, figures not to publish
 //	go run ./internal/cmd/bench -scale     also 1,000,000 stored and the Go *Scale* benchmarks (slow)
 //
 // The charts (SVG) go to benchmarks/ beside BENCHMARKS.md, with go test's
@@ -92,7 +92,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.BoolVar(&o.Quick, "quick", false, "a pass of about 4 minutes: 1 run of 1s per measurement, fewer sizes, short Go benchmarks (but 6 rounds of 1s for the instrumentation cost)")
+	fs.BoolVar(&o.Quick, "quick", false, "a pass of about 5 minutes: 1 run of 1s per measurement, fewer sizes, short Go benchmarks (but 10 rounds of 1s for the instrumentation cost)")
 	fs.BoolVar(&o.Scale, "scale", false, "also 1,000,000 secrets stored, and the Go benchmarks named *Scale*/*Stored* (slow)")
 	fs.StringVar(&o.Out, "out", "BENCHMARKS.md", "Markdown file to write; the charts go to the directory benchmarks/ beside it")
 	runs := fs.Int("runs", 0, "runs of each HTTP measurement (default 3; 1 with -quick)")

@@ -33,7 +33,7 @@ func TestRenderTelemetry(t *testing.T) {
 	md, _ := (&bench{o: o, res: res}).render()
 	s := string(md)
 	assert.Contains(t, s, "## Instrumentation cost")
-	assert.Contains(t, s, "6 rounds of `go test -run '^$' -bench '^(NAME)$' -benchmem -count 1 -benchtime 1s ./PKG`", "at least 6 of 1s, even with -quick")
+	assert.Contains(t, s, "10 rounds of `go test -run '^$' -bench '^(NAME)$' -benchmem -count 1 -benchtime 1s ./PKG`", "at least 10 of 1s, even with -quick")
 	// Paired: +2% and +1% (ns/op), +2% and +4% (cpu-ns/op); the median of
 	// two is their mean.
 	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=off | 25000 | baseline | 19000 | baseline | 5666 | 53 | 2 |")
