@@ -278,7 +278,7 @@ func (l *losing) Create(ctx context.Context, s *onetime.SealedSecret, m *onetime
 	return errLost
 }
 
-func (l *losing) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (l *losing) Reveal(ctx context.Context, id onetime.ID, check onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	s, err := l.Store.Reveal(ctx, id, check, now, replay)
 	if err != nil || l.revealed.Swap(true) {
 		return s, err

@@ -147,6 +147,11 @@ type Metadata struct {
 	Recipients         []string // obscured, e.g. "de*****@e*****.com"; never nil
 	ShareDomain        string
 	PassphraseRequired bool
+	// ZeroKnowledge tells that the secret was shared in the zero-knowledge
+	// mode (see package zk): it opens only with the key that the sender
+	// kept in the link's fragment, which the service never saw, so
+	// SecretKey alone cannot reveal it.
+	ZeroKnowledge bool
 
 	// Value is set only in the answer to Generate: the password made.
 	Value []byte
@@ -260,6 +265,11 @@ type SealedSecret struct {
 	// Check is the passphrase verifier, empty when the secret has no
 	// passphrase. Stores compare it byte for byte in Reveal.
 	Check []byte
+	// Proof is the verifier of the proof that the reader holds the key
+	// of the link (the zero-knowledge mode, see package zk), empty for a
+	// secret shared in the server-side mode. Stores compare it byte for
+	// byte in Reveal, before Check.
+	Proof []byte
 	// Attempts counts wrong passphrases so far; MaxAttempts is the count
 	// at which the secret is burned. Both are at most MaxAttemptsLimit.
 	Attempts, MaxAttempts int
@@ -287,9 +297,20 @@ type Replay struct {
 	ExpiresAt time.Time
 }
 
+// Credentials are what a [Store.Reveal] presents to open a secret: the
+// verifiers the Service computed from what the reader gave. A store
+// compares each byte for byte with the secret's own.
+type Credentials struct {
+	// Check is compared with [SealedSecret.Check]: the passphrase.
+	Check []byte
+	// Proof is compared with [SealedSecret.Proof]: the link's key.
+	Proof []byte
+}
+
 // SecretInfo is what [Store.Peek] tells of a secret without consuming it.
 type SecretInfo struct {
 	PassphraseRequired    bool // its Check is not empty
+	ProofRequired         bool // its Proof is not empty
 	Attempts, MaxAttempts int
 	ExpiresAt             time.Time
 }
@@ -378,9 +399,12 @@ type Store interface {
 
 	// Reveal consumes the secret with the given id and returns it. It
 	// MUST be atomic: among concurrent callers at most one gets the
-	// secret. When s.Check is non-empty and differs from check, Reveal
-	// instead adds one to Attempts and returns ErrWrongPassphrase; the
-	// attempt that reaches MaxAttempts burns the secret as Burn would.
+	// secret. When s.Proof is non-empty and differs from c.Proof, Reveal
+	// changes nothing, records nothing and returns ErrNotFound: a reader
+	// without the link's key neither consumes the secret nor spends its
+	// attempts. Then, when s.Check is non-empty and differs from c.Check,
+	// Reveal instead adds one to Attempts and returns ErrWrongPassphrase;
+	// the attempt that reaches MaxAttempts burns the secret as Burn would.
 	// On success it deletes the secret and moves the receipt to received,
 	// stamping Received and Updated with now. Missing or expired:
 	// ErrNotFound.
@@ -388,13 +412,13 @@ type Store interface {
 	// With a non-nil replay, Reveal first looks for an outcome recorded
 	// under replay.ID and unexpired at now: it returns that outcome as
 	// recorded (the same secret, or ErrWrongPassphrase) and changes
-	// nothing, whether or not the secret still exists and whatever check
-	// is given. Otherwise it works as above and, in the same atomic step
-	// as its change, records its outcome (the secret it returns, or
-	// ErrWrongPassphrase for a counted attempt, the burning one included)
-	// under replay.ID until replay.ExpiresAt. ErrNotFound is never
-	// recorded.
-	Reveal(ctx context.Context, id ID, check []byte, now time.Time, replay *Replay) (*SealedSecret, error)
+	// nothing, whether or not the secret still exists and whatever
+	// credentials are given. Otherwise it works as above and, in the same
+	// atomic step as its change, records its outcome (the secret it
+	// returns, or ErrWrongPassphrase for a counted attempt, the burning one
+	// included) under replay.ID until replay.ExpiresAt. ErrNotFound is
+	// never recorded.
+	Reveal(ctx context.Context, id ID, c Credentials, now time.Time, replay *Replay) (*SealedSecret, error)
 
 	// Peek tells whether the secret with the given id exists, whether it
 	// needs a passphrase and how many attempts it has had. It changes

@@ -52,7 +52,7 @@ func (w wrapping) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onet
 	return i, wrap(err)
 }
 
-func (w wrapping) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (w wrapping) Reveal(ctx context.Context, id onetime.ID, check onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	s, err := w.Store.Reveal(ctx, id, check, now, replay)
 	return s, wrap(err)
 }
@@ -155,7 +155,7 @@ type tampering struct{ *memory.Store }
 
 func flip(b []byte) { b[len(b)-1] ^= 1 }
 
-func (s tampering) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (s tampering) Reveal(ctx context.Context, id onetime.ID, check onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	sec, err := s.Store.Reveal(ctx, id, check, now, replay)
 	if sec != nil {
 		flip(sec.Sealed)
@@ -205,7 +205,7 @@ func (c *counting) Peek(ctx context.Context, id onetime.ID, now time.Time) (*one
 	return c.Store.Peek(ctx, id, now)
 }
 
-func (c *counting) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (c *counting) Reveal(ctx context.Context, id onetime.ID, check onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	c.reveals.Add(1)
 	return c.Store.Reveal(ctx, id, check, now, replay)
 }

@@ -13,6 +13,7 @@ import (
 	"hash"
 	"sync"
 
+	"github.com/onetimego/onetime/zk"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -195,6 +196,31 @@ func (s *sealer) passphraseKey(ctx context.Context, client, secretKey, passphras
 	return key, nil
 }
 
+// zkVerifiers returns what the secret with the given id stores of a
+// zero-knowledge verifier: the keyed hashes of its key part (the Proof)
+// and of its passphrase part (the Check; nil when it has none). Bound to
+// the id and to the server secret, they match only the proofs of this one
+// secret, on this server.
+func (s *sealer) zkVerifiers(id ID, v zk.Verifier) (proof, check []byte) {
+	proof = s.zkHash('k', id, v.Key)
+	if v.Passphrase != nil {
+		check = s.zkHash('p', id, v.Passphrase)
+	}
+	return proof, check
+}
+
+// zkCredentials returns what a reveal presents for a zero-knowledge proof:
+// the stored form of the verifier that the proof satisfies.
+func (s *sealer) zkCredentials(id ID, p zk.Proof) Credentials {
+	proof, check := s.zkVerifiers(id, p.Verifier())
+	return Credentials{Proof: proof, Check: check}
+}
+
+func (s *sealer) zkHash(kind byte, id ID, v []byte) []byte {
+	h := s.check.sum(framed('z', []string{string(kind), string(id), string(v)}))
+	return h[:]
+}
+
 // checkFor returns the verifier stored for a passphrase key.
 func (s *sealer) checkFor(pk []byte) []byte {
 	c := s.check.sum(string(pk))
@@ -279,17 +305,29 @@ func (s *sealer) newOwnedKeyPair(owner string, src source) (secretKey, metadataK
 }
 
 // receiptPayload is what a receipt keeps sealed under its metadata key.
+// A payload starts with the length of the secret key, which is never
+// zero; a payload of a zero-knowledge secret starts with a zero byte and
+// the flags byte payloadZK instead, then the same. Receipts stored before
+// the flag read as they did.
 type receiptPayload struct {
 	secretKey  string
 	recipients []string // obscured
+	zk         bool     // shared in the zero-knowledge mode
 }
 
+// payloadZK is the flag of a zero-knowledge secret's receipt.
+const payloadZK = 1
+
 func (p receiptPayload) marshal() []byte {
-	n := 1 + len(p.secretKey)
+	n := 3 + len(p.secretKey)
 	for _, r := range p.recipients {
 		n += binary.MaxVarintLen16 + len(r)
 	}
-	b := binary.AppendUvarint(make([]byte, 0, n), uint64(len(p.secretKey)))
+	b := make([]byte, 0, n)
+	if p.zk {
+		b = append(b, 0, payloadZK)
+	}
+	b = binary.AppendUvarint(b, uint64(len(p.secretKey)))
 	b = append(b, p.secretKey...)
 	for _, r := range p.recipients {
 		b = binary.AppendUvarint(b, uint64(len(r)))
@@ -299,6 +337,12 @@ func (p receiptPayload) marshal() []byte {
 }
 
 func (p *receiptPayload) unmarshal(b []byte) error {
+	if len(b) >= 2 && b[0] == 0 {
+		if b[1] != payloadZK {
+			return errUnseal
+		}
+		p.zk, b = true, b[2:]
+	}
 	first := true
 	for len(b) > 0 {
 		n, w := binary.Uvarint(b)

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/onetimego/onetime/zk"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -344,6 +345,12 @@ type ShareRequest struct {
 	Recipients []string
 	// ShareDomain is recorded and reported as given.
 	ShareDomain string
+	// Verifier, when set, shares the secret in the zero-knowledge mode
+	// (package zk): Value is the ciphertext the sender made ("zk1. ..."),
+	// and only [Service.RevealProof] with the matching proof consumes it.
+	// Passphrase must then be empty: a passphrase is part of the verifier
+	// and never reaches the service.
+	Verifier *zk.Verifier
 }
 
 // A GenerateRequest describes a random password to create and store: a
@@ -355,7 +362,8 @@ type ShareRequest struct {
 //	})
 type GenerateRequest struct {
 	// ShareRequest's fields mean what they mean to Share, except Value,
-	// which must be empty: Generate makes it.
+	// which must be empty (Generate makes it), and Verifier, which must be
+	// nil (a password the server makes is no zero-knowledge secret).
 	ShareRequest
 	// Length of the password: zero means 12; clamped into [4, 128].
 	Length int
@@ -389,6 +397,9 @@ func (s *Service) Generate(ctx context.Context, req GenerateRequest) (*Metadata,
 	ctx, run := s.tel.begin(ctx, opGenerate)
 	if len(req.Value) != 0 {
 		return nil, run.end(ctx, invalid("secret", "Generate makes the value: leave it empty"))
+	}
+	if req.Verifier != nil {
+		return nil, run.end(ctx, invalid("proof", "Generate makes the value on the server: it cannot be zero-knowledge"))
 	}
 	n := req.Length
 	switch {
@@ -479,6 +490,9 @@ func (s *Service) validate(req ShareRequest) (recipients []string, err error) {
 		return nil, &InputError{Field: "secret", kind: ErrTooLarge,
 			Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", s.opts.MaxSize)}
 	}
+	if err := validateZK(req); err != nil {
+		return nil, err
+	}
 	if req.Passphrase != "" {
 		n := utf8.RuneCountInString(req.Passphrase)
 		if n < s.opts.MinPassphraseLen {
@@ -508,8 +522,11 @@ func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []s
 	ownerSeed := k.ownerSeed
 	sid, mid := s.seal.pairIDs(p.secretKey, p.metadataKey)
 
-	var pk, check []byte
-	if req.Passphrase != "" {
+	var pk, check, proof []byte
+	switch {
+	case req.Verifier != nil:
+		proof, check = s.seal.zkVerifiers(sid, *req.Verifier)
+	case req.Passphrase != "":
 		var err error
 		if pk, err = s.seal.passphraseKey(ctx, fairKey(ctx), p.secretKey, req.Passphrase); err != nil {
 			return newPair{}, err
@@ -526,11 +543,12 @@ func (s *Service) sealPair(ctx context.Context, req ShareRequest, recipients []s
 		ID: sid, MetadataID: mid,
 		Sealed:      seal(s.seal.valueAEAD(p.secretKey, pk), req.Value, []byte(sid)),
 		Check:       check,
+		Proof:       proof,
 		MaxAttempts: s.opts.MaxAttempts,
 		ShareDomain: req.ShareDomain,
 		ExpiresAt:   now.Add(ttl),
 	}
-	payload := receiptPayload{p.secretKey, p.obscured}.marshal()
+	payload := receiptPayload{secretKey: p.secretKey, recipients: p.obscured, zk: proof != nil}.marshal()
 	p.receipt = &SealedMetadata{
 		ID: mid, SecretID: sid,
 		Owner:              req.Owner,
@@ -618,7 +636,7 @@ func (s *Service) reveal(ctx context.Context, key SecretKey, passphrase string) 
 		}
 	}
 	now := s.now()
-	sec, err := s.store.Reveal(ctx, id, check, now, s.replay(id, now, idem, "reveal", string(key), passphrase))
+	sec, err := s.store.Reveal(ctx, id, Credentials{Check: check}, now, s.replay(id, now, idem, "reveal", string(key), passphrase))
 	if err != nil {
 		return nil, err
 	}
@@ -695,6 +713,9 @@ type SecretStatus struct {
 	// plus one: at 1, the next wrong passphrase burns it. Zero when no
 	// passphrase is required.
 	AttemptsLeft int
+	// ZeroKnowledge tells that the secret was shared in the
+	// zero-knowledge mode: only [Service.RevealProof] opens it.
+	ZeroKnowledge bool
 }
 
 // Status is [Service.Check] with the passphrase attempts left, so that a
@@ -716,12 +737,12 @@ func (s *Service) check(ctx context.Context, key SecretKey) (SecretStatus, error
 		return SecretStatus{}, err
 	}
 	if !info.PassphraseRequired {
-		return SecretStatus{}, nil
+		return SecretStatus{ZeroKnowledge: info.ProofRequired}, nil
 	}
 	if info.Attempts >= info.MaxAttempts {
 		return SecretStatus{}, ErrNotFound // spent: a store that has not burned it yet
 	}
-	return SecretStatus{PassphraseRequired: true, AttemptsLeft: info.MaxAttempts - info.Attempts}, nil
+	return SecretStatus{PassphraseRequired: true, AttemptsLeft: info.MaxAttempts - info.Attempts, ZeroKnowledge: info.ProofRequired}, nil
 }
 
 // Receipt returns the receipt of the secret with the given metadata key,
@@ -840,7 +861,9 @@ func (s *Service) open(m *SealedMetadata, metadataKey string, now time.Time) (*M
 	if err != nil {
 		return nil, err
 	}
-	return s.metadata(m, metadataKey, p.secretKey, p.recipients, now), nil
+	r := s.metadata(m, metadataKey, p.secretKey, p.recipients, now)
+	r.ZeroKnowledge = p.zk
+	return r, nil
 }
 
 // openPayload unseals what a stored receipt keeps sealed.

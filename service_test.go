@@ -575,7 +575,7 @@ func (r *recording) View(ctx context.Context, id onetime.ID, now time.Time) (*on
 
 // Reveal and Burn record what a store keeps for a replay, too: its id
 // and the answer.
-func (r *recording) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (r *recording) Reveal(ctx context.Context, id onetime.ID, check onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
 	r.record("reveal", id, check)
 	s, err := r.Store.Reveal(ctx, id, check, now, replay)
 	if replay != nil && s != nil {

@@ -427,7 +427,7 @@ func (s measuredStore) Create(ctx context.Context, sec *SealedSecret, m *SealedM
 	return err
 }
 
-func (s measuredStore) Reveal(ctx context.Context, id ID, check []byte, now time.Time, replay *Replay) (*SealedSecret, error) {
+func (s measuredStore) Reveal(ctx context.Context, id ID, check Credentials, now time.Time, replay *Replay) (*SealedSecret, error) {
 	ctx, r := s.call(ctx, storeReveal)
 	sec, err := s.Store.Reveal(ctx, id, check, now, replay)
 	r.end(ctx, err)

@@ -121,7 +121,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 }
 
 // Reveal implements [onetime.Store].
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
 	if err := s.lock(ctx, true); err != nil {
 		return nil, err
 	}
@@ -136,8 +136,11 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now tim
 	if sec == nil {
 		return nil, onetime.ErrNotFound
 	}
+	if len(sec.Proof) > 0 && subtle.ConstantTimeCompare(sec.Proof, c.Proof) != 1 {
+		return nil, onetime.ErrNotFound // without the link's key: nothing happens
+	}
 	receipt := s.receipt(sec.MetadataID, now)
-	if len(sec.Check) > 0 && subtle.ConstantTimeCompare(sec.Check, check) != 1 {
+	if len(sec.Check) > 0 && subtle.ConstantTimeCompare(sec.Check, c.Check) != 1 {
 		sec.Attempts++
 		if sec.Attempts >= sec.MaxAttempts {
 			delete(s.secrets, id)
@@ -189,6 +192,7 @@ func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	}
 	return &onetime.SecretInfo{
 		PassphraseRequired: len(sec.Check) > 0,
+		ProofRequired:      len(sec.Proof) > 0,
 		Attempts:           sec.Attempts,
 		MaxAttempts:        sec.MaxAttempts,
 		ExpiresAt:          sec.ExpiresAt,
@@ -334,6 +338,6 @@ func copyMetadata(r *onetime.SealedMetadata) *onetime.SealedMetadata {
 
 func copySecret(sec *onetime.SealedSecret) *onetime.SealedSecret {
 	out := *sec
-	out.Sealed, out.Check = bytes.Clone(sec.Sealed), bytes.Clone(sec.Check)
+	out.Sealed, out.Check, out.Proof = bytes.Clone(sec.Sealed), bytes.Clone(sec.Check), bytes.Clone(sec.Proof)
 	return &out
 }

@@ -56,7 +56,7 @@ func TestBoundedWithoutSweep(t *testing.T) {
 		require.NoError(t, st.Create(ctx, s, m))
 		receiptExp = append(receiptExp, m.ExpiresAt)
 		if i%4 == 0 {
-			_, err := st.Reveal(ctx, s.ID, nil, now, nil) // a consumed secret goes at once
+			_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil) // a consumed secret goes at once
 			require.NoError(t, err)
 		} else {
 			secretExp = append(secretExp, s.ExpiresAt)
@@ -91,7 +91,7 @@ func TestSweepCounts(t *testing.T) {
 		ids = append(ids, s)
 	}
 	for _, s := range ids[:2] {
-		_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 		require.NoError(t, err)
 	}
 	n, err := st.Sweep(ctx, t0.Add(time.Hour-time.Microsecond))
@@ -279,7 +279,7 @@ func TestFieldsRoundTrip(t *testing.T) {
 		}
 	}
 	for _, p := range all {
-		got, err := st.Reveal(ctx, p.s.ID, p.s.Check, now, nil)
+		got, err := st.Reveal(ctx, p.s.ID, onetime.Credentials{Check: p.s.Check}, now, nil)
 		require.NoError(t, err)
 		assert.Equal(t, p.s, got, "Reveal of a secret of %d bytes", len(p.s.Sealed))
 	}
@@ -295,7 +295,7 @@ func TestInvalidIDs(t *testing.T) {
 	require.NoError(t, st.Create(ctx, s, m))
 	upper := onetime.ID(strings.ToUpper(string(s.ID)))
 	for name, id := range map[string]onetime.ID{"empty": "", "short": s.ID[:39], "upper case": upper, "not hex": "zz" + s.ID[2:]} {
-		_, err := st.Reveal(ctx, id, nil, t0, nil)
+		_, err := st.Reveal(ctx, id, onetime.Credentials{}, t0, nil)
 		assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an id %s", name)
 		_, err = st.Peek(ctx, id, t0)
 		assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of an id %s", name)
@@ -351,7 +351,7 @@ func TestSpaceReclaimed(t *testing.T) {
 		s, m := storetest.NewPair("", t0, time.Hour)
 		s.Sealed = fill(value)
 		require.NoError(t, st.Create(ctx, s, m))
-		_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 		require.NoError(t, err)
 	}
 	assert.Less(t, heapInUse()-heap0, int64(n*value/4), "heap after %d pairs of %d bytes revealed at once", n, value)
@@ -386,7 +386,7 @@ func TestSpaceReclaimed(t *testing.T) {
 		require.Equal(t, len(keep)+added, secrets, "secrets held after the reclaiming")
 		assert.Less(t, heapInUse()-heap0, full/4, "heap after all but %d of %d secrets expired (sweep %v)", len(keep), n, sweep)
 		for _, s := range keep {
-			got, err := st.Reveal(ctx, s.ID, nil, later, nil)
+			got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, later, nil)
 			require.NoError(t, err)
 			require.Equal(t, s.Sealed, got.Sealed, "a secret kept through the reclaiming")
 		}

@@ -25,7 +25,7 @@ func TestReplaysReclaimed(t *testing.T) {
 		s, m := storetest.NewPair("owner", t0, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
 		if i%2 == 0 {
-			_, err := st.Reveal(ctx, s.ID, nil, t0, replay(s.ID, t0))
+			_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, replay(s.ID, t0))
 			require.NoError(t, err)
 		} else {
 			_, err := st.Burn(ctx, m.ID, t0, replay(m.ID, t0))
@@ -46,7 +46,7 @@ func TestReplaysReclaimed(t *testing.T) {
 	for range 10 {
 		s, m := storetest.NewPair("", t0, time.Hour)
 		require.NoError(t, st.Create(ctx, s, m))
-		_, err := st.Reveal(ctx, s.ID, nil, t0, replay(s.ID, t0))
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, replay(s.ID, t0))
 		require.NoError(t, err)
 	}
 	later := t0.Add(2 * time.Minute)
@@ -72,7 +72,7 @@ func TestDeadlineWhileLocked(t *testing.T) {
 			defer cancel()
 			var err error
 			if op == "Reveal" {
-				_, err = st.Reveal(dctx, s.ID, nil, t0, nil)
+				_, err = st.Reveal(dctx, s.ID, onetime.Credentials{}, t0, nil)
 			} else {
 				_, err = st.Burn(dctx, m.ID, t0, nil)
 			}

@@ -109,7 +109,7 @@ func BenchmarkYardstick(b *testing.B) {
 				if err := st.Create(ctx, s, m); err != nil {
 					return err
 				}
-				sec, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+				sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 				if err == nil && !bytes.Equal(sec.Sealed, s.Sealed) {
 					err = fmt.Errorf("revealed other bytes")
 				}

@@ -86,7 +86,7 @@ func TestCrashUnderLoad(t *testing.T) {
 				next++
 				p.reveal = 1
 				mu.Unlock()
-				sec, err := st.Reveal(ctx, p.s.ID, nil, t0, nil)
+				sec, err := st.Reveal(ctx, p.s.ID, onetime.Credentials{}, t0, nil)
 				switch {
 				case err == nil:
 					assert.Equal(t, p.s.Sealed, sec.Sealed, "a reveal returned other bytes")
@@ -114,7 +114,7 @@ func TestCrashUnderLoad(t *testing.T) {
 	require.NoError(t, err)
 	var kept, gone, inFlight int
 	for _, p := range pairs {
-		sec, err := after.Reveal(ctx, p.s.ID, nil, t0, nil)
+		sec, err := after.Reveal(ctx, p.s.ID, onetime.Credentials{}, t0, nil)
 		switch p.reveal {
 		case 0:
 			if assert.NoError(t, err, "an acknowledged share was lost") {

@@ -409,7 +409,8 @@ func (s *Store) fail(ctx context.Context, err error) error {
 // or else takes the secret with a DELETE ... RETURNING, or counts the wrong
 // attempt and burns the secret at its budget, records the outcome under
 // the replay id, and checks the deadline last.
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+	check := c.Check // TODO(zk): c.Proof
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}

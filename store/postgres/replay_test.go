@@ -83,13 +83,13 @@ func TestTwoPoolsReplayRace(t *testing.T) {
 				)
 				switch i % 4 {
 				case 0:
-					sec, err = st.Reveal(ctx, s.ID, check, t0, reveal)
+					sec, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, reveal)
 				case 1:
-					sec, err = st.Reveal(ctx, s.ID, check, t0, replayFor(s.ID, t0))
+					sec, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, replayFor(s.ID, t0))
 				case 2:
 					rec, err = st.Burn(ctx, m.ID, t0, burn)
 				case 3:
-					_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0, wrong)
+					_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, wrong)
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -172,7 +172,7 @@ func TestTwoPoolsWrongRepeats(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := stores[i%2].Reveal(ctx, s.ID, []byte("wrong"), t0, a)
+			_, err := stores[i%2].Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, a)
 			assert.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		}()
 	}
@@ -200,7 +200,7 @@ func TestSweepReclaimsReplays(t *testing.T) {
 	s, m := storetest.NewPair("", t0, 24*time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	a := replayFor(s.ID, t0)
-	_, err := st.Reveal(ctx, s.ID, nil, t0, a)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, a)
 	require.NoError(t, err)
 	_, m2 := storetest.NewPair("", t0, 24*time.Hour)
 	_, err = st.Burn(ctx, m2.ID, t0, replayFor(m2.ID, t0))
@@ -270,26 +270,26 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+st.Table("schema_version")).Scan(&version))
 	require.Equal(t, postgres.SchemaVersion, version)
 
-	sec, err := st.Reveal(ctx, plain[0].ID, nil, t0, nil)
+	sec, err := st.Reveal(ctx, plain[0].ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err)
 	assert.Equal(t, plain[0].Sealed, sec.Sealed)
 	a := replayFor(plain[1].ID, t0)
-	sec, err = st.Reveal(ctx, plain[1].ID, nil, t0, a)
+	sec, err = st.Reveal(ctx, plain[1].ID, onetime.Credentials{}, t0, a)
 	require.NoError(t, err)
 	assert.Equal(t, plain[1].Sealed, sec.Sealed)
-	again, err := st.Reveal(ctx, plain[1].ID, nil, t0, a)
+	again, err := st.Reveal(ctx, plain[1].ID, onetime.Credentials{}, t0, a)
 	require.NoError(t, err, "a repeat on the upgraded database")
 	assert.Equal(t, sec, again)
 
 	info, err := st.Peek(ctx, locked.ID, t0)
 	require.NoError(t, err)
 	assert.Equal(t, 1, info.Attempts, "the attempt counted at version 1")
-	sec, err = st.Reveal(ctx, locked.ID, []byte("right"), t0, replayFor(locked.ID, t0))
+	sec, err = st.Reveal(ctx, locked.ID, onetime.Credentials{Check: []byte("right")}, t0, replayFor(locked.ID, t0))
 	require.NoError(t, err)
 	assert.Equal(t, locked.Sealed, sec.Sealed)
 	assert.Equal(t, 1, sec.Attempts)
 
-	_, err = st.Reveal(ctx, gone.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, gone.ID, onetime.Credentials{}, t0, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "revealed at version 1, revealed again after the upgrade")
 	got, err := st.Receipt(ctx, goneM.ID, t0)
 	require.NoError(t, err)
@@ -336,7 +336,7 @@ func unread(t *testing.T, st *postgres.Store, s *onetime.SealedSecret, m *onetim
 	require.NoError(t, err)
 	assert.Equal(t, onetime.StateNew, got.State)
 	assert.True(t, got.SecretPresent)
-	sec, err := st.Reveal(ctx, s.ID, nil, t0, replay)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, replay)
 	require.NoError(t, err, "revealing after the cut-off call")
 	assert.Equal(t, s.Sealed, sec.Sealed)
 }
@@ -394,7 +394,7 @@ func TestDeadlineAfterLockWait(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := st.Reveal(short, s.ID, nil, t0, a)
+		_, err := st.Reveal(short, s.ID, onetime.Credentials{}, t0, a)
 		done <- err
 	}()
 	<-short.Done()
@@ -458,7 +458,7 @@ func TestDeadlineStalledServer(t *testing.T) {
 	require.NoError(t, st.Create(ctx, s, m))
 	// The reveal's description cached, so that the stalled call sends the
 	// statement itself in its one round trip.
-	_, err = st.Reveal(ctx, onetime.ID(randomHex(40)), nil, t0, nil)
+	_, err = st.Reveal(ctx, onetime.ID(randomHex(40)), onetime.Credentials{}, t0, nil)
 	require.ErrorIs(t, err, onetime.ErrNotFound)
 	pid := backendPID(t, pool)
 
@@ -468,7 +468,7 @@ func TestDeadlineStalledServer(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = st.Reveal(short, s.ID, nil, t0, a)
+	_, err = st.Reveal(short, s.ID, onetime.Credentials{}, t0, a)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 3*time.Second, "the call outlived its deadline")
 	time.Sleep(500 * time.Millisecond) // well past the deadline

@@ -76,9 +76,9 @@ func TestSchemaAndPrefix(t *testing.T) {
 
 	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, a.Create(ctx, s, m))
-	_, err = b.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = b.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "a secret of store a seen by store b")
-	_, err = a.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = a.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	assert.NoError(t, err)
 
 	// Without a schema, the tables go where search_path says.
@@ -142,7 +142,7 @@ func TestConcurrentOpen(t *testing.T) {
 		// Each works on the shared tables.
 		s, m := storetest.NewPair("", t0, time.Hour)
 		require.NoError(t, stores[0].Create(ctx, s, m))
-		_, err := stores[openers-1].Reveal(ctx, s.ID, nil, t0, nil)
+		_, err := stores[openers-1].Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 		require.NoError(t, err)
 		for _, st := range stores {
 			require.NoError(t, st.Close())
@@ -213,14 +213,14 @@ func TestTwoPoolsRace(t *testing.T) {
 				switch i % 4 {
 				case 0, 1:
 					var sec *onetime.SealedSecret
-					sec, err = st.Reveal(ctx, s.ID, check, t0, nil)
+					sec, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, nil)
 					if err == nil && !bytes.Equal(sec.Sealed, s.Sealed) {
 						err = errors.New("revealed other bytes")
 					}
 				case 2:
 					_, err = st.Burn(ctx, m.ID, t0, nil)
 				case 3:
-					_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+					_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -271,7 +271,7 @@ func TestNoPreparedStatementsByDefault(t *testing.T) {
 		require.NoError(t, err)
 		_, err = st.Recent(ctx, "owner", t0, 10)
 		require.NoError(t, err)
-		_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+		_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 		require.NoError(t, err)
 		_, err = st.Burn(ctx, m.ID, t0, nil)
 		require.ErrorIs(t, err, onetime.ErrNotFound)
@@ -366,7 +366,7 @@ func TestErrorTextsFromTheServer(t *testing.T) {
 	require.ErrorIs(t, errs[0], onetime.ErrExists)
 
 	srv.Stop()
-	_, err = st.Reveal(ctx, s.ID, s.Check, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, t0, nil)
 	errs = append(errs, err)
 	_, err = st.Peek(ctx, s.ID, t0)
 	errs = append(errs, err)
@@ -425,7 +425,7 @@ func TestOneStatementPerCall(t *testing.T) {
 	w, wm := storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, w, wm))
 	for _, f := range []func() error{
-		func() error { _, err := st.Reveal(ctx, missing, nil, t0, nil); return err },
+		func() error { _, err := st.Reveal(ctx, missing, onetime.Credentials{}, t0, nil); return err },
 		func() error { _, err := st.Burn(ctx, missing, t0, nil); return err },
 		func() error { _, err := st.Peek(ctx, missing, t0); return err },
 		func() error { _, err := st.Receipt(ctx, missing, t0); return err },
@@ -454,12 +454,12 @@ func TestOneStatementPerCall(t *testing.T) {
 	calls(1, "View", func() error { _, err := st.View(ctx, m.ID, t0); return err })
 	calls(1, "Recent", func() error { _, err := st.Recent(ctx, "owner", t0, 10); return err })
 	calls(1, "a wrong Reveal", func() error {
-		if _, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil); !errors.Is(err, onetime.ErrWrongPassphrase) {
+		if _, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil); !errors.Is(err, onetime.ErrWrongPassphrase) {
 			return fmt.Errorf("wrong passphrase: %w", err)
 		}
 		return nil
 	})
-	calls(1, "Reveal", func() error { _, err := st.Reveal(ctx, s.ID, s.Check, t0, nil); return err })
+	calls(1, "Reveal", func() error { _, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, t0, nil); return err })
 	s, m = storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	calls(1, "Burn", func() error { _, err := st.Burn(ctx, m.ID, t0, nil); return err })
@@ -469,8 +469,8 @@ func TestOneStatementPerCall(t *testing.T) {
 	s, m = storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	a := &onetime.Replay{ID: onetime.ID(s.ID.Slot() + randomHex(32)), ExpiresAt: t0.Add(time.Minute)}
-	calls(1, "Reveal with a replay and a deadline", func() error { _, err := st.Reveal(deadline, s.ID, nil, t0, a); return err })
-	calls(1, "a repeated Reveal", func() error { _, err := st.Reveal(deadline, s.ID, nil, t0, a); return err })
+	calls(1, "Reveal with a replay and a deadline", func() error { _, err := st.Reveal(deadline, s.ID, onetime.Credentials{}, t0, a); return err })
+	calls(1, "a repeated Reveal", func() error { _, err := st.Reveal(deadline, s.ID, onetime.Credentials{}, t0, a); return err })
 	s, m = storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m))
 	b := &onetime.Replay{ID: onetime.ID(m.ID.Slot() + randomHex(32)), ExpiresAt: t0.Add(time.Minute)}

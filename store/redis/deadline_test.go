@@ -69,11 +69,11 @@ func TestDeadline(t *testing.T) {
 			require.NoError(t, st.Create(ctx, s, m))
 			rp := replayFor(s.ID, now, time.Minute)
 			hook.on.Store(true)
-			_, err := st.Reveal(late(), s.ID, s.Check, now, nil)
+			_, err := st.Reveal(late(), s.ID, onetime.Credentials{Check: s.Check}, now, nil)
 			requireLate(err, "Reveal")
-			_, err = st.Reveal(late(), s.ID, []byte("wrong"), now, nil)
+			_, err = st.Reveal(late(), s.ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 			requireLate(err, "Reveal, wrong passphrase")
-			_, err = st.Reveal(late(), s.ID, s.Check, now, rp)
+			_, err = st.Reveal(late(), s.ID, onetime.Credentials{Check: s.Check}, now, rp)
 			requireLate(err, "Reveal with a replay")
 			_, err = st.Burn(late(), m.ID, now, nil)
 			requireLate(err, "Burn")
@@ -92,13 +92,13 @@ func TestDeadline(t *testing.T) {
 			// With the deadline ahead: Redis's TIME is before it.
 			ahead, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
-			got, err := st.Reveal(ahead, s.ID, s.Check, now, rp)
+			got, err := st.Reveal(ahead, s.ID, onetime.Credentials{Check: s.Check}, now, rp)
 			require.NoError(t, err)
 			assert.Equal(t, s.Sealed, got.Sealed)
 
 			// The recorded outcome comes first, deadline or not.
 			hook.on.Store(true)
-			again, err := st.Reveal(late(), s.ID, s.Check, now, rp)
+			again, err := st.Reveal(late(), s.ID, onetime.Credentials{Check: s.Check}, now, rp)
 			hook.on.Store(false)
 			require.NoError(t, err)
 			assert.Equal(t, got, again)
@@ -207,7 +207,7 @@ func TestStalledRedis(t *testing.T) {
 				_, c.err = c.st.Burn(ctx, c.m.ID, now, c.replay)
 			} else {
 				var got *onetime.SealedSecret
-				got, c.err = c.st.Reveal(ctx, c.s.ID, c.check, now, c.replay)
+				got, c.err = c.st.Reveal(ctx, c.s.ID, onetime.Credentials{Check: c.check}, now, c.replay)
 				c.leaked = got != nil
 			}
 			c.took = time.Since(start)
@@ -244,7 +244,7 @@ func TestStalledRedis(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, onetime.StateNew, r.State, "%s: the receipt moved", c.name)
 		check := c.s.Check
-		got, err := setup.Reveal(ctx, c.s.ID, check, now, c.replay)
+		got, err := setup.Reveal(ctx, c.s.ID, onetime.Credentials{Check: check}, now, c.replay)
 		if assert.NoError(t, err, "%s: the secret is not revealable", c.name) {
 			assert.Equal(t, c.s.Sealed, got.Sealed, c.name)
 		}

@@ -53,14 +53,14 @@ func TestNativeExpiry(t *testing.T) {
 			}
 			check("after Create")
 			now := created.Add(time.Minute)
-			_, err := st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
+			_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 			check("after a wrong passphrase")
 			v, err := st.View(ctx, m.ID, now)
 			require.NoError(t, err)
 			require.Equal(t, onetime.StateNew, v.State, "View answers the state before")
 			check("after View")
-			_, err = st.Reveal(ctx, s.ID, s.Check, now, nil)
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, now, nil)
 			require.NoError(t, err)
 			assert.Equal(t, int64(-2), pexpiretime(t, c, sk), "secret still stored after Reveal")
 			check("after Reveal")
@@ -96,7 +96,7 @@ func TestRedisExpires(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "Redis did not expire the pair")
 	_, err = st.Receipt(ctx, m.ID, created)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt after Redis expired it")
-	_, err = st.Reveal(ctx, s.ID, nil, created, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, created, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after Redis expired it")
 	// The owner index drops the entry too, and then expires itself.
 	list, err := st.Recent(ctx, "owner", created, 10)
@@ -165,6 +165,6 @@ func TestNoScript(t *testing.T) {
 	require.NoError(t, c.ScriptFlush(ctx).Err())
 	_, err := st.Recent(ctx, "owner", t0, 10)
 	require.NoError(t, err, "Recent after SCRIPT FLUSH")
-	_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err, "Reveal after SCRIPT FLUSH")
 }

@@ -80,7 +80,7 @@ func TestRestartDuringReveals(t *testing.T) {
 				// A reader retries a failing reveal for a while, as a
 				// client would; once the server is back, it gets an answer.
 				for deadline := time.Now().Add(15 * time.Second); ; {
-					sec, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Second), nil)
+					sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(time.Second), nil)
 					if err == nil {
 						served.Add(1)
 						mu.Lock()
@@ -124,13 +124,13 @@ func TestRestartDuringReveals(t *testing.T) {
 	// Every secret is consumed: revealed once, or consumed by a reveal
 	// whose answer was lost with the connection. None is left to reveal.
 	for _, s := range secrets {
-		_, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Second), nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(time.Second), nil)
 		require.ErrorIs(t, err, onetime.ErrNotFound, "a secret survived all the reveals")
 	}
 	// And the same Store works afterwards.
 	s, m := storetest.NewPair("owner", t0, time.Hour)
 	require.NoError(t, st.Create(ctx, s, m), "Create after the restart")
-	_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err, "Reveal after the restart")
 	got, err := st.Receipt(ctx, m.ID, t0)
 	require.NoError(t, err, "Receipt after the restart")
@@ -152,7 +152,7 @@ func TestCleanErrors(t *testing.T) {
 	s, m := storetest.NewPair("owner", t0, time.Hour)
 	srv.Stop()
 	errs := map[string]error{"Create": st.Create(ctx, s, m)}
-	_, errs["Reveal"] = st.Reveal(ctx, s.ID, []byte("check"), t0, nil)
+	_, errs["Reveal"] = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("check")}, t0, nil)
 	_, errs["Peek"] = st.Peek(ctx, s.ID, t0)
 	_, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
 	_, errs["View"] = st.View(ctx, m.ID, t0)
@@ -189,7 +189,7 @@ func TestTimeoutError(t *testing.T) {
 	require.NoError(t, newStore(t, srv.Client(t)).Create(context.Background(), s, m))
 
 	for name, call := range map[string]func(context.Context) error{
-		"Reveal": func(ctx context.Context) error { _, err := st.Reveal(ctx, s.ID, nil, t0, nil); return err },
+		"Reveal": func(ctx context.Context) error { _, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil); return err },
 		"Burn":   func(ctx context.Context) error { _, err := st.Burn(ctx, m.ID, t0, nil); return err },
 		"View":   func(ctx context.Context) error { _, err := st.View(ctx, m.ID, t0); return err },
 	} {
@@ -202,7 +202,7 @@ func TestTimeoutError(t *testing.T) {
 	// A context already done is answered before any command.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.ErrorIs(t, err, context.Canceled)
 }
 

@@ -55,7 +55,7 @@ func TestSameCallAgain(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, onetime.StateReceived, r.State)
 			assert.Equal(t, now, r.Received, "the repeat changed nothing")
-			_, err = st.Reveal(ctx, s.ID, nil, now, nil)
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 			require.ErrorIs(t, err, onetime.ErrNotFound, "another call")
 
 			// A wrong passphrase is counted once, and a repeat of the
@@ -109,9 +109,9 @@ func TestSameCallAgain(t *testing.T) {
 			s, m = storetest.NewPair("", t0, time.Hour)
 			s.Check = []byte("right")
 			require.NoError(t, st.Create(ctx, s, m))
-			_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
-			_, err = st.Reveal(ctx, s.ID, s.Check, now, nil)
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, now, nil)
 			require.NoError(t, err)
 			s, m = storetest.NewPair("", t0, time.Hour)
 			require.NoError(t, st.Create(ctx, s, m))
@@ -193,7 +193,7 @@ func TestRecordVersion(t *testing.T) {
 					}
 					put(st, s, m, srec, mrec)
 
-					_, err = st.Reveal(ctx, s.ID, nil, now, nil)
+					_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 					refused("Reveal", err)
 					_, err = st.Burn(ctx, m.ID, now, nil)
 					refused("Burn", err)
@@ -235,7 +235,7 @@ func TestAttemptsLimit(t *testing.T) {
 		info, err := st.Peek(ctx, s.ID, now)
 		require.NoError(t, err)
 		assert.Equal(t, onetime.SecretInfo{PassphraseRequired: true, Attempts: tc.attempts, MaxAttempts: tc.max, ExpiresAt: s.ExpiresAt}, *info)
-		_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
+		_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		info, err = st.Peek(ctx, s.ID, now)
 		if tc.burned {
@@ -244,7 +244,7 @@ func TestAttemptsLimit(t *testing.T) {
 		}
 		require.NoError(t, err)
 		assert.Equal(t, tc.attempts+1, info.Attempts)
-		got, err := st.Reveal(ctx, s.ID, s.Check, now, nil)
+		got, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, now, nil)
 		require.NoError(t, err)
 		assert.Equal(t, tc.attempts+1, got.Attempts)
 		assert.Equal(t, tc.max, got.MaxAttempts)

@@ -298,7 +298,7 @@ func TestLostReplies(t *testing.T) {
 				require.NoError(t, setup.Create(ctx, secrets[j], receipts[j]))
 			}
 			for j, s := range secrets {
-				got, err := st.Reveal(ctx, s.ID, nil, now, nil)
+				got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 				classify(&reveals, err, nil)
 				if err == nil {
 					require.Equal(t, s.Sealed, got.Sealed, "reveal %d answered another value", j)
@@ -331,7 +331,7 @@ func TestLostReplies(t *testing.T) {
 				locked[j] = s
 			}
 			for _, s := range locked {
-				_, err := st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
+				_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 				classify(&wrong, err, onetime.ErrWrongPassphrase)
 			}
 			counted := 0
@@ -439,7 +439,7 @@ func TestEveryReplyLost(t *testing.T) {
 
 	s, m := storetest.NewPair("", t0, time.Hour)
 	require.NoError(t, setup.Create(ctx, s, m))
-	_, err = st.Reveal(ctx, s.ID, nil, now, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, onetime.ErrNotFound)
 	assert.True(t, strings.HasPrefix(err.Error(), "redis: "), "error %q", err)
@@ -510,7 +510,7 @@ func TestLostRepliesReplay(t *testing.T) {
 		require.NoError(t, setup.Create(ctx, s, m))
 		rp := replayFor(s.ID, now, time.Minute)
 		var got *onetime.SealedSecret
-		calls, err := repeat(func() (err error) { got, err = st.Reveal(ctx, s.ID, nil, now, rp); return err })
+		calls, err := repeat(func() (err error) { got, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, rp); return err })
 		require.NoError(t, err, "a reveal was never answered, or answered an error")
 		require.Equal(t, s.Sealed, got.Sealed)
 		repeated += calls - 1
@@ -520,7 +520,7 @@ func TestLostRepliesReplay(t *testing.T) {
 		s.Check = []byte("right")
 		require.NoError(t, setup.Create(ctx, s, m))
 		rp := replayFor(s.ID, now, time.Minute)
-		calls, err := repeat(func() error { _, err := st.Reveal(ctx, s.ID, []byte("wrong"), now, rp); return err })
+		calls, err := repeat(func() error { _, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, rp); return err })
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		info, err := setup.Peek(ctx, s.ID, now)
 		require.NoError(t, err)

@@ -98,7 +98,7 @@ func TestOutcomeDeletedOffPath(t *testing.T) {
 			// happens below: the guard turns that hang into a failure.
 			answered := make(chan error, 1)
 			go func() {
-				_, err := st.Reveal(ctx, secrets[0].ID, nil, now, nil)
+				_, err := st.Reveal(ctx, secrets[0].ID, onetime.Credentials{}, now, nil)
 				answered <- err
 			}()
 			select {
@@ -112,13 +112,13 @@ func TestOutcomeDeletedOffPath(t *testing.T) {
 
 			// Calls answered meanwhile: a wrong passphrase, reveals, a burn.
 			for _, s := range secrets[1:3] {
-				got, err := st.Reveal(ctx, s.ID, nil, now, nil)
+				got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 				require.NoError(t, err)
 				assert.Equal(t, s.Sealed, got.Sealed)
 			}
 			_, err := st.Burn(ctx, receipts[3].ID, now, nil)
 			require.NoError(t, err)
-			_, err = st.Reveal(ctx, secrets[4].ID, []byte("wrong"), now, nil)
+			_, err = st.Reveal(ctx, secrets[4].ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 			left, err := outcomeKeys(ctx, c, st.prefix)
 			require.NoError(t, err)

@@ -404,7 +404,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 // outcome is kept under the replay's id until its expiry and answered to
 // every call that names it (see "Replays"). Past ctx's deadline on
 // Redis's clock the script changes nothing (see "Deadlines").
-func (s *Store) Reveal(ctx context.Context, id onetime.ID, check []byte, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
+	check := c.Check // TODO(zk): c.Proof
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}

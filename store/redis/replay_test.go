@@ -39,7 +39,7 @@ func TestReplay(t *testing.T) {
 				s, m := storetest.NewPair("", t0, time.Hour)
 				require.NoError(t, st.Create(ctx, s, m))
 				rp := replayFor(s.ID, now, time.Minute)
-				first, err := st.Reveal(ctx, s.ID, nil, now, rp)
+				first, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, rp)
 				require.NoError(t, err)
 				assert.Equal(t, s.Sealed, first.Sealed)
 
@@ -52,7 +52,7 @@ func TestReplay(t *testing.T) {
 				require.NoError(t, err)
 				assert.True(t, ttl > 59*time.Second && ttl <= time.Minute, "outcome PTTL %v, want ExpiresAt-now", ttl)
 
-				again, err := st.Reveal(ctx, s.ID, []byte("any check"), now.Add(30*time.Second), rp)
+				again, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("any check")}, now.Add(30*time.Second), rp)
 				require.NoError(t, err, "a repeat with the replay id")
 				assert.Equal(t, first, again, "the repeat answers the secret as first returned")
 				r, err := st.Receipt(ctx, m.ID, now.Add(time.Minute))
@@ -60,11 +60,11 @@ func TestReplay(t *testing.T) {
 				assert.Equal(t, onetime.StateReceived, r.State)
 				assert.Equal(t, now, r.Received, "the repeat changed nothing")
 
-				_, err = st.Reveal(ctx, s.ID, nil, now, nil)
+				_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 				require.ErrorIs(t, err, onetime.ErrNotFound, "a call without the replay")
-				_, err = st.Reveal(ctx, s.ID, nil, now, replayFor(s.ID, now, time.Minute))
+				_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, replayFor(s.ID, now, time.Minute))
 				require.ErrorIs(t, err, onetime.ErrNotFound, "a call with another replay id")
-				_, err = st.Reveal(ctx, s.ID, nil, rp.ExpiresAt, rp)
+				_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, rp.ExpiresAt, rp)
 				require.ErrorIs(t, err, onetime.ErrNotFound, "the outcome is gone at ExpiresAt, whatever Redis still holds")
 			})
 
@@ -74,7 +74,7 @@ func TestReplay(t *testing.T) {
 				require.NoError(t, st.Create(ctx, s, m))
 				rp := replayFor(s.ID, now, time.Minute)
 				for _, check := range []string{"wrong", "right", "wrong"} {
-					_, err := st.Reveal(ctx, s.ID, []byte(check), now, rp)
+					_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte(check)}, now, rp)
 					require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "check %q with the replay id", check)
 				}
 				info, err := st.Peek(ctx, s.ID, now)
@@ -84,7 +84,7 @@ func TestReplay(t *testing.T) {
 				// The attempt that burns the secret is recorded too.
 				rp = replayFor(s.ID, now, time.Minute)
 				for range 2 {
-					_, err = st.Reveal(ctx, s.ID, []byte("wrong"), now, rp)
+					_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, rp)
 					require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 				}
 				r, err := st.Receipt(ctx, m.ID, now)
@@ -95,7 +95,7 @@ func TestReplay(t *testing.T) {
 			t.Run("NotFoundNotRecorded", func(t *testing.T) {
 				s, _ := storetest.NewPair("", t0, time.Hour)
 				rp := replayFor(s.ID, now, time.Minute)
-				_, err := st.Reveal(ctx, s.ID, nil, now, rp)
+				_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, rp)
 				require.ErrorIs(t, err, onetime.ErrNotFound)
 				n, err := c.Exists(ctx, st.key(rp.ID, kindReplay)).Result()
 				require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestReplay(t *testing.T) {
 				assert.Equal(t, first, again, "the repeat answers the receipt as first returned")
 				_, err = st.Burn(ctx, m.ID, now, nil)
 				require.ErrorIs(t, err, onetime.ErrNotFound, "a call without the replay")
-				_, err = st.Reveal(ctx, s.ID, nil, now, nil)
+				_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 				require.ErrorIs(t, err, onetime.ErrNotFound, "the secret is burned")
 				st.settle(false)
 				n, err := c.Exists(ctx, st.key(rp.ID, kindReplay)).Result()
@@ -128,9 +128,9 @@ func TestReplay(t *testing.T) {
 				s, m := storetest.NewPair("", t0, time.Hour)
 				require.NoError(t, st.Create(ctx, s, m))
 				rp := &onetime.Replay{ID: replayFor(s.ID, now, 0).ID, ExpiresAt: now.Add(-time.Second)}
-				_, err := st.Reveal(ctx, s.ID, nil, now, rp)
+				_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, rp)
 				require.NoError(t, err)
-				_, err = st.Reveal(ctx, s.ID, nil, now, rp)
+				_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, now, rp)
 				require.ErrorIs(t, err, onetime.ErrNotFound)
 			})
 
@@ -143,12 +143,12 @@ func TestReplay(t *testing.T) {
 					"malformed":    {ID: onetime.ID(s.ID.Slot() + "XYZ"), ExpiresAt: now.Add(time.Minute)},
 					"no expiry":    {ID: replayFor(s.ID, now, 0).ID},
 				} {
-					_, err := st.Reveal(ctx, s.ID, nil, now, rp)
+					_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, rp)
 					require.ErrorIs(t, err, onetime.ErrInvalid, "Reveal, %s", name)
 					_, err = st.Burn(ctx, m.ID, now, rp)
 					require.ErrorIs(t, err, onetime.ErrInvalid, "Burn, %s", name)
 				}
-				got, err := st.Reveal(ctx, s.ID, nil, now, nil)
+				got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 				require.NoError(t, err, "the refused calls changed nothing")
 				assert.Equal(t, s.Sealed, got.Sealed)
 			})

@@ -145,12 +145,12 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 		st.Receipt(ctx, m.ID, now)
 		st.View(ctx, m.ID, now)
 		st.Peek(ctx, s.ID, now)
-		st.Reveal(ctx, s.ID, []byte("x"), now, nil)
+		st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("x")}, now, nil)
 		st.Burn(ctx, m.ID, now, nil)
 		st.Recent(ctx, "warm", now, 10)
 		s, m = storetest.NewPair("", t0, time.Hour)
 		st.Create(ctx, s, m)
-		st.Reveal(ctx, s.ID, nil, now, nil)
+		st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil)
 	}
 	st.settle(false)
 
@@ -179,9 +179,9 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 	one("Peek", 1, 0, func() error { _, err := st.Peek(ctx, s.ID, now); return err })
 	one("Receipt", 1, 1, func() error { _, err := st.Receipt(ctx, m.ID, now); return err })
 	one("View", 1, 1, func() error { _, err := st.View(ctx, m.ID, now); return err })
-	one("Reveal", 2, 1, func() error { _, err := st.Reveal(ctx, s.ID, nil, now, nil); return err })
+	one("Reveal", 2, 1, func() error { _, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil); return err })
 	one("Reveal (gone)", 1, 1, func() error {
-		if _, err := st.Reveal(ctx, s.ID, nil, now, nil); !errors.Is(err, onetime.ErrNotFound) {
+		if _, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, now, nil); !errors.Is(err, onetime.ErrNotFound) {
 			return err
 		}
 		return nil
@@ -207,7 +207,7 @@ func testRoundTrips(t *testing.T, c goredis.UniversalClient, nodes []*goredis.Cl
 	s.Check = []byte("right")
 	require.NoError(t, st.Create(ctx, s, m))
 	one("Reveal (wrong passphrase)", 2, 1, func() error {
-		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), now, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, nil)
 		assert.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		return nil
 	})
@@ -256,7 +256,7 @@ func TestCreateRetried(t *testing.T) {
 			list, err := st.Recent(ctx, "owner", t0, 10)
 			require.NoError(t, err)
 			require.Len(t, list, 1, "Recent after a repeated Create")
-			got, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+			got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 			require.NoError(t, err, "Reveal after a repeated Create")
 			require.Equal(t, s.Sealed, got.Sealed, "Reveal after a repeated Create")
 		})

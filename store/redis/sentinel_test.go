@@ -71,7 +71,7 @@ func TestSentinel(t *testing.T) {
 		// it, as a caller needing that guarantee would do.
 		durable := make([]bool, len(secrets))
 		for i := 0; i < len(secrets); {
-			_, err := st.Reveal(ctx, secrets[i].ID, nil, t0, nil)
+			_, err := st.Reveal(ctx, secrets[i].ID, onetime.Credentials{}, t0, nil)
 			switch {
 			case err == nil:
 				n, werr := c.Do(ctx, "WAIT", 1, 1000).Int64()

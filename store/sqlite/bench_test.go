@@ -89,7 +89,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 				if err := st.Create(ctx, s, m); err != nil {
 					return err
 				}
-				_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+				_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 				return err
 			})
 			batches, ops := st.BatchStats()

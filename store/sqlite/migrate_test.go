@@ -60,10 +60,10 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	assert.Equal(t, SchemaVersion, version)
 
 	rp := &onetime.Replay{ID: onetime.ID("01234567" + "ffffffffffffffffffffffffffffffff"), ExpiresAt: now.Add(time.Minute)}
-	sec, err := st.Reveal(ctx, sid, nil, now, rp)
+	sec, err := st.Reveal(ctx, sid, onetime.Credentials{}, now, rp)
 	require.NoError(t, err, "the upgrade lost the pair")
 	assert.Equal(t, []byte{1, 2}, sec.Sealed)
-	again, err := st.Reveal(ctx, sid, nil, now.Add(time.Second), rp)
+	again, err := st.Reveal(ctx, sid, onetime.Credentials{}, now.Add(time.Second), rp)
 	require.NoError(t, err, "a repeat on the upgraded file")
 	assert.Equal(t, sec, again)
 	m, err := st.Receipt(ctx, mid, now)

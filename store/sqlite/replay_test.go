@@ -43,7 +43,7 @@ func TestReplaysSwept(t *testing.T) {
 	s.Sealed = marker
 	require.NoError(t, st.Create(ctx, s, m))
 	rp := replayFor(s.ID, t0)
-	_, err := st.Reveal(ctx, s.ID, nil, t0, rp)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, rp)
 	require.NoError(t, err)
 	_, m2 := mustCreate(t, st, "")
 	_, err = st.Burn(ctx, m2.ID, t0, replayFor(m2.ID, t0))
@@ -85,7 +85,7 @@ func TestDeadlineBeforeCommit(t *testing.T) {
 			defer cancel()
 			var err error
 			if op == "Reveal" {
-				_, err = st.Reveal(dctx, s.ID, nil, t0, replayFor(s.ID, t0))
+				_, err = st.Reveal(dctx, s.ID, onetime.Credentials{}, t0, replayFor(s.ID, t0))
 			} else {
 				_, err = st.Burn(dctx, m.ID, t0, replayFor(m.ID, t0))
 			}
@@ -120,14 +120,14 @@ func TestDeadlineSparesTheBatch(t *testing.T) {
 	go func() {
 		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
-		_, err := st.Reveal(dctx, late.ID, nil, t0, nil)
+		_, err := st.Reveal(dctx, late.ID, onetime.Credentials{}, t0, nil)
 		lateErr <- err
 	}()
 	require.Eventually(t, func() bool { return st.WaitingWriters() == 1 }, time.Second, time.Millisecond)
 	go func() { slowErr <- st.SlowWrite(400 * time.Millisecond) }()
 	require.Eventually(t, func() bool { return st.WaitingWriters() == 2 }, time.Second, time.Millisecond)
 	go func() {
-		_, err := st.Reveal(ctx, onTime.ID, nil, t0, nil)
+		_, err := st.Reveal(ctx, onTime.ID, onetime.Credentials{}, t0, nil)
 		onTimeErr <- err
 	}()
 	require.Eventually(t, func() bool { return st.WaitingWriters() == 3 }, time.Second, time.Millisecond)

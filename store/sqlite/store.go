@@ -282,7 +282,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 // or another, exactly one deletes the row. A replay's answer is looked up
 // and recorded in the same transaction, and the transaction commits only
 // before ctx's deadline (see writer.consume).
-func (s *Store) Reveal(ctx context.Context, sid onetime.ID, check []byte, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
+func (s *Store) Reveal(ctx context.Context, sid onetime.ID, c onetime.Credentials, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
+	check := c.Check // TODO(zk): c.Proof
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}

@@ -242,7 +242,7 @@ func TestNewOnCallersDB(t *testing.T) {
 	s, m := mustCreate(t, st, "owner")
 	_, err = st.Receipt(ctx, m.ID, t0)
 	require.NoError(t, err)
-	_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err)
 	_, err = st.Sweep(ctx, t0.Add(30*24*time.Hour)) // reclaiming stops although the file cannot shrink
 	require.NoError(t, err)
@@ -260,7 +260,7 @@ func TestNewOnCallersDB(t *testing.T) {
 	s, m = mustCreate(t, st, "owner")
 	_, err = st.Receipt(ctx, m.ID, t0)
 	require.NoError(t, err)
-	_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err)
 	list, err := st.Recent(ctx, "owner", t0, 10)
 	require.NoError(t, err)
@@ -297,7 +297,7 @@ func TestTwoHandles(t *testing.T) {
 				if burn {
 					_, err = st.Burn(ctx, m.ID, at, nil)
 				} else {
-					_, err = st.Reveal(ctx, s.ID, nil, at, nil)
+					_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -328,12 +328,12 @@ func TestTwoHandles(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 64 {
 		wg.Go(func() {
-			_, err := stores[i%2].Reveal(ctx, s.ID, []byte("wrong"), at, nil)
+			_, err := stores[i%2].Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, at, nil)
 			assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "wrong attempt")
 		})
 	}
 	wg.Wait()
-	got, err := b.Reveal(ctx, s.ID, []byte("right"), at, nil)
+	got, err := b.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("right")}, at, nil)
 	require.NoError(t, err, "after 64 wrong attempts through two handles")
 	assert.Equal(t, 64, got.Attempts, "wrong attempts through two handles")
 }
@@ -393,13 +393,13 @@ func TestGroupCommit(t *testing.T) {
 					return
 				}
 				if assert.NoError(t, st.Create(ctx, s, m)) {
-					_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+					_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 					assert.NoError(t, err)
 				}
 			})
 		}
 		wg.Wait()
-		_, err := st.Reveal(ctx, dup.ID, nil, t0, nil)
+		_, err := st.Reveal(ctx, dup.ID, onetime.Credentials{}, t0, nil)
 		require.NoError(t, err, "the original of the duplicates")
 		got, err := st.Receipt(ctx, dupM.ID, t0)
 		require.NoError(t, err)
@@ -488,10 +488,10 @@ func TestCrash(t *testing.T) {
 	st := open2(t, path)
 	ctx := context.Background()
 	for _, id := range ids {
-		if _, err := st.Reveal(ctx, id, nil, t0, nil); err != nil {
+		if _, err := st.Reveal(ctx, id, onetime.Credentials{}, t0, nil); err != nil {
 			t.Fatalf("a secret acknowledged before the crash: %v", err)
 		}
-		if _, err := st.Reveal(ctx, id, nil, t0, nil); !errors.Is(err, onetime.ErrNotFound) {
+		if _, err := st.Reveal(ctx, id, onetime.Credentials{}, t0, nil); !errors.Is(err, onetime.ErrNotFound) {
 			t.Fatalf("second reveal: %v", err)
 		}
 	}
@@ -654,7 +654,7 @@ func TestConsumedLeavesNoBytes(t *testing.T) {
 				"the marker is not in the file after Create: the test proves nothing")
 
 			st, closeAll = makeAt(t, name, path)
-			_, err := st.Reveal(ctx, revealed.ID, nil, t0, nil)
+			_, err := st.Reveal(ctx, revealed.ID, onetime.Credentials{}, t0, nil)
 			require.NoError(t, err)
 			_, err = st.Burn(ctx, bm.ID, t0, nil)
 			require.NoError(t, err)
@@ -733,7 +733,7 @@ func TestSweepShrinksFile(t *testing.T) {
 			wg.Wait()
 			for i, s := range secrets {
 				if i%2 == 0 { // half are revealed, the rest expire
-					_, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+					_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 					require.NoError(t, err)
 				}
 			}
@@ -798,13 +798,13 @@ func TestViewPeek(t *testing.T) {
 			info, err = st.Peek(ctx, s.ID, t1)
 			require.NoError(t, err)
 			require.False(t, info.PassphraseRequired)
-			_, err = st.Reveal(ctx, s.ID, nil, t1, nil)
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t1, nil)
 			require.NoError(t, err, "Peek consumed the secret")
 			_, err = st.Peek(ctx, s.ID, t1)
 			require.ErrorIs(t, err, onetime.ErrNotFound)
 			_, err = st.Peek(ctx, ps.ID, ps.ExpiresAt)
 			require.ErrorIs(t, err, onetime.ErrNotFound, "expired")
-			_, err = st.Reveal(ctx, ps.ID, []byte("wrong"), t1, nil)
+			_, err = st.Reveal(ctx, ps.ID, onetime.Credentials{Check: []byte("wrong")}, t1, nil)
 			require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 			_, err = st.Peek(ctx, ps.ID, t1)
 			require.ErrorIs(t, err, onetime.ErrNotFound, "the attempt that reaches MaxAttemptsLimit burns the secret")

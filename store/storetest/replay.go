@@ -53,14 +53,14 @@ func testReplayReveal(t *testing.T, st onetime.Store) {
 	s, m := NewPair("", t0, secretTTL)
 	check := withPassphrase(s, m)
 	mustCreate(t, st, s, m)
-	_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	want := cloneSecret(s)
 	want.Attempts = 1
 
 	at := t0.Add(time.Minute)
 	a := newReplay(s.ID, at)
-	first, err := st.Reveal(ctx, s.ID, check, at, a)
+	first, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, at, a)
 	require.NoError(t, err, "Reveal with a replay")
 	equalSecret(t, first, want)
 	received := *m
@@ -76,7 +76,7 @@ func testReplayReveal(t *testing.T, st onetime.Store) {
 		{"a wrong check", []byte("wrong"), at.Add(30 * time.Second)},
 		{"1µs before the replay expires", check, a.ExpiresAt.Add(-us)},
 	} {
-		got, err := st.Reveal(ctx, s.ID, repeat.check, repeat.at, a)
+		got, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: repeat.check}, repeat.at, a)
 		require.NoErrorf(t, err, "repeat with %s", repeat.what)
 		equalSecret(t, got, want)
 		// The repeat changed nothing: the receipt keeps the first stamp.
@@ -88,20 +88,20 @@ func testReplayReveal(t *testing.T, st onetime.Store) {
 	for range 2 {
 		first.Sealed[0] ^= 0xff
 		first.Check[0] ^= 0xff
-		first, err = st.Reveal(ctx, s.ID, nil, at, a)
+		first, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, at, a)
 		require.NoError(t, err)
 		equalSecret(t, first, want)
 	}
 
-	_, err = st.Reveal(ctx, s.ID, check, at, newReplay(s.ID, at))
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, at, newReplay(s.ID, at))
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal under another replay id")
-	_, err = st.Reveal(ctx, s.ID, check, at, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal without a replay")
 	_, err = st.Peek(ctx, s.ID, at)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after a replayed Reveal")
-	_, err = st.Reveal(ctx, s.ID, check, a.ExpiresAt, a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, a.ExpiresAt, a)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "repeat at the replay's expiry")
-	_, err = st.Reveal(ctx, s.ID, check, a.ExpiresAt.Add(time.Hour), a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, a.ExpiresAt.Add(time.Hour), a)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "repeat after the replay's expiry")
 }
 
@@ -113,8 +113,8 @@ func testReplayLostReply(t *testing.T, st onetime.Store) {
 		s, m := create(t, st, owner, t0)
 		want := cloneSecret(s)
 		a := newReplay(s.ID, t0)
-		_, _ = st.Reveal(ctx, s.ID, nil, t0, a) // the answer is lost
-		got, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Second), a)
+		_, _ = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, a) // the answer is lost
+		got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(time.Second), a)
 		require.NoError(t, err, "asking again after a lost answer")
 		equalSecret(t, got, want)
 		assert.Equal(t, onetime.StateReceived, receipt(t, st, m.ID, t0.Add(time.Second)).State)
@@ -139,13 +139,13 @@ func testReplayOutlivesSecret(t *testing.T, st onetime.Store) {
 	want := cloneSecret(s)
 	at := s.ExpiresAt.Add(-us)
 	a := newReplay(s.ID, at)
-	_, err := st.Reveal(ctx, s.ID, nil, at, a)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, at, a)
 	require.NoError(t, err, "Reveal 1µs before expiry")
 	later := s.ExpiresAt.Add(time.Second)
 	n, err := st.Sweep(ctx, later)
 	require.NoError(t, err, "Sweep")
 	assert.LessOrEqual(t, n, 1, "Sweep counted more than the expired secret (a replay record is no record)")
-	got, err := st.Reveal(ctx, s.ID, nil, later, a)
+	got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, later, a)
 	require.NoError(t, err, "repeat after the secret's expiry, before the replay's")
 	equalSecret(t, got, want)
 
@@ -169,10 +169,10 @@ func testReplayWrongPassphrase(t *testing.T, st onetime.Store) {
 	check := withPassphrase(s, m)
 	mustCreate(t, st, s, m)
 	a := newReplay(s.ID, t0)
-	_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, a)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, a)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "a wrong attempt with a replay")
 	for _, c := range [][]byte{[]byte("wrong"), check, nil} {
-		_, err = st.Reveal(ctx, s.ID, c, t0.Add(time.Second), a)
+		_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: c}, t0.Add(time.Second), a)
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "repeat of a recorded wrong attempt")
 	}
 	assert.Equal(t, 1, peek(t, st, s.ID, t0.Add(time.Second)).Attempts, "a repeated wrong attempt was counted again")
@@ -181,12 +181,12 @@ func testReplayWrongPassphrase(t *testing.T, st onetime.Store) {
 	// The secret is still there for the right passphrase under another
 	// replay id; the recorded wrong attempt stays as recorded.
 	b := newReplay(s.ID, t0)
-	sec, err := st.Reveal(ctx, s.ID, check, t0.Add(2*time.Second), b)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(2*time.Second), b)
 	require.NoError(t, err, "the right passphrase under another replay id")
 	assert.Equal(t, 1, sec.Attempts, "Attempts")
-	_, err = st.Reveal(ctx, s.ID, check, t0.Add(3*time.Second), a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(3*time.Second), a)
 	assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "the recorded wrong attempt after the secret was revealed")
-	_, err = st.Reveal(ctx, s.ID, nil, t0.Add(3*time.Second), b)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(3*time.Second), b)
 	assert.NoError(t, err, "the recorded reveal after a repeat of another replay")
 
 	// Once the record of a wrong attempt expires, the same replay id is a
@@ -195,9 +195,9 @@ func testReplayWrongPassphrase(t *testing.T, st onetime.Store) {
 	check = withPassphrase(s, m)
 	mustCreate(t, st, s, m)
 	a = newReplay(s.ID, t0)
-	_, err = st.Reveal(ctx, s.ID, nil, t0, a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, a)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
-	_, err = st.Reveal(ctx, s.ID, check, a.ExpiresAt, a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, a.ExpiresAt, a)
 	require.NoError(t, err, "the right passphrase under an expired replay id")
 
 	// The burning attempt: recorded as ErrWrongPassphrase, not as gone.
@@ -206,13 +206,13 @@ func testReplayWrongPassphrase(t *testing.T, st onetime.Store) {
 	s.Attempts, s.MaxAttempts = 4, 5
 	mustCreate(t, st, s, m)
 	a = newReplay(s.ID, t0)
-	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0, a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, a)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "the last attempt")
 	got := receipt(t, st, m.ID, t0)
 	require.Equal(t, onetime.StateBurned, got.State, "the last attempt burns the secret")
-	_, err = st.Reveal(ctx, s.ID, check, t0.Add(time.Second), a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(time.Second), a)
 	assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "repeat of the burning attempt")
-	_, err = st.Reveal(ctx, s.ID, check, t0.Add(time.Second), newReplay(s.ID, t0))
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(time.Second), newReplay(s.ID, t0))
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "another replay id after the burning attempt")
 	equalMetadata(t, receipt(t, st, m.ID, t0.Add(time.Second)), got)
 }
@@ -223,10 +223,10 @@ func testReplayNotFound(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	s, m := NewPair("", t0, secretTTL)
 	a := newReplay(s.ID, t0)
-	_, err := st.Reveal(ctx, s.ID, nil, t0, a)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, a)
 	require.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of a secret not yet created")
 	mustCreate(t, st, s, m)
-	got, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Second), a)
+	got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(time.Second), a)
 	require.NoError(t, err, "a replay id whose first Reveal found nothing recorded ErrNotFound")
 	equalSecret(t, got, s)
 
@@ -241,7 +241,7 @@ func testReplayNotFound(t *testing.T, st onetime.Store) {
 	// A Burn that finds the secret received records nothing: the replay id
 	// then burns another pair of the slot.
 	s, m = create(t, st, "", t0)
-	_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err)
 	b = newReplay(m.ID, t0)
 	_, err = st.Burn(ctx, m.ID, t0, b)
@@ -296,7 +296,7 @@ func testReplayBurn(t *testing.T, st onetime.Store) {
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn under another replay id")
 	_, err = st.Burn(ctx, m.ID, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn without a replay")
-	_, err = st.Reveal(ctx, s.ID, nil, at, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after a replayed Burn")
 	_, err = st.Burn(ctx, m.ID, a.ExpiresAt, a)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "repeated Burn at the replay's expiry")
@@ -315,7 +315,7 @@ func testReplayUnlisted(t *testing.T, st onetime.Store) {
 		last = newReplay(s.ID, t0.Add(10*time.Second))
 		var err error
 		if i%2 == 0 {
-			_, err = st.Reveal(ctx, s.ID, nil, t0.Add(10*time.Second), last)
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(10*time.Second), last)
 		} else {
 			_, err = st.Burn(ctx, m.ID, t0.Add(10*time.Second), last)
 		}
@@ -358,7 +358,7 @@ func testReplayRevealRace(t *testing.T, st onetime.Store) {
 			if i%2 == 1 {
 				replay = newReplay(s.ID, at)
 			}
-			sec, err := st.Reveal(context.Background(), s.ID, nil, at, replay)
+			sec, err := st.Reveal(context.Background(), s.ID, onetime.Credentials{}, at, replay)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -414,7 +414,7 @@ func testReplayBurnRace(t *testing.T, st onetime.Store) {
 					sameTime(t, "Burned", got.Burned, at)
 				}
 			} else {
-				_, err = st.Reveal(context.Background(), s.ID, nil, at, newReplay(s.ID, at))
+				_, err = st.Reveal(context.Background(), s.ID, onetime.Credentials{}, at, newReplay(s.ID, at))
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -455,11 +455,11 @@ func testReplayWrongRace(t *testing.T, st onetime.Store) {
 			if i%2 == 1 {
 				replay = newReplay(s.ID, t0)
 			}
-			_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, replay)
+			_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, replay)
 			assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "wrong attempt")
 		})
 		require.Equalf(t, 1+racers/2, peek(t, st, s.ID, t0).Attempts, "round %d: attempts counted", round)
-		_, err := st.Reveal(ctx, s.ID, check, t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, nil)
 		require.NoError(t, err)
 	}
 }
@@ -483,10 +483,10 @@ func testDeadline(t *testing.T, st onetime.Store) {
 		}
 	}
 	for _, replay := range []*onetime.Replay{nil, a} {
-		sec, err := st.Reveal(past, s.ID, check, t0, replay)
+		sec, err := st.Reveal(past, s.ID, onetime.Credentials{Check: check}, t0, replay)
 		late("Reveal", err)
 		assert.Nil(t, sec, "Reveal after its deadline returned a secret")
-		_, err = st.Reveal(past, s.ID, []byte("wrong"), t0, replay)
+		_, err = st.Reveal(past, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, replay)
 		late("a wrong Reveal", err)
 		got, err := st.Burn(past, m.ID, t0, replay)
 		late("Burn", err)
@@ -500,7 +500,7 @@ func testDeadline(t *testing.T, st onetime.Store) {
 	// Nothing was recorded under the replay id: it reveals now.
 	ahead, cancel2 := context.WithTimeout(ctx, time.Minute)
 	defer cancel2()
-	sec, err := st.Reveal(ahead, s.ID, check, t0, a)
+	sec, err := st.Reveal(ahead, s.ID, onetime.Credentials{Check: check}, t0, a)
 	require.NoError(t, err, "Reveal with a deadline ahead, under the replay id of calls that missed theirs")
 	equalSecret(t, sec, s)
 	_, m = create(t, st, "owner", t0)
@@ -512,9 +512,9 @@ func testDeadline(t *testing.T, st onetime.Store) {
 	cancelled, stop := context.WithCancel(ctx)
 	stop()
 	a = newReplay(s.ID, t0)
-	_, err = st.Reveal(cancelled, s.ID, nil, t0, a)
+	_, err = st.Reveal(cancelled, s.ID, onetime.Credentials{}, t0, a)
 	require.ErrorIs(t, err, context.Canceled)
-	_, err = st.Reveal(ctx, s.ID, nil, t0, a)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, a)
 	require.NoError(t, err, "Reveal under the replay id of a cancelled call")
 }
 

@@ -277,7 +277,7 @@ func testRoundTrip(t *testing.T, st onetime.Store) {
 			PassphraseRequired: info.PassphraseRequired, Attempts: info.Attempts, MaxAttempts: info.MaxAttempts,
 		}, "Peek")
 		sameTime(t, "Peek ExpiresAt", info.ExpiresAt, s.ExpiresAt)
-		sec, err := st.Reveal(ctx, s.ID, check, t0.Add(us), nil)
+		sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(us), nil)
 		require.NoError(t, err, "Reveal")
 		equalSecret(t, sec, &want)
 	}
@@ -289,7 +289,7 @@ func testRoundTrip(t *testing.T, st onetime.Store) {
 	}
 	want := bytes.Clone(s.Sealed)
 	mustCreate(t, st, s, m)
-	sec, err := st.Reveal(ctx, s.ID, []byte("ignored when the secret has no check"), t0, nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("ignored when the secret has no check")}, t0, nil)
 	require.NoError(t, err, "Reveal")
 	assert.Equal(t, want, sec.Sealed, "binary Sealed did not round-trip")
 	assert.Empty(t, sec.Check, "Check appeared on a secret stored without one")
@@ -314,7 +314,7 @@ func testCreateDuplicate(t *testing.T, st onetime.Store) {
 	require.ErrorIs(t, st.Create(ctx, s3, m3), onetime.ErrExists, "Create with a stored receipt id")
 	_, err = st.Peek(ctx, s3.ID, t0)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "rejected Create wrote its secret")
-	_, err = st.Reveal(ctx, s3.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s3.ID, onetime.Credentials{}, t0, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "rejected Create wrote its secret")
 
 	// The original pair is untouched, and the owner lists it once.
@@ -324,7 +324,7 @@ func testCreateDuplicate(t *testing.T, st onetime.Store) {
 	if assert.Len(t, list, 1, "Recent after rejected creates: want only the original") {
 		assert.Equal(t, m.ID, list[0].ID)
 	}
-	sec, err := st.Reveal(ctx, s.ID, nil, t0, nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err, "original secret")
 	equalSecret(t, sec, s)
 }
@@ -333,7 +333,7 @@ func testMissing(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	create(t, st, "someone", t0) // a store with something in it
 	id := onetime.ID(randomHex(40))
-	_, err := st.Reveal(ctx, id, nil, t0, nil)
+	_, err := st.Reveal(ctx, id, onetime.Credentials{}, t0, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal")
 	_, err = st.Peek(ctx, id, t0)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek")
@@ -349,7 +349,7 @@ func testMissing(t *testing.T, st onetime.Store) {
 
 	// The receipt id is not a secret id and vice versa.
 	s, m := create(t, st, "", t0)
-	_, err = st.Reveal(ctx, m.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, m.ID, onetime.Credentials{}, t0, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal by receipt id")
 	_, err = st.Peek(ctx, m.ID, t0)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek by receipt id")
@@ -367,9 +367,9 @@ func testRevealOnce(t *testing.T, st onetime.Store) {
 	ctx := context.Background()
 	s, m := create(t, st, "", t0)
 	at := t0.Add(5 * time.Minute)
-	_, err := st.Reveal(ctx, s.ID, nil, at, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 	require.NoError(t, err, "first Reveal")
-	_, err = st.Reveal(ctx, s.ID, nil, at, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 	require.ErrorIs(t, err, onetime.ErrNotFound, "second Reveal")
 	_, err = st.Peek(ctx, s.ID, at)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after Reveal")
@@ -412,7 +412,7 @@ func testRevealRace(t *testing.T, st onetime.Store) {
 		var mu sync.Mutex
 		winners, misses := 0, 0
 		race(racers, func(int) {
-			sec, err := st.Reveal(context.Background(), s.ID, nil, t0.Add(time.Second), nil)
+			sec, err := st.Reveal(context.Background(), s.ID, onetime.Credentials{}, t0.Add(time.Second), nil)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -440,7 +440,7 @@ func testBurnRevealRace(t *testing.T, st onetime.Store) {
 		race(racers, func(i int) {
 			var err error
 			if i%2 == 0 {
-				_, err = st.Reveal(context.Background(), s.ID, nil, t0.Add(time.Second), nil)
+				_, err = st.Reveal(context.Background(), s.ID, onetime.Credentials{}, t0.Add(time.Second), nil)
 			} else {
 				var got *onetime.SealedMetadata
 				got, err = st.Burn(context.Background(), m.ID, t0.Add(time.Second), nil)
@@ -485,7 +485,7 @@ func testBurn(t *testing.T, st onetime.Store) {
 	equalMetadata(t, receipt(t, st, m.ID, at), &want)
 	_, err = st.Burn(ctx, m.ID, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "second Burn")
-	_, err = st.Reveal(ctx, s.ID, nil, at, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after Burn")
 	_, err = st.Peek(ctx, s.ID, at)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after Burn")
@@ -495,11 +495,11 @@ func testBurn(t *testing.T, st onetime.Store) {
 	view(t, st, m.ID, t0)
 	_, err = st.Burn(ctx, m.ID, at, nil)
 	assert.NoError(t, err, "Burn of a viewed receipt")
-	_, err = st.Reveal(ctx, s.ID, nil, at, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal after burning a viewed receipt")
 
 	s, m = create(t, st, "", t0)
-	_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err)
 	_, err = st.Burn(ctx, m.ID, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn after Reveal")
@@ -550,7 +550,7 @@ func testView(t *testing.T, st onetime.Store) {
 		assert.Zero(t, info.Attempts, "View counted an attempt")
 
 		// Received: View answers it unchanged and changes nothing.
-		_, err = st.Reveal(ctx, s.ID, nil, b, nil)
+		_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, b, nil)
 		require.NoError(t, err)
 		received := viewed
 		received.State, received.Received, received.Updated = onetime.StateReceived, b, b
@@ -575,7 +575,7 @@ func testView(t *testing.T, st onetime.Store) {
 		withPassphrase(s, m)
 		s.MaxAttempts = 1
 		mustCreate(t, st, s, m)
-		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), a, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, a, nil)
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		burned := receipt(t, st, m.ID, a)
 		require.Equal(t, onetime.StateBurned, burned.State)
@@ -675,7 +675,7 @@ func testViewRace(t *testing.T, st onetime.Store) {
 		require.Equal(t, onetime.StateViewed, got.State, "round %d: state after the race", round)
 		sameTime(t, "Updated after the race", got.Updated, won)
 		assert.True(t, got.SecretPresent, "SecretPresent after the race")
-		_, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Minute), nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(time.Minute), nil)
 		require.NoError(t, err, "Reveal after the race")
 	}
 }
@@ -699,7 +699,7 @@ func testViewConsumeRace(t *testing.T, st onetime.Store) {
 			switch i {
 			case 0:
 				started.Store(true)
-				_, err := st.Reveal(ctx, s.ID, nil, revealAt, nil)
+				_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, revealAt, nil)
 				if err == nil {
 					consumed.Store(true)
 					mu.Lock()
@@ -788,7 +788,7 @@ func testPeek(t *testing.T, st onetime.Store) {
 	sameTime(t, "ExpiresAt", info.ExpiresAt, s.ExpiresAt)
 
 	for range 3 {
-		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	}
 	// Peeking, again and again, counts nothing and changes nothing.
@@ -801,7 +801,7 @@ func testPeek(t *testing.T, st onetime.Store) {
 	got := receipt(t, st, m.ID, t0.Add(time.Minute))
 	equalMetadata(t, got, m) // still new: Peek is not a read of the receipt
 	assert.True(t, got.SecretPresent, "SecretPresent after Peek")
-	sec, err := st.Reveal(ctx, s.ID, check, t0.Add(2*time.Minute), nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(2*time.Minute), nil)
 	require.NoError(t, err, "Reveal after Peek")
 	assert.Equal(t, 3, sec.Attempts, "Attempts after Peeks")
 	_, err = st.Peek(ctx, s.ID, t0.Add(2*time.Minute))
@@ -834,7 +834,7 @@ func testPeek(t *testing.T, st onetime.Store) {
 	s.MaxAttempts = 2
 	mustCreate(t, st, s, m)
 	for range 2 {
-		_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+		_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	}
 	_, err = st.Peek(ctx, s.ID, t0)
@@ -853,7 +853,7 @@ func testMaxAttemptsLimit(t *testing.T, st onetime.Store) {
 	info := peek(t, st, s.ID, t0)
 	assert.Equal(t, limit, info.MaxAttempts, "MaxAttempts")
 	assert.Zero(t, info.Attempts, "Attempts")
-	_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	info = peek(t, st, s.ID, t0)
 	assert.Equal(t, 1, info.Attempts, "Attempts after a wrong passphrase")
@@ -866,7 +866,7 @@ func testMaxAttemptsLimit(t *testing.T, st onetime.Store) {
 	mustCreate(t, st, s, m)
 	info = peek(t, st, s.ID, t0)
 	assert.Equal(t, limit-2, info.Attempts, "Attempts")
-	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 	info = peek(t, st, s.ID, t0)
 	assert.Equal(t, limit-1, info.Attempts, "Attempts after a wrong passphrase")
@@ -874,7 +874,7 @@ func testMaxAttemptsLimit(t *testing.T, st onetime.Store) {
 	got := receipt(t, st, m.ID, t0)
 	assert.Equal(t, onetime.StateNew, got.State, "state with one attempt left")
 	assert.True(t, got.SecretPresent, "SecretPresent with one attempt left")
-	sec, err := st.Reveal(ctx, s.ID, check, t0, nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, nil)
 	require.NoError(t, err, "Reveal with one attempt left")
 	assert.Equal(t, limit-1, sec.Attempts, "Attempts")
 	assert.Equal(t, limit, sec.MaxAttempts, "MaxAttempts")
@@ -884,11 +884,11 @@ func testMaxAttemptsLimit(t *testing.T, st onetime.Store) {
 	check = withPassphrase(s, m)
 	s.Attempts, s.MaxAttempts = limit-1, limit
 	mustCreate(t, st, s, m)
-	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), t0.Add(time.Second), nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0.Add(time.Second), nil)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase, "the last wrong attempt")
 	_, err = st.Peek(ctx, s.ID, t0.Add(time.Second))
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek after the last attempt")
-	_, err = st.Reveal(ctx, s.ID, check, t0.Add(time.Second), nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0.Add(time.Second), nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "right passphrase after the last attempt")
 	got = receipt(t, st, m.ID, t0.Add(time.Second))
 	assert.Equal(t, onetime.StateBurned, got.State, "state after the last attempt")
@@ -904,7 +904,7 @@ func testSecretExpiry(t *testing.T, st onetime.Store) {
 	got = receipt(t, st, m.ID, at)
 	assert.False(t, got.SecretPresent, "SecretPresent at expiry")
 	assert.Equal(t, onetime.StateNew, got.State, "state at expiry: as stored")
-	_, err := st.Reveal(ctx, s.ID, nil, at, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal at expiry")
 	_, err = st.Peek(ctx, s.ID, at)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek at expiry")
@@ -916,7 +916,7 @@ func testSecretExpiry(t *testing.T, st onetime.Store) {
 	equalMetadata(t, got, m)
 	// Just before the boundary, the secret is still served.
 	s, _ = create(t, st, "", t0)
-	_, err = st.Reveal(ctx, s.ID, nil, before, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, before, nil)
 	assert.NoError(t, err, "Reveal 1µs before expiry")
 }
 
@@ -950,7 +950,7 @@ func testNoResurrection(t *testing.T, st onetime.Store) {
 	sameTime(t, "ExpiresAt after View", got.ExpiresAt, m.ExpiresAt)
 
 	s, m = create(t, st, "", t0)
-	_, err := st.Reveal(ctx, s.ID, nil, s.ExpiresAt.Add(-us), nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, s.ExpiresAt.Add(-us), nil)
 	require.NoError(t, err, "Reveal 1µs before expiry")
 	_, err = st.Receipt(ctx, m.ID, m.ExpiresAt)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt after its expiry, following a reveal")
@@ -964,7 +964,7 @@ func testNoResurrection(t *testing.T, st onetime.Store) {
 	// Failed operations on expired records bring nothing back.
 	s, m = create(t, st, "", t0)
 	after := m.ExpiresAt.Add(time.Second)
-	_, err = st.Reveal(ctx, s.ID, nil, after, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, after, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound)
 	_, err = st.Burn(ctx, m.ID, after, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound)
@@ -974,16 +974,16 @@ func testNoResurrection(t *testing.T, st onetime.Store) {
 	assert.ErrorIs(t, err, onetime.ErrNotFound)
 	_, err = st.Receipt(ctx, m.ID, after)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt of an expired pair after failed operations")
-	_, err = st.Reveal(ctx, s.ID, nil, after, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, after, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of an expired pair after failed operations")
 
 	// Wrong passphrases near expiry do not extend the secret either.
 	s, m = NewPair("", t0, secretTTL)
 	withPassphrase(s, m)
 	mustCreate(t, st, s, m)
-	_, err = st.Reveal(ctx, s.ID, []byte("wrong"), s.ExpiresAt.Add(-us), nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, s.ExpiresAt.Add(-us), nil)
 	require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
-	_, err = st.Reveal(ctx, s.ID, s.Check, s.ExpiresAt, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, s.ExpiresAt, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal at expiry after a wrong attempt")
 }
 
@@ -999,7 +999,7 @@ func testRecent(t *testing.T, st onetime.Store) {
 		create(t, st, "", t0.Add(time.Duration(i)*time.Second))
 	}
 	now := t0.Add(10 * time.Second)
-	_, err := st.Reveal(ctx, secrets[4].ID, nil, now, nil)
+	_, err := st.Reveal(ctx, secrets[4].ID, onetime.Credentials{}, now, nil)
 	require.NoError(t, err)
 	list, err := st.Recent(ctx, "alice", now, 100)
 	require.NoError(t, err)
@@ -1080,13 +1080,13 @@ func testPassphrase(t *testing.T, st onetime.Store) {
 		if i%2 == 1 {
 			wrong = []byte("wrong")
 		}
-		_, err := st.Reveal(ctx, s.ID, wrong, t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: wrong}, t0, nil)
 		require.ErrorIsf(t, err, onetime.ErrWrongPassphrase, "wrong attempt %d", i+1)
 	}
 	got := receipt(t, st, m.ID, t0)
 	equalMetadata(t, got, m) // wrong attempts leave the receipt alone
 	require.True(t, got.SecretPresent, "after %d wrong attempts: SecretPresent", s.MaxAttempts-1)
-	sec, err := st.Reveal(ctx, s.ID, check, t0, nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, nil)
 	require.NoErrorf(t, err, "right passphrase after %d wrong ones", s.MaxAttempts-1)
 	assert.Equal(t, s.MaxAttempts-1, sec.Attempts, "Attempts")
 }
@@ -1098,10 +1098,10 @@ func testPassphraseBurn(t *testing.T, st onetime.Store) {
 	mustCreate(t, st, s, m)
 	at := t0.Add(time.Minute)
 	for i := range s.MaxAttempts {
-		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), at, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, at, nil)
 		require.ErrorIsf(t, err, onetime.ErrWrongPassphrase, "wrong attempt %d", i+1)
 	}
-	_, err := st.Reveal(ctx, s.ID, check, at, nil)
+	_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, at, nil)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "right passphrase after the limit")
 	got := receipt(t, st, m.ID, at)
 	want := *m
@@ -1123,11 +1123,11 @@ func testPassphraseRace(t *testing.T, st onetime.Store) {
 	s.MaxAttempts = 1000
 	mustCreate(t, st, s, m)
 	race(racers, func(int) {
-		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 		assert.ErrorIs(t, err, onetime.ErrWrongPassphrase, "wrong attempt")
 	})
 	assert.Equal(t, racers, peek(t, st, s.ID, t0).Attempts, "Peek's Attempts after concurrent wrong attempts")
-	sec, err := st.Reveal(ctx, s.ID, check, t0, nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: check}, t0, nil)
 	require.NoError(t, err)
 	assert.Equal(t, racers, sec.Attempts, "Attempts after concurrent wrong attempts")
 
@@ -1139,7 +1139,7 @@ func testPassphraseRace(t *testing.T, st onetime.Store) {
 	var mu sync.Mutex
 	wrong, gone := 0, 0
 	race(racers, func(int) {
-		_, err := st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
@@ -1197,7 +1197,7 @@ func testNoAliasing(t *testing.T, st onetime.Store) {
 	got = receipt(t, st, m.ID, t0)
 	require.True(t, bytes.Equal(got.Sealed, wantMeta) && bytes.Equal(got.OwnerSealed, wantOwner), "View returned the store's own memory")
 
-	sec, err := st.Reveal(ctx, s.ID, wantCheck, t0, nil)
+	sec, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: wantCheck}, t0, nil)
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(sec.Sealed, wantSealed) && bytes.Equal(sec.Check, wantCheck), "Create kept the caller's secret memory")
 
@@ -1227,7 +1227,7 @@ func testMalformedIDs(t *testing.T, st onetime.Store) {
 	for _, id := range []onetime.ID{
 		"", "x", s.ID[:39], s.ID + "0", "g" + s.ID[1:], upper(s.ID), upper(m.ID),
 	} {
-		_, err := st.Reveal(ctx, id, nil, t0, nil)
+		_, err := st.Reveal(ctx, id, onetime.Credentials{}, t0, nil)
 		assert.ErrorIsf(t, err, onetime.ErrNotFound, "Reveal(%q)", id)
 		_, err = st.Peek(ctx, id, t0)
 		assert.ErrorIsf(t, err, onetime.ErrNotFound, "Peek(%q)", id)
@@ -1304,7 +1304,7 @@ func testCancelledContext(t *testing.T, st onetime.Store) {
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Create with a cancelled context wrote the pair")
 
 	s, m = stored, storedM
-	_, err = st.Reveal(ctx, s.ID, nil, t0, nil)
+	_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
 	cancelled("Reveal", err)
 	_, err = st.Peek(ctx, s.ID, t0)
 	cancelled("Peek", err)
@@ -1359,8 +1359,8 @@ func testErrorTexts(t *testing.T, st onetime.Store) {
 	dupS, dupM := NewPair("owner", t0, secretTTL)
 	dupS.ID, dupS.MetadataID, dupM.ID, dupM.SecretID = s.ID, m.ID, m.ID, s.ID
 	errs := map[string]error{"Create of stored ids": st.Create(ctx, dupS, dupM)}
-	_, errs["Reveal with a wrong passphrase"] = st.Reveal(ctx, s.ID, []byte("wrong"), t0, nil)
-	_, errs["Reveal of an unknown id"] = st.Reveal(ctx, unknownS.ID, nil, t0, nil)
+	_, errs["Reveal with a wrong passphrase"] = st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, t0, nil)
+	_, errs["Reveal of an unknown id"] = st.Reveal(ctx, unknownS.ID, onetime.Credentials{}, t0, nil)
 	_, errs["Peek of an unknown id"] = st.Peek(ctx, unknownS.ID, t0)
 	_, errs["Peek at expiry"] = st.Peek(ctx, s.ID, s.ExpiresAt)
 	_, errs["Receipt of an unknown id"] = st.Receipt(ctx, unknownM.ID, t0)
@@ -1416,7 +1416,7 @@ func testSweep(t *testing.T, st onetime.Store) {
 	for _, owner := range []string{"owner", ""} {
 		s, m := NewPair(owner, t0, secretTTL)
 		add(s, m)
-		_, err := st.Reveal(ctx, s.ID, nil, t0.Add(time.Minute), nil)
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0.Add(time.Minute), nil)
 		require.NoError(t, err)
 		done = append(done, m)
 	}
@@ -1473,7 +1473,7 @@ func testSweep(t *testing.T, st onetime.Store) {
 	sweep(s1.ExpiresAt)
 	got := receipt(t, st, m2.ID, s1.ExpiresAt)
 	require.True(t, got.SecretPresent, "Sweep removed a secret 1µs before its expiry")
-	_, err = st.Reveal(ctx, s2.ID, nil, s1.ExpiresAt, nil)
+	_, err = st.Reveal(ctx, s2.ID, onetime.Credentials{}, s1.ExpiresAt, nil)
 	require.NoError(t, err, "Reveal after Sweep of a secret 1µs before its expiry")
 	sweep(m1.ExpiresAt)
 	_, err = st.Receipt(ctx, m2.ID, m1.ExpiresAt)
@@ -1521,8 +1521,8 @@ func CheckClosed(t *testing.T, st onetime.Store, s *onetime.SealedSecret, m *one
 		var info *onetime.SecretInfo
 		var got, viewed, burned *onetime.SealedMetadata
 		var list []*onetime.SealedMetadata
-		sec, errs["Reveal"] = st.Reveal(ctx, s.ID, nil, t0, nil)
-		_, errs["Reveal with a replay"] = st.Reveal(ctx, s.ID, nil, t0, newReplay(s.ID, t0))
+		sec, errs["Reveal"] = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
+		_, errs["Reveal with a replay"] = st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, newReplay(s.ID, t0))
 		_, errs["Burn with a replay"] = st.Burn(ctx, m.ID, t0, newReplay(m.ID, t0))
 		info, errs["Peek"] = st.Peek(ctx, s.ID, t0)
 		got, errs["Receipt"] = st.Receipt(ctx, m.ID, t0)
