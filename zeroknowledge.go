@@ -10,7 +10,7 @@ import (
 // validateZK checks the zero-knowledge part of a share request: a
 // well-formed verifier, a value sealed by the sender, no passphrase (the
 // passphrase is in the verifier; one sent beside it would reach the server
-// and defeat the mode).
+// and defeat the mode), no recipients to mail.
 func validateZK(req ShareRequest) error {
 	if req.Verifier == nil {
 		return nil
@@ -20,6 +20,10 @@ func validateZK(req ShareRequest) error {
 		return invalid("proof", "Malformed zero-knowledge verifier")
 	case req.Passphrase != "":
 		return invalid("passphrase", "A zero-knowledge secret takes its passphrase in its verifier, never in clear")
+	case len(req.Recipients) > 0:
+		// The server cannot know the fragment: it could only mail a link
+		// that does not open.
+		return invalid("recipient", "A zero-knowledge link cannot be e-mailed by the server: send it yourself")
 	case !zk.IsSealed(string(req.Value)):
 		return invalid("secret", "A zero-knowledge secret must be sealed by the sender ("+zk.Scheme+")")
 	}
