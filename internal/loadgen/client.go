@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,15 +16,17 @@ import (
 	"time"
 )
 
-// client speaks the v1 API for one worker: over its own connection with
-// the raw HTTP/1.1 client (the default), or over a net/http client shared
-// by all workers (-client std, and for https URLs).
+// client speaks the v1 API (or a peer's, see peers.go) for one worker:
+// over its own connection with the raw HTTP/1.1 client (the default), or
+// over a net/http client shared by all workers (-client std, and for
+// https URLs).
 type client struct {
 	std   *http.Client
 	raw   *rawConn
-	base  string // std: the URL of /api/v1
-	path  string // raw: the path of /api/v1
+	base  string // std: the URL of the API's root (/api/v1)
+	path  string // raw: the path of the API's root
 	authz string
+	peer  peer // nil: onetime's v1 API
 }
 
 // newClients returns n clients for cfg.
@@ -37,6 +40,11 @@ func newClients(cfg Config, n int) ([]*client, error) {
 		authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Auth))
 	}
 	cs := make([]*client, n)
+	p := newPeer(cfg.API)
+	root := "/api/v1"
+	if p != nil {
+		root = p.root()
+	}
 	if cfg.Client == "raw" && u.Scheme == "http" {
 		port := u.Port()
 		if port == "" {
@@ -44,7 +52,7 @@ func newClients(cfg Config, n int) ([]*client, error) {
 		}
 		addr := net.JoinHostPort(u.Hostname(), port)
 		for i := range cs {
-			cs[i] = &client{raw: newRawConn(addr, u.Host, authz, cfg.Timeout), path: u.EscapedPath() + "/api/v1", authz: authz}
+			cs[i] = &client{raw: newRawConn(addr, u.Host, authz, cfg.Timeout), path: strings.TrimRight(u.EscapedPath(), "/") + root, authz: authz, peer: p}
 		}
 		return cs, nil
 	}
@@ -71,7 +79,7 @@ func newClients(cfg Config, n int) ([]*client, error) {
 		},
 	}
 	for i := range cs {
-		cs[i] = &client{std: hc, base: cfg.URL + "/api/v1", authz: authz}
+		cs[i] = &client{std: hc, base: strings.TrimRight(cfg.URL, "/") + root, authz: authz, peer: p}
 	}
 	return cs, nil
 }
@@ -87,23 +95,28 @@ func (c *client) close() {
 // do sends a request with form as its body (none when nil) and returns
 // the answer's status and body.
 func (c *client) do(ctx context.Context, method, path string, form url.Values) (int, []byte, error) {
+	if form == nil {
+		return c.send(ctx, method, path, "", nil)
+	}
+	return c.send(ctx, method, path, "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+// send sends a request with body of the media type ctype (no body when
+// ctype is "") and returns the answer's status and body.
+func (c *client) send(ctx context.Context, method, path, ctype string, body []byte) (int, []byte, error) {
 	if c.raw != nil {
-		var body []byte
-		if form != nil {
-			body = []byte(form.Encode())
-		}
-		return c.raw.roundTrip(ctx, method, c.path+path, form != nil, body)
+		return c.raw.roundTrip(ctx, method, c.path+path, ctype, body)
 	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	var rd io.Reader
+	if ctype != "" {
+		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if c.authz != "" {
 		req.Header.Set("Authorization", c.authz)
@@ -165,7 +178,11 @@ type receiptJSON struct {
 }
 
 func (c *client) status(ctx context.Context) error {
-	st, body, err := c.do(ctx, http.MethodGet, "/status", nil)
+	path := "/status"
+	if c.peer != nil {
+		path = c.peer.health()
+	}
+	st, body, err := c.do(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
 	}
@@ -177,6 +194,14 @@ func (c *client) status(ctx context.Context) error {
 
 // share stores value and returns its secret key.
 func (c *client) share(ctx context.Context, value, passphrase string) (string, error) {
+	if c.peer != nil {
+		path, body := c.peer.share(value)
+		st, b, err := c.send(ctx, http.MethodPost, path, "application/json", body)
+		if err != nil {
+			return "", err
+		}
+		return c.peer.shareKey(st, b)
+	}
 	form := url.Values{"secret": {value}}
 	if passphrase != "" {
 		form.Set("passphrase", passphrase)
@@ -209,6 +234,18 @@ func (c *client) share(ctx context.Context, value, passphrase string) (string, e
 // secret (the API's "Unknown secret") or a different value is a wrong
 // value: the secret was just shared and nobody else knows its key.
 func (c *client) reveal(ctx context.Context, key, passphrase, want string) error {
+	if c.peer != nil {
+		v, found, err := c.revealPeer(ctx, key)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return fail("reveal: value missing (not found)", true)
+		case v != want:
+			return fail("reveal: value differs from the one shared", true)
+		}
+		return nil
+	}
 	var form url.Values
 	if passphrase != "" {
 		form = url.Values{"passphrase": {passphrase}}
@@ -260,8 +297,24 @@ func (c *client) revealWrong(ctx context.Context, key string) error {
 	return nil
 }
 
+// revealPeer reveals key on a peer.
+func (c *client) revealPeer(ctx context.Context, key string) (value string, found bool, err error) {
+	st, b, err := c.send(ctx, http.MethodGet, c.peer.reveal(key), "", nil)
+	if err != nil {
+		return "", false, err
+	}
+	return c.peer.revealed(st, b)
+}
+
 // revealGone reveals a secret that was revealed already: it must be gone.
 func (c *client) revealGone(ctx context.Context, key, passphrase string) error {
+	if c.peer != nil {
+		_, found, err := c.revealPeer(ctx, key)
+		if err == nil && found {
+			return fail("recheck: a revealed secret was revealed again", true)
+		}
+		return err
+	}
 	form := url.Values{}
 	if passphrase != "" {
 		form.Set("passphrase", passphrase)

@@ -29,6 +29,7 @@ type Config struct {
 	Warmup     time.Duration // untimed load before the timed phase
 	Client     string        // raw or std
 	Recheck    bool          // reveal each revealed secret again, which must be gone
+	API        string        // onetime (the default), yopass or ots: see peers.go
 
 	// OnTimed, when not nil, is called with true just before the timed
 	// phase starts (after the warm-up and any untimed prefill) and with
@@ -84,6 +85,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run the mode untimed this long before the timed phase (not in reveal mode, whose untimed prefill warms up)")
 	fs.StringVar(&c.Client, "client", "raw", "HTTP client: raw (a minimal HTTP/1.1 client, one connection per worker, light on CPU) or std (net/http)")
 	fs.BoolVar(&c.Recheck, "recheck", false, "pair and reveal modes: reveal each secret a second time (untimed, but within the run) and require Unknown secret")
+	fs.StringVar(&c.API, "api", APIOnetime, "API of the server: onetime (the v1 API), yopass (jhaals/yopass's server) or ots (Luzifer/ots); the last two in share, reveal and pair modes only, without passphrase, auth, burst or guess")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write loadgen's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -115,6 +117,15 @@ func (c *Config) Check() error {
 	case "share", "reveal", "pair", "generate":
 	default:
 		return fmt.Errorf("bad -mode %q: want share, reveal, pair or generate", c.Mode)
+	}
+	switch c.API {
+	case "", APIOnetime:
+	case APIYopass, APIOts:
+		if c.Mode == "generate" || c.Passphrase != "" || c.Auth != "" || c.Burst > 0 || c.Guess > 0 {
+			return fmt.Errorf("-api %s: share, reveal or pair mode only, without -passphrase, -auth, -burst or -guess", c.API)
+		}
+	default:
+		return fmt.Errorf("bad -api %q: want onetime, yopass or ots", c.API)
 	}
 	switch {
 	case c.Conc < 1:

@@ -16,6 +16,11 @@
 //	          duration (or Pool secrets)
 //	pair      share then reveal the same secret: one operation, two requests
 //
+// With Config.API set to yopass or ots it speaks instead the API of
+// jhaals/yopass's server or of Luzifer/ots (share, reveal and pair modes,
+// JSON requests; see peers.go), so that the benchmark tool measures those
+// servers with the same load and the same checks.
+//
 // Every revealed value is compared byte for byte with what was shared; a
 // different or missing value counts as a wrong value. With Recheck, each
 // revealed secret is revealed again and must be gone. [Report.OK] is false

@@ -52,10 +52,10 @@ func (r *rawConn) close() {
 	}
 }
 
-// roundTrip sends one request, with body as a form when hasBody, and
-// returns the status and body of the answer. The body is valid until the
-// next call.
-func (r *rawConn) roundTrip(ctx context.Context, method, path string, hasBody bool, body []byte) (int, []byte, error) {
+// roundTrip sends one request, with body of the media type ctype (no body
+// when ctype is ""), and returns the status and body of the answer. The
+// body is valid until the next call.
+func (r *rawConn) roundTrip(ctx context.Context, method, path, ctype string, body []byte) (int, []byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
@@ -65,14 +65,14 @@ func (r *rawConn) roundTrip(ctx context.Context, method, path string, hasBody bo
 			return 0, nil, err
 		}
 	}
-	st, b, err := r.exchange(ctx, method, path, hasBody, body)
+	st, b, err := r.exchange(ctx, method, path, ctype, body)
 	if err != nil && reused && errors.Is(err, errClosedIdle) {
 		// The server closed the idle connection before reading the
 		// request: it was not handled, so sending it again is safe.
 		if err := r.dial(ctx); err != nil {
 			return 0, nil, err
 		}
-		st, b, err = r.exchange(ctx, method, path, hasBody, body)
+		st, b, err = r.exchange(ctx, method, path, ctype, body)
 	}
 	if err != nil {
 		r.close()
@@ -100,7 +100,7 @@ func (r *rawConn) dial(ctx context.Context) error {
 	return nil
 }
 
-func (r *rawConn) exchange(ctx context.Context, method, path string, hasBody bool, body []byte) (int, []byte, error) {
+func (r *rawConn) exchange(ctx context.Context, method, path, ctype string, body []byte) (int, []byte, error) {
 	c := r.conn
 	c.SetDeadline(time.Now().Add(r.timeout))
 	if ctx.Done() != nil {
@@ -120,8 +120,10 @@ func (r *rawConn) exchange(ctx context.Context, method, path string, hasBody boo
 		q = append(q, r.authz...)
 		q = append(q, "\r\n"...)
 	}
-	if hasBody {
-		q = append(q, "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+	if ctype != "" {
+		q = append(q, "Content-Type: "...)
+		q = append(q, ctype...)
+		q = append(q, "\r\nContent-Length: "...)
 		q = strconv.AppendInt(q, int64(len(body)), 10)
 		q = append(q, "\r\n"...)
 	}

@@ -48,21 +48,23 @@ func TestRawFraming(t *testing.T) {
 	defer srv.Close()
 	r := rawFor(t, srv.URL)
 	ctx := context.Background()
-	check := func(method, path string, hasBody bool, body string, wantStatus int, want string) {
+	const form = "application/x-www-form-urlencoded"
+	check := func(method, path, ctype string, body string, wantStatus int, want string) {
 		t.Helper()
-		st, b, err := r.roundTrip(ctx, method, path, hasBody, []byte(body))
+		st, b, err := r.roundTrip(ctx, method, path, ctype, []byte(body))
 		if err != nil || st != wantStatus || string(b) != want {
 			t.Errorf("%s %s: %d %.80q %v, want %d %.80q", method, path, st, b, err, wantStatus, want)
 		}
 	}
 	for range 3 { // the same connection, over and over
-		check("POST", "/small", true, "a=1&b=2", 200, "got POST a=1&b=2 ct=application/x-www-form-urlencoded")
-		check("POST", "/small", true, "", 200, "got POST  ct=application/x-www-form-urlencoded")
-		check("GET", "/small", false, "", 200, "got GET  ct=")
-		check("GET", "/big", false, "", 200, big)
-		check("GET", "/status", false, "", 404, `{"message":"Unknown secret"}`)
-		check("GET", "/empty", false, "", 204, "")
-		check("GET", "/close", false, "", 200, "bye")
+		check("POST", "/small", form, "a=1&b=2", 200, "got POST a=1&b=2 ct=application/x-www-form-urlencoded")
+		check("POST", "/small", form, "", 200, "got POST  ct=application/x-www-form-urlencoded")
+		check("POST", "/small", "application/json", `{"a":1}`, 200, `got POST {"a":1} ct=application/json`)
+		check("GET", "/small", "", "", 200, "got GET  ct=")
+		check("GET", "/big", "", "", 200, big)
+		check("GET", "/status", "", "", 404, `{"message":"Unknown secret"}`)
+		check("GET", "/empty", "", "", 204, "")
+		check("GET", "/close", "", "", 200, "bye")
 		if r.conn != nil {
 			t.Error("Connection: close left the connection open")
 		}
@@ -80,7 +82,7 @@ func TestRawRedialsClosedIdleConnection(t *testing.T) {
 	defer srv.Close()
 	r := rawFor(t, srv.URL)
 	for i := range 3 {
-		st, b, err := r.roundTrip(context.Background(), "GET", "/", false, nil)
+		st, b, err := r.roundTrip(context.Background(), "GET", "/", "", nil)
 		if err != nil || st != 200 || string(b) != "ok" {
 			t.Fatalf("request %d: %d %q %v", i, st, b, err)
 		}
@@ -121,7 +123,7 @@ func TestRawMalformed(t *testing.T) {
 	}()
 	r := rawFor(t, "http://"+ln.Addr().String())
 	for _, a := range answers {
-		if st, b, err := r.roundTrip(context.Background(), "GET", "/", false, nil); err == nil {
+		if st, b, err := r.roundTrip(context.Background(), "GET", "/", "", nil); err == nil {
 			t.Errorf("answer %q: %d %q, want an error", a, st, b)
 		}
 	}
@@ -136,7 +138,7 @@ func TestRawHonoursCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, _, err := r.roundTrip(ctx, "GET", "/", false, nil); err == nil {
+	if _, _, err := r.roundTrip(ctx, "GET", "/", "", nil); err == nil {
 		t.Error("no error from a cancelled request")
 	}
 	if el := time.Since(start); el > 2*time.Second {

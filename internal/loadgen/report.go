@@ -12,6 +12,7 @@ import (
 // Report is the result of a run.
 type Report struct {
 	Mode        string               `json:"mode"`
+	API         string               `json:"api,omitempty"` // a peer's API; empty for onetime's
 	URL         string               `json:"url"`
 	Concurrency int                  `json:"concurrency"`
 	Size        int                  `json:"size"`
@@ -76,6 +77,9 @@ func (r *run) report(main *tally, elapsed time.Duration) *Report {
 		WrongValues: main.wrong,
 		stats:       summarize(main.lat[kOp]),
 	}
+	if cfg.API != APIOnetime {
+		rep.API = cfg.API
+	}
 	rep.Errors, rep.ErrorKinds = countErrs(main)
 	rep.Latency = rep.stats.ms()
 	if cfg.Mode == "pair" {
@@ -128,7 +132,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		pass = "with passphrase"
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("%s against %s: %d clients, %d-byte values, %s\n", r.Mode, r.URL, r.Concurrency, r.Size, pass)
+	api := ""
+	if r.API != "" {
+		api = " (" + r.API + " API)"
+	}
+	p("%s against %s%s: %d clients, %d-byte values, %s\n", r.Mode, r.URL, api, r.Concurrency, r.Size, pass)
 	if r.Prefilled > 0 {
 		p("  prefilled (untimed): %d secrets\n", r.Prefilled)
 	}
