@@ -669,6 +669,11 @@ func (s *Service) passphraseCheck(ctx context.Context, id ID, key SecretKey, pas
 	if err != nil {
 		return nil, nil, err
 	}
+	if info.ProofRequired {
+		// A zero-knowledge secret opens only for its proof (RevealProof):
+		// a passphrase in clear cannot be right, and costs no derivation.
+		return nil, nil, ErrNotFound
+	}
 	// A conforming store burns a secret at its last attempt; this also
 	// spares a derivation on one that has not yet.
 	if info.PassphraseRequired && info.Attempts < info.MaxAttempts {
