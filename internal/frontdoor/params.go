@@ -27,6 +27,12 @@ const (
 	// when the form was rendered, is the idempotency key of its post (see
 	// IdempotencyKey): a resubmit of the same form is the same request.
 	ParamNonce = "nonce"
+	// The zero-knowledge fields (docs/zero-knowledge.md): the verifiers
+	// a share registers, and the proofs a reveal presents.
+	ParamProofVerifier      = "proof_verifier"
+	ParamPassphraseVerifier = "passphrase_verifier"
+	ParamProof              = "proof"
+	ParamPassphraseProof    = "passphrase_proof"
 )
 
 // Bounds on what one request may carry besides the value itself.
@@ -50,7 +56,8 @@ var (
 // list.
 func canonicalName(name string) string {
 	switch name {
-	case ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain, ParamNonce:
+	case ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain, ParamNonce,
+		ParamProofVerifier, ParamPassphraseVerifier, ParamProof, ParamPassphraseProof:
 		return name
 	case "recipient[]":
 		return ParamRecipient
