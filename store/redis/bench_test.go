@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -385,4 +386,101 @@ func BenchmarkStoredBytes(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkConcurrency is the life of a one-time secret, Share then
+// Reveal of that secret through the Service (100-byte values), from 1, 8
+// and 32 callers at once, in each of the Store's modes. Each caller is a
+// goroutine of its own (RunParallel cannot run fewer than GOMAXPROCS), and
+// the client's pool holds 32 connections throughout. It reports, per
+// pair: pairs/s (all callers together), client-us/pair (the CPU time of
+// this process: the Service, the Store and go-redis), redis-us/pair (of
+// redis-server, from INFO cpu), cmds/pair (every command Redis ran, those
+// inside the scripts included, from INFO commandstats) and the latency of
+// a pair as its callers saw it, p50-us and p99-us.
+//
+//	go test -run '^$' -bench Concurrency -benchtime 5000x ./store/redis/
+func BenchmarkConcurrency(b *testing.B) {
+	for _, callers := range []int{1, 8, 32} {
+		for _, m := range modes {
+			b.Run(fmt.Sprintf("c=%d/%s", callers, m.name), func(b *testing.B) {
+				c := benchClient(b)
+				svc := benchService(b, c, m.autoPipeline)
+				ctx := context.Background()
+				pair := func() error {
+					r, err := svc.Share(ctx, onetime.ShareRequest{Value: value100})
+					if err != nil {
+						return err
+					}
+					s, err := svc.Reveal(ctx, r.SecretKey, "")
+					if err == nil && len(s.Value) != len(value100) {
+						err = fmt.Errorf("Reveal returned %d bytes", len(s.Value))
+					}
+					return err
+				}
+				// Warm up: every pooled connection open, the scripts loaded.
+				var wg sync.WaitGroup
+				for range concurrency {
+					wg.Go(func() {
+						if err := pair(); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+				b.ReportAllocs()
+				lat := make([][]time.Duration, callers)
+				var next atomic.Int64
+				cmds := commandCalls(b, c)
+				b.ResetTimer()
+				cpu := startCPU(b, c)
+				start := time.Now()
+				for i := range callers {
+					wg.Go(func() {
+						for next.Add(1) <= int64(b.N) {
+							t := time.Now()
+							if err := pair(); err != nil {
+								b.Error(err)
+								return
+							}
+							lat[i] = append(lat[i], time.Since(t))
+						}
+					})
+				}
+				wg.Wait()
+				elapsed := time.Since(start)
+				b.StopTimer()
+				cpu.stop(b, b.N, false)
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pairs/s")
+				b.ReportMetric(float64(commandCalls(b, c)-cmds)/float64(b.N), "cmds/pair")
+				all := slices.Concat(lat...)
+				slices.Sort(all)
+				if len(all) > 0 {
+					b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-us")
+					b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-us")
+				}
+			})
+		}
+	}
+}
+
+// commandCalls is the number of commands the server behind c has run,
+// from INFO commandstats (INFO itself left out): the commands that
+// scripts call count as well as the EVALSHA that ran them.
+func commandCalls(b *testing.B, c *goredis.Client) int64 {
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") || name == "cmdstat_info" {
+			continue
+		}
+		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
+		k, _ := strconv.ParseInt(calls, 10, 64)
+		n += k
+	}
+	return n
 }

@@ -189,9 +189,12 @@ func TestTimeoutError(t *testing.T) {
 	require.NoError(t, newStore(t, srv.Client(t)).Create(context.Background(), s, m))
 
 	for name, call := range map[string]func(context.Context) error{
-		"Reveal": func(ctx context.Context) error { _, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil); return err },
-		"Burn":   func(ctx context.Context) error { _, err := st.Burn(ctx, m.ID, t0, nil); return err },
-		"View":   func(ctx context.Context) error { _, err := st.View(ctx, m.ID, t0); return err },
+		"Reveal": func(ctx context.Context) error {
+			_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
+			return err
+		},
+		"Burn": func(ctx context.Context) error { _, err := st.Burn(ctx, m.ID, t0, nil); return err },
+		"View": func(ctx context.Context) error { _, err := st.View(ctx, m.ID, t0); return err },
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		err := call(ctx)

@@ -520,7 +520,10 @@ func TestLostRepliesReplay(t *testing.T) {
 		s.Check = []byte("right")
 		require.NoError(t, setup.Create(ctx, s, m))
 		rp := replayFor(s.ID, now, time.Minute)
-		calls, err := repeat(func() error { _, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, rp); return err })
+		calls, err := repeat(func() error {
+			_, err := st.Reveal(ctx, s.ID, onetime.Credentials{Check: []byte("wrong")}, now, rp)
+			return err
+		})
 		require.ErrorIs(t, err, onetime.ErrWrongPassphrase)
 		info, err := setup.Peek(ctx, s.ID, now)
 		require.NoError(t, err)
