@@ -40,7 +40,7 @@ func newReplay(id onetime.ID, at time.Time) *onetime.Replay {
 // cloneSecret returns a deep copy of s, to compare a later answer with.
 func cloneSecret(s *onetime.SealedSecret) *onetime.SealedSecret {
 	c := *s
-	c.Sealed, c.Check = bytes.Clone(s.Sealed), bytes.Clone(s.Check)
+	c.Sealed, c.Check, c.Proof = bytes.Clone(s.Sealed), bytes.Clone(s.Check), bytes.Clone(s.Proof)
 	return &c
 }
 

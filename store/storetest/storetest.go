@@ -16,9 +16,12 @@
 // ErrClosed after Close, cancelled contexts, replays ([onetime.Replay]:
 // repeats, lost answers, recorded wrong passphrases, races between one
 // replay id and others), deadlines that passed before a consuming call,
-// and finally the real [onetime.Service] end to end over the store. Errors are checked by
-// identity, with [errors.Is], never by their text; of a text the suite
-// checks only that it carries no id or passphrase check.
+// the proof of the zero-knowledge mode (a reveal without the right
+// [onetime.Credentials].Proof changes nothing, with it exactly once, races
+// included), and finally the real [onetime.Service] end to end over the
+// store. Errors are checked by identity, with [errors.Is], never by their
+// text; of a text the suite checks only that it carries no id, passphrase
+// check or proof.
 //
 // The suite never sleeps: time is the now argument, so expiry is checked
 // exactly at its boundary. It never assumes that an expired record survives
@@ -27,6 +30,7 @@
 //
 // Besides [Run], the package gives store authors what their own tests and
 // benchmarks need: [NewPair] makes a pair shaped like the Service's,
+// [WithProof] gives its secret a proof of the zero-knowledge mode,
 // [CheckClosed] checks a closed store, and [RunBenchmarks] runs the
 // benchmarks that every store runs under the same names ([Parallel] runs a
 // backend's own parallel benchmark the same way).
@@ -95,8 +99,17 @@ func Run(t *testing.T, newStore func(t *testing.T) onetime.Store) {
 		{"ReplayBurnRace", testReplayBurnRace},
 		{"ReplayWrongRace", testReplayWrongRace},
 		{"Deadline", testDeadline},
+		{"ProofRoundTrip", testProofRoundTrip},
+		{"ProofRefused", testProofRefused},
+		{"ProofPassphrase", testProofPassphrase},
+		{"ProofRevealOnce", testProofRevealOnce},
+		{"ProofRace", testProofRace},
+		{"ProofCountedRace", testProofCountedRace},
+		{"ProofNotRequired", testProofNotRequired},
+		{"ProofReplay", testProofReplay},
 		{"Service", testService},
 		{"ServiceReplay", testServiceReplay},
+		{"ServiceZeroKnowledge", testServiceZeroKnowledge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,6 +268,7 @@ func equalSecret(t *testing.T, got, want *onetime.SealedSecret) {
 	assert.Equal(t, want.ShareDomain, got.ShareDomain, "ShareDomain")
 	assert.True(t, bytes.Equal(got.Sealed, want.Sealed), "secret Sealed differs from what was stored")
 	assert.True(t, bytes.Equal(got.Check, want.Check), "secret Check differs from what was stored")
+	assert.True(t, bytes.Equal(got.Proof, want.Proof), "secret Proof differs from what was stored")
 	sameTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 }
 
@@ -1338,11 +1352,14 @@ func checkErrorText(t *testing.T, err error, secrets ...[]byte) {
 }
 
 // secretsOf lists what no error text may contain: the pair's ids (whole
-// and without the shared slot) and its check.
+// and without the shared slot), its check and its proof.
 func secretsOf(s *onetime.SealedSecret, m *onetime.SealedMetadata) [][]byte {
 	out := [][]byte{[]byte(s.ID), []byte(s.ID[onetime.SlotLen:]), []byte(m.ID), []byte(m.ID[onetime.SlotLen:])}
 	if len(s.Check) > 0 {
 		out = append(out, s.Check)
+	}
+	if len(s.Proof) > 0 {
+		out = append(out, s.Proof)
 	}
 	return out
 }
