@@ -165,6 +165,29 @@
 // Packages httpapi and webui record the requests they serve likewise, each
 // a span with the Service's inside it.
 //
+// # Zero-knowledge secrets
+//
+// In the server-side mode above, the service sees each value while it
+// seals it. In the zero-knowledge mode it never does: the sender's client
+// seals the value with package zk under a fresh key that travels only in
+// the link's fragment (BASE/secret/SECRETKEY#KEY), and shares the
+// ciphertext with the verifier of the proofs that will open it:
+//
+//	key, _ := zk.NewKey()
+//	d, _ := zk.Derive(key, passphrase) // "" for none; PBKDF2 when given
+//	sealed, _ := d.Seal(value)
+//	v := d.Verifier()
+//	m, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte(sealed), Verifier: &v})
+//	link := base + "/secret/" + string(m.SecretKey) + "#" + key.Fragment()
+//
+// The reader derives the same proof from the fragment (and the
+// passphrase), and [Service.RevealProof] consumes the secret only for it:
+// a reveal without the key (a link scanner, a chat unfurler, a plain v1
+// client) answers [ErrNotFound] and changes nothing, and a wrong
+// passphrase is counted as in the server-side mode. docs/zero-knowledge.md
+// specifies the format (zk1) and its extensions of the v1 API, which
+// packages httpapi, webui and client speak.
+//
 // # Guarantees
 //
 //   - Exactly once: among any number of concurrent readers of one secret,
