@@ -58,6 +58,12 @@
 // counted by an UPDATE in the same way, and the attempt that reaches the
 // limit deletes the secret in the same transaction.
 //
+// A secret shared in the zero-knowledge mode keeps its proof verifier in
+// the column proof (NULL for the server-side mode). Both statements
+// compare it first: a reveal without the right proof matches no row, so
+// it deletes nothing, counts no attempt and records no replay, and is
+// answered [onetime.ErrNotFound].
+//
 // # Replays and deadlines
 //
 // A Reveal or Burn given an [onetime.Replay] first looks, in its write

@@ -79,5 +79,5 @@ func ExampleNew() {
 	db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 'onetime_%'`).Scan(&tables)
 	fmt.Println(tables, "tables, schema version", sqlite.SchemaVersion)
 	// Output:
-	// 3 tables, schema version 2
+	// 3 tables, schema version 3
 }

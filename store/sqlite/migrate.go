@@ -29,7 +29,7 @@ func loadMigrations() []migrations.Migration {
 
 // SchemaVersion is the schema version this package writes and understands:
 // the number of its migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrate brings the schema to SchemaVersion in one write transaction on
 // c, so that concurrent openers (other processes on the same file) apply

@@ -66,8 +66,9 @@ func nullString(s string) any {
 	return s
 }
 
-// nullBytes stores an empty check as NULL: an empty check means no
-// passphrase.
+// nullBytes stores an empty check or proof as NULL: an empty check means
+// no passphrase, an empty proof the server-side mode. Given as what a
+// reveal presents, NULL matches no stored value.
 func nullBytes(b []byte) any {
 	if len(b) == 0 {
 		return nil
@@ -169,8 +170,8 @@ const secretPresent = `EXISTS (SELECT 1 FROM onetime_records s
 
 var writeQueries = [...]string{
 	wInsertSecret: `INSERT INTO onetime_records
-		(id, kind, pair_id, sealed, chk, attempts, max_attempts, share_domain, expires_at)
-		VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		(id, kind, pair_id, sealed, chk, proof, attempts, max_attempts, share_domain, expires_at)
+		VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	wInsertReceipt: `INSERT INTO onetime_records
 		(id, kind, pair_id, owner, state, passphrase, share_domain, created, updated,
 		 received, burned, secret_expires_at, expires_at, sealed, owner_sealed, seq)
@@ -178,14 +179,19 @@ var writeQueries = [...]string{
 		 CASE WHEN ?3 IS NULL THEN 0 ELSE coalesce((SELECT seq + 1 FROM onetime_records
 		  WHERE owner = ?3 AND created = ?7 ORDER BY seq DESC LIMIT 1), 0) END)
 		ON CONFLICT DO NOTHING`,
-	// The one statement that decides who gets a secret.
+	// The one statement that decides who gets a secret. The proof and
+	// the check are compared here, in SQL, with = (not in constant time):
+	// each is a keyed hash of what the reader gave (see Reveal).
 	wTakeSecret: `DELETE FROM onetime_records
-		WHERE id = ?1 AND kind = 1 AND expires_at > ?2 AND (chk IS NULL OR chk = ?3)
-		RETURNING pair_id, sealed, chk, attempts, max_attempts, share_domain, expires_at`,
+		WHERE id = ?1 AND kind = 1 AND expires_at > ?2
+		  AND (proof IS NULL OR proof = ?4) AND (chk IS NULL OR chk = ?3)
+		RETURNING pair_id, sealed, chk, proof, attempts, max_attempts, share_domain, expires_at`,
 	wReceived: `UPDATE onetime_records SET state = ?1, received = ?2, updated = ?2
 		WHERE id = ?3 AND kind = 2 AND expires_at > ?2`,
+	// Counts a wrong passphrase, only for the holder of the proof: a
+	// reveal without it finds no row, as if there were no secret.
 	wWrongAttempt: `UPDATE onetime_records SET attempts = attempts + 1
-		WHERE id = ?1 AND kind = 1 AND expires_at > ?2
+		WHERE id = ?1 AND kind = 1 AND expires_at > ?2 AND (proof IS NULL OR proof = ?3)
 		RETURNING attempts, max_attempts, pair_id`,
 	wDeleteSecret: `DELETE FROM onetime_records WHERE id = ? AND kind = 1`,
 	wBurnedByAttempts: `UPDATE onetime_records SET state = ?1, burned = ?2, updated = ?2
@@ -236,7 +242,7 @@ const (
 
 var readQueries = [...]string{
 	rReceipt: receiptQuery,
-	rPeek: `SELECT chk IS NOT NULL, attempts, max_attempts, expires_at
+	rPeek: `SELECT chk IS NOT NULL, proof IS NOT NULL, attempts, max_attempts, expires_at
 		FROM onetime_records WHERE id = ?1 AND kind = 1 AND expires_at > ?2`,
 	rRecent: `SELECT ` + receiptColumns + `, ` + secretPresent + `
 		FROM onetime_records r WHERE r.owner = ?1 AND r.expires_at > ?2
@@ -255,7 +261,7 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	sk := key(sec.ID)
 	err := s.w.do(ctx, func(t *wtx) error {
 		n, err := affected(t.exec(wInsertSecret,
-			sk, key(sec.MetadataID), sec.Sealed, nullBytes(sec.Check),
+			sk, key(sec.MetadataID), sec.Sealed, nullBytes(sec.Check), nullBytes(sec.Proof),
 			sec.Attempts, sec.MaxAttempts, sec.ShareDomain, micros(sec.ExpiresAt)))
 		if err != nil || n == 0 {
 			return orExists(err)
@@ -282,8 +288,15 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 // or another, exactly one deletes the row. A replay's answer is looked up
 // and recorded in the same transaction, and the transaction commits only
 // before ctx's deadline (see writer.consume).
+//
+// The proof and the check are compared by SQLite's =, whose time may
+// depend on how many leading bytes match, where the memory store uses a
+// constant-time compare. That is acceptable because neither compared
+// value is one a caller chooses: each is an HMAC under the server's
+// secret of the record id and of what the reader presented, so a reader
+// cannot steer its bytes toward the stored ones, and learning how long a
+// prefix two such hashes share tells nothing about a key or a passphrase.
 func (s *Store) Reveal(ctx context.Context, sid onetime.ID, c onetime.Credentials, now time.Time, rp *onetime.Replay) (*onetime.SealedSecret, error) {
-	check := c.Check // TODO(zk): c.Proof
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -303,8 +316,9 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, c onetime.Credential
 		got := &onetime.SealedSecret{ID: sid}
 		var mid []byte
 		var expires int64
-		err := t.queryRow(wTakeSecret, k, at, nullBytes(check)).Scan(
-			&mid, &got.Sealed, &got.Check, &got.Attempts, &got.MaxAttempts, &got.ShareDomain, &expires)
+		proof := nullBytes(c.Proof)
+		err := t.queryRow(wTakeSecret, k, at, nullBytes(c.Check), proof).Scan(
+			&mid, &got.Sealed, &got.Check, &got.Proof, &got.Attempts, &got.MaxAttempts, &got.ShareDomain, &expires)
 		if err == nil {
 			got.MetadataID, got.ExpiresAt = id(mid), fromMicros(expires)
 			if _, err := t.exec(wReceived, stateReceived, at, mid); err != nil {
@@ -316,11 +330,12 @@ func (s *Store) Reveal(ctx context.Context, sid onetime.ID, c onetime.Credential
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		// No live secret with a matching check. The DELETE took the
-		// write lock, so what follows sees the same state: a live row
-		// here has another check.
+		// No live secret with a matching proof and check. The DELETE
+		// took the write lock, so what follows sees the same state: a
+		// live row with a matching proof here has another check. Without
+		// the proof nothing is counted, nothing recorded: ErrNotFound.
 		var attempts, maxAttempts int
-		err = t.queryRow(wWrongAttempt, k, at).Scan(&attempts, &maxAttempts, &mid)
+		err = t.queryRow(wWrongAttempt, k, at, proof).Scan(&attempts, &maxAttempts, &mid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return onetime.ErrNotFound
 		}
@@ -450,7 +465,7 @@ func (s *Store) Peek(ctx context.Context, sid onetime.ID, now time.Time) (*oneti
 		var got onetime.SecretInfo
 		var expires int64
 		err := st.QueryRowContext(ctx, key(sid), micros(now)).Scan(
-			&got.PassphraseRequired, &got.Attempts, &got.MaxAttempts, &expires)
+			&got.PassphraseRequired, &got.ProofRequired, &got.Attempts, &got.MaxAttempts, &expires)
 		if errors.Is(err, sql.ErrNoRows) {
 			return onetime.ErrNotFound
 		}
