@@ -27,7 +27,9 @@
 // Two tables hold the records, PREFIXsecrets and PREFIXreceipts, keyed by
 // the 20 bytes of each [onetime.ID], and a third, PREFIXreplays, the
 // outcomes recorded under replay ids (see Replays below); two plpgsql
-// functions, PREFIXreveal and PREFIXburn, hold the Reveal and Burn steps.
+// functions, PREFIXreveal and PREFIXburn, hold the Reveal and Burn steps,
+// and a third, PREFIXclaim_replay, the claim of a replay id that both
+// make.
 // Indexes on expires_at make Sweep cost O(expired), and one on (owner,
 // created DESC, seq DESC) makes Recent a range scan.
 //
@@ -39,6 +41,15 @@
 // until they are replaced; they refuse to open the upgraded database, as
 // a newer schema.
 //
+// Version 3 added the column proof to the secrets table (the proof
+// verifier of the zero-knowledge mode; NULL for the server-side mode and
+// for every secret written before), which changes the catalog only, and a
+// reveal function that takes the proof. The functions of versions 1 and 2
+// stay, as wrappers of the new one that present no proof: processes of
+// those releases keep revealing secrets of the server-side mode during a
+// rolling upgrade, and cannot consume a zero-knowledge secret, nor count
+// an attempt on it.
+//
 // # One statement per call
 //
 // Every method is one SQL statement, one round trip, under READ COMMITTED;
@@ -49,12 +60,18 @@
 //     data-modifying CTE). A duplicate id of either fails it with a unique
 //     violation: [onetime.ErrExists], and nothing is written.
 //   - Reveal calls PREFIXreveal: a DELETE ... RETURNING takes the secret
-//     when its passphrase check matches (and stamps the receipt received);
-//     otherwise an UPDATE counts the wrong attempt, and the attempt that
+//     when its proof (if it has one) and its passphrase check match (and
+//     stamps the receipt received); otherwise an UPDATE counts the wrong
+//     attempt, only for a caller with the right proof, and the attempt that
 //     reaches the budget deletes the secret and stamps the receipt burned,
 //     all in the one call. Of any number of concurrent callers, in any
 //     number of processes, exactly one takes a secret, and every wrong
-//     attempt is counted once.
+//     attempt is counted once. A caller without the proof matches no row:
+//     nothing is deleted, counted or recorded, and the answer is
+//     [onetime.ErrNotFound]. The proof and the check are compared with
+//     SQL's =, not in constant time; both compared values are HMACs under
+//     the server's secret of what the reader presented, which the reader
+//     cannot steer, so the time of a compare tells nothing usable.
 //   - Burn calls PREFIXburn: one conditional DELETE ... USING of a live
 //     secret whose receipt is new or viewed, and the UPDATE of that
 //     receipt. Of a burn and a reveal the secret's row lock lets exactly

@@ -22,7 +22,7 @@ var migrationFiles embed.FS
 
 // SchemaVersion is the schema version this package writes and understands:
 // the number of its migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // loadMigrations returns the embedded migrations in version order. Embedded
 // files cannot change at run time, so a malformed set is a bug, which the

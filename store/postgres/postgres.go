@@ -250,7 +250,9 @@ func fromNull(t pgtype.Timestamptz) time.Time {
 
 func nullString(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
 
-// nullBytes stores an empty check as NULL: no passphrase.
+// nullBytes stores an empty check as NULL (no passphrase), and an empty
+// proof (the server-side mode). Presented to Reveal, NULL matches no
+// stored value.
 func nullBytes(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
@@ -284,17 +286,19 @@ func newQueries(n *names) queries {
 		// Both rows or neither: a duplicate id of either fails the
 		// one statement with a unique violation.
 		create: `WITH s AS (
-			INSERT INTO {{secrets}} (id, expires_at, attempts, max_attempts, metadata_id, share_domain, chk, sealed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8))
+			INSERT INTO {{secrets}} (id, expires_at, attempts, max_attempts, metadata_id, share_domain, chk, proof, sealed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))
 			INSERT INTO {{receipts}} (id, created, updated, secret_expires_at, expires_at, received, burned,
 				state, passphrase, secret_id, owner, share_domain, sealed, owner_sealed)
-			VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+			VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
 		// The functions take the secret and record the outcome under a
-		// replay id; see migrations/0002_replays.sql. $6 is the deadline.
+		// replay id; see migrations/0003_proof.sql. $3 is the proof, $7
+		// the deadline.
 		reveal: `SELECT o.o_outcome, (o.o_secret).id, (o.o_secret).metadata_id, (o.o_secret).sealed, (o.o_secret).chk,
-			(o.o_secret).attempts, (o.o_secret).max_attempts, (o.o_secret).share_domain, (o.o_secret).expires_at
-			FROM {{reveal}}($1, $2, $3, $4, $5, $6) o`,
-		peek: `SELECT chk IS NOT NULL, attempts, max_attempts, expires_at FROM {{secrets}}
+			(o.o_secret).proof, (o.o_secret).attempts, (o.o_secret).max_attempts, (o.o_secret).share_domain,
+			(o.o_secret).expires_at
+			FROM {{reveal}}($1, $2, $3, $4, $5, $6, $7) o`,
+		peek: `SELECT chk IS NOT NULL, proof IS NOT NULL, attempts, max_attempts, expires_at FROM {{secrets}}
 			WHERE id = $1 AND expires_at > $2`,
 		receipt: `SELECT ` + receiptColumns + `, ` + present + `
 			FROM {{receipts}} r WHERE r.id = $1 AND r.expires_at > $2`,
@@ -342,7 +346,8 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	sk, _ := key(sec.ID)
 	mk, _ := key(m.ID)
 	_, err := s.pool.Exec(ctx, s.q.create, s.mode,
-		sk, sec.ExpiresAt, int32(sec.Attempts), int32(sec.MaxAttempts), mk, sec.ShareDomain, nullBytes(sec.Check), sec.Sealed,
+		sk, sec.ExpiresAt, int32(sec.Attempts), int32(sec.MaxAttempts), mk, sec.ShareDomain, nullBytes(sec.Check),
+		nullBytes(sec.Proof), sec.Sealed,
 		mk, m.Created, m.Updated, m.SecretExpiresAt, m.ExpiresAt, nullTime(m.Received), nullTime(m.Burned),
 		int16(m.State), m.PassphraseRequired, sk, nullString(m.Owner), m.ShareDomain, m.Sealed, m.OwnerSealed)
 	var pe *pgconn.PgError
@@ -406,11 +411,16 @@ func (s *Store) fail(ctx context.Context, err error) error {
 
 // Reveal implements [onetime.Store] in one statement: a call of the
 // function that the migration created, which answers a recorded outcome,
-// or else takes the secret with a DELETE ... RETURNING, or counts the wrong
-// attempt and burns the secret at its budget, records the outcome under
-// the replay id, and checks the deadline last.
+// or else takes the secret with a DELETE ... RETURNING when its proof and
+// check match, or counts the wrong attempt (only with the right proof) and
+// burns the secret at its budget, records the outcome under the replay
+// id, and checks the deadline last.
+//
+// The function compares the proof and the check with SQL's =, not in
+// constant time. Both compared values are HMACs under the server's secret
+// of what the reader presented, which the reader cannot steer; see
+// migrations/0003_proof.sql.
 func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
-	check := c.Check // TODO(zk): c.Proof
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -430,8 +440,8 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials
 		domain      pgtype.Text
 		expires     pgtype.Timestamptz
 	)
-	err = s.pool.QueryRow(ctx, s.q.reveal, append([]any{s.mode, k, check, now}, more...)...).Scan(
-		&outcome, &sid, &mid, &sec.Sealed, &sec.Check, &att, &maxAtt, &domain, &expires)
+	err = s.pool.QueryRow(ctx, s.q.reveal, append([]any{s.mode, k, nullBytes(c.Check), nullBytes(c.Proof), now}, more...)...).Scan(
+		&outcome, &sid, &mid, &sec.Sealed, &sec.Check, &sec.Proof, &att, &maxAtt, &domain, &expires)
 	switch {
 	case err != nil:
 		return nil, s.fail(ctx, err)
@@ -457,7 +467,7 @@ func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	}
 	var info onetime.SecretInfo
 	var att, maxAtt int32
-	err := s.pool.QueryRow(ctx, s.q.peek, s.mode, k, now).Scan(&info.PassphraseRequired, &att, &maxAtt, &info.ExpiresAt)
+	err := s.pool.QueryRow(ctx, s.q.peek, s.mode, k, now).Scan(&info.PassphraseRequired, &info.ProofRequired, &att, &maxAtt, &info.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, onetime.ErrNotFound
 	}

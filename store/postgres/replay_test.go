@@ -250,17 +250,17 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	var plain []*onetime.SealedSecret
 	for range 3 {
 		s, m := storetest.NewPair("owner", t0, time.Hour)
-		require.NoError(t, old.Create(ctx, s, m))
+		createAsBefore(t, pool, old, s, m)
 		plain = append(plain, s)
 	}
 	locked, lockedM := storetest.NewPair("owner", t0, time.Hour)
 	locked.Check, lockedM.PassphraseRequired = []byte("right"), true
-	require.NoError(t, old.Create(ctx, locked, lockedM))
+	createAsBefore(t, pool, old, locked, lockedM)
 	var outcome int
 	require.NoError(t, pool.QueryRow(ctx, oldReveal, rawID(t, locked.ID), []byte("wrong"), t0).Scan(&outcome))
 	require.Equal(t, 2, outcome, "a wrong attempt at version 1")
 	gone, goneM := storetest.NewPair("owner", t0, time.Hour)
-	require.NoError(t, old.Create(ctx, gone, goneM))
+	createAsBefore(t, pool, old, gone, goneM)
 	require.NoError(t, pool.QueryRow(ctx, oldReveal, rawID(t, gone.ID), nil, t0).Scan(&outcome))
 	require.Equal(t, 1, outcome, "a reveal at version 1")
 	require.NoError(t, old.Close())
