@@ -24,6 +24,7 @@ import (
 	"github.com/onetimego/onetime/internal/pgtest"
 	"github.com/onetimego/onetime/store/postgres"
 	"github.com/onetimego/onetime/store/storetest"
+	"github.com/onetimego/onetime/zk"
 )
 
 var t0 = time.Date(2031, 3, 4, 5, 6, 7, 891011000, time.UTC)
@@ -291,7 +292,10 @@ func TestNoPreparedStatementsByDefault(t *testing.T) {
 // After Service.Share of a known value, a dump of the tables holds
 // neither the value nor the passphrase nor either key, in any spelling;
 // nor, after a reveal and a burn made with idempotency keys, do the
-// outcomes recorded for their repeats, nor do they spell the keys.
+// outcomes recorded for their repeats, nor do they spell the keys. A
+// zero-knowledge share, revealed with an idempotency key, leaves neither
+// its link's key nor its proofs nor their verifiers (the store keeps
+// keyed hashes of the verifiers).
 func TestDumpRevealsNothing(t *testing.T) {
 	st, srv := newStore(t, nil)
 	ctx := context.Background()
@@ -319,6 +323,20 @@ func TestDumpRevealsNothing(t *testing.T) {
 	require.Equal(t, value, revealed.Value)
 	_, err = svc.Burn(onetime.WithIdempotencyKey(ctx, burnKey), receipts[1].MetadataKey)
 	require.NoError(t, err)
+	zkKey, err := zk.NewKey()
+	require.NoError(t, err)
+	derived, err := zk.Derive(zkKey, "")
+	require.NoError(t, err)
+	zkSealed, err := derived.Seal(value)
+	require.NoError(t, err)
+	verifier := derived.Verifier()
+	zkShared, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte(zkSealed), Verifier: &verifier})
+	require.NoError(t, err)
+	zkKept, err := svc.Share(ctx, onetime.ShareRequest{Value: []byte(zkSealed), Verifier: &verifier})
+	require.NoError(t, err)
+	zkRevealKey := "idempotency-key-of-the-zk-reveal"
+	_, err = svc.RevealProof(onetime.WithIdempotencyKey(ctx, zkRevealKey), zkShared.SecretKey, derived.Proof())
+	require.NoError(t, err)
 
 	schema := strings.Trim(strings.Split(st.Table("secrets"), ".")[0], `"`)
 	out, err := exec.Command(srv.BinDir()+"/pg_dump", "--data-only", "-n", schema, srv.URL("postgres")).CombinedOutput()
@@ -329,10 +347,14 @@ func TestDumpRevealsNothing(t *testing.T) {
 	require.Contains(t, dump, "COPY "+schema+".onetime_replays", "the dump holds the replay records")
 	var replays int
 	require.NoError(t, srv.Admin(t).QueryRow(ctx, `SELECT count(*) FROM `+st.Table("replays")+` WHERE outcome IN (1, 3)`).Scan(&replays))
-	require.Equal(t, 2, replays, "a reveal and a burn recorded")
+	require.Equal(t, 3, replays, "two reveals and a burn recorded")
+	var proofs int
+	require.NoError(t, srv.Admin(t).QueryRow(ctx, `SELECT count(*) FROM `+st.Table("secrets")+` WHERE proof IS NOT NULL`).Scan(&proofs))
+	require.Equal(t, 1, proofs, "the zero-knowledge secret keeps its proof")
 
-	forbidden := []string{string(value), passphrase, string(g.Value), "reader@example.net", revealKey, burnKey, shareKey}
-	for _, r := range append(receipts, keyed) {
+	forbidden := []string{string(value), passphrase, string(g.Value), "reader@example.net", revealKey, burnKey, shareKey,
+		zkRevealKey, zkKey.Fragment(), string(zkKey[:]), string(derived.Proof().Key), string(verifier.Key), zkSealed}
+	for _, r := range append(receipts, keyed, zkShared, zkKept) {
 		forbidden = append(forbidden, string(r.SecretKey), string(r.MetadataKey))
 	}
 	forbidden = append(forbidden, string(g.SecretKey), string(g.MetadataKey))
