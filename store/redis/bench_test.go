@@ -357,11 +357,11 @@ func usedMemory(b *testing.B, c *goredis.Client) int64 {
 
 // BenchmarkStoredBytes reports the growth of Redis's used_memory per
 // 100-byte secret (with its receipt, and for an owner its index entry),
-// with 1,000 and 100,000 stored, on a fresh server of its own. The owned
+// with 10,000 and 100,000 stored, on a fresh server of its own. The owned
 // case puts every secret under one owner, whose index keeps the newest
 // redis.MaxIndexed.
 func BenchmarkStoredBytes(b *testing.B) {
-	for _, n := range []int{1000, 100000} {
+	for _, n := range []int{10_000, 100_000} {
 		for _, owner := range []string{"", "customer-0001"} {
 			name := fmt.Sprintf("n=%d/anonymous", n)
 			if owner != "" {
