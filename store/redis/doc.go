@@ -33,78 +33,114 @@
 //
 // Every key starts with [Options.Prefix] ("onetime:" by default), so
 // several applications can share one Redis. A secret and its receipt are
+// one record, in one key:
 //
-//	<prefix>{<slot>}s<id>     the secret
-//	<prefix>{<slot>}m<id>     its receipt
+//	<prefix>{<slot>}          the pair: the secret and its receipt
 //	<prefix>{<slot>}r<token>  the outcome of one Reveal or Burn, briefly
 //	<prefix>{<slot>}i<id>     the outcome of the calls with one replay id,
 //	                          until the replay's ExpiresAt
 //
 // where slot is [onetime.ID.Slot] of the pair and id the rest of the
-// record's id (or replay id) in base64url. The braces are a Redis Cluster
-// hash tag: both records of a pair live in one hash slot, so that every
-// operation on a pair is one script on one shard. An owner's recent list
-// is a sorted set, <prefix>o:<hash of the owner>, in a slot of its own.
-// Outcome keys are described under "Lost replies" below, replay keys
-// under "Replays".
+// replay id in base64url. The pair's key is named by its slot because the
+// slot is all that the two ids share: a Reveal knows only the secret's id,
+// a Receipt only the receipt's, and each finds the record by the rest of
+// its id, which the record keeps. Slots are 32 bits wide, so with many
+// pairs stored two of them now and then share a slot, and its key then
+// holds both records. The braces are a Redis Cluster hash tag: every key
+// of a pair lives in one hash slot, so that every operation on a pair is
+// one command on one shard. An owner's recent list is a sorted set,
+// <prefix>o:<hash of the owner>, in a slot of its own. Outcome keys are
+// described under "Lost replies" below, replay keys under "Replays".
 //
-// Each record is one compact binary string (see codec.go): a fixed header
-// that the scripts read and patch in place, then the opaque sealed bytes.
-// Nothing in Redis is plaintext: values, keys, passphrases and recipient
-// addresses reach the store only sealed or hashed by the service.
+// A record is one compact binary string (see codec.go): the receipt's
+// state and times, both ids, the receipt's sealed parts, then, while the
+// secret lives, its attempts, passphrase check, proof verifier and sealed
+// value. Nothing in Redis is plaintext: values, keys, passphrases and
+// recipient addresses reach the store only sealed or hashed by the
+// service.
 //
 // # Record format and its version
 //
-// The first byte of every record (secret, receipt, outcome) is its format
-// version, 1 for the format codec.go describes: a secret is a 29-byte
-// header (version, expiry, its receipt's id, Attempts and MaxAttempts in
-// 16 bits each, the check's length) followed by the check, the share
-// domain and the sealed value; a receipt is a 61-byte header (version,
-// state, six times, its secret's id, flags) followed by the owner, the
-// share domain and the sealed parts. Every script checks the version of
-// each record it reads before it writes anything, and so does Peek and
-// every Go decoder: a record of another version makes the method fail
-// with an error (not ErrNotFound) and is left untouched, never read by the
-// wrong layout. A later format raises the version, so that its scripts can
-// tell old records from new ones without guessing, and a store running the
-// older code refuses the newer records instead of misreading them. (The
-// owner index's entries are 28-byte members of a sorted set, not records;
-// a later layout of them would differ in length.)
+// The first byte of every value (a pair's key, an outcome) is its format
+// version. A pair's key holds format 2, which codec.go describes: a
+// version byte, then the records of the slot's pairs one after the other,
+// each a fixed header (flags, state, the two ids, Created and the two
+// expiries) followed by the parts that a pair has only when it needs them
+// (the times of later events, owner and share domain, a passphrase check,
+// a proof verifier, attempts beyond 255), the receipt's sealed payload and
+// the secret's sealed value. Every script checks the version of each
+// value it reads before it writes anything, and so does every Go decoder:
+// a value of another version makes the method fail with an error (not
+// ErrNotFound) and is left untouched, never read by the wrong layout. A
+// later format raises the version, so that its scripts can tell old
+// records from new ones without guessing, and a store running the older
+// code refuses the newer records instead of misreading them. Format 1,
+// two keys per pair, is still read (see "Upgrading from format 1").
+// (The owner index's entries are 28-byte members of a sorted set, not
+// records; a later layout of them would differ in length.)
+//
+// # Upgrading from format 1
+//
+// The code before format 2 kept a secret and its receipt in two keys,
+// <prefix>{<slot>}s<id> and <prefix>{<slot>}m<id>, of format 1 (see
+// legacy.go). This code reads and changes them still, so that a Redis
+// that holds them keeps serving them once its servers run this code:
+// when a pair's key does not name the id asked for, Reveal, Burn and View
+// go on, in the same script, to the keys of format 1 and treat them as
+// the code of format 1 did; Peek and Receipt read both in their one MGET
+// (a receipt of format 1 then takes a script more, to read its secret's
+// presence in one step); Recent lists both. Pairs of format 1 stay in
+// format 1 until they expire; nothing converts them, and nothing writes
+// new ones. TestUpgrade writes a store with the writer of format 1 and
+// serves it.
+//
+// Upgrade every server of a deployment at once. A server still running
+// the code of format 1 finds no pair that this code stores (it answers not
+// found), and a Share repeated with its idempotency key on a new server,
+// after its first try on an old one stored the pair in format 1, stores it
+// again in format 2 (Create looks at the keys of format 1 only through
+// the ids' pair key, which is the new one): this code then serves the
+// pair of format 2 alone, but an old server would still serve the other.
 //
 // # Atomicity and round trips
 //
-// Each method is one Lua script run with EVALSHA (falling back to EVAL
-// when the server answers NOSCRIPT, after a restart or failover), so it is
-// atomic on the server and costs one round trip: no WATCH/MULTI retry
-// loops, no GET-then-DEL. Peek, which changes nothing, is one GETRANGE of
-// the secret's header instead. Reveal and Burn without a Replay, when
-// their script changed something, leave their outcome key (see "Lost
-// replies") to be deleted after they return: a goroutine of the Store
-// sends one DEL for the keys of all the calls answered meanwhile, so the
-// caller waits for one round trip and the server runs one DEL per batch,
-// not per call.
+// Reveal, Burn and View are each one Lua script run with EVALSHA (falling
+// back to EVAL when the server answers NOSCRIPT, after a restart or
+// failover), so each is atomic on the server and costs one round trip: no
+// WATCH/MULTI retry loops, no GET-then-DEL. Create is one SET NX of the
+// pair's key, which no other pair holds but once in a while (a script
+// then adds the record to the key's others). Peek and Receipt, which
+// change nothing, are one MGET, read by Go. Reveal and Burn without a
+// Replay, when their script changed something, leave their outcome key
+// (see "Lost replies") to be deleted after they return: a goroutine of
+// the Store sends one DEL for the keys of all the calls answered
+// meanwhile, so the caller waits for one round trip and the server runs
+// one DEL per batch, not per call. The life of a secret, Create then
+// Reveal, thus costs Redis five commands, counted by INFO commandstats
+// (SET; EVALSHA running GET, SET of the pair, SET of the outcome) and a
+// share of a DEL: the format of two keys per pair cost some ten.
 //
-// Reveal reads the secret, compares its expiry with now and its
-// passphrase check, and then either counts the wrong attempt (burning the
-// secret when it reaches MaxAttempts) or deletes the secret and marks the
-// receipt received, all in one step; Burn and Reveal of one secret
-// therefore race cleanly. The scripts reach the partner
-// record of a pair by a name they read from the record, not from KEYS;
-// Redis 7 permits such undeclared keys of the script's own hash slot.
+// Reveal reads the pair, compares the secret's expiry with now, its proof
+// verifier and its passphrase check, and then either counts the wrong
+// attempt (burning the secret when it reaches MaxAttempts) or drops the
+// secret from the record and marks the receipt received, all in one step;
+// Burn and Reveal of one secret therefore race cleanly. A reveal without
+// the secret's proof changes nothing and answers ErrNotFound, whatever its
+// passphrase check.
 //
 // Two methods take more than one round trip on a Cluster (and on any
 // client other than a single-server *goredis.Client):
 //
 //   - Create of a receipt with an owner writes the owner's index first (one
-//     script in the index's slot), then the pair (one script in the pair's
+//     script in the index's slot), then the pair (one SET NX in the pair's
 //     slot). A pair is thus never stored unlisted. If the second step
 //     fails or finds the pair exists, the index holds an entry with no
 //     receipt behind it (ErrExists removes it again, best effort); readers
 //     skip such entries, and they are dropped when the receipt they name
 //     would have expired. On one server, Create is one script.
 //   - Recent reads a page of the owner's index (one script), then all the
-//     receipts it names in one pipeline: goredis sends each shard its part
-//     at once. It reads another page only when entries turned out dangling.
+//     receipts it names in one pipeline of MGETs: goredis sends each shard
+//     its part at once. It reads another page only when entries turned out dangling.
 //     On one server, Recent is one script.
 //
 // With Options.AutoPipeline, the commands of concurrent callers share
@@ -116,14 +152,20 @@
 //
 // # Expiry
 //
-// Redis expires the records itself: each key gets PEXPIREAT at its
-// record's ExpiresAt (the secret's, and the receipt's later one), rounded
-// up to the millisecond so Redis never removes a record before it expires
-// logically. The scripts also compare every record's ExpiresAt, in
-// microseconds, with the now the service passes, so nothing expired is
-// served however late Redis is. Updates patch records with SETRANGE, which
-// keeps a key's expiry, and only after finding the key in the same
-// script; no update creates a key, so none can outlive its expiry.
+// Redis expires the pairs itself: each pair's key gets PEXPIREAT at the
+// later of its records' ExpiresAt (the receipt's, normally), rounded up to
+// the millisecond so Redis never removes a record before it expires
+// logically. The secret, which shares the key, expires at its own
+// ExpiresAt all the same: the scripts and Go compare every record's
+// ExpiresAt, in microseconds, with the now the service passes, so nothing
+// expired is served however late Redis is, and the first script that
+// meets an expired secret (a Reveal, Burn or View of the pair) drops its
+// bytes from the record. Until one does, or the key expires, the sealed
+// bytes of an expired secret that nobody asked for stay in Redis, served
+// to no one: Redis before 7.4 has no expiry for part of a key. Updates
+// rewrite a pair's value with SET KEEPTTL or patch it with SETRANGE, both
+// of which keep the key's expiry, and only after finding the key in the
+// same script; no update creates a key, so none can outlive its expiry.
 //
 // Physical expiry runs on Redis's clock and logical expiry on the
 // service's, so the two should roughly agree: a record created with an
@@ -252,8 +294,9 @@
 //
 // # What stays in Redis after a reveal
 //
-// The secret's key is deleted by the reveal's script. Its receipt stays,
-// marked received, until the receipt's own expiry. The outcome key holds
+// The reveal's script drops the secret from its pair's record: the
+// receipt stays, marked received, until the receipt's own expiry, and
+// keeps of the secret only its id. The outcome key holds
 // a copy of the sealed secret (never the plaintext: opening it needs the
 // secret key, which Redis never sees): once the answer has arrived, the
 // call hands the key to the Store's deleting goroutine and returns; that
@@ -266,8 +309,8 @@
 // script ran. Burn's and a wrong passphrase's outcomes hold no sealed
 // value and go the same way. Freed memory is not wiped. With persistence
 // on, these keys are written like any other: an RDB snapshot taken while
-// one lives holds it, and the append-only file keeps the secret's SET
-// from Create and the outcome's SET, with the DELs that follow them,
+// one lives holds it, and the append-only file keeps the pair's SET from
+// Create and the outcome's SET, with the writes that follow them,
 // until the next AOF rewrite (BGREWRITEAOF, or automatic by
 // auto-aof-rewrite-percentage); replicas receive them too.
 //
@@ -293,23 +336,28 @@
 // # Limits
 //
 // MaxAttempts and Attempts are at most [onetime.MaxAttemptsLimit] (65535,
-// 16 bits each in the record); a passphrase check at most 255 bytes; times
+// 16 bits each in the record); a passphrase check and a proof verifier at
+// most 255 bytes each; times
 // within the years 830 to 3111; the prefix has no '{' or '}'. Create
 // answers anything else with an error wrapping onetime.ErrInvalid.
 //
 // # Memory
 //
-// Each secret is two keys, each with an expiry: Redis keeps bookkeeping
-// for every key and expiry before any data, plus the hash tables' share,
-// which is larger while they are small. The secret record of a 100-byte
-// value is 146 bytes, which with its string header fits jemalloc's
-// 160-byte class. A receipt with an owner also holds the owner and the
-// sealed seed for the owner's list, and has an entry in the owner's index;
-// an owner keeps at most [MaxIndexed]. Outcome keys take nothing once
-// their Reveal or Burn has answered and the DEL that follows has run;
-// replay keys hold their outcome (a secret's or a receipt's record) until
-// their replay's ExpiresAt.
-// BenchmarkStoredBytes measures Redis's used_memory per secret, with 1,000
-// and 100,000 stored, anonymous and under one owner; BENCHMARKS.md has the
-// figures of a run.
+// Each pair is one key with an expiry: Redis keeps some 140 bytes of
+// bookkeeping for every key and expiry before any data (its dictionary
+// entries, the key's name, the value's object, the hash tables' share,
+// which is larger while they are small). The record of a 100-byte value
+// shared without passphrase, owner or domain is 243 bytes, which with its
+// string header fits jemalloc's 256-byte class: about 385 bytes of
+// used_memory per secret with its receipt, where two keys took about 640.
+// A passphrase check, a proof, an owner (with the sealed seed for the
+// owner's list, and an entry in the owner's index) or a share domain add
+// their bytes; an owner keeps at most [MaxIndexed] index entries. Once the
+// secret is revealed or burned its record keeps the receipt alone, some
+// 140 bytes. Outcome keys take nothing once their Reveal or Burn has
+// answered and the DEL that follows has run; replay keys hold their
+// outcome (a pair's record) until their replay's ExpiresAt.
+// BenchmarkStoredBytes measures Redis's used_memory per secret, with
+// 10,000 and 100,000 stored, anonymous and under one owner; BENCHMARKS.md
+// has the figures of a run.
 package redis

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -22,9 +23,12 @@ func pexpiretime(t *testing.T, c goredis.UniversalClient, key string) int64 {
 	return v
 }
 
-// TestNativeExpiry checks that Redis itself expires every record at its
-// ExpiresAt, rounded up to the millisecond, and that no state change
-// moves or drops an expiry.
+// TestNativeExpiry checks that Redis itself expires every pair at the
+// later of its secret's and its receipt's ExpiresAt, rounded up to the
+// millisecond, that no state change moves or drops that expiry, and that
+// the secret, which shares the key, still expires at its own ExpiresAt:
+// no method serves it from then on, and the first script that meets it
+// drops its bytes while the receipt stays.
 func TestNativeExpiry(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -41,15 +45,12 @@ func TestNativeExpiry(t *testing.T) {
 			s, m := storetest.NewPair("owner", created, time.Hour)
 			s.Check = []byte("check")
 			require.NoError(t, st.Create(ctx, s, m))
-			sk, mk, ik := st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt), st.indexKey("owner")
-			wantS, wantM := s.ExpiresAt.UnixMilli()+1, m.ExpiresAt.UnixMilli()+1
+			pk, ik := st.pair(s.ID), st.indexKey("owner")
+			want := m.ExpiresAt.UnixMilli() + 1
 			check := func(when string) {
 				t.Helper()
-				if got := pexpiretime(t, c, sk); got != -2 {
-					assert.Equal(t, wantS, got, "%s: secret PEXPIRETIME", when)
-				}
-				assert.Equal(t, wantM, pexpiretime(t, c, mk), "%s: receipt PEXPIRETIME", when)
-				assert.Equal(t, wantM, pexpiretime(t, c, ik), "%s: index PEXPIRETIME (its receipt's)", when)
+				assert.Equal(t, want, pexpiretime(t, c, pk), "%s: pair PEXPIRETIME (its receipt's)", when)
+				assert.Equal(t, want, pexpiretime(t, c, ik), "%s: index PEXPIRETIME (its receipt's)", when)
 			}
 			check("after Create")
 			now := created.Add(time.Minute)
@@ -62,7 +63,7 @@ func TestNativeExpiry(t *testing.T) {
 			check("after View")
 			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{Check: s.Check}, now, nil)
 			require.NoError(t, err)
-			assert.Equal(t, int64(-2), pexpiretime(t, c, sk), "secret still stored after Reveal")
+			assert.False(t, holdsSecret(t, c, st, s.ID), "the secret is still in its pair after Reveal")
 			check("after Reveal")
 
 			// An older receipt does not shorten the index's life; a newer
@@ -73,8 +74,45 @@ func TestNativeExpiry(t *testing.T) {
 			s3, m3 := storetest.NewPair("owner", t0, 2*time.Hour)
 			require.NoError(t, st.Create(ctx, s3, m3))
 			assert.Equal(t, m3.ExpiresAt.UnixMilli()+1, pexpiretime(t, c, ik), "index PEXPIRETIME (its latest receipt's)")
+
+			// A secret that its receipt outlives expires at its own
+			// ExpiresAt, to the microsecond.
+			s, m = storetest.NewPair("", created, time.Hour)
+			require.NoError(t, st.Create(ctx, s, m))
+			before, at := s.ExpiresAt.Add(-time.Microsecond), s.ExpiresAt
+			_, err = st.Peek(ctx, s.ID, before)
+			require.NoError(t, err, "Peek just before the secret's ExpiresAt")
+			_, err = st.Peek(ctx, s.ID, at)
+			require.ErrorIs(t, err, onetime.ErrNotFound, "Peek at the secret's ExpiresAt")
+			r, err := st.Receipt(ctx, m.ID, at)
+			require.NoError(t, err)
+			assert.False(t, r.SecretPresent, "Receipt at the secret's ExpiresAt")
+			_, err = st.Burn(ctx, m.ID, at, nil)
+			require.ErrorIs(t, err, onetime.ErrNotFound, "Burn at the secret's ExpiresAt")
+			assert.False(t, holdsSecret(t, c, st, s.ID), "the expired secret's bytes are still in its pair")
+			_, err = st.Reveal(ctx, s.ID, onetime.Credentials{}, before, nil)
+			require.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of a secret whose bytes were dropped")
+			r, err = st.Receipt(ctx, m.ID, at)
+			require.NoError(t, err, "the receipt outlives its secret")
+			assert.Equal(t, onetime.StateNew, r.State)
+			assert.Equal(t, m.ExpiresAt.UnixMilli()+1, pexpiretime(t, c, st.pair(s.ID)), "pair PEXPIRETIME after the secret expired")
 		})
 	}
+}
+
+// holdsSecret reports whether the pair's key holds the secret with the
+// given id.
+func holdsSecret(t *testing.T, c goredis.UniversalClient, st *Store, id onetime.ID) bool {
+	t.Helper()
+	b, err := c.Get(context.Background(), st.pair(id)).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return false
+	}
+	require.NoError(t, err)
+	rest := rawRest(id)
+	r, err := findRecord(b, 's', rest[:])
+	require.NoError(t, err)
+	return r != nil && r.flags&fSecret != 0
 }
 
 // TestRedisExpires lets Redis's own clock run out on a pair: the keys
@@ -92,7 +130,7 @@ func TestRedisExpires(t *testing.T) {
 	s, m := storetest.NewPair("owner", created, 150*time.Millisecond)
 	require.NoError(t, st.Create(ctx, s, m))
 	require.Eventually(t, func() bool {
-		return c.Exists(ctx, st.key(s.ID, kindSecret), st.key(m.ID, kindReceipt)).Val() == 0
+		return c.Exists(ctx, st.pair(s.ID)).Val() == 0
 	}, 10*time.Second, 20*time.Millisecond, "Redis did not expire the pair")
 	_, err = st.Receipt(ctx, m.ID, created)
 	assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt after Redis expired it")

@@ -33,6 +33,16 @@ func (p pipelined) wait(ctx context.Context, cmd goredis.Cmder) error {
 	return nil
 }
 
+// Do runs a command, waited for only until ctx is done.
+func (p pipelined) Do(ctx context.Context, args ...any) *goredis.Cmd {
+	cmd := goredis.NewCmd(ctx, args...)
+	if err := p.wait(ctx, cmd); err != nil {
+		cmd = goredis.NewCmd(ctx)
+		cmd.SetErr(err)
+	}
+	return cmd
+}
+
 // eval runs a script command: EVAL, EVALSHA or their read-only forms,
 // with go-redis's layout of arguments.
 func (p pipelined) eval(ctx context.Context, name, payload string, keys []string, args []any) *goredis.Cmd {
@@ -41,12 +51,7 @@ func (p pipelined) eval(ctx context.Context, name, payload string, keys []string
 	for _, k := range keys {
 		a = append(a, k)
 	}
-	cmd := goredis.NewCmd(ctx, append(a, args...)...)
-	if err := p.wait(ctx, cmd); err != nil {
-		cmd = goredis.NewCmd(ctx)
-		cmd.SetErr(err)
-	}
-	return cmd
+	return p.Do(ctx, append(a, args...)...)
 }
 
 func (p pipelined) Eval(ctx context.Context, script string, keys []string, args ...any) *goredis.Cmd {
@@ -71,15 +76,6 @@ func (p pipelined) ScriptExists(ctx context.Context, hashes ...string) *goredis.
 
 func (p pipelined) ScriptLoad(ctx context.Context, script string) *goredis.StringCmd {
 	return p.ap.ScriptLoad(ctx, script)
-}
-
-func (p pipelined) GetRange(ctx context.Context, key string, start, end int64) *goredis.StringCmd {
-	cmd := goredis.NewStringCmd(ctx, "getrange", key, start, end)
-	if err := p.wait(ctx, cmd); err != nil {
-		cmd = goredis.NewStringCmd(ctx)
-		cmd.SetErr(err)
-	}
-	return cmd
 }
 
 var _ commander = pipelined{}

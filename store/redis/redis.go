@@ -70,7 +70,7 @@ const (
 // auto-pipeliner.
 type commander interface {
 	goredis.Scripter
-	GetRange(ctx context.Context, key string, start, end int64) *goredis.StringCmd
+	Do(ctx context.Context, args ...any) *goredis.Cmd
 }
 
 // Options configure a Store. A nil *Options, and every zero field, means
@@ -153,22 +153,23 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	return st, nil
 }
 
-// pair is the start of both keys of the pair with the given id:
-// prefix + "{" + slot + "}", the hash tag that keeps them in one slot.
+// pair is the key of the pair with the given id (and of the other pairs
+// of its slot): prefix + "{" + slot + "}", the hash tag that keeps every
+// key of the pair in one slot, and the start of the pair's other keys.
 func (s *Store) pair(id onetime.ID) string {
 	return s.prefix + "{" + id.Slot() + "}"
 }
 
 // pairOf is the start of a key that [Store.key] or [Store.outcomeKey]
-// returned: its pair's, as [Store.pair] gives it, without a copy.
+// returned: its pair's key, as [Store.pair] gives it, without a copy.
 func (s *Store) pairOf(key string) string {
 	return key[:len(s.prefix)+onetime.SlotLen+2]
 }
 
 // Kinds of record, the letter after a pair's hash tag.
 const (
-	kindSecret  = 's'
-	kindReceipt = 'm'
+	kindSecret  = 's' // a secret of format 1 (legacy.go)
+	kindReceipt = 'm' // a receipt of format 1
 	kindOutcome = 'r' // the outcome of one call, named by a random token
 	kindReplay  = 'i' // the outcome of the calls with one replay id
 )
@@ -339,13 +340,14 @@ func (s *Store) runAgain(ctx context.Context, sc *goredis.Script, keys []string,
 	}
 }
 
-// Create implements [onetime.Store]. On one server it is one script. On a
-// Cluster the owner's index is written first, in its own slot, and the
-// pair second: a reader may meet an index entry whose pair is not written
-// yet (or never will be, if the second step fails) and skips it; the
-// entry is dropped when the receipt it names would have expired. A pair is
-// never stored unlisted. When the pair exists, the index entry just added
-// is removed again.
+// Create implements [onetime.Store]. It is one SET NX of the pair's key
+// (see codec.go) when no other pair shares the slot; otherwise, or with
+// an owner on one server, one script. On a Cluster the owner's index is
+// written first, in its own slot, and the pair second: a reader may meet
+// an index entry whose pair is not written yet (or never will be, if the
+// second step fails) and skips it; the entry is dropped when the receipt
+// it names would have expired. A pair is never stored unlisted. When the
+// pair exists, the index entry just added is removed again.
 func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetime.SealedMetadata) error {
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -354,58 +356,71 @@ func (s *Store) Create(ctx context.Context, sec *onetime.SealedSecret, m *onetim
 	if err := onetime.CheckPair(sec, m); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	srec, err := encodeSecret(sec)
+	v, err := encodePair(sec, m)
 	if err != nil {
 		return err
 	}
-	mrec, err := encodeReceipt(m)
-	if err != nil {
-		return err
+	key := s.pair(sec.ID)
+	px := pxat(sec.ExpiresAt)
+	if m.ExpiresAt.After(sec.ExpiresAt) {
+		px = pxat(m.ExpiresAt)
 	}
-	keys := []string{s.key(sec.ID, kindSecret), s.key(m.ID, kindReceipt)}
-	args := []any{srec, pxat(sec.ExpiresAt), mrec, pxat(m.ExpiresAt)}
+	srest, mrest := rawRest(sec.ID), rawRest(m.ID)
+	args := []any{v, px, string(srest[:]), string(mrest[:])}
 
 	var idx, added string
 	if m.Owner != "" {
 		idx = s.indexKey(m.Owner)
-		score, tail, px := micros(m.Created), memberTail(m), pxat(m.ExpiresAt)
+		score, tail, mpx := micros(m.Created), memberTail(m), pxat(m.ExpiresAt)
 		if s.single {
-			keys = append(keys, idx)
-			args = append(args, score, tail, s.cap)
-		} else if added, err = indexAddScript.Run(ctx, s.sc, []string{idx}, score, tail, px, s.cap).Text(); err != nil {
+			n, err := createScript.Run(ctx, s.sc, []string{key, idx}, append(args, score, tail, mpx, s.cap)...).Int64()
+			return created(n, err)
+		}
+		if added, err = indexAddScript.Run(ctx, s.sc, []string{idx}, score, tail, mpx, s.cap).Text(); err != nil {
 			return fail(err)
 		}
 	}
-	n, err := createScript.Run(ctx, s.sc, keys, args...).Int64()
-	if err != nil {
+	switch err := s.sc.Do(ctx, "set", key, v, "nx", "pxat", px).Err(); err {
+	case nil:
+		return nil
+	case goredis.Nil: // the key exists: a retry, or another pair of the slot
+	default:
 		return fail(err)
 	}
-	switch n {
-	case 1:
+	err = created(createScript.Run(ctx, s.sc, []string{key}, args...).Int64())
+	if added != "" && errors.Is(err, onetime.ErrExists) {
+		// Best effort: readers skip the entry anyway, as its receipt is
+		// someone else's or absent.
+		s.c.ZRem(context.WithoutCancel(ctx), idx, added)
+	}
+	return err
+}
+
+// created turns createScript's answer into Create's.
+func created(n int64, err error) error {
+	switch {
+	case err != nil:
+		return fail(err)
+	case n == 1:
 		return nil
-	case 0:
-		if added != "" {
-			// Best effort: readers skip the entry anyway, as its receipt
-			// is someone else's or absent.
-			s.c.ZRem(context.WithoutCancel(ctx), idx, added)
-		}
+	case n == 0:
 		return onetime.ErrExists
 	}
 	return errReply
 }
 
 // Reveal implements [onetime.Store]: one script finds the secret, checks
-// it against now and the passphrase check, and either counts a wrong
-// attempt (burning the secret at its limit) or deletes it and marks the
-// receipt received. A repeat of the script for the same call (after a
-// lost reply) answers as the first run did; once the answer has arrived,
-// the outcome kept for such a repeat is deleted off the caller's path
-// (see "Lost replies" in the package documentation). With a replay, the
-// outcome is kept under the replay's id until its expiry and answered to
-// every call that names it (see "Replays"). Past ctx's deadline on
-// Redis's clock the script changes nothing (see "Deadlines").
+// it against now, its proof and its passphrase check, and either counts a
+// wrong attempt (burning the secret at its limit) or drops it from its
+// pair and marks the receipt received. A repeat of the script for the
+// same call (after a lost reply) answers as the first run did; once the
+// answer has arrived, the outcome kept for such a repeat is deleted off
+// the caller's path (see "Lost replies" in the package documentation).
+// With a replay, the outcome is kept under the replay's id until its
+// expiry and answered to every call that names it (see "Replays"). Past
+// ctx's deadline on Redis's clock the script changes nothing (see
+// "Deadlines").
 func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials, now time.Time, replay *onetime.Replay) (*onetime.SealedSecret, error) {
-	check := c.Check // TODO(zk): c.Proof
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -416,8 +431,9 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.runAgain(ctx, revealScript, []string{s.key(id, kindSecret), out.key},
-		s.pairOf(out.key), check, micros(now), out.px, out.till, deadline(ctx))
+	rest := rawRest(id)
+	v, err := s.runAgain(ctx, revealScript, []string{s.pairOf(out.key), out.key},
+		string(rest[:]), c.Check, c.Proof, micros(now), out.px, out.till, deadline(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +455,8 @@ func (s *Store) Reveal(ctx context.Context, id onetime.ID, c onetime.Credentials
 	return nil, errReply
 }
 
-// Peek implements [onetime.Store]: one GETRANGE of the secret's header.
+// Peek implements [onetime.Store]: one MGET of the pair's key and of the
+// secret's key of format 1 (see legacy.go), read by Go.
 func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SecretInfo, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
@@ -447,11 +464,34 @@ func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	b, err := s.sc.GetRange(ctx, s.key(id, kindSecret), 0, secretHeader-1).Bytes()
+	v, err := s.sc.Do(ctx, "mget", s.pair(id), s.key(id, kindSecret)).Slice()
 	if err != nil {
 		return nil, fail(err)
 	}
-	info, err := decodePeek(b)
+	if len(v) != 2 {
+		return nil, errReply
+	}
+	if b, ok := v[0].(string); ok {
+		rest := rawRest(id)
+		r, err := findRecord([]byte(b), 's', rest[:])
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			if !r.hasSecret(now) {
+				return nil, onetime.ErrNotFound
+			}
+			return &onetime.SecretInfo{
+				PassphraseRequired: len(r.check) > 0,
+				ProofRequired:      len(r.proof) > 0,
+				Attempts:           r.attempts,
+				MaxAttempts:        r.maxAttempts,
+				ExpiresAt:          r.expires,
+			}, nil
+		}
+	}
+	b, _ := v[1].(string)
+	info, err := decodeLegacyPeek([]byte(b))
 	if err != nil {
 		return nil, err
 	}
@@ -461,10 +501,58 @@ func (s *Store) Peek(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	return info, nil
 }
 
-// Receipt implements [onetime.Store]: one script reads the receipt and
-// whether its secret is present, and changes nothing.
+// Receipt implements [onetime.Store]: one MGET of the pair's key and of
+// the receipt's key of format 1, read by Go; a receipt of format 1 takes a
+// script more, which reads it and its secret's presence in one step.
 func (s *Store) Receipt(ctx context.Context, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
-	return s.readReceipt(ctx, receiptScript, id, now)
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if !id.Valid() {
+		return nil, onetime.ErrNotFound
+	}
+	key := s.pair(id)
+	v, err := s.sc.Do(ctx, "mget", key, s.key(id, kindReceipt)).Slice()
+	if err != nil {
+		return nil, fail(err)
+	}
+	if len(v) != 2 {
+		return nil, errReply
+	}
+	m, legacy, err := pairReceipt(id, v[0], v[1], now)
+	if err != nil || !legacy {
+		return found(m, err)
+	}
+	return s.readReceipt(ctx, legacyReceiptScript, id, now)
+}
+
+// pairReceipt reads the receipt with the given id from an MGET of its
+// pair's key (v) and of its key of format 1 (legacy): nil if it is missing
+// or expired, and whether it is to be read from format 1.
+func pairReceipt(id onetime.ID, v, legacy any, now time.Time) (*onetime.SealedMetadata, bool, error) {
+	if b, ok := v.(string); ok {
+		rest := rawRest(id)
+		r, err := findRecord([]byte(b), 'm', rest[:])
+		if err != nil {
+			return nil, false, err
+		}
+		if r != nil {
+			if !now.Before(r.expiresAt) {
+				return nil, false, nil
+			}
+			return r.receipt(id, now), false, nil
+		}
+	}
+	_, ok := legacy.(string)
+	return nil, ok, nil
+}
+
+// found is m, or ErrNotFound for nil.
+func found(m *onetime.SealedMetadata, err error) (*onetime.SealedMetadata, error) {
+	if err == nil && m == nil {
+		return nil, onetime.ErrNotFound
+	}
+	return m, err
 }
 
 // View implements [onetime.Store]: one script reads the receipt and the
@@ -473,7 +561,7 @@ func (s *Store) View(ctx context.Context, id onetime.ID, now time.Time) (*onetim
 	return s.readReceipt(ctx, viewScript, id, now)
 }
 
-// readReceipt runs receiptScript or viewScript, which answer alike.
+// readReceipt runs viewScript or legacyReceiptScript, which answer alike.
 func (s *Store) readReceipt(ctx context.Context, sc *goredis.Script, id onetime.ID, now time.Time) (*onetime.SealedMetadata, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
@@ -481,23 +569,17 @@ func (s *Store) readReceipt(ctx context.Context, sc *goredis.Script, id onetime.
 	if !id.Valid() {
 		return nil, onetime.ErrNotFound
 	}
-	k := s.key(id, kindReceipt)
-	v, err := sc.Run(ctx, s.sc, []string{k}, s.pairOf(k), micros(now)).Result()
+	rest := rawRest(id)
+	v, err := sc.Run(ctx, s.sc, []string{s.pair(id)}, string(rest[:]), micros(now)).Result()
 	if err != nil {
 		return nil, fail(err)
 	}
-	m, err := receiptReply(id, v)
-	if err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, onetime.ErrNotFound
-	}
-	return m, nil
+	return found(receiptReply(id, v, now))
 }
 
-// receiptReply decodes receiptScript's answer: nil for not found.
-func receiptReply(id onetime.ID, v any) (*onetime.SealedMetadata, error) {
+// receiptReply decodes the answer of viewScript or legacyReceiptScript:
+// nil for not found.
+func receiptReply(id onetime.ID, v any, now time.Time) (*onetime.SealedMetadata, error) {
 	switch v := v.(type) {
 	case int64:
 		return nil, nil
@@ -506,7 +588,7 @@ func receiptReply(id onetime.ID, v any) (*onetime.SealedMetadata, error) {
 			rec, ok1 := v[0].(string)
 			present, ok2 := v[1].(int64)
 			if ok1 && ok2 {
-				m, err := decodeReceipt(id, []byte(rec))
+				m, err := decodeReceipt(id, []byte(rec), now)
 				if err != nil {
 					return nil, err
 				}
@@ -532,8 +614,9 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time, replay *
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.runAgain(ctx, burnScript, []string{s.key(id, kindReceipt), out.key},
-		s.pairOf(out.key), micros(now), out.px, out.till, deadline(ctx))
+	rest := rawRest(id)
+	v, err := s.runAgain(ctx, burnScript, []string{s.pairOf(out.key), out.key},
+		string(rest[:]), micros(now), out.px, out.till, deadline(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +630,11 @@ func (s *Store) Burn(ctx context.Context, id onetime.ID, now time.Time, replay *
 		}
 	case string:
 		s.answered(out)
-		return decodeReceipt(id, []byte(v))
+		m, err := decodeReceipt(id, []byte(v), now)
+		if err == nil {
+			m.SecretPresent = false
+		}
+		return m, err
 	}
 	return nil, errReply
 }
@@ -583,21 +670,18 @@ func (s *Store) recentOne(ctx context.Context, owner string, now time.Time, limi
 	seen := make(map[onetime.ID]bool, len(v)/3)
 	for i := 0; i < len(v); i += 3 {
 		member, ok1 := v[i].(string)
-		rec, ok2 := v[i+1].(string)
-		present, ok3 := v[i+2].(int64)
-		id, ok4 := memberID(member)
-		if !ok1 || !ok2 || !ok3 || !ok4 {
+		id, ok2 := memberID(member)
+		if !ok1 || !ok2 {
 			return nil, errReply
 		}
-		m, err := decodeReceipt(id, []byte(rec))
+		m, err := receiptReply(id, []any{v[i+1], v[i+2]}, now)
 		if err != nil {
 			return nil, err
 		}
-		if m.Owner != owner || seen[id] {
+		if m == nil || m.Owner != owner || seen[id] {
 			continue
 		}
 		seen[id] = true
-		m.SecretPresent = present == 1
 		out = append(out, m)
 	}
 	return out, nil
@@ -648,37 +732,43 @@ func (s *Store) recentPartitioned(ctx context.Context, owner string, now time.Ti
 	return out, nil
 }
 
-// receipts reads many receipts, on any shards, in one pipeline: goredis
-// sends each shard its part at once. Missing or expired ones are nil.
+// receipts reads many receipts, on any shards, in one pipeline of MGETs
+// (goredis sends each shard its part at once); a receipt of format 1
+// takes a script more. Missing or expired ones are nil.
 func (s *Store) receipts(ctx context.Context, ids []onetime.ID, now time.Time) ([]*onetime.SealedMetadata, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cmds := make([]*goredis.Cmd, len(ids))
-	args := func(id onetime.ID) ([]string, []any) {
-		k := s.key(id, kindReceipt)
-		return []string{k}, []any{s.pairOf(k), micros(now)}
-	}
+	cmds := make([]*goredis.SliceCmd, len(ids))
 	s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, id := range ids {
-			k, a := args(id)
-			cmds[i] = receiptScript.EvalSha(ctx, p, k, a...)
+			cmds[i] = p.MGet(ctx, s.pair(id), s.key(id, kindReceipt))
 		}
 		return nil
 	})
 	out := make([]*onetime.SealedMetadata, len(ids))
 	for i, cmd := range cmds {
 		v, err := cmd.Result()
-		if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
-			k, a := args(ids[i])
-			v, err = receiptScript.Run(ctx, s.sc, k, a...).Result()
-		}
 		if err != nil {
 			return nil, fail(err)
 		}
-		if out[i], err = receiptReply(ids[i], v); err != nil {
+		if len(v) != 2 {
+			return nil, errReply
+		}
+		m, legacy, err := pairReceipt(ids[i], v[0], v[1], now)
+		if err != nil {
 			return nil, err
 		}
+		if legacy {
+			m, err = s.readReceipt(ctx, legacyReceiptScript, ids[i], now)
+			if errors.Is(err, onetime.ErrNotFound) {
+				m, err = nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		out[i] = m
 	}
 	return out, nil
 }
