@@ -39,7 +39,7 @@
 //
 // # Routes
 //
-//	GET        /api/v1/status                      {"status":"nominal","locale":"en","idempotency":true}
+//	GET        /api/v1/status                      {"status":"nominal","locale":"en","idempotency":true,"zero_knowledge":["zk1"]}
 //	GET        /api/v1/authcheck                   the same, for good credentials
 //	POST       /api/v1/share, /api/v1/create       a receipt
 //	POST       /api/v1/generate                    a receipt with the generated value
@@ -65,8 +65,31 @@
 //
 // Both status bodies start with v1's "status" and "locale", byte for byte;
 // "idempotency":true follows when the Service honours Idempotency-Key
-// (onetime.Options.ReplayWindow above zero, as by default). v1 clients
-// read "status" and ignore the rest.
+// (onetime.Options.ReplayWindow above zero, as by default), then
+// "zero_knowledge":["zk1"] (see Zero-knowledge links). v1 clients read
+// "status" and ignore the rest.
+//
+// # Zero-knowledge links
+//
+// The handler serves the wire extensions of docs/zero-knowledge.md
+// (format zk1), which reference clients never send. A share (or create)
+// with proof_verifier, and passphrase_verifier when the sender set a
+// passphrase, stores a value that the sender sealed with a key the
+// server never sees (onetime.ShareRequest.Verifier); it is refused with a
+// message (intended status 400) when a verifier is malformed, when
+// passphrase is also given (it would reach the server in clear), when
+// recipients are given (the server could only mail a link that does not
+// open) and when secret is not a zk1 value. A reveal with proof, and
+// passphrase_proof for a secret with a passphrase, is served by
+// onetime.Service.RevealProof; passphrase beside a proof is refused (400).
+// A zero-knowledge secret revealed without its proof, or with a proof of
+// another key (or a malformed one), is answered exactly as an unknown
+// secret, byte for byte, and is left as it was: a link scanner that has
+// the link without its fragment consumes nothing, nor spends an attempt.
+// A right proof with a wrong or missing passphrase proof is a wrong
+// passphrase: counted, and answered "Unknown secret". Idempotency-Key
+// works on both as on their v1 forms. The verifiers and proofs are
+// request parameters like the others: never logged.
 //
 // # Idempotency-Key
 //
@@ -90,7 +113,8 @@
 //
 // # Requests
 //
-// Parameters (secret, ttl, passphrase, recipient, length, share_domain) are
+// Parameters (secret, ttl, passphrase, recipient, length, share_domain,
+// and the zero-knowledge fields) are
 // merged from the query string (also on POST) and the body, the body
 // winning. A body may be application/x-www-form-urlencoded (with or
 // without a Content-Type: the handler reads the body itself, as Go's

@@ -123,7 +123,7 @@ func ExampleOptions_basePath() {
 	st.Close() // the store goes away
 	fmt.Println(get(srv.URL + "/readyz"))
 	// Output:
-	// 200 {"status":"nominal","locale":"en","idempotency":true}
+	// 200 {"status":"nominal","locale":"en","idempotency":true,"zero_knowledge":["zk1"]}
 	// 200 {"status":"ready"}
 	// 503 {"status":"unavailable"}
 }

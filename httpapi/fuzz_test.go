@@ -41,6 +41,11 @@ func FuzzHandler(f *testing.F) {
 	f.Add("GET", "/api/v1/./private/abc", "", "", []byte(nil))
 	f.Add("POST", "/api/v1", "", "", []byte(nil))
 	f.Add("POST", "/api/v1/share", "", "", []byte(`{"kk":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"secret":"x"}`))
+	// The zero-knowledge fields (zk_fuzz_test.go fuzzes their meaning).
+	f.Add("POST", "/api/v1/share", "", "", []byte("secret=zk1.oKGio6Slpqeoqaqrp-ohboQHwGE2_tq2joSc0K9C9qX0&proof_verifier=PUEdK91feCfaZchbJN6fAAVFqTN17zENOPMCbd0O-ao"))
+	f.Add("POST", "/api/v1/create", "application/json", "", []byte(`{"secret":"zk1.x","proof_verifier":"x","passphrase_verifier":"y","passphrase":"z"}`))
+	f.Add("POST", "/api/v1/secret/abc", "", "", []byte("proof=XpW1ItIoHTG53Btr3QIN3II6to55_PpuXlhGgiAxLF4&passphrase_proof=x"))
+	f.Add("POST", "/api/v1/secret/abc?proof=x", "", "", []byte("passphrase=y"))
 	f.Fuzz(func(t *testing.T, method, target, contentType, auth string, body []byte) {
 		fuzzOnce.Do(func() {
 			svc, err := onetime.New(memory.New(), testSecret, &onetime.Options{

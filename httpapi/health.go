@@ -25,13 +25,15 @@ const (
 // rest.
 const idempotencyField = `,"idempotency":true`
 
-// statusBodies returns the nominal and offline bodies of the status check.
+// statusBodies returns the nominal and offline bodies of the status check:
+// v1's fields, then the extensions (see zeroKnowledgeField in zk.go).
 func statusBodies(idempotency bool) (nominal, offline []byte) {
-	if !idempotency {
-		return []byte(statusNominal), []byte(statusOffline)
+	fields := zeroKnowledgeField
+	if idempotency {
+		fields = idempotencyField + fields
 	}
 	ext := func(body string) []byte {
-		return []byte(body[:len(body)-1] + idempotencyField + "}")
+		return []byte(body[:len(body)-1] + fields + "}")
 	}
 	return ext(statusNominal), ext(statusOffline)
 }

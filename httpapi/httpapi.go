@@ -521,7 +521,7 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if err != nil {
 			return err
 		}
-		v, err := h.svc.Reveal(ctx, onetime.SecretKey(rt.key), p.Get(frontdoor.ParamPassphrase))
+		v, err := h.reveal(ctx, onetime.SecretKey(rt.key), p)
 		if err != nil {
 			return err
 		}
@@ -594,6 +594,9 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	req := onetime.ShareRequest{
 		Owner: customer, TTL: ttl, MaxTTL: maxTTL, Passphrase: p.Get(frontdoor.ParamPassphrase),
 		Recipients: p[frontdoor.ParamRecipient], ShareDomain: h.shareDomain(p.Get(frontdoor.ParamShareDomain)),
+	}
+	if req.Verifier, err = zkVerifier(p); err != nil {
+		return err
 	}
 	var rc *onetime.Metadata
 	mode := modeReceipt

@@ -34,7 +34,7 @@ func unknown(key string) string { return `{"message":"Unknown secret","secret_ke
 func TestStatus(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	r := e.get("/api/v1/status")
-	r.ok(t).order(t, "status", "locale", "idempotency")
+	r.ok(t).order(t, "status", "locale", "idempotency", "zero_knowledge")
 	assert.Equal(t, nominalBody, string(r.body))
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 	id, err := uuid.Parse(r.header.Get("X-Request-Id"))
