@@ -49,8 +49,8 @@ func TestServerReplayWindow(t *testing.T) {
 		status string
 		repeat int
 	}{
-		{nil, `{"status":"nominal","locale":"en","idempotency":true}`, 200},
-		{[]string{"-replay-window", "0"}, `{"status":"nominal","locale":"en"}`, 404},
+		{nil, `{"status":"nominal","locale":"en","idempotency":true,"zero_knowledge":["zk1"]}`, 200},
+		{[]string{"-replay-window", "0"}, `{"status":"nominal","locale":"en","zero_knowledge":["zk1"]}`, 404},
 	} {
 		s := start(t, bin, nil, append([]string{"-store", "memory"}, tc.args...)...)
 		_, body := getBody(t, s.url+"/api/v1/status")
@@ -92,7 +92,7 @@ func TestServerHealthWhileRedisStalls(t *testing.T) {
 			code int
 			body string
 		}{
-			{"/api/v1/status", 404, `{"status":"offline","locale":"en","idempotency":true}`},
+			{"/api/v1/status", 404, `{"status":"offline","locale":"en","idempotency":true,"zero_knowledge":["zk1"]}`},
 			{"/readyz", 503, `{"status":"unavailable"}`},
 		} {
 			began := time.Now()

@@ -48,7 +48,7 @@ func TestAPIUnderBasePath(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	assert.JSONEq(t, `{"status":"nominal","locale":"en","idempotency":true}`, string(b))
+	assert.JSONEq(t, `{"status":"nominal","locale":"en","idempotency":true,"zero_knowledge":["zk1"]}`, string(b))
 
 	code, b := post(t, srv.URL+"/ots/api/v1/share", url.Values{"secret": {"hello"}})
 	require.Equal(t, http.StatusOK, code, "%s", b)
