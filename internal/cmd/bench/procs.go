@@ -119,33 +119,99 @@ func waitListening(addr string, exited <-chan struct{}, timeout time.Duration) e
 // cpuSeconds returns the CPU time (user + system, all threads) that
 // process pid has used so far, from /proc/PID/stat.
 func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, err := readStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	return parseStatCPU(string(b))
+	return st.CPU(), nil
+}
+
+// treeCPU returns the CPU time that process pid and its children have
+// used so far: its own, that of its children that have ended and been
+// waited for (cutime, cstime), and that of each child still running. For
+// a PostgreSQL postmaster that is the whole server: its backends, which
+// come and go, and its background processes.
+func treeCPU(pid int) (float64, error) {
+	root, err := readStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	total := root.CPU() + root.ChildrenCPU()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || p == pid {
+			continue
+		}
+		// A process may end between the listing and the reading: its
+		// time then shows in the parent's cutime at the next reading.
+		if st, err := readStat(p); err == nil && st.PPID == pid {
+			total += st.CPU() + st.ChildrenCPU()
+		}
+	}
+	return total, nil
+}
+
+// procStat holds the fields of /proc/PID/stat the tool uses; times in
+// clock ticks.
+type procStat struct {
+	PPID                         int
+	UTime, STime, CUTime, CSTime uint64
+}
+
+// CPU returns the process's own CPU time, user + system, in seconds.
+func (s procStat) CPU() float64 { return float64(s.UTime+s.STime) / clockTicks }
+
+// ChildrenCPU returns the CPU time, in seconds, of the children that the
+// process has waited for.
+func (s procStat) ChildrenCPU() float64 { return float64(s.CUTime+s.CSTime) / clockTicks }
+
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	return parseStat(string(b))
 }
 
 // parseStatCPU returns utime + stime in seconds from the text of
-// /proc/PID/stat. The command name (field 2) is in parentheses and may
-// hold spaces and parentheses: the fields after it are counted from the
-// last ')'.
+// /proc/PID/stat.
 func parseStatCPU(stat string) (float64, error) {
+	st, err := parseStat(stat)
+	return st.CPU(), err
+}
+
+// parseStat reads the text of /proc/PID/stat. The command name (field 2)
+// is in parentheses and may hold spaces and parentheses: the fields after
+// it are counted from the last ')'.
+func parseStat(stat string) (procStat, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, errors.New("/proc/PID/stat: no command name")
+		return procStat{}, errors.New("/proc/PID/stat: no command name")
 	}
 	f := strings.Fields(stat[i+1:])
-	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
-	if len(f) < 13 {
-		return 0, errors.New("/proc/PID/stat: too few fields")
+	// f[0] is field 3 (state), f[1] field 4 (ppid); utime, stime, cutime
+	// and cstime are fields 14 to 17.
+	if len(f) < 15 {
+		return procStat{}, errors.New("/proc/PID/stat: too few fields")
 	}
-	ut, err1 := strconv.ParseUint(f[11], 10, 64)
-	st, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("/proc/PID/stat: %v", err)
+	var st procStat
+	var errs [5]error
+	st.PPID, errs[0] = strconv.Atoi(f[1])
+	st.UTime, errs[1] = strconv.ParseUint(f[11], 10, 64)
+	st.STime, errs[2] = strconv.ParseUint(f[12], 10, 64)
+	// cutime and cstime are signed in the kernel's format (long).
+	cu, err3 := strconv.ParseInt(f[13], 10, 64)
+	cs, err4 := strconv.ParseInt(f[14], 10, 64)
+	errs[3], errs[4] = err3, err4
+	if err := errors.Join(errs[:]...); err != nil {
+		return procStat{}, fmt.Errorf("/proc/PID/stat: %v", err)
 	}
-	return float64(ut+st) / clockTicks, nil
+	st.CUTime, st.CSTime = uint64(max(cu, 0)), uint64(max(cs, 0))
+	return st, nil
 }
 
 // statusKB returns a field in kB of /proc/PID/status, such as VmRSS or

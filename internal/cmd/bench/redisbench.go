@@ -81,3 +81,63 @@ func runRedisBenchmark(ctx context.Context, addr string, clients, size, requests
 	}
 	return parseRedisCSV(string(out))
 }
+
+// rawPair is one round of the raw Redis pair at one number of clients:
+// redis-benchmark of SET key value EX 3600, then of GETDEL key, on the
+// same keyspace. redis-benchmark runs one command per run and draws its
+// keys at random (-r), so it cannot GETDEL the very key it just SET: the
+// pair's rate is that of its two runs one after the other, 1/(1/SET +
+// 1/GETDEL), and the keyspace is filled beforehand so that most GETDELs
+// find a key (HitRate says how many did).
+type rawPair struct {
+	Conc       int
+	SetRPS     float64
+	GetDelRPS  float64
+	HitRate    float64 // fraction of the GETDELs that found a key (and deleted it)
+	CPUPerPair float64 // redis-server's CPU time per SET + GETDEL, µs
+}
+
+// PairsPerSec returns the pairs per second of the two runs one after the
+// other.
+func (r rawPair) PairsPerSec() float64 {
+	if r.SetRPS <= 0 || r.GetDelRPS <= 0 {
+		return nan
+	}
+	return 1 / (1/r.SetRPS + 1/r.GetDelRPS)
+}
+
+// rawPairKeys is how many keys the keyspace of the raw pair holds per
+// GETDEL of a run: with 4, a run's random draws find about 88% of their
+// keys still there.
+const rawPairKeys = 4
+
+// rawPairArgs is the command line of one run of the raw pair: cmd is SET
+// or GETDEL.
+func rawPairArgs(addr string, conc, requests, keyspace int, cmd string, value string) []string {
+	host, port, _ := net.SplitHostPort(addr)
+	args := []string{redistest.BenchmarkBinary, "-h", host, "-p", port, "-c", strconv.Itoa(conc),
+		"-n", strconv.Itoa(requests), "-r", strconv.Itoa(keyspace), "--csv"}
+	if cmd == "SET" {
+		return append(args, "SET", "key:__rand_int__", value, "EX", "3600")
+	}
+	return append(args, "GETDEL", "key:__rand_int__")
+}
+
+// runRawCommand runs one redis-benchmark run of the raw pair and returns
+// its requests/s.
+func runRawCommand(ctx context.Context, args []string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+	if err != nil {
+		return 0, fmt.Errorf("redis-benchmark: %v", err)
+	}
+	res, err := parseRedisCSV(string(out))
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range res {
+		return v.RPS, nil
+	}
+	return 0, fmt.Errorf("redis-benchmark: no result")
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/onetimego/onetime/internal/loadgen"
+	"github.com/onetimego/onetime/internal/pgtest"
 	"github.com/onetimego/onetime/internal/proc"
 	"github.com/onetimego/onetime/internal/redistest"
 )
@@ -31,17 +33,29 @@ const bare = "bare"
 
 // runKey names a set of HTTP runs.
 type runKey struct {
-	Target string // bare, memory, sqlite or redis
+	Target string // bare, memory, sqlite, redis or postgres; for peers: onetime, yopass or ots
 	Mode   string // share, reveal or pair
 	Conc   int
 }
 
 // httpRun is one run of the load generator and the CPU time that the
-// processes involved used during its timed phase.
+// processes involved used during its timed phase: the server's, the load
+// generator's, and the backend's (redis-server, or every process of the
+// PostgreSQL server) when the store has one.
 type httpRun struct {
-	Rep                             *loadgen.Report
-	Requests                        int64 // HTTP requests of the timed phase's operations
-	ServerCPU, LoadgenCPU, RedisCPU float64
+	Rep                               *loadgen.Report
+	Requests                          int64 // HTTP requests of the timed phase's operations
+	ServerCPU, LoadgenCPU, BackendCPU float64
+	RedisCalls                        int64 // Redis commands of the timed phase (INFO commandstats), for targets on Redis
+}
+
+// CPUPerOp returns the server's and the backend's CPU time per operation
+// (a pair, in pair mode), in µs.
+func (r *httpRun) CPUPerOp() (server, backend float64) {
+	if r.Rep.Ops == 0 {
+		return nan, nan
+	}
+	return r.ServerCPU / float64(r.Rep.Ops) * 1e6, r.BackendCPU / float64(r.Rep.Ops) * 1e6
 }
 
 // RPS returns the requests per second of the timed phase.
@@ -81,8 +95,15 @@ type results struct {
 	Start, End           time.Time
 	LoadStart, LoadEnd   string
 	RedisVersion         string
-	RB                   map[string][]rbResult // by command: SET, GET
-	Cmp                  map[runKey][]*httpRun // bare handler against the memory store, interleaved
+	PostgresVersion      string
+	RB                   map[string][]rbResult   // by command: SET, GET
+	RawPair              map[int][]rawPair       // the raw Redis pair, by clients
+	Pgbench              map[int][]pgbenchResult // the pgbench pair, by clients
+	Peers                map[runKey][]*httpRun   // onetime (Redis store), yopass and ots on one Redis
+	PeerBytes            map[string]float64      // Redis bytes per stored secret, by peer
+	PeerMissing          map[string]string       // why a peer was not measured
+	PeerBuilt            map[string]string       // how each peer's binary was had
+	Cmp                  map[runKey][]*httpRun   // bare handler against the memory store, interleaved
 	HTTP                 map[runKey][]*httpRun
 	HTTPFail             map[runKey]string // why a set of runs is missing
 	Bursts               map[string][]burstRun
@@ -107,6 +128,11 @@ type bench struct {
 	redis    *redistest.Server
 	redisPID int
 	rdb      *goredis.Client
+	pg       *pgtest.Server
+	pgPID    int    // the postmaster
+	pgDB     string // the database of the current run of the PostgreSQL store
+	pgSeq    int
+	peerBins map[string]string // binary of each peer that can be run
 	res      *results
 	t0       time.Time
 	cmp      map[string]*child // the comparison's two servers, started once and loaded in turn
@@ -140,10 +166,12 @@ func run(ctx context.Context, o options, logw io.Writer) error {
 			Start: time.Now(), LoadStart: loadavg(),
 			RB: map[string][]rbResult{}, Cmp: map[runKey][]*httpRun{}, HTTP: map[runKey][]*httpRun{},
 			HTTPFail: map[runKey]string{}, Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{},
-			ServerArgs: map[string]string{},
+			ServerArgs: map[string]string{}, RawPair: map[int][]rawPair{}, Pgbench: map[int][]pgbenchResult{},
+			Peers: map[runKey][]*httpRun{}, PeerBytes: map[string]float64{}, PeerMissing: map[string]string{}, PeerBuilt: map[string]string{},
 		},
 	}
 	defer b.stopRedis()
+	defer b.stopPostgres()
 	defer b.stopCmp(ctx)
 	steps := b.plan()
 	b.res.Steps = len(steps)
@@ -233,6 +261,9 @@ func (b *bench) plan() []step {
 		step{name: "building the example server and the yardstick", est: 20 * time.Second, fatal: true, fn: b.build},
 		step{name: "starting a private redis-server", est: time.Second, fatal: true, fn: b.startRedis})
 	httpRun := o.Warmup + o.Dur + 300*time.Millisecond
+	if contains(o.Stores, "postgres") || contains(o.BurstStores, "postgres") || !o.Skip["pgbench"] {
+		add("starting a private PostgreSQL server", 5*time.Second, b.startPostgres)
+	}
 	if !o.Skip["redis"] {
 		for r := range o.Runs {
 			add(fmt.Sprintf("redis-benchmark SET and GET, run %d/%d", r+1, o.Runs), time.Duration(o.RBRequests/20)*time.Millisecond, b.redisBenchmark)
@@ -256,13 +287,49 @@ func (b *bench) plan() []step {
 		}
 		add("stopping the comparison's servers", time.Second, b.stopCmp)
 	}
+	// The yardsticks of the sweep run just before the store they measure
+	// the Redis and PostgreSQL stores against.
+	rawPair := func() {
+		if !o.Skip["redis"] {
+			per := time.Duration(o.RawRequests/25)*time.Millisecond + time.Duration(o.RawRequests*rawPairKeys/200)*time.Millisecond
+			add(fmt.Sprintf("raw Redis pair (redis-benchmark SET EX, GETDEL) at %s clients, %d round(s)", joinInts(o.Concs), o.Runs),
+				time.Duration(o.Runs*len(o.Concs))*per, b.rawPairRounds)
+		}
+	}
+	pgbench := func() {
+		if !o.Skip["pgbench"] {
+			add(fmt.Sprintf("pgbench pair (INSERT, DELETE RETURNING) at %s clients, %d round(s)", joinInts(o.Concs), o.Runs),
+				time.Duration(o.Runs*len(o.Concs))*(time.Duration(pgbenchSeconds(o.Dur))*time.Second+time.Second), b.pgbenchRounds)
+		}
+	}
 	if !o.Skip["http"] {
 		for _, t := range append([]string{bare}, o.Stores...) {
+			switch t {
+			case "redis":
+				rawPair()
+			case "postgres":
+				pgbench()
+			}
 			add(fmt.Sprintf("%s: share, %d clients, %d run(s)", t, o.Clients, o.Runs), time.Duration(o.Runs)*httpRun+time.Second,
 				func(ctx context.Context) error { return b.httpRuns(ctx, t, "share", []int{o.Clients}) })
-			add(fmt.Sprintf("%s: pairs at %s clients, %d run(s) each", t, joinInts(o.Concs), o.Runs), time.Duration(o.Runs*len(o.Concs))*httpRun+time.Second,
+			add(fmt.Sprintf("%s: pairs at %s clients, %d round(s)", t, joinInts(o.Concs), o.Runs), time.Duration(o.Runs*len(o.Concs))*httpRun+time.Second,
 				func(ctx context.Context) error { return b.httpRuns(ctx, t, "pair", o.Concs) })
 		}
+	}
+	if o.Skip["http"] || !contains(o.Stores, "redis") {
+		rawPair()
+	}
+	if o.Skip["http"] || !contains(o.Stores, "postgres") {
+		pgbench()
+	}
+	if !o.Skip["peers"] {
+		add("peers: finding or building "+strings.Join(peerNames(), ", "), 10*time.Second, b.findPeers)
+		for r := range o.Runs {
+			add(fmt.Sprintf("peers: onetime, %s on one Redis, pairs at %s clients, round %d/%d", strings.Join(peerNames(), ", "), joinInts(peerConcs), r+1, o.Runs),
+				time.Duration(len(peerDefs)+1)*(2*time.Second+time.Duration(len(peerConcs))*httpRun),
+				func(ctx context.Context) error { return b.peerRound(ctx) })
+		}
+		add(fmt.Sprintf("peers: Redis bytes per stored secret (%d stored)", peerStored), time.Duration(len(peerDefs)+1)*5*time.Second, b.peerBytes)
 	}
 	if !o.Skip["burst"] {
 		for _, s := range o.BurstStores {
@@ -391,6 +458,12 @@ func (b *bench) startTarget(ctx context.Context, target string) (*child, error) 
 			return nil, err
 		}
 		args = []string{"-store", "redis", "-redis", "redis://" + b.redis.Addr + "/0"}
+	case "postgres":
+		db, err := b.freshDatabase(ctx)
+		if err != nil {
+			return nil, err
+		}
+		args = []string{"-store", "postgres", "-postgres", b.pg.URL(db)}
 	default:
 		return nil, fmt.Errorf("unknown store %q", target)
 	}
@@ -402,15 +475,50 @@ func (b *bench) startTarget(ctx context.Context, target string) (*child, error) 
 	// back by the guess limit; the other phases fail nothing.
 	args = append(args, "-guess-limit=false")
 	args = append(args, b.o.ServerArgs...)
-	b.note(append([]string{"server", "-addr", "127.0.0.1:PORT"}, args...)...)
+	noted := slices.Clone(args)
+	if target == "postgres" {
+		noted[3] = "postgres://postgres@127.0.0.1:PGPORT/bench_N?sslmode=disable"
+	}
+	b.note(append([]string{"server", "-addr", "127.0.0.1:PORT"}, noted...)...)
 	b.res.ServerArgs[target] = strings.Join(args, " ")
 	return startChild(b.server, func(addr string) []string { return append([]string{"-addr", addr}, args...) }, b.env, logPath)
 }
 
+// Backends of load: the store's own server, whose CPU time is measured
+// beside the example server's.
+const (
+	noBackend       = ""
+	redisBackend    = "redis"
+	postgresBackend = "postgres"
+)
+
+// backendOf returns the backend of a target of the example server.
+func backendOf(target string) string {
+	switch target {
+	case "redis":
+		return redisBackend
+	case "postgres":
+		return postgresBackend
+	}
+	return noBackend
+}
+
+// backendCPU returns the CPU time that backend has used so far.
+func (b *bench) backendCPU(backend string) (float64, error) {
+	switch backend {
+	case redisBackend:
+		return cpuSeconds(b.redisPID)
+	case postgresBackend:
+		return b.pgCPU()
+	}
+	return 0, nil
+}
+
 // load runs the load generator against c with the loadgen command line
-// args, reading the CPU time of the server (and of redis-server when the
-// target is the Redis store) at the start and end of the timed phase.
-func (b *bench) load(ctx context.Context, c *child, withRedis bool, args ...string) (*httpRun, error) {
+// args, reading the CPU time of the server (and of its backend, when it
+// has one) at the start and end of the timed phase. On Redis it also
+// counts the commands of the timed phase.
+func (b *bench) load(ctx context.Context, c *child, backend string, args ...string) (*httpRun, error) {
 	b.note(append([]string{"loadgen", "-url", "http://127.0.0.1:PORT"}, args...)...)
 	cfg, err := loadgen.ParseFlags(append([]string{"-url", c.URL}, args...), nil)
 	if err != nil {
@@ -420,27 +528,30 @@ func (b *bench) load(ctx context.Context, c *child, withRedis bool, args ...stri
 	var s0, r0, l0 float64
 	var cpuErr error
 	cfg.OnTimed = func(start bool) {
+		if start && backend == redisBackend {
+			cpuErr = errors.Join(cpuErr, b.rdb.ConfigResetStat(ctx).Err())
+		}
 		s, err := cpuSeconds(c.PID())
-		if err != nil {
-			cpuErr = err
-		}
-		var rs float64
-		if withRedis {
-			rs, _ = cpuSeconds(b.redisPID)
-		}
+		rs, rerr := b.backendCPU(backend)
+		cpuErr = errors.Join(cpuErr, err, rerr)
 		l := proc.SelfCPU().Seconds()
 		if start {
 			s0, r0, l0 = s, rs, l
 			return
 		}
-		r.ServerCPU, r.RedisCPU, r.LoadgenCPU = s-s0, rs-r0, l-l0
+		r.ServerCPU, r.BackendCPU, r.LoadgenCPU = s-s0, rs-r0, l-l0
+		if backend == redisBackend {
+			info, err := b.rdb.Info(ctx, "commandstats").Result()
+			cpuErr = errors.Join(cpuErr, err)
+			r.RedisCalls = commandCalls(info)
+		}
 	}
 	rep, err := loadgen.Run(ctx, cfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%v%s", err, c.LogTail())
 	}
 	if cpuErr != nil {
-		return nil, fmt.Errorf("reading the server's CPU time: %v", cpuErr)
+		return nil, fmt.Errorf("reading the CPU time of the server or its backend: %v", cpuErr)
 	}
 	r.Rep = rep
 	r.Requests = rep.Ops
@@ -451,6 +562,26 @@ func (b *bench) load(ctx context.Context, c *child, withRedis bool, args ...stri
 		b.fail("loadgen %s: %d errors, %d wrong values: %v%s", strings.Join(args, " "), rep.Errors, rep.WrongValues, rep.ErrorKinds, c.LogTail())
 	}
 	return r, nil
+}
+
+// commandCalls returns the number of commands that INFO commandstats
+// counts, but for INFO and CONFIG themselves (the tool's own).
+func commandCalls(info string) int64 {
+	var n int64
+	for line := range strings.Lines(info) {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		cmd, isCmd := strings.CutPrefix(name, "cmdstat_")
+		if !ok || !isCmd || cmd == "info" || cmd == "config" || strings.HasPrefix(cmd, "config|") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			if v, ok := strings.CutPrefix(kv, "calls="); ok {
+				c, _ := strconv.ParseInt(v, 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 func (b *bench) loadArgs(mode string, conc int) []string {
@@ -487,7 +618,7 @@ func (b *bench) cmpRun(ctx context.Context, target, mode string) error {
 	if c == nil {
 		return fmt.Errorf("the %s server is not running", target)
 	}
-	r, err := b.load(ctx, c, false, b.loadArgs(mode, b.o.Clients)...)
+	r, err := b.load(ctx, c, noBackend, b.loadArgs(mode, b.o.Clients)...)
 	if err != nil {
 		return err
 	}
@@ -508,19 +639,22 @@ func (b *bench) httpRuns(ctx context.Context, target, mode string, concs []int) 
 		return err
 	}
 	defer c.Stop()
-	for _, n := range concs {
-		k := runKey{target, mode, n}
-		for r := range b.o.Runs {
+	// Rounds outside, client counts inside: a machine whose load drifts
+	// affects every count alike.
+	for r := range b.o.Runs {
+		for _, n := range concs {
+			k := runKey{target, mode, n}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			run, err := b.load(ctx, c, target == "redis", b.loadArgs(mode, n)...)
+			run, err := b.load(ctx, c, backendOf(target), b.loadArgs(mode, n)...)
 			if err != nil {
 				b.res.HTTPFail[k] = "load generator failed"
 				return err
 			}
 			b.res.HTTP[k] = append(b.res.HTTP[k], run)
-			b.logf("  %s %s, %d clients, run %d/%d: %.0f ops/s, p99 %.3f ms", target, mode, n, r+1, b.o.Runs, run.Rep.OpsPerSec, run.Rep.Latency.P99)
+			srv, be := run.CPUPerOp()
+			b.logf("  %s %s, %d clients, round %d/%d: %.0f ops/s, p99 %.3f ms, CPU per op %.1f µs server, %.1f µs backend", target, mode, n, r+1, b.o.Runs, run.Rep.OpsPerSec, run.Rep.Latency.P99, srv, be)
 		}
 	}
 	return nil
@@ -533,7 +667,7 @@ func (b *bench) burst(ctx context.Context, store string) error {
 		if err != nil {
 			return err
 		}
-		run, err := b.load(ctx, c, false, append(b.loadArgs("pair", b.o.Clients), "-burst", strconv.Itoa(b.o.Burst))...)
+		run, err := b.load(ctx, c, noBackend, append(b.loadArgs("pair", b.o.Clients), "-burst", strconv.Itoa(b.o.Burst))...)
 		var hwm int64
 		if err == nil {
 			hwm, err = statusKB(c.PID(), "VmHWM")
@@ -550,7 +684,7 @@ func (b *bench) burst(ctx context.Context, store string) error {
 
 // storeBytes returns what the records of store take: the server's RSS
 // (memory), the database files (sqlite: db + WAL + shm), used_memory
-// (redis).
+// (redis), pg_database_size (postgres).
 func (b *bench) storeBytes(ctx context.Context, store string, c *child) (float64, error) {
 	switch store {
 	case "memory":
@@ -564,13 +698,20 @@ func (b *bench) storeBytes(ctx context.Context, store string, c *child) (float64
 			}
 		}
 		return float64(n), nil
+	case "postgres":
+		return b.databaseSize(ctx)
 	default:
-		info, err := b.rdb.Info(ctx, "memory").Result()
-		if err != nil {
-			return 0, err
-		}
-		return strconv.ParseFloat(infoField(info, "used_memory"), 64)
+		return b.redisUsedMemory(ctx)
 	}
+}
+
+// redisUsedMemory returns Redis's used_memory.
+func (b *bench) redisUsedMemory(ctx context.Context) (float64, error) {
+	info, err := b.rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(infoField(info, "used_memory"), 64)
 }
 
 // scale fills a fresh server with n secrets in two steps and makes pairs.
@@ -584,7 +725,7 @@ func (b *bench) scale(ctx context.Context, store string, n int) error {
 	defer c.Stop()
 	first := n / 10
 	fill := func(k int) (*httpRun, error) {
-		return b.load(ctx, c, false, "-mode", "share", "-c", strconv.Itoa(b.o.Clients), "-size", strconv.Itoa(b.o.Size), "-n", strconv.Itoa(k), "-timeout", "60s")
+		return b.load(ctx, c, noBackend, "-mode", "share", "-c", strconv.Itoa(b.o.Clients), "-size", strconv.Itoa(b.o.Size), "-n", strconv.Itoa(k), "-timeout", "60s")
 	}
 	if _, err := fill(first); err != nil {
 		return err
@@ -603,7 +744,7 @@ func (b *bench) scale(ctx context.Context, store string, n int) error {
 	}
 	res := &scaleResult{Fill: second.Rep.OpsPerSec, BytesPer: (after - before) / float64(n-first)}
 	for range b.o.Runs {
-		run, err := b.load(ctx, c, false, b.loadArgs("pair", b.o.Clients)...)
+		run, err := b.load(ctx, c, noBackend, b.loadArgs("pair", b.o.Clients)...)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,83 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// rawPairRounds measures the raw Redis pair (see rawPair) at each number
+// of clients, o.Runs rounds (the client counts in turn within a round),
+// on the Redis that the Redis store and the peers use.
+func (b *bench) rawPairRounds(ctx context.Context) error {
+	n := b.o.RawRequests
+	keys := rawPairKeys * n
+	value := strings.Repeat("v", b.o.Size)
+	for r := range b.o.Runs {
+		for _, c := range b.o.Concs {
+			if err := b.fillRawKeys(ctx, keys, value); err != nil {
+				return err
+			}
+			res := rawPair{Conc: c}
+			var cpu float64
+			for _, cmd := range []string{"SET", "GETDEL"} {
+				args := rawPairArgs(b.redis.Addr, c, n, keys, cmd, value)
+				b.note(rawPairArgs("127.0.0.1:PORT", c, n, keys, cmd, "VALUE")...)
+				before, err := b.rdb.DBSize(ctx).Result()
+				if err != nil {
+					return err
+				}
+				c0, err := cpuSeconds(b.redisPID)
+				if err != nil {
+					return err
+				}
+				rps, err := runRawCommand(ctx, args)
+				if err != nil {
+					return err
+				}
+				c1, err := cpuSeconds(b.redisPID)
+				if err != nil {
+					return err
+				}
+				cpu += c1 - c0
+				if cmd == "SET" {
+					res.SetRPS = rps
+					continue
+				}
+				res.GetDelRPS = rps
+				after, err := b.rdb.DBSize(ctx).Result()
+				if err != nil {
+					return err
+				}
+				res.HitRate = float64(before-after) / float64(n)
+			}
+			res.CPUPerPair = cpu / float64(n) * 1e6
+			b.res.RawPair[c] = append(b.res.RawPair[c], res)
+			b.logf("  raw Redis pair, %d clients, round %d/%d: SET %.0f/s, GETDEL %.0f/s (%.0f%% found): %.0f pairs/s, %.1f µs Redis CPU per pair",
+				c, r+1, b.o.Runs, res.SetRPS, res.GetDelRPS, 100*res.HitRate, res.PairsPerSec(), res.CPUPerPair)
+		}
+	}
+	return b.rdb.FlushAll(ctx).Err()
+}
+
+// fillRawKeys empties Redis and stores the keys key:000000000000 to
+// key:(n-1), as redis-benchmark's -r names them, each with value and a
+// TTL of an hour, in pipelines of 1000.
+func (b *bench) fillRawKeys(ctx context.Context, n int, value string) error {
+	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+		return err
+	}
+	for i := 0; i < n; i += 1000 {
+		p := b.rdb.Pipeline()
+		for k := i; k < min(i+1000, n); k++ {
+			p.Set(ctx, fmt.Sprintf("key:%012d", k), value, time.Hour)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
