@@ -38,6 +38,14 @@
 // time migrate it once. Tables are named onetime_*. A database with a
 // newer version than [SchemaVersion] is refused and left untouched.
 //
+// Version 3 added the column proof (the zero-knowledge mode) in place:
+// existing rows read NULL, the server-side mode. A process of an earlier
+// release that already has the file open keeps running its own
+// statements, which know no proof and would reveal a zero-knowledge secret
+// without it: stop the processes that share a file before starting the
+// upgraded program (a new process of an earlier release refuses the file,
+// as a newer schema).
+//
 // Secrets and receipts are rows of one table, onetime_records, keyed by
 // id. The two ids of a pair share their first bytes (see [onetime.ID.Slot]),
 // so a pair's rows sit side by side in one page of the b-tree: each
