@@ -152,7 +152,7 @@ func TestParseOptions(t *testing.T) {
 	assert.Equal(t, 6, o.GoCount, "enough counts for benchstat's 95% interval")
 	assert.Equal(t, []int{1000, 100000, 1000000}, o.ScaleSizes)
 	assert.Equal(t, 3*time.Second, o.Dur)
-	assert.Equal(t, time.Second, o.Warmup)
+	assert.Equal(t, 500*time.Millisecond, o.Warmup)
 	assert.Equal(t, []int{4, 16}, o.Concs)
 	assert.True(t, o.Skip["go"] && o.Skip["burst"] && !o.Skip["http"])
 	assert.Empty(t, o.ServerArgs)
@@ -458,9 +458,10 @@ func TestParsePgbench(t *testing.T) {
 	_, err = parsePgbench(strings.Replace(pgbenchOutput, "processed: 17220", "processed: 0", 1))
 	require.Error(t, err, "no transaction, no yardstick")
 
-	args := pgbenchArgs("pgbench", "5432", 128, pgbenchSeconds(time.Second), "/tmp/pair.sql", "VALUE")
-	assert.Equal(t, "pgbench -h 127.0.0.1 -p 5432 -U postgres -n -M prepared -c 128 -j 2 -T 5 -P 1 -D value=VALUE -f /tmp/pair.sql yard", strings.Join(args, " "))
-	assert.Equal(t, 10, pgbenchSeconds(10*time.Second))
+	args := pgbenchArgs("pgbench", "5432", 128, pgbenchSeconds(time.Second, 128), "/tmp/pair.sql", "VALUE")
+	assert.Equal(t, "pgbench -h 127.0.0.1 -p 5432 -U postgres -n -M prepared -c 128 -j 2 -T 10 -P 1 -D value=VALUE -f /tmp/pair.sql yard", strings.Join(args, " "))
+	assert.Equal(t, 10, pgbenchSeconds(10*time.Second, 8))
+	assert.Equal(t, 5, pgbenchSeconds(time.Second, 1))
 	assert.Contains(t, strings.Join(pgbenchArgs("pgbench", "1", 1, 5, "s", "v"), " "), " -c 1 -j 1 ", "no more threads than clients")
 }
 
@@ -538,6 +539,19 @@ func TestParseStatChildren(t *testing.T) {
 	assert.GreaterOrEqual(t, after, before)
 	_, err = treeCPU(-5)
 	require.Error(t, err)
+}
+
+func TestVersionNote(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(dir+"/VERSIONS", []byte("yopass-server github.com/jhaals/yopass de900a0c\nots github.com/Luzifer/ots c52fa36\n"), 0o644))
+	assert.Equal(t, ", built by scripts/build-peers.sh from github.com/Luzifer/ots at commit c52fa36", versionNote(dir+"/ots"))
+	assert.Empty(t, versionNote(dir+"/other"))
+	assert.Empty(t, versionNote(t.TempDir()+"/ots"), "no VERSIONS file")
+}
+
+func TestClientsLabel(t *testing.T) {
+	assert.Equal(t, "1 client", clientsLabel(1))
+	assert.Equal(t, "128 clients", clientsLabel(128))
 }
 
 func TestFirstLine(t *testing.T) {

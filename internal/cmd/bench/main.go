@@ -116,7 +116,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Out, "out", "BENCHMARKS.md", "Markdown file to write; the charts go to the directory benchmarks/ beside it")
 	runs := fs.Int("runs", 0, "runs of each HTTP measurement (default 3; 1 with -quick)")
 	dur := fs.Duration("d", 0, "timed phase of one HTTP run (default 3s; 1s with -quick), and of each pgbench run (at least 5s)")
-	warm := fs.Duration("warmup", -1, "untimed load before each HTTP run (default 1s; 300ms with -quick)")
+	warm := fs.Duration("warmup", -1, "untimed load before each HTTP run (default 500ms; 300ms with -quick)")
 	concs := fs.String("c", "1,8,32,128", "client counts of the concurrency sweep (pairs over HTTP on every store, the raw Redis pair, pgbench), comma-separated")
 	stores := fs.String("stores", strings.Join(allStores, ","), "stores of the example server to measure")
 	peers := fs.String("peers", "", "peer servers measured on the same Redis, name=binary, comma-separated (yopass=PATH,ots=PATH); a peer not named is built with go install from the Go module proxy if it serves it")
@@ -153,13 +153,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	o.Warmup = *warm
 	if o.Warmup < 0 {
-		o.Warmup = map[bool]time.Duration{false: time.Second, true: 300 * time.Millisecond}[o.Quick]
+		o.Warmup = map[bool]time.Duration{false: 500 * time.Millisecond, true: 300 * time.Millisecond}[o.Quick]
 	}
 	if o.GoCount == 0 {
 		o.GoCount = map[bool]int{false: 6, true: 1}[o.Quick]
 	}
 	o.BenchTime = pick(o.BenchTime, "200ms", "100ms")
-	o.RBRequests = map[bool]int{false: 200_000, true: 20_000}[o.Quick]
+	o.RBRequests = map[bool]int{false: 100_000, true: 20_000}[o.Quick]
 	o.RawRequests = map[bool]int{false: 100_000, true: 20_000}[o.Quick]
 	var err error
 	if o.Concs, err = intList(*concs); err != nil {

@@ -93,7 +93,7 @@ func (b *bench) findPeers(ctx context.Context) error {
 				continue
 			}
 			b.peerBins[p.Name] = bin
-			b.res.PeerBuilt[p.Name] = "given with -peers"
+			b.res.PeerBuilt[p.Name] = "given with -peers" + versionNote(bin)
 			continue
 		}
 		gobin := filepath.Join(b.work, "peers")
@@ -111,6 +111,22 @@ func (b *bench) findPeers(ctx context.Context) error {
 		b.res.PeerBuilt[p.Name] = "`go install " + p.Module + "@latest`"
 	}
 	return nil
+}
+
+// versionNote says which source a binary given with -peers was built
+// from, when the file VERSIONS beside it (written by
+// scripts/build-peers.sh) has a line for it: "NAME MODULE COMMIT".
+func versionNote(bin string) string {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(bin), "VERSIONS"))
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == filepath.Base(bin) {
+			return fmt.Sprintf(", built by scripts/build-peers.sh from %s at commit %s", f[1], f[2])
+		}
+	}
+	return ""
 }
 
 // firstLine returns the first line of a command's output that says why

@@ -237,11 +237,12 @@ func parseProgress(line string) (tps float64, ok bool) {
 	return v, err == nil
 }
 
-// pgbenchSeconds is pgbench's -T for runs of d: at least 5 seconds, since
-// the time that pgbench takes to open its connections counts in it (on a
-// busy machine, over a second for 128 clients).
-func pgbenchSeconds(d time.Duration) int {
-	return max(5, int(d.Round(time.Second)/time.Second))
+// pgbenchSeconds is pgbench's -T for runs of d at conc clients: at least
+// 5 seconds, and a second more per 25 clients, since the time pgbench
+// takes to open its connections counts in it (over a second for 128
+// clients on a busy machine, when a backend is forked for each).
+func pgbenchSeconds(d time.Duration, conc int) int {
+	return max(5, int(d.Round(time.Second)/time.Second)) + conc/25
 }
 
 // pgbenchArgs is the command line of a pgbench run of the pair script at
@@ -304,15 +305,21 @@ func (b *bench) pgbenchRounds(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	value := strings.Repeat("0123456789abcdef", 7)[:b.o.Size] // bytea's escape format: 100 bytes
-	secs := pgbenchSeconds(b.o.Dur)
+	// Characters that bytea's escape format reads as themselves: Size bytes.
+	value := strings.Repeat("0123456789abcdef", b.o.Size/16+1)[:b.o.Size]
 	for r := range b.o.Runs {
 		for _, c := range b.o.Concs {
+			secs := pgbenchSeconds(b.o.Dur, c)
 			args := pgbenchArgs(bin, strconv.Itoa(b.pg.Port), c, secs, script, value)
 			b.note(pgbenchArgs("pgbench", "PGPORT", c, secs, script, "VALUE")...)
 			res, err := b.pgbenchRun(ctx, args, secs)
 			if err != nil {
-				return fmt.Errorf("pgbench -c %d: %v", c, err)
+				if ctx.Err() != nil {
+					return err
+				}
+				// The other client counts and rounds still say something.
+				b.fail("pgbench -c %d, round %d/%d: %v", c, r+1, b.o.Runs, err)
+				continue
 			}
 			res.Conc = c
 			if res.Failed > 0 {

@@ -299,7 +299,7 @@ func (b *bench) plan() []step {
 	pgbench := func() {
 		if !o.Skip["pgbench"] {
 			add(fmt.Sprintf("pgbench pair (INSERT, DELETE RETURNING) at %s clients, %d round(s)", joinInts(o.Concs), o.Runs),
-				time.Duration(o.Runs*len(o.Concs))*(time.Duration(pgbenchSeconds(o.Dur))*time.Second+time.Second), b.pgbenchRounds)
+				time.Duration(o.Runs)*pgbenchEstimate(o), b.pgbenchRounds)
 		}
 	}
 	if !o.Skip["http"] {
@@ -356,11 +356,20 @@ func (b *bench) plan() []step {
 			if _, err := os.Stat(p); err != nil {
 				continue // store/postgres "if present"
 			}
-			est := map[bool]time.Duration{false: 4 * time.Minute, true: 20 * time.Second}[o.Quick]
+			est := map[bool]time.Duration{false: 90 * time.Second, true: 20 * time.Second}[o.Quick]
 			add("go benchmarks of "+p, est, func(ctx context.Context) error { return b.goBench(ctx, p) })
 		}
 	}
 	return steps
+}
+
+// pgbenchEstimate is how long a round of pgbench runs takes.
+func pgbenchEstimate(o options) time.Duration {
+	var d time.Duration
+	for _, c := range o.Concs {
+		d += time.Duration(pgbenchSeconds(o.Dur, c))*time.Second + time.Second
+	}
+	return d
 }
 
 func joinInts(xs []int) string {

@@ -84,8 +84,8 @@ func (b *bench) renderRawPairs(p printer) {
 	}
 	p("### The pgbench pair")
 	p("")
-	p("The same for PostgreSQL: pgbench runs a script of an INSERT of a %d-byte bytea on a two-column table (bigint primary key, bytea), then a DELETE ... RETURNING of the same row, each its own transaction as the store's Create and Reveal are: `pgbench -n -M prepared -c N -j min(N,2) -T %d -f pair.sql` on the PostgreSQL server the store uses (started by internal/pgtest with fsync=off and full_page_writes=off: commits cost no disk flush, for the store as for pgbench). A pair is one transaction of the script. PostgreSQL CPU per pair is the CPU time of the postmaster and all its processes (/proc/PID/stat, with the time of backends that ended) over the seconds that made pairs (`-P 1`: from the end of the first second with transactions to the last progress report, so that opening the connections is left out), divided by their pairs.",
-		o.Size, pgbenchSeconds(o.Dur))
+	p("The same for PostgreSQL: pgbench runs a script of an INSERT of a %d-byte bytea on a two-column table (bigint primary key, bytea), then a DELETE ... RETURNING of the same row, each its own transaction as the store's Create and Reveal are: `pgbench -n -M prepared -c N -j min(N,2) -T %d+N/25 -P 1 -f pair.sql` on the PostgreSQL server the store uses (started by internal/pgtest with fsync=off and full_page_writes=off: commits cost no disk flush, for the store as for pgbench). A pair is one transaction of the script. PostgreSQL CPU per pair is the CPU time of the postmaster and all its processes (/proc/PID/stat, with the time of backends that ended) over the seconds that made pairs (`-P 1`: from the end of the first second with transactions to the last progress report, so that opening the connections is left out), divided by their pairs.",
+		o.Size, pgbenchSeconds(o.Dur, 0))
 	p("")
 	p("```")
 	p("%s", strings.TrimSpace(pgbenchScript))
@@ -129,7 +129,7 @@ func (b *bench) renderSweep(p printer, img imager, targets []string) {
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	var groups []string
 	for _, c := range o.Concs {
-		groups = append(groups, fmt.Sprintf("%d clients", c))
+		groups = append(groups, clientsLabel(c))
 	}
 	var pairs, cpu, backend, p99, vsRaw []series
 	for _, t := range targets {
@@ -168,6 +168,14 @@ func (b *bench) renderSweep(p printer, img imager, targets []string) {
 		Title: "p99 latency of a pair (ms) by number of clients", YLabel: "ms", Groups: groups, Series: p99}.LineSVG())
 	img("vs-raw-pair.svg", "pairs/s as a fraction of the backend's raw pair by number of clients", chart{
 		Title: "Pairs/s over the raw pair (redis-benchmark, pgbench)", YLabel: "fraction of the raw pair", Groups: groups, Series: vsRaw}.LineSVG())
+}
+
+// clientsLabel names a number of clients: "1 client", "8 clients".
+func clientsLabel(c int) string {
+	if c == 1 {
+		return "1 client"
+	}
+	return fmt.Sprintf("%d clients", c)
 }
 
 // blankNaN formats v, or "" when it is NaN.
@@ -288,7 +296,7 @@ func (b *bench) renderPeers(p printer, img imager) {
 	p("")
 	var groups []string
 	for _, c := range peerConcs {
-		groups = append(groups, fmt.Sprintf("%d clients", c))
+		groups = append(groups, clientsLabel(c))
 	}
 	var ser []series
 	for _, n := range names {
