@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/onetimego/onetime/zk"
 )
 
 // DefaultUserAgent is the User-Agent sent unless Options.UserAgent says
@@ -65,6 +68,15 @@ type Options struct {
 	// UserAgent is sent as the User-Agent header; empty means
 	// [DefaultUserAgent].
 	UserAgent string
+
+	// Plain makes Share and Generate use the server-side mode even with a
+	// server that takes zero-knowledge shares: the value and the
+	// passphrase go to the server, which seals them itself, as from
+	// every v1 client, and links need no fragment. Set it to have the
+	// server e-mail links (Recipients), or for a program that makes
+	// links from secret keys ([Client.SecretLink]) rather than taking
+	// [Metadata].Link. Reveal is the same either way.
+	Plain bool
 }
 
 // A Client talks to one v1 server. It is safe for concurrent use.
@@ -83,6 +95,10 @@ type Client struct {
 	// idempotency is what the server said of Idempotency-Key in its
 	// status: idemUnknown until a status answer was read.
 	idempotency atomic.Int32
+	// zk is what the server said of zero-knowledge shares in its status:
+	// zkUnknown until a status answer was read.
+	zk    atomic.Int32
+	plain bool // Options.Plain
 }
 
 // New returns a client of the v1 server at baseURL, e.g.
@@ -111,7 +127,7 @@ func New(baseURL string, opts *Options) (*Client, error) {
 	c := &Client{
 		site: site, api: site + "/api/v1/", origin: originOf(u),
 		ua: o.UserAgent, timeout: o.Timeout, attempts: o.MaxAttempts,
-		custid: o.CustomerID, token: o.APIToken,
+		custid: o.CustomerID, token: o.APIToken, plain: o.Plain,
 	}
 	// A copy, so that the redirect policy set here does not change the
 	// caller's client.
@@ -165,13 +181,21 @@ func (c *Client) SameOrigin(link string) bool {
 }
 
 // SecretLink returns the link that reveals the secret: BASE/secret/KEY.
-// key may also be a link; "" comes back for a key that is not one.
+// key may also be a link; "" comes back for a key that is not one. A
+// link whose fragment holds a zero-knowledge key keeps it
+// (BASE/secret/KEY#FRAGMENT): without it, the link opens nothing. A
+// secret key alone makes a link without it: give the reader
+// [Metadata].Link, which has it.
 func (c *Client) SecretLink(key SecretKey) string {
 	k, err := key.parse()
 	if err != nil {
 		return ""
 	}
-	return c.site + "/secret/" + k
+	link := c.site + "/secret/" + k
+	if lk, ok, err := linkKey(key); err == nil && ok {
+		link += "#" + lk.Fragment()
+	}
+	return link
 }
 
 // ReceiptLink returns the link to the receipt: BASE/private/KEY. key may
@@ -187,7 +211,9 @@ func (c *Client) ReceiptLink(key MetadataKey) string {
 // Status asks whether the server is up. Like every GET it is tried
 // again after a network error or a server error (5xx). The answer also
 // tells the client whether the server honours Idempotency-Key, which
-// decides the retries of later calls (see the package doc).
+// decides the retries of later calls (see the package doc), and whether
+// it takes zero-knowledge shares, which decides how Share and Generate
+// send a secret (see [Client.ZeroKnowledge]).
 func (c *Client) Status(ctx context.Context) (*Status, error) {
 	body, err := c.send(ctx, &call{method: http.MethodGet, rel: "status", route: "status"})
 	if err != nil {
@@ -197,21 +223,28 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 }
 
 // decodeStatus reads a status answer and notes what it says of
-// Idempotency-Key.
+// Idempotency-Key and of zero-knowledge shares.
 func (c *Client) decodeStatus(body []byte) (*Status, error) {
 	var w struct {
-		Status      flexString `json:"status"`
-		Locale      flexString `json:"locale"`
-		Idempotency flexBool   `json:"idempotency"`
+		Status        flexString `json:"status"`
+		Locale        flexString `json:"locale"`
+		Idempotency   flexBool   `json:"idempotency"`
+		ZeroKnowledge flexList   `json:"zero_knowledge"`
 	}
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, malformed("status")
 	}
-	s := Status{Status: string(w.Status), Locale: string(w.Locale), Idempotency: bool(w.Idempotency), Raw: body}
+	s := Status{Status: string(w.Status), Locale: string(w.Locale), Idempotency: bool(w.Idempotency),
+		ZeroKnowledge: []string(w.ZeroKnowledge), Raw: body}
 	if s.Idempotency {
 		c.idempotency.Store(idemYes)
 	} else {
 		c.idempotency.Store(idemNo)
+	}
+	if slices.Contains(s.ZeroKnowledge, zk.Scheme) {
+		c.zk.Store(zkYes)
+	} else {
+		c.zk.Store(zkNo)
 	}
 	return &s, nil
 }
@@ -219,7 +252,9 @@ func (c *Client) decodeStatus(body []byte) (*Status, error) {
 // ShareOptions are the optional parameters of [Client.Share]. A nil
 // *ShareOptions, and every zero field, means the server's default.
 type ShareOptions struct {
-	// Passphrase, when set, must be given to reveal the secret.
+	// Passphrase, when set, must be given to reveal the secret. In the
+	// zero-knowledge mode it is derived into the link's keys here and
+	// never sent; it may then have at most 128 characters.
 	Passphrase string
 	// TTL is the secret's lifetime, sent in whole seconds (rounded up).
 	// Zero means the server's default (7 days on the reference); servers
@@ -227,7 +262,10 @@ type ShareOptions struct {
 	// customers, by default).
 	TTL time.Duration
 	// Recipients are e-mail addresses the server sends the link to. The
-	// server requires credentials for them.
+	// server requires credentials for them. The server cannot mail a
+	// zero-knowledge link, whose key it never sees: with recipients, a
+	// share to a server that takes zero-knowledge shares is an
+	// [*InputError] unless the client is made with Options.Plain.
 	Recipients []string
 }
 
@@ -239,16 +277,24 @@ type GenerateOptions struct {
 	TTL        time.Duration
 	Recipients []string
 	// Length is the length of the password made (12 by default; servers
-	// clamp it into [4, 128]).
+	// clamp it into [4, 128], and so does the client when it makes it).
 	Length int
 }
 
 // Share stores value, the secret, on the server and returns its receipt,
-// with both keys: give [Client.SecretLink] of m.SecretKey to the reader,
-// keep the MetadataKey to follow or burn it. opts may be nil. value must
-// be non-empty UTF-8 text (the v1 API carries text; encode binary data,
-// e.g. in base64); it is sent byte for byte, trailing newlines included.
-// An answer without two distinct keys is [ErrMalformedAnswer].
+// with both keys and the link: give m.Link to the reader, keep the
+// MetadataKey to follow or burn it. opts may be nil. value must be
+// non-empty UTF-8 text (the v1 API carries text; encode binary data, e.g.
+// in base64); it is shared byte for byte, trailing newlines included. An
+// answer without two distinct keys is [ErrMalformedAnswer].
+//
+// When the server takes zero-knowledge shares (its status lists zk1, see
+// [Client.ZeroKnowledge]) and the client is not made with
+// Options.Plain, value is sealed
+// here under a fresh key and the server never sees it, nor the
+// passphrase: m.Link (BASE/secret/KEY#FRAGMENT) is then the only way to
+// the secret, and m.SecretKey alone opens nothing. Otherwise value is
+// sent as every v1 client sends it, and m.Link is BASE/secret/KEY.
 func (c *Client) Share(ctx context.Context, value string, opts *ShareOptions) (*Metadata, error) {
 	if value == "" {
 		return nil, &InputError{"nothing to share: the value is empty"}
@@ -260,6 +306,14 @@ func (c *Client) Share(ctx context.Context, value string, opts *ShareOptions) (*
 	if opts != nil {
 		o = *opts
 	}
+	if o.TTL < 0 {
+		return nil, &InputError{"negative TTL"}
+	}
+	if sealed, err := c.sealsHere(ctx); err != nil {
+		return nil, err
+	} else if sealed {
+		return c.shareSealed(ctx, value, o.Passphrase, o.TTL, o.Recipients, "share")
+	}
 	form := url.Values{"secret": {value}}
 	if err := addCommon(form, o.Passphrase, o.TTL, o.Recipients); err != nil {
 		return nil, err
@@ -268,24 +322,50 @@ func (c *Client) Share(ctx context.Context, value string, opts *ShareOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	return decodeCreated(body, "share")
+	m, err := decodeCreated(body, "share")
+	if err != nil {
+		return nil, err
+	}
+	m.Link = SecretKey(c.SecretLink(m.SecretKey))
+	return m, nil
 }
 
-// Generate has the server make a random password, store it as a secret
-// and return its receipt, whose Value is the password. opts may be nil.
-// An answer without two distinct keys, or without a value, is
-// [ErrMalformedAnswer].
+// Generate makes a random password, stores it as a secret and returns
+// its receipt, whose Value is the password and Link the link to give the
+// reader. opts may be nil. An answer without two distinct keys, or
+// without a value, is [ErrMalformedAnswer].
+//
+// The server makes the password, as v1's generate does, unless the
+// server takes zero-knowledge shares and the client is not made with
+// Options.Plain: then the
+// client makes it (by the same rules: letters, digits and symbols
+// without look-alikes, at least one of each, crypto/rand) and shares it
+// sealed, as [Client.Share] does, so that the server never sees it.
 func (c *Client) Generate(ctx context.Context, opts *GenerateOptions) (*Metadata, error) {
 	var o GenerateOptions
 	if opts != nil {
 		o = *opts
 	}
-	form := url.Values{}
-	if err := addCommon(form, o.Passphrase, o.TTL, o.Recipients); err != nil {
-		return nil, err
+	if o.TTL < 0 {
+		return nil, &InputError{"negative TTL"}
 	}
 	if o.Length < 0 {
 		return nil, &InputError{"negative length"}
+	}
+	if sealed, err := c.sealsHere(ctx); err != nil {
+		return nil, err
+	} else if sealed {
+		password := generatePassword(o.Length)
+		m, err := c.shareSealed(ctx, password, o.Passphrase, o.TTL, o.Recipients, "generate")
+		if err != nil {
+			return nil, err
+		}
+		m.Value = password
+		return m, nil
+	}
+	form := url.Values{}
+	if err := addCommon(form, o.Passphrase, o.TTL, o.Recipients); err != nil {
+		return nil, err
 	}
 	if o.Length > 0 {
 		form.Set("length", strconv.Itoa(o.Length))
@@ -301,6 +381,7 @@ func (c *Client) Generate(ctx context.Context, opts *GenerateOptions) (*Metadata
 	if m.Value == "" {
 		return nil, malformed("generate")
 	}
+	m.Link = SecretKey(c.SecretLink(m.SecretKey))
 	return m, nil
 }
 
@@ -331,10 +412,21 @@ func addCommon(form url.Values, passphrase string, ttl time.Duration, recipients
 // [ErrNotFound], like an unknown key, and counts as an attempt: after too
 // many (10 by default) the server burns the secret. Reveal is retried
 // only where a retry cannot cost the secret (see the package doc).
+//
+// A link whose fragment holds a zero-knowledge key
+// (BASE/secret/KEY#FRAGMENT, as [Metadata].Link and the pages make them)
+// is revealed with [Client.RevealWithKey]: the key and the passphrase stay
+// here, and the value is opened here. A fragment that is not such a key
+// is an [ErrInvalidKey], before anything is sent.
 func (c *Client) Reveal(ctx context.Context, key SecretKey, passphrase string) (*Secret, error) {
 	k, err := key.parse()
 	if err != nil {
 		return nil, err
+	}
+	if lk, ok, err := linkKey(key); err != nil {
+		return nil, err
+	} else if ok {
+		return c.RevealWithKey(ctx, key, lk, passphrase)
 	}
 	form := url.Values{}
 	if passphrase != "" {
@@ -344,6 +436,11 @@ func (c *Client) Reveal(ctx context.Context, key SecretKey, passphrase string) (
 	if err != nil {
 		return nil, err
 	}
+	return decodeSecret(body, k)
+}
+
+// decodeSecret reads the answer to a reveal of the key k.
+func decodeSecret(body []byte, k string) (*Secret, error) {
 	var w struct {
 		Value       *string `json:"value"`
 		SecretKey   string  `json:"secret_key"`

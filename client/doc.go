@@ -7,7 +7,7 @@
 //
 //	c, err := client.New("https://onetimesecret.com", nil)
 //	m, err := c.Share(ctx, "hunter2", &client.ShareOptions{TTL: time.Hour})
-//	fmt.Println(c.SecretLink(m.SecretKey)) // give this link to the reader
+//	fmt.Println(m.Link) // give this link to the reader
 //	s, err := c.Reveal(ctx, "https://onetimesecret.com/secret/KEY", "")
 //
 // The base URL is the site (links are BASE/secret/KEY); the API is
@@ -28,6 +28,38 @@
 // An answer to share or generate must carry two distinct keys (and
 // generate a value), and every key answered must be a key: anything else
 // is [ErrMalformedAnswer], never a link to nowhere.
+//
+// # Zero-knowledge links
+//
+// A server that says in its status that it takes zero-knowledge shares
+// ("zero_knowledge":["zk1"], as httpapi does; docs/zero-knowledge.md in
+// the module) never sees what this client shares with it: Share seals the
+// value here with AES-256-GCM under a fresh 256-bit key (package zk), and
+// sends the ciphertext with verifiers of two proofs, one of the key and
+// one of the passphrase, which is derived here (PBKDF2) and never sent.
+// The key travels only in the link's fragment,
+// BASE/secret/KEY#FRAGMENT, which browsers never send to a server:
+// [Metadata].Link carries it, and is the link to give the reader; the
+// secret key alone opens nothing. Generate makes the password here and
+// shares it the same way. Reveal, given such a link, derives the proofs
+// here, presents them and opens the answer here ([Client.RevealWithKey]
+// takes the key apart). The pages' links open with it, and its links in
+// the pages.
+//
+// The server consumes such a secret only for a reader who presents the
+// key's proof: a reveal without the fragment (a link scanner, a chat
+// preview) is answered [ErrNotFound] and changes nothing; with the key
+// and a wrong passphrase, the attempt is counted as in the server-side
+// mode.
+//
+// The client asks the status once, before its first share, and keeps
+// what it says ([Client.ZeroKnowledge]). A server that does not list
+// zk1 (the reference service, older servers) gets every share as v1
+// clients send it, and links without a fragment. Options.Plain keeps the
+// server-side mode with any server: set it to have the server e-mail
+// links (a server cannot mail a link whose key it never sees, so Share
+// refuses recipients in the zero-knowledge mode), or for a program that
+// makes its links from secret keys.
 //
 // # Errors
 //
@@ -77,8 +109,8 @@
 // # Requests
 //
 // Parameters travel as an application/x-www-form-urlencoded body, never in
-// the query string, so that values and passphrases stay out of access
-// logs. Each try is bounded by Options.Timeout ([DefaultTimeout], a
+// the query string, so that values, passphrases and proofs stay out of
+// access logs. A link's fragment is never sent. Each try is bounded by Options.Timeout ([DefaultTimeout], a
 // minute, unless set).
 //
 // # Credentials, origins and redirects

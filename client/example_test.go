@@ -34,7 +34,10 @@ func startServer() (baseURL string, stop func()) {
 	return srv.URL, func() { srv.Close(); svc.Close() }
 }
 
-// Share a secret, give its link to the reader, who reveals it once.
+// Share a secret, give its link to the reader, who reveals it once. This
+// server takes zero-knowledge shares: the value is sealed here, and the
+// key that opens it travels in the link's fragment, which the server
+// never sees.
 func Example() {
 	base, stop := startServer()
 	defer stop()
@@ -48,8 +51,9 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	link := c.SecretLink(m.SecretKey) // BASE/secret/KEY: send it to the reader
+	link := string(m.Link) // BASE/secret/KEY#FRAGMENT: send it to the reader
 	fmt.Println("shared for", m.TTL, "link under the base URL:", strings.HasPrefix(link, base+"/secret/"))
+	fmt.Println("zero-knowledge:", m.ZeroKnowledge, strings.Contains(link, "#"))
 
 	// The reader's side: a link, as pasted, works where a key does.
 	s, err := c.Reveal(ctx, client.SecretKey(link), "")
@@ -62,12 +66,14 @@ func Example() {
 	fmt.Println("second reveal is not found:", errors.Is(err, client.ErrNotFound))
 	// Output:
 	// shared for 1h0m0s link under the base URL: true
+	// zero-knowledge: true true
 	// revealed: hunter2
 	// second reveal is not found: true
 }
 
 // A passphrase protects a secret; a wrong one answers like an unknown key
-// (and counts as an attempt).
+// (and counts as an attempt). In the zero-knowledge mode the passphrase
+// is derived into the link's keys here, on both sides, and never sent.
 func ExampleClient_Reveal() {
 	base, stop := startServer()
 	defer stop()
@@ -81,11 +87,11 @@ func ExampleClient_Reveal() {
 		log.Fatal(err)
 	}
 
-	_, err = c.Reveal(ctx, m.SecretKey, "wrong horse")
+	_, err = c.Reveal(ctx, m.Link, "wrong horse")
 	fmt.Println(err)
 	fmt.Println("not found:", errors.Is(err, client.ErrNotFound))
 
-	s, err := c.Reveal(ctx, m.SecretKey, "correct horse")
+	s, err := c.Reveal(ctx, m.Link, "correct horse")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -121,7 +127,7 @@ func ExampleClient_Burn() {
 	}
 	fmt.Println("burn:", b.State, b.ShortKey == string(m.SecretKey[:6]))
 
-	_, err = c.Reveal(ctx, m.SecretKey, "")
+	_, err = c.Reveal(ctx, m.Link, "")
 	fmt.Println("reveal after burn is not found:", errors.Is(err, client.ErrNotFound))
 	// Output:
 	// receipt: new
@@ -156,9 +162,11 @@ func ExampleClient_Recent() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The password was made here and shared sealed: to the server it is
+	// a share like any other, whose receipt nobody has read yet.
 	fmt.Println(len(rs), rs[0].CustomerID, rs[0].State)
 	// Output:
 	// anonymous: true
 	// generated a password of 16 characters
-	// 1 alice viewed
+	// 1 alice new
 }

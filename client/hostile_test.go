@@ -154,7 +154,9 @@ func TestPostRedirectsAreNotFollowed(t *testing.T) {
 			evil := newHostileOn(t, "127.0.0.2", good)                     // another host
 			for _, target := range []*hostile{evil, newHostile(t, good)} { // and another port
 				own := newHostile(t, redirectTo(code, func(r *http.Request) string { return target.srv.URL + r.URL.Path }))
-				c, err := client.New(own.srv.URL, &client.Options{CustomerID: "alice", APIToken: "alicetoken"})
+				// Plain: the share is the POST itself, with no status
+				// asked first (zk_test.go has the zero-knowledge case).
+				c, err := client.New(own.srv.URL, &client.Options{CustomerID: "alice", APIToken: "alicetoken", Plain: true})
 				require.NoError(t, err)
 
 				check := func(err error, route string) {
@@ -243,7 +245,7 @@ func TestHTTPClientNotModified(t *testing.T) {
 	called := false
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { called = true; return nil }}
 	own := newHostile(t, redirectTo(http.StatusTemporaryRedirect, func(r *http.Request) string { return "/elsewhere" }))
-	c, err := client.New(own.srv.URL, &client.Options{HTTPClient: hc})
+	c, err := client.New(own.srv.URL, &client.Options{HTTPClient: hc, Plain: true})
 	require.NoError(t, err)
 	_, err = c.Share(context.Background(), "x", nil)
 	var re *client.RedirectError
@@ -418,7 +420,9 @@ func cut(w http.ResponseWriter, _ *http.Request) {
 	}
 }
 
-// posts runs every kind of POST once and returns their errors.
+// posts runs every kind of POST once and returns their errors. The
+// retry tests run it with clients made Plain: their shares are POSTs
+// alone, with no status asked first for the zero-knowledge mode.
 func posts(c *client.Client) map[string]error {
 	ctx := context.Background()
 	errs := map[string]error{}
@@ -436,7 +440,7 @@ func TestRetriesWithIdempotency(t *testing.T) {
 	for name, failWith := range map[string]http.HandlerFunc{"5xx": serverError, "cut": cut} {
 		t.Run(name, func(t *testing.T) {
 			f := newFlaky(t, true, 2, failWith)
-			c := mustNew(t, f.srv.URL, nil)
+			c := mustNew(t, f.srv.URL, &client.Options{Plain: true})
 			for op, err := range posts(c) {
 				require.NoError(t, err, op)
 			}
@@ -458,12 +462,12 @@ func TestRetriesWithIdempotency(t *testing.T) {
 
 			// Bounded: a server that keeps failing gets MaxAttempts tries.
 			f = newFlaky(t, true, 100, failWith)
-			c = mustNew(t, f.srv.URL, &client.Options{MaxAttempts: 4})
+			c = mustNew(t, f.srv.URL, &client.Options{MaxAttempts: 4, Plain: true})
 			for op, err := range posts(c) {
 				require.Error(t, err, op)
 			}
 			assert.Equal(t, 16, len(f.requests())-f.count("/api/v1/status"))
-			c = mustNew(t, f.srv.URL, &client.Options{MaxAttempts: 1})
+			c = mustNew(t, f.srv.URL, &client.Options{MaxAttempts: 1, Plain: true})
 			n := len(f.requests())
 			for op, err := range posts(c) {
 				require.Error(t, err, op)
@@ -508,7 +512,7 @@ func TestRetryLimits(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		w.Write([]byte(`{"message":"Cripes! You have been rate limited."}`))
 	})
-	c := mustNew(t, f.srv.URL, nil)
+	c := mustNew(t, f.srv.URL, &client.Options{Plain: true})
 	for op, err := range posts(c) {
 		require.ErrorIs(t, err, client.ErrRateLimited, op)
 	}
@@ -520,7 +524,7 @@ func TestRetryLimits(t *testing.T) {
 		w.Header().Set("Retry-After", retryAfter.Load().(string))
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
-	c = mustNew(t, f.srv.URL, nil)
+	c = mustNew(t, f.srv.URL, &client.Options{Plain: true})
 	start := time.Now()
 	_, err := c.Share(ctx, "x", nil)
 	require.NoError(t, err)
@@ -559,7 +563,7 @@ func TestRetryWhenNeverSent(t *testing.T) {
 		return d.DialContext(ctx, network, addr)
 	}, DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
-	c := mustNew(t, f.srv.URL, &client.Options{HTTPClient: &http.Client{Transport: tr}})
+	c := mustNew(t, f.srv.URL, &client.Options{HTTPClient: &http.Client{Transport: tr}, Plain: true})
 	for op, err := range posts(c) {
 		require.NoError(t, err, op)
 	}

@@ -74,12 +74,14 @@ func newEnv(t *testing.T, svcOpts *onetime.Options, apiOpts *httpapi.Options) *e
 }
 
 // client returns an anonymous client of the server, or a customer's when
-// custid is set.
+// custid is set. It shares in the server-side mode (Options.Plain): the
+// tests of this file check v1's exchanges; zk_test.go checks the
+// zero-knowledge mode.
 func (e *env) client(t *testing.T, custid string) *client.Client {
 	t.Helper()
-	var o *client.Options
+	o := &client.Options{Plain: true}
 	if custid != "" {
-		o = &client.Options{CustomerID: custid, APIToken: testUsers[custid]}
+		o.CustomerID, o.APIToken = custid, testUsers[custid]
 	}
 	c, err := client.New(e.srv.URL, o)
 	require.NoError(t, err)
@@ -328,8 +330,9 @@ func TestStatus(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "nominal", s.Status)
 	assert.Equal(t, "en", s.Locale)
-	assert.JSONEq(t, `{"status":"nominal","locale":"en","idempotency":true}`, string(s.Raw))
+	assert.JSONEq(t, `{"status":"nominal","locale":"en","idempotency":true,"zero_knowledge":["zk1"]}`, string(s.Raw))
 	assert.True(t, s.Idempotency, "httpapi honours Idempotency-Key")
+	assert.Equal(t, []string{"zk1"}, s.ZeroKnowledge, "httpapi takes zero-knowledge shares")
 	s, err = e.client(t, "bob").Status(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "nominal", s.Status)
@@ -418,14 +421,20 @@ func TestLinksAccepted(t *testing.T) {
 // the site or as its API root.
 func TestBasePath(t *testing.T) {
 	e := newEnv(t, nil, &httpapi.Options{BasePath: "/ots/api/v1/"})
-	for _, base := range []string{e.srv.URL + "/ots", e.srv.URL + "/ots/", e.srv.URL + "/ots/api/v1", e.srv.URL + "/ots/api/v1/"} {
-		c, err := client.New(base, nil)
+	for i, base := range []string{e.srv.URL + "/ots", e.srv.URL + "/ots/", e.srv.URL + "/ots/api/v1", e.srv.URL + "/ots/api/v1/"} {
+		plain := i%2 == 0 // both modes make their links under the prefix
+		c, err := client.New(base, &client.Options{Plain: plain})
 		require.NoError(t, err)
 		assert.Equal(t, e.srv.URL+"/ots", c.BaseURL())
 		m, err := c.Share(context.Background(), "mounted", nil)
 		require.NoError(t, err, base)
+		assert.Equal(t, !plain, m.ZeroKnowledge)
 		assert.Equal(t, e.srv.URL+"/ots/secret/"+string(m.SecretKey), c.SecretLink(m.SecretKey))
-		s, err := c.Reveal(context.Background(), client.SecretKey(c.SecretLink(m.SecretKey)), "")
+		assert.True(t, strings.HasPrefix(string(m.Link), c.SecretLink(m.SecretKey)), m.Link)
+		if plain {
+			assert.Equal(t, c.SecretLink(m.SecretKey), string(m.Link))
+		}
+		s, err := c.Reveal(context.Background(), m.Link, "")
 		require.NoError(t, err)
 		assert.Equal(t, "mounted", s.Value)
 	}
@@ -729,7 +738,10 @@ func lostAnswers(t *testing.T, window time.Duration) {
 	served := map[string]int{}
 	srv := httptest.NewServer(dropFirstAnswers(api, served, &mu))
 	defer srv.Close()
-	c, err := client.New(srv.URL, &client.Options{CustomerID: "alice", APIToken: testUsers["alice"]})
+	// Plain: twenty shares with a passphrase would cost forty PBKDF2
+	// derivations in the zero-knowledge mode (zk_test.go loses answers
+	// in that mode too).
+	c, err := client.New(srv.URL, &client.Options{CustomerID: "alice", APIToken: testUsers["alice"], Plain: true})
 	require.NoError(t, err)
 	ctx := context.Background()
 	status, err := c.Status(ctx)

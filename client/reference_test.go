@@ -119,7 +119,7 @@ func TestReferenceAnswers(t *testing.T) {
 		CustomerID: "anon", MetadataKey: refMetadataKey, SecretKey: refSecretKey, State: client.StateNew,
 		TTL: time.Hour, MetadataTTL: 2 * time.Hour, SecretTTL: time.Hour,
 		Created: created, Updated: created, Recipients: []string{}, PassphraseRequired: true,
-		Raw: m.Raw,
+		Link: client.SecretKey(ref.srv.URL + "/secret/" + refSecretKey), Raw: m.Raw,
 	}, m)
 
 	g, err := c.Generate(ctx, &client.GenerateOptions{Length: 12})

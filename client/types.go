@@ -35,6 +35,10 @@ type Status struct {
 	// with the same key gets the first answer. The reference does not
 	// say it, and does not honour the header.
 	Idempotency bool `json:"-"`
+	// ZeroKnowledge lists the zero-knowledge formats the server takes
+	// ("zero_knowledge": ["zk1"]); empty for the reference service and
+	// older servers. See [Client.ZeroKnowledge].
+	ZeroKnowledge []string `json:"-"`
 	// Raw is the JSON answered.
 	Raw json.RawMessage `json:"-"`
 }
@@ -44,7 +48,11 @@ type Secret struct {
 	Key         SecretKey
 	Value       string // byte for byte as shared
 	ShareDomain string
-	// Raw is the JSON answered; it holds the value.
+	// ZeroKnowledge tells that the value came sealed, and was opened
+	// here with the link's key (see [Client.RevealWithKey]).
+	ZeroKnowledge bool
+	// Raw is the JSON answered; it holds the value, sealed when
+	// ZeroKnowledge is set.
 	Raw json.RawMessage
 }
 
@@ -74,6 +82,18 @@ type Metadata struct {
 	PassphraseRequired bool
 	// Value is the password made, in the answer to Generate only.
 	Value string
+
+	// Link is the link to give the reader, in the answers to Share and
+	// Generate only: BASE/secret/KEY, and in the zero-knowledge mode
+	// BASE/secret/KEY#FRAGMENT, whose fragment holds the key that opens
+	// the secret and that the server never saw. Like a secret key it is
+	// a bearer capability (log/slog hides it), and it is a SecretKey so
+	// that Reveal takes it as it is.
+	Link SecretKey
+	// ZeroKnowledge tells, in the answers to Share and Generate, that the
+	// secret was shared in the zero-knowledge mode: only Link opens it.
+	// Receipts read later do not tell (the v1 receipt has no such field).
+	ZeroKnowledge bool
 
 	// Raw is the JSON answered for this receipt (for Burn the whole
 	// answer, for Recent this element). It holds the keys.
