@@ -286,7 +286,10 @@ func TestCommands(t *testing.T) {
 		out := e.ok(t, "", url, "receipt", receipt)
 		assert.Contains(t, out, "state:      new")
 		assert.Contains(t, out, "expires in: 2h0m0s")
-		assert.Contains(t, out, "link:       "+link)
+		// The receipt knows the link without its '#' key: only the
+		// sender's copy has it.
+		bare, _, _ := strings.Cut(link, "#")
+		assert.Contains(t, out, "link:       "+bare+"\n")
 		var m map[string]any
 		require.NoError(t, json.Unmarshal([]byte(e.ok(t, "", url, "-json", "receipt", receipt)), &m))
 		assert.Equal(t, "viewed", m["state"])
@@ -324,7 +327,11 @@ func TestCommands(t *testing.T) {
 
 	t.Run("RecentNeedsCredentials", func(t *testing.T) {
 		env := append(append([]string{}, url...), alice...)
-		ls := lines(e.ok(t, "for ops", env, "share", "-v", "-recipient", "ops@example.com", "-recipient", "dev@example.com"))
+		// The server cannot mail a zero-knowledge link: -plain.
+		msg := e.fails(t, 2, "for ops", env, "share", "-v", "-recipient", "ops@example.com")
+		assert.Contains(t, msg, "send the link yourself")
+		assert.Contains(t, msg, "-plain")
+		ls := lines(e.ok(t, "for ops", env, "share", "-plain", "-v", "-recipient", "ops@example.com", "-recipient", "dev@example.com"))
 		out := e.ok(t, "", env, "recent")
 		first := strings.Split(lines(out)[0], "\t")
 		require.Len(t, first, 3)
@@ -338,7 +345,7 @@ func TestCommands(t *testing.T) {
 		assert.Len(t, list[0]["recipient"], 2)
 
 		assert.Contains(t, e.fails(t, 3, "", url, "recent"), "Not authorized")
-		assert.Contains(t, e.fails(t, 3, "x", url, "share", "-recipient", "ops@example.com"), "An account is required")
+		assert.Contains(t, e.fails(t, 3, "x", url, "share", "-plain", "-recipient", "ops@example.com"), "An account is required")
 		e.fails(t, 2, "", append(url, "ONETIME_CUSTID=alice"), "recent")
 		assert.Contains(t, e.fails(t, 3, "", append(url, "ONETIME_CUSTID=alice", "ONETIME_TOKEN=nope"), "status"), "Not authorized")
 	})
@@ -516,7 +523,7 @@ func TestCredentialsStayHome(t *testing.T) {
 	assert.Empty(t, foreign.requests(), "-url: the key alone goes to the configured server")
 	mu.Lock()
 	defer mu.Unlock()
-	require.Len(t, homeAuth, 3)
+	require.Len(t, homeAuth, 4, "the status, the share, two reveals")
 	for _, a := range homeAuth {
 		assert.NotEmpty(t, a)
 	}

@@ -132,7 +132,7 @@ func TestEndToEnd(t *testing.T) {
 
 	assert.Equal(t, "nominal\n", e.ok(t, "", url, "status"))
 
-	ls := lines(e.ok(t, "hunter2\n", env, "share", "-v", "-ttl", "1h", "-recipient", "ops@example.com"))
+	ls := lines(e.ok(t, "hunter2\n", env, "share", "-plain", "-v", "-ttl", "1h", "-recipient", "ops@example.com"))
 	require.Len(t, ls, 2)
 	require.True(t, strings.HasPrefix(ls[0], e.base+"/secret/"), ls[0])
 	assert.Contains(t, e.ok(t, "", nil, "receipt", ls[1]), "state:      new")

@@ -8,8 +8,8 @@
 //
 // Use:
 //
-//	echo "$TOKEN" | onetime -url https://ots.example.com share     # prints BASE/secret/KEY
-//	onetime get https://ots.example.com/secret/KEY                # prints the value, once
+//	echo "$TOKEN" | onetime -url https://ots.example.com share     # prints BASE/secret/KEY#FRAGMENT
+//	onetime get 'https://ots.example.com/secret/KEY#FRAGMENT'     # prints the value, once
 //
 // # Commands
 //
@@ -17,20 +17,47 @@
 //
 //	share [FILE]      share the content of FILE, or of standard input ("-" or
 //	                  no FILE); on a terminal, prompts for one line without
-//	                  echo. Prints the link BASE/secret/KEY, and with -v the
-//	                  receipt link BASE/private/METADATAKEY on a second line.
-//	generate          have the server make a random password (-length N) and
-//	                  share it. Prints the link, then the password, then with
-//	                  -v the receipt link.
+//	                  echo. Prints the link (BASE/secret/KEY#FRAGMENT in the
+//	                  zero-knowledge mode, else BASE/secret/KEY), and with -v
+//	                  the receipt link BASE/private/METADATAKEY on a second
+//	                  line.
+//	generate          share a random password (-length N), made here in the
+//	                  zero-knowledge mode, else by the server. Prints the
+//	                  link, then the password, then with -v the receipt link.
 //	get LINK|KEY      reveal a secret (it is gone afterwards) and print it
 //	receipt LINK|KEY  print what became of a secret, from its receipt link
+//	                  (the link it prints lacks the '#' key of a
+//	                  zero-knowledge link: only the sender's copy has it)
 //	burn LINK|KEY     destroy a secret that has not been read yet
 //	recent            list your recent receipts (needs credentials)
 //	status            ask whether the server is up
 //
 // share and generate take -ttl (a lifetime such as 90s, 1h, 7d or 1d12h;
 // a bare number is seconds; by default the server's), -recipient ADDR
-// (repeatable, needs credentials), -v, and the passphrase flags below.
+// (repeatable, needs credentials and -plain), -plain, -v, and the
+// passphrase flags below.
+//
+// # Zero-knowledge links
+//
+// When the server says in its status that it takes zero-knowledge shares
+// (docs/zero-knowledge.md; this module's server does, the reference
+// service does not), share and generate seal the value here, with a fresh
+// key that travels only in the link's fragment, after the '#': the server
+// stores ciphertext and never sees the value, the passphrase or the key.
+// The printed link is the only way to the secret: the receipt's link
+// lacks the key. get, given such a link (quote it in a shell), derives
+// the proof of the key here, presents it, and decrypts here; without the
+// '#' part, or with another one, the server answers "Unknown secret" and
+// the secret stays, so that a link scanner that drops the fragment
+// consumes nothing. Links made by the pages in a browser open with get,
+// and the links share prints open in a browser.
+//
+// -plain shares in the server-side mode instead, as onetime did before
+// and as every v1 client does: the server sees the value and the
+// passphrase, and the link has no fragment. The server cannot e-mail a
+// zero-knowledge link, whose key it never sees: -recipient needs -plain
+// (without it share refuses: send the link yourself). Against a server
+// that does not take zero-knowledge shares, share works as with -plain.
 //
 // # Values and newlines
 //
@@ -47,7 +74,12 @@
 // -p prompts for the passphrase without echo (on the terminal, even when
 // standard input is a pipe; share asks twice). -passphrase VALUE gives it
 // on the command line, where other users of the machine can see it; the
-// environment variable ONETIME_PASSPHRASE is the way for scripts.
+// environment variable ONETIME_PASSPHRASE is the way for scripts. In the
+// zero-knowledge mode (a link with a '#' part, a share to a server that
+// takes such shares) the passphrase never leaves the machine: it is
+// derived here (PBKDF2-HMAC-SHA256, 600,000 iterations, a fraction of a
+// second) into the proof that the server checks and the key that opens
+// the value; a wrong one is still counted by the server.
 //
 // The v1 API cannot tell whether a secret needs a passphrase before a
 // reveal is tried, and a reveal without the right passphrase counts as a
@@ -67,7 +99,10 @@
 // server (-url, else ONETIME_URL): same scheme, host and port. A link to
 // any other server is opened there without them, and the command says so
 // on standard error. -json prints the server's JSON answer instead of the
-// text output, for scripts. Flags go before or after the command name.
+// text output, for scripts; in the zero-knowledge mode share and generate
+// add "link" (with its '#' part) to it, generate "value", and get prints
+// the value it opened in place of the ciphertext. Flags go before or after
+// the command name.
 //
 // # Talking to servers
 //
@@ -87,12 +122,14 @@
 //
 // 0 success; 1 not found or gone (unknown secret, already read, burned,
 // expired, wrong passphrase); 2 usage error; 3 any other error. Messages go
-// to standard error and never carry a key, value or passphrase.
+// to standard error and never carry a key, value, passphrase or a link's
+// '#' part.
 package main
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -151,6 +188,7 @@ type cli struct {
 
 	baseURL string // -url
 	json    bool   // -json
+	plain   bool   // -plain of share and generate
 }
 
 // usageError is a mistake in the command line: exit status 2.
@@ -167,8 +205,9 @@ const usageText = `usage: onetime [-url BASE] [-json] COMMAND [flags] [arguments
 
 commands:
   share [FILE]       share FILE or standard input; prints the link
-  generate           share a random password made by the server
-  get LINK|KEY       reveal a secret (once) and print it
+  generate           share a random password
+  get LINK|KEY       reveal a secret (once) and print it; quote a link
+                     with a '#' part: it holds the key
   receipt LINK|KEY   print what became of a secret
   burn LINK|KEY      destroy a secret not read yet
   recent             list your recent receipts (needs credentials)
@@ -176,7 +215,11 @@ commands:
 
 flags of share and generate:
   -ttl D             lifetime: 90s, 1h, 7d, 1d12h, or seconds
-  -recipient ADDR    e-mail the link (repeatable; needs credentials)
+  -plain             let the server see the value (no '#' key in the link);
+                     by default it is encrypted here when the server
+                     takes zero-knowledge shares
+  -recipient ADDR    e-mail the link (repeatable; needs credentials and
+                     -plain)
   -length N          generate: password length
   -v                 also print the receipt link
 flags of share, generate and get:
@@ -427,6 +470,7 @@ type createFlags struct {
 	ttl        ttlFlag
 	recipients recipients
 	verbose    bool
+	plain      bool
 }
 
 func (f *createFlags) add(fs *flag.FlagSet) {
@@ -434,6 +478,53 @@ func (f *createFlags) add(fs *flag.FlagSet) {
 	fs.Var(&f.ttl, "ttl", "lifetime: 90s, 1h, 7d, 1d12h, or seconds")
 	fs.Var(&f.recipients, "recipient", "e-mail address to send the link to (repeatable)")
 	fs.BoolVar(&f.verbose, "v", false, "also print the receipt link")
+	fs.BoolVar(&f.plain, "plain", false, "share in the server-side mode: the server sees the value")
+}
+
+// creator returns the client of share and generate: Plain with -plain.
+// Recipients are refused before anything is read or sent when the share
+// would be zero-knowledge: the server could only mail a link that does
+// not open.
+func (c *cli) creator(ctx context.Context, f *createFlags) (*client.Client, error) {
+	c.plain = f.plain
+	cl, err := c.client("")
+	if err != nil || len(f.recipients) == 0 || f.plain {
+		return cl, err
+	}
+	zk, err := cl.ZeroKnowledge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if zk {
+		return nil, &usageError{"-recipient: this server takes zero-knowledge shares, whose key it never sees, so it cannot e-mail the link: leave out -recipient and send the link yourself, or add -plain to let the server see the value and mail the link"}
+	}
+	return cl, nil
+}
+
+// created prints the outcome of share and generate: the link, the
+// password of generate (value, "" for share), the receipt link with -v;
+// with -json the server's answer, with the link and the password added in
+// the zero-knowledge mode, where the server knows neither.
+func (c *cli) created(cl *client.Client, m *client.Metadata, value string, verbose bool) error {
+	lines := []string{string(m.Link)}
+	if value != "" {
+		lines = append(lines, printable(value))
+	}
+	if verbose {
+		lines = append(lines, cl.ReceiptLink(m.MetadataKey))
+	}
+	raw := []byte(m.Raw)
+	if m.ZeroKnowledge && c.json {
+		add := []string{"link", string(m.Link)}
+		if value != "" {
+			add = append(add, "value", value)
+		}
+		var err error
+		if raw, err = withMembers(raw, add...); err != nil {
+			return err
+		}
+	}
+	return c.output(raw, lines...)
 }
 
 // requestTimeout bounds each request.
@@ -467,7 +558,7 @@ func (c *cli) client(link string) (*client.Client, error) {
 	var own *client.Client
 	if configured != "" {
 		var err error
-		if own, err = newClient(configured, custid, token); err != nil {
+		if own, err = newClient(configured, custid, token, c.plain); err != nil {
 			return nil, err
 		}
 	}
@@ -475,7 +566,7 @@ func (c *cli) client(link string) (*client.Client, error) {
 		return own, nil
 	}
 	if own != nil && own.SameOrigin(linkBase) {
-		return newClient(linkBase, custid, token)
+		return newClient(linkBase, custid, token, c.plain)
 	}
 	if custid != "" {
 		where := "no server is configured (-url or ONETIME_URL)"
@@ -484,15 +575,17 @@ func (c *cli) client(link string) (*client.Client, error) {
 		}
 		fmt.Fprintf(c.stderr, "onetime: note: the link names %s and %s: opening it without your credentials\n", printable(linkBase), printable(where))
 	}
-	return newClient(linkBase, "", "")
+	return newClient(linkBase, "", "", c.plain)
 }
 
-// newClient makes a client of the server at base.
-func newClient(base, custid, token string) (*client.Client, error) {
+// newClient makes a client of the server at base; plain keeps shares in
+// the server-side mode.
+func newClient(base, custid, token string, plain bool) (*client.Client, error) {
 	cl, err := client.New(base, &client.Options{
 		Timeout:    requestTimeout,
 		CustomerID: custid, APIToken: token,
 		UserAgent: "onetime-cli/1",
+		Plain:     plain,
 	})
 	if err != nil {
 		return nil, &usageError{strings.TrimPrefix(err.Error(), "client: ")}
@@ -547,7 +640,7 @@ func (c *cli) share(ctx context.Context, args []string) error {
 	if len(pos) > 1 {
 		return &usageError{"share takes at most one FILE"}
 	}
-	cl, err := c.client("")
+	cl, err := c.creator(ctx, &f)
 	if err != nil {
 		return err
 	}
@@ -567,11 +660,7 @@ func (c *cli) share(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lines := []string{cl.SecretLink(m.SecretKey)}
-	if f.verbose {
-		lines = append(lines, cl.ReceiptLink(m.MetadataKey))
-	}
-	return c.output(m.Raw, lines...)
+	return c.created(cl, m, "", f.verbose)
 }
 
 // readValue reads the secret of share: the file named, standard input,
@@ -621,7 +710,7 @@ func (c *cli) generate(ctx context.Context, args []string) error {
 	c.commonFlags(fs)
 	var f createFlags
 	f.add(fs)
-	length := fs.Int("length", 0, "length of the password (the server's default: 12)")
+	length := fs.Int("length", 0, "length of the password (default 12)")
 	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -632,7 +721,7 @@ func (c *cli) generate(ctx context.Context, args []string) error {
 	if *length < 0 {
 		return &usageError{"-length must not be negative"}
 	}
-	cl, err := c.client("")
+	cl, err := c.creator(ctx, &f)
 	if err != nil {
 		return err
 	}
@@ -644,11 +733,7 @@ func (c *cli) generate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lines := []string{cl.SecretLink(m.SecretKey), printable(m.Value)}
-	if f.verbose {
-		lines = append(lines, cl.ReceiptLink(m.MetadataKey))
-	}
-	return c.output(m.Raw, lines...)
+	return c.created(cl, m, m.Value, f.verbose)
 }
 
 // oneArg parses the flags of a command that takes one LINK|KEY.
@@ -687,6 +772,9 @@ func (c *cli) get(ctx context.Context, args []string) error {
 	s, err := cl.Reveal(ctx, client.SecretKey(arg), pass)
 	if errors.Is(err, client.ErrNotFound) {
 		msg := "unknown secret: it was read already, burned or has expired"
+		if strings.Contains(arg, "#") {
+			msg += ", or the key after '#' is not this secret's"
+		}
 		if pass == "" {
 			msg += ", or it needs a passphrase (run again with -p; each try counts)"
 		} else {
@@ -698,6 +786,19 @@ func (c *cli) get(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.json {
+		if s.ZeroKnowledge {
+			// The server answered ciphertext: the answer as it would be
+			// in the server-side mode, with the value opened here.
+			b, err := json.Marshal(struct {
+				Value       string `json:"value"`
+				SecretKey   string `json:"secret_key"`
+				ShareDomain string `json:"share_domain"`
+			}{s.Value, string(s.Key), s.ShareDomain})
+			if err != nil {
+				return err
+			}
+			return c.output(b)
+		}
 		return c.output(s.Raw)
 	}
 	out := s.Value
@@ -834,4 +935,25 @@ func (c *cli) status(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.output(s.Raw, printable(s.Status))
+}
+
+// withMembers returns the JSON object raw with the members name, value
+// (pairs in kv) added at its end, the values as JSON strings.
+func withMembers(raw []byte, kv ...string) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+		return nil, errors.New("the server's answer is not a JSON object")
+	}
+	out := append([]byte(nil), raw[:len(raw)-1]...)
+	empty := len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0
+	for i := 0; i+1 < len(kv); i += 2 {
+		if !empty {
+			out = append(out, ',')
+		}
+		empty = false
+		k, _ := json.Marshal(kv[i])
+		v, _ := json.Marshal(kv[i+1])
+		out = append(append(append(out, k...), ':'), v...)
+	}
+	return append(out, '}'), nil
 }
