@@ -49,8 +49,11 @@
 // the proof of the key here, presents it, and decrypts here; without the
 // '#' part, or with another one, the server answers "Unknown secret" and
 // the secret stays, so that a link scanner that drops the fragment
-// consumes nothing. Links made by the pages in a browser open with get,
-// and the links share prints open in a browser.
+// consumes nothing. A value that the link's key did not seal (a secret
+// shared in the server-side mode, or a value of the server's own) is
+// printed with a note on standard error: the server saw it. Links made by
+// the pages in a browser open with get, and the links share prints open
+// in a browser.
 //
 // -plain shares in the server-side mode instead, as onetime did before
 // and as every v1 client does: the server sees the value and the
@@ -784,6 +787,11 @@ func (c *cli) get(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !s.ZeroKnowledge && strings.Contains(arg, "#") {
+		// A server may answer any value: one that the link's key did
+		// not seal was seen by the server (or made by it).
+		fmt.Fprintln(c.stderr, "onetime: note: the link holds a key, but the server answered a value that it did not seal: the server saw this value")
 	}
 	if c.json {
 		if s.ZeroKnowledge {

@@ -269,6 +269,33 @@ func TestZKNotAdvertised(t *testing.T) {
 	assert.Equal(t, "older\n", e.ok(t, "", url, "get", link))
 }
 
+// A server that answers a link with a key by a value that the key did not
+// seal (a secret shared in the server-side mode, or the server's own
+// value): get prints it, and says on standard error that the server saw
+// it.
+func TestZKUnsealedAnswerNoted(t *testing.T) {
+	srv := newRecorder(t, "127.0.0.1", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"value":"not sealed","secret_key":"` + foreignSecretKey + `","share_domain":""}`))
+	})
+	k, err := zk.NewKey()
+	require.NoError(t, err)
+	e := &harness{base: srv.url, exec: inProcess}
+	r := e.run(t, "", nil, "get", srv.url+"/secret/"+foreignSecretKey+"#"+k.Fragment())
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "not sealed\n", r.stdout)
+	assert.Contains(t, r.stderr, "the server saw this value")
+	assert.NotContains(t, r.stderr, k.Fragment())
+
+	// A zk1 value that does not open: an error, never the ciphertext.
+	srv = newRecorder(t, "127.0.0.1", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"value":"zk1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","secret_key":"` + foreignSecretKey + `"}`))
+	})
+	e = &harness{base: srv.url, exec: inProcess}
+	msg := e.fails(t, 3, "", nil, "get", srv.url+"/secret/"+foreignSecretKey+"#"+k.Fragment())
+	assert.Contains(t, msg, "does not open")
+	assert.NotContains(t, msg, "zk1.")
+}
+
 // Links that the pages make open with get: the format's test vectors
 // (zk/testdata/vectors.json, which the pages' tests read too), served by
 // a server that answers the sealed value only to the vector's proofs.
