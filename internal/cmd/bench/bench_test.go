@@ -466,8 +466,8 @@ func TestParsePgbench(t *testing.T) {
 }
 
 // The CPU time per pair counts the seconds that made pairs, from the end
-// of the first one: not the connections' set-up, nor what follows the
-// last report.
+// of the first one to the report before the last: not the connections'
+// set-up, nor the end of the run, when the backends exit.
 func TestPgbenchWindow(t *testing.T) {
 	var w pgbenchWindow
 	assert.True(t, math.IsNaN(w.cpuPerPair()))
@@ -478,14 +478,24 @@ func TestPgbenchWindow(t *testing.T) {
 		{"progress: 1.0 s, 0.0 tps, lat 0.000 ms stddev 0.000, 0 failed", 1.0}, // connecting
 		{"progress: 2.0 s, 1500.0 tps, lat 2.1 ms stddev 0.4, 0 failed", 1.5},
 		{"progress: 3.0 s, 2000.0 tps, lat 2.0 ms stddev 0.4, 0 failed", 1.7},
-		{"progress: 4.0 s, 2000.0 tps, lat 2.0 ms stddev 0.4", 1.9},
+		{"progress: 4.1 s, 2000.0 tps, lat 2.0 ms stddev 0.4", 1.9},
+		{"progress: 5.0 s, 2000.0 tps, lat 2.0 ms stddev 0.4", 1.6}, // backends exiting
 	} {
 		tps, ok := parseProgress(l.line)
 		require.True(t, ok, l.line)
 		w.add(tps, l.cpu)
 	}
 	assert.InDelta(t, 100, w.cpuPerPair(), 1e-9, "0.4 s of CPU over 4000 pairs")
-	assert.Equal(t, 2, w.seconds)
+	pairs, _, secs := w.window()
+	assert.Equal(t, 4000.0, pairs)
+	assert.Equal(t, 2, secs)
+
+	// Too short a run for a window.
+	var short pgbenchWindow
+	short.add(0, 1)
+	short.add(100, 2)
+	short.add(100, 3)
+	assert.True(t, math.IsNaN(short.cpuPerPair()))
 	_, ok := parseProgress("tps = 8675.744794 (without initial connection time)")
 	assert.False(t, ok)
 }

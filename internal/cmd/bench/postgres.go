@@ -151,8 +151,9 @@ func parsePgbench(out string) (pgbenchResult, error) {
 // with PostgreSQL's CPU time per pair over the seconds of the run that
 // made pairs: pgbench reports progress every second (-P 1), and the
 // window runs from the end of its first second that made pairs to its
-// last report. The time it took to open the connections (a backend forked
-// and started per client) is left out, and so is the end of the run.
+// report before the last (see pgbenchWindow). The time it took to open
+// the connections (a backend forked and started per client) is left out,
+// and so is the end of the run.
 func (b *bench) pgbenchRun(ctx context.Context, args []string, secs int) (pgbenchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+2*time.Minute)
 	defer cancel()
@@ -194,34 +195,50 @@ func (b *bench) pgbenchRun(ctx context.Context, args []string, secs int) (pgbenc
 	return res, nil
 }
 
-// pgbenchWindow adds up pgbench's progress reports of one second each:
-// the pairs made and the CPU time PostgreSQL used from the end of the
-// first second that made pairs to the last report.
+// pgbenchWindow holds pgbench's progress reports, one a second, and the
+// CPU time PostgreSQL had used when each was read. The window of the CPU
+// time per pair runs from the end of the first second that made pairs to
+// the report before the last: the last comes as the run ends, when the
+// backends exit, and a backend that has exited but that the postmaster
+// has not yet waited for is briefly counted nowhere in /proc.
 type pgbenchWindow struct {
-	started    bool
-	cpu0, cpu1 float64
-	pairs      float64
-	seconds    int
+	reports []pgbenchReport
 }
 
+type pgbenchReport struct{ tps, cpu float64 }
+
 func (w *pgbenchWindow) add(tps, cpu float64) {
-	switch {
-	case !w.started && tps > 0:
-		w.started, w.cpu0 = true, cpu
-	case w.started:
-		w.pairs += tps // a second's worth
-		w.cpu1 = cpu
-		w.seconds++
+	w.reports = append(w.reports, pgbenchReport{tps, cpu})
+}
+
+// window returns the pairs made and the CPU time used over the window,
+// and how many seconds it spans.
+func (w *pgbenchWindow) window() (pairs, cpu float64, seconds int) {
+	first := -1
+	for i, r := range w.reports {
+		if r.tps > 0 {
+			first = i
+			break
+		}
 	}
+	last := len(w.reports) - 2
+	if first < 0 || last <= first {
+		return 0, 0, 0
+	}
+	for _, r := range w.reports[first+1 : last+1] {
+		pairs += r.tps // a second's worth
+	}
+	return pairs, w.reports[last].cpu - w.reports[first].cpu, last - first
 }
 
 // cpuPerPair returns the CPU µs per pair over the window, NaN when it
 // holds no pair.
 func (w *pgbenchWindow) cpuPerPair() float64 {
-	if w.pairs <= 0 {
+	pairs, cpu, _ := w.window()
+	if pairs <= 0 {
 		return nan
 	}
-	return (w.cpu1 - w.cpu0) / w.pairs * 1e6
+	return cpu / pairs * 1e6
 }
 
 var pgbenchProgress = regexp.MustCompile(`^progress: [0-9.]+ s, ([0-9.]+) tps`)

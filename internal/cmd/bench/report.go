@@ -260,7 +260,7 @@ func (b *bench) renderCommands(p printer) {
 	r := b.res
 	p("## Commands")
 	p("")
-	p("Ports are free loopback ports chosen at run time (PORT); $TMP is the run's temporary directory. The `loadgen` lines ran in the tool's own process, with the code of `internal/loadgen` (the same as `go run ./internal/cmd/loadgen` with these flags); `server` is `cmd/onetime-server`, `yardstick` is `internal/cmd/yardstick`.")
+	p("Ports are free loopback ports chosen at run time (PORT, REDIS_PORT, PGPORT); $TMP is the run's temporary directory, $PGBIN the directory of PostgreSQL's binaries (internal/pgtest runs initdb once and starts each server from a copy of its data directory). The `loadgen` lines ran in the tool's own process, with the code of `internal/loadgen` (the same as `go run ./internal/cmd/loadgen` with these flags); `server` is `cmd/onetime-server`, `yardstick` is `internal/cmd/yardstick`, `yopass` and `ots` the peers' servers.")
 	p("")
 	p("```")
 	for _, c := range r.Commands {
