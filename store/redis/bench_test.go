@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -30,7 +31,7 @@ import (
 //
 // BenchmarkStore runs the benchmarks that every store runs.
 // BenchmarkYardstick then runs redis-benchmark on the same server, 32
-// clients, and BenchmarkModes compares the Store's two ways of sending
+// clients, and BenchmarkModes compares the Store's ways of sending
 // commands with it: Share and Reveal through the Service report their
 // throughput ("ops/s", all goroutines together) and, as "%SET", that
 // throughput over redis-benchmark's SET requests per second; "%SET-near"
@@ -75,10 +76,13 @@ func benchClient(b *testing.B) *goredis.Client {
 }
 
 // benchService returns a Service on a Store over c.
-func benchService(b *testing.B, c goredis.UniversalClient, autoPipeline bool) *onetime.Service {
-	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b), AutoPipeline: autoPipeline})
+func benchService(b *testing.B, c goredis.UniversalClient, m mode) *onetime.Service {
+	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b), Direct: m.direct})
 	if err != nil {
 		b.Fatal(err)
+	}
+	if m.pipelineAll {
+		redis.PipelineAll(st)
 	}
 	svc, err := onetime.New(st, bytes.Repeat([]byte("s"), 32), nil)
 	if err != nil {
@@ -213,16 +217,22 @@ func nearSET(b *testing.B) float64 {
 
 var value100 = bytes.Repeat([]byte("0123456789"), 10)
 
-// modes are the two ways the Store can send its commands: one round trip
-// per command on the client's pool ("direct"), or through go-redis's
-// automatic pipeliner (Options.AutoPipeline).
-var modes = []struct {
-	name         string
-	autoPipeline bool
-}{{"direct", false}, {"autopipeline", true}}
+// A mode is a way the Store can send its commands.
+type mode struct {
+	name        string
+	direct      bool // Options.Direct
+	pipelineAll bool // every command through the pipeliner
+}
 
-// BenchmarkModes runs, in each of the Store's modes (direct and
-// autopipeline):
+// modes are the ways the Store can send its commands: one round trip per
+// command on the client's pool ("direct", Options.Direct), every command
+// through go-redis's automatic pipeliner ("pipelined", what
+// Options.AutoPipeline did before it became the default), and the default,
+// the pipeliner only while other commands are in flight ("adaptive").
+var modes = []mode{{"direct", true, false}, {"pipelined", false, true}, {"adaptive", false, false}}
+
+// BenchmarkModes runs, in each of the Store's modes (direct, pipelined
+// and adaptive):
 //
 //   - Share: 100-byte secrets stored through the real Service from 32
 //     goroutines, compared with redis-benchmark's SET;
@@ -263,7 +273,7 @@ func throughput(b *testing.B, setup func(*testing.B, *onetime.Service) func(cont
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
 			c := benchClient(b)
-			svc := benchService(b, c, m.autoPipeline)
+			svc := benchService(b, c, m)
 			op := setup(b, svc)
 			ctx := context.Background()
 			parallel(b)
@@ -292,7 +302,7 @@ func throughput(b *testing.B, setup func(*testing.B, *onetime.Service) func(cont
 func serialPair(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			svc := benchService(b, benchClient(b), m.autoPipeline)
+			svc := benchService(b, benchClient(b), m)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -371,7 +381,7 @@ func BenchmarkStoredBytes(b *testing.B) {
 				srv := redistest.Standalone(b)
 				c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: concurrency})
 				b.Cleanup(func() { c.Close() })
-				svc := benchService(b, c, false)
+				svc := benchService(b, c, modes[2])
 				// Warm up first: open every pooled connection and load the
 				// scripts, whose buffers would otherwise count as data.
 				keys := share(b, svc, 4*concurrency, owner)
@@ -397,15 +407,27 @@ func BenchmarkStoredBytes(b *testing.B) {
 // this process: the Service, the Store and go-redis), redis-us/pair (of
 // redis-server, from INFO cpu), cmds/pair (every command Redis ran, those
 // inside the scripts included, from INFO commandstats) and the latency of
-// a pair as its callers saw it, p50-us and p99-us.
+// a pair as its callers saw it, p50-us and p99-us. ONETIME_BENCH_CALLERS
+// (e.g. "1,2,4") runs other numbers of callers instead.
 //
 //	go test -run '^$' -bench Concurrency -benchtime 5000x ./store/redis/
 func BenchmarkConcurrency(b *testing.B) {
-	for _, callers := range []int{1, 8, 32} {
+	callerCounts := []int{1, 8, 32}
+	if env := os.Getenv("ONETIME_BENCH_CALLERS"); env != "" {
+		callerCounts = nil
+		for _, f := range strings.Split(env, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("ONETIME_BENCH_CALLERS=%q: want numbers of callers, e.g. 1,2,4", env)
+			}
+			callerCounts = append(callerCounts, n)
+		}
+	}
+	for _, callers := range callerCounts {
 		for _, m := range modes {
 			b.Run(fmt.Sprintf("c=%d/%s", callers, m.name), func(b *testing.B) {
 				c := benchClient(b)
-				svc := benchService(b, c, m.autoPipeline)
+				svc := benchService(b, c, m)
 				ctx := context.Background()
 				pair := func() error {
 					r, err := svc.Share(ctx, onetime.ShareRequest{Value: value100})

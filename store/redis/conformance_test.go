@@ -1,9 +1,12 @@
 package redis_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
@@ -30,20 +33,55 @@ func TestConformanceCluster(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) onetime.Store { return newStore(t, c) })
 }
 
-// TestConformanceAutoPipeline runs the suite with Options.AutoPipeline, on
-// one server and on the Cluster: batching commands must change nothing
-// that a caller can see.
-func TestConformanceAutoPipeline(t *testing.T) {
-	for name, c := range map[string]goredis.UniversalClient{
-		"standalone": redistest.Standalone(t).Client(t),
-		"cluster":    redistest.Cluster(t).Client(t),
+// TestConformanceModes runs the suite in the Store's other ways of
+// sending commands: each command on its own round trip (Options.Direct),
+// and every command through the client's auto-pipeliner, on one server
+// and on the Cluster (the default pipelines only when other commands are
+// in flight). Batching commands must change nothing that a caller can
+// see.
+func TestConformanceModes(t *testing.T) {
+	standalone, cluster := redistest.Standalone(t).Client(t), redistest.Cluster(t).Client(t)
+	for _, tc := range []struct {
+		name   string
+		client goredis.UniversalClient
+		direct bool
+	}{
+		{"direct", standalone, true},
+		{"pipelined/standalone", standalone, false},
+		{"pipelined/cluster", cluster, false},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) onetime.Store {
-				s, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(t), AutoPipeline: true})
+				s, err := redis.New(tc.client, &redis.Options{Prefix: redistest.Prefix(t), Direct: tc.direct})
 				require.NoError(t, err)
+				if !tc.direct {
+					redis.PipelineAll(s)
+				}
 				return s
 			})
 		})
 	}
+}
+
+// TestCloseSharedClient: Stores share their client's pipeliner (go-redis
+// keeps one per client); closing one Store leaves the others working.
+func TestCloseSharedClient(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Shared(t).Client(t)
+	o := &redis.Options{Prefix: redistest.Prefix(t)}
+	a, err := redis.New(c, o)
+	require.NoError(t, err)
+	b, err := redis.New(c, o)
+	require.NoError(t, err)
+	redis.PipelineAll(a)
+	redis.PipelineAll(b)
+	s, m := storetest.NewPair("", time.Now(), time.Hour)
+	require.NoError(t, a.Create(ctx, s, m))
+	require.NoError(t, a.Close())
+	got, err := b.Reveal(ctx, s.ID, onetime.Credentials{}, time.Now(), nil)
+	require.NoError(t, err, "Reveal after the other Store's Close")
+	assert.Equal(t, s.Sealed, got.Sealed)
+	s, m = storetest.NewPair("", time.Now(), time.Hour)
+	require.NoError(t, b.Create(ctx, s, m), "Create after the other Store's Close")
+	require.NoError(t, b.Close())
 }

@@ -146,9 +146,10 @@ func TestStalledRedis(t *testing.T) {
 		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: bounded})
 		t.Cleanup(func() { c.Close() })
 		require.NoError(t, c.Ping(ctx).Err())
-		st, err := New(c, &Options{Prefix: prefix, AutoPipeline: pipelined})
+		st, err := New(c, &Options{Prefix: prefix, Direct: !pipelined})
 		require.NoError(t, err)
 		if pipelined {
+			PipelineAll(st)
 			t.Cleanup(func() { st.Close() })
 			_, err := st.Peek(ctx, onetime.ID(strings.Repeat("0", 40)), now) // connects the pipeliner
 			require.ErrorIs(t, err, onetime.ErrNotFound)
@@ -158,7 +159,7 @@ func TestStalledRedis(t *testing.T) {
 	type call struct {
 		name      string
 		bounded   bool // the client has ContextTimeoutEnabled
-		pipelined bool // the Store has Options.AutoPipeline
+		pipelined bool // every command of the Store goes through the pipeliner
 		s         *onetime.SealedSecret
 		m         *onetime.SealedMetadata
 		check     []byte
@@ -175,7 +176,7 @@ func TestStalledRedis(t *testing.T) {
 		{name: "Reveal, wrong passphrase", bounded: true, check: []byte("wrong")},
 		{name: "Reveal with a replay", bounded: true},
 		{name: "Burn", bounded: true, burn: true},
-		{name: "Reveal, AutoPipeline", bounded: true, pipelined: true},
+		{name: "Reveal, pipelined", bounded: true, pipelined: true},
 		{name: "Reveal, client without ContextTimeoutEnabled"},
 	}
 	for _, c := range calls {

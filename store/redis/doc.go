@@ -112,10 +112,10 @@
 // then adds the record to the key's others). Peek and Receipt, which
 // change nothing, are one MGET, read by Go. Reveal and Burn without a
 // Replay, when their script changed something, leave their outcome key
-// (see "Lost replies") to be deleted after they return: a goroutine of
-// the Store sends one DEL for the keys of all the calls answered
-// meanwhile, so the caller waits for one round trip and the server runs
-// one DEL per batch, not per call. The life of a secret, Create then
+// (see "Lost replies") to be deleted after they return: the Store sends
+// one DEL for the keys of all the calls answered within a couple of
+// milliseconds, so the caller waits for one round trip and the server
+// runs one DEL per batch, not per call. The life of a secret, Create then
 // Reveal, thus costs Redis five commands, counted by INFO commandstats
 // (SET; EVALSHA running GET, SET of the pair, SET of the outcome) and a
 // share of a DEL: the format of two keys per pair cost some ten.
@@ -143,12 +143,33 @@
 //     its part at once. It reads another page only when entries turned out dangling.
 //     On one server, Recent is one script.
 //
-// With Options.AutoPipeline, the commands of concurrent callers share
-// network round trips (go-redis's automatic pipeliner) while each method
-// stays one command: the server sees the same scripts, and the client
-// makes far fewer system calls under load; a lone caller may wait longer.
-// BenchmarkModes measures both modes against redis-benchmark's SET; the
-// figures of a run are in BENCHMARKS.md at the root of the repository.
+// # Pipelining, and what a call costs at each concurrency
+//
+// A Store sends a command straight to Redis on the client's connection
+// pool when at most one other command of the Store is in flight, and
+// through go-redis's automatic pipeliner when more are: the commands of
+// concurrent callers then share one write and one read, while each method
+// stays one command and the server sees the same scripts. Options.Direct
+// turns the pipeliner off.
+//
+// Most of what a call costs both sides is not the work of the call but
+// the round trip's system calls and the idle time around them, which only
+// concurrency amortizes: that is why the CPU time per secret grows as
+// concurrency falls. Per pair (Share then Reveal through the Service, 100
+// bytes, BenchmarkConcurrency), at one caller the client made 15 system
+// calls and Redis 7 (an epoll_wait, a read and a write per command); at 32
+// callers, pipelined, 1.6 and 0.35. At one caller the client's write alone
+// took a fifth of its CPU time (on loopback the sender's write runs the
+// TCP path of both ends), its scheduler going idle and waking for each
+// answer a seventh, and go-redis's health check of each pooled connection
+// (a recvfrom per command) a sixteenth. The pipeliner cannot help a lone
+// caller: it has no company to batch with, and its two hand-overs between
+// goroutines cost 15-45% more client CPU per pair and up to 50 us more
+// latency at the median, which the Store now spares it. A short flush delay in the pipeliner, to
+// gather larger batches at 8 callers, cost more CPU than it saved.
+//
+// The figures of a run, and the commands to get them, are in
+// BENCHMARKS.md at the root of the repository.
 //
 // # Expiry
 //
@@ -287,10 +308,10 @@
 //
 //	client := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: true})
 //
-// With Options.AutoPipeline, go-redis runs the batched commands under a
-// context of its own, whatever ContextTimeoutEnabled says; the Store
-// waits for each only until its caller's context is done, and returns
-// then (the command may still run, and the scripts then change nothing).
+// Commands that go through the pipeliner run under a context of
+// go-redis's own, whatever ContextTimeoutEnabled says; the Store waits for
+// each only until its caller's context is done, and returns then (the
+// command may still run, and the scripts then change nothing).
 //
 // # What stays in Redis after a reveal
 //
@@ -299,11 +320,11 @@
 // keeps of the secret only its id. The outcome key holds
 // a copy of the sealed secret (never the plaintext: opening it needs the
 // secret key, which Redis never sees): once the answer has arrived, the
-// call hands the key to the Store's deleting goroutine and returns; that
-// goroutine sends one DEL (on a Cluster, one pipeline of DELs) for every
-// key handed over since its last, best effort. The copy thus normally
-// outlives the secret by one or two round trips (the DEL then in flight,
-// and its own); Close waits for these DELs. A key whose answer never
+// call hands the key over and returns; 2 milliseconds after the first
+// key handed over, one DEL (on a Cluster, one pipeline of DELs) goes for
+// every key handed over until then, best effort. The copy thus normally
+// outlives the secret by 2 milliseconds and a round trip or two; Close
+// sends the keys waiting at once and waits for these DELs. A key whose answer never
 // arrived, whose DEL failed, or that came after Close (or while 8192 keys
 // were waiting, Redis being unreachable) expires 60 seconds after the
 // script ran. Burn's and a wrong passphrase's outcomes hold no sealed
@@ -325,9 +346,12 @@
 // expiry must outlast every retry of the call (go-redis retries after a
 // read timeout, 5 s by default, up to MaxRetries times, and the Store
 // tries 3 times more), so it cannot be short. Sent off the caller's path
-// and batched, the DELs cost little more than none would: with 32
-// goroutines a Reveal waits for one round trip, not two, and the answers
-// that arrive meanwhile share the next DEL (TestOutcomeDeletedOffPath).
+// and batched, the DELs cost little more than none would: a Reveal waits
+// for one round trip, not two, and the answers that arrive meanwhile
+// share the next DEL (TestOutcomeDeletedOffPath). The 2 milliseconds
+// matter for a lone caller, whose every Reveal would otherwise be
+// followed by a DEL of its own: a sixth of the client's CPU time per pair
+// and one of every three commands Redis read.
 //
 // Evicting keys under memory pressure breaks nothing but loses secrets
 // (their receipts report them orphaned); prefer maxmemory-policy

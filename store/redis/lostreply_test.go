@@ -245,7 +245,8 @@ func commandName(req []byte) string {
 // not ErrNotFound.
 //
 // It runs with the client's own retries (go-redis's default MaxRetries),
-// with none (the Store's retries alone), and with AutoPipeline.
+// with none (the Store's retries alone), and with every command through
+// the auto-pipeliner.
 func TestLostReplies(t *testing.T) {
 	srv := redistest.Standalone(t)
 	direct := srv.Client(t)
@@ -254,13 +255,13 @@ func TestLostReplies(t *testing.T) {
 		rate = 0.10
 	)
 	for i, tc := range []struct {
-		name         string
-		maxRetries   int
-		autoPipeline bool
+		name       string
+		maxRetries int
+		pipelined  bool
 	}{
 		{"client retries", 0, false},
 		{"store retries", -1, false},
-		{"autopipeline", 0, true},
+		{"pipelined", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -270,8 +271,11 @@ func TestLostReplies(t *testing.T) {
 			prefix := redistest.Prefix(t)
 			setup, err := New(direct, &Options{Prefix: prefix})
 			require.NoError(t, err)
-			st, err := New(c, &Options{Prefix: prefix, AutoPipeline: tc.autoPipeline})
+			st, err := New(c, &Options{Prefix: prefix, Direct: !tc.pipelined})
 			require.NoError(t, err)
+			if tc.pipelined {
+				PipelineAll(st)
+			}
 			t.Cleanup(func() { st.Close() })
 			now := t0.Add(time.Second)
 

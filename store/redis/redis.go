@@ -82,28 +82,40 @@ type Options struct {
 	// keys.
 	Prefix string
 
-	// AutoPipeline sends the Store's commands through go-redis's automatic
-	// pipeliner (its AsyncAutoPipeline, on the client's pipeline pool):
-	// commands that goroutines issue at the same time travel to Redis in
-	// one write and come back in one read. Each operation is still one
-	// command; many share a network round trip. Under concurrency this
-	// cuts the system calls per operation, which dominate the client's
-	// cost. A lone caller may wait longer, for the pipeliner to gather
-	// commands, so it is off by default; turn it on for servers under
-	// load. BenchmarkModes measures both modes (BENCHMARKS.md has the
-	// figures of a run). go-redis marks the pipeliner experimental. The
-	// pipeliner runs commands under a context of its own; the Store still
-	// returns at the caller's deadline (see pipeline.go), and the Reveal
-	// and Burn scripts change nothing past it.
+	// Direct sends each command on a round trip of its own, from the
+	// client's connection pool. By default, a command that two or more
+	// others of the Store are already waiting on goes through go-redis's
+	// automatic pipeliner instead (its AsyncAutoPipeline, on the client's
+	// pipeline pool): commands that goroutines issue at the same time
+	// travel to Redis in one write and come back in one read, which cuts
+	// the system calls per operation, the larger part of both sides' cost
+	// under concurrency. A lone command goes straight, as with Direct: the
+	// pipeliner would only add hand-overs between goroutines. Each
+	// operation is one command either way. BenchmarkConcurrency measures
+	// both modes at 1, 8 and 32 callers (BENCHMARKS.md has the figures of
+	// a run). A client that cannot auto-pipeline (one that is neither a
+	// *goredis.Client nor a *goredis.ClusterClient) is always direct.
+	//
+	// go-redis marks the pipeliner experimental. It runs commands under a
+	// context of its own; the Store still returns at the caller's deadline
+	// (see pipeline.go), and the Reveal and Burn scripts change nothing
+	// past it. go-redis keeps one pipeliner per client, shared by every
+	// Store on that client, and closes it with the client.
+	Direct bool
+
+	// Deprecated: the Store pipelines commands by default, when other
+	// commands are in flight (see Direct, which turns it off).
+	// AutoPipeline has no effect.
 	AutoPipeline bool
 }
 
 // Store is a [onetime.Store] in Redis. It is safe for concurrent use by
 // many goroutines and processes sharing one Redis deployment.
 type Store struct {
-	c      goredis.UniversalClient
-	sc     commander // runs the commands: c, or its auto-pipeliner (see pipeline.go)
-	ap     *goredis.AutoPipeliner
+	c  goredis.UniversalClient
+	sc commander // runs the commands: c, or c and its auto-pipeliner (see pipeline.go)
+	// piped is sc when it pipelines, for tests to tune.
+	piped  *adaptive
 	prefix string
 	// single is true for a client of one server (standalone or Sentinel
 	// failover), where one script may reach every key: Create and Recent
@@ -137,18 +149,17 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	_, single := client.(*goredis.Client)
 	st := &Store{c: client, sc: client, prefix: o.Prefix, single: single, cap: MaxIndexed}
 	st.forgetter.idle.L = &st.forgetter.mu
-	if o.AutoPipeline {
-		c, ok := client.(interface {
-			AsyncAutoPipeline() (*goredis.AutoPipeliner, error)
-		})
-		if !ok {
-			return nil, fmt.Errorf("redis: Options.AutoPipeline: a %T cannot auto-pipeline", client)
-		}
+	st.forgetter.timer = time.AfterFunc(time.Hour, st.drain)
+	st.forgetter.timer.Stop()
+	if c, ok := client.(interface {
+		AsyncAutoPipeline() (*goredis.AutoPipeliner, error)
+	}); ok && !o.Direct {
 		ap, err := c.AsyncAutoPipeline()
 		if err != nil {
-			return nil, fmt.Errorf("redis: Options.AutoPipeline: %w", err)
+			return nil, fmt.Errorf("redis: auto-pipelining: %w", err)
 		}
-		st.sc, st.ap = pipelined{ap}, ap
+		st.piped = &adaptive{direct: client, piped: pipelined{ap}, above: pipelineAbove}
+		st.sc = st.piped
 	}
 	return st, nil
 }
@@ -787,16 +798,15 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 // Close marks the store closed; later calls return [onetime.ErrClosed].
 // It waits for the deletion of the outcome keys that Reveal and Burn
 // calls left (one DEL, bounded by the client's timeouts), and does not
-// close the client, which is the caller's. Calling it again is a no-op.
+// close the client, which is the caller's, nor the client's pipeliner,
+// which other Stores on the client may share. Calling it again is a
+// no-op.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
 	s.settle(true)
-	if s.ap == nil {
-		return nil
-	}
-	return s.ap.Close()
+	return nil
 }
 
 var _ onetime.Store = (*Store)(nil)
