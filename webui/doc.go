@@ -24,10 +24,42 @@
 // attempts left down before that).
 //
 // The pages are rendered on the server with html/template; the templates,
-// the stylesheet, one small script (copy buttons) and an icon are embedded
-// in the binary. Every flow works with JavaScript off. The pages speak
-// English and Japanese, chosen by the browser's Accept-Language, and follow
-// the system's dark mode.
+// the stylesheet, two small scripts (copy buttons; the zero-knowledge
+// mode, below) and an icon are embedded in the binary, and every script
+// and stylesheet is loaded with its Subresource Integrity, computed from
+// the embedded file at start. Every flow works with JavaScript off. The
+// pages speak English and Japanese, chosen by the browser's
+// Accept-Language, and follow the system's dark mode.
+//
+// # Zero-knowledge mode
+//
+// Where JavaScript runs with WebCrypto, the pages share and reveal in the
+// zero-knowledge mode of docs/zero-knowledge.md (format zk1) by default,
+// and say so on the form. The form's script (static/zk.js) seals the
+// value under a fresh key, derives the verifiers of the proofs (the
+// passphrase stretched with PBKDF2 in the browser) and posts the
+// ciphertext and the verifiers; the value and the passphrase are never
+// posted. The key travels only in the link's fragment
+// (BASE/secret/KEY#FRAGMENT), which no request carries: the post carries
+// it on its action, the redirect keeps it, and the page after the share
+// shows the whole link and keeps the key for that tab only
+// (sessionStorage), out of the receipt's address. Elsewhere the receipt
+// of such a secret says that its link opens only with the key in the copy
+// the sender made. A password generated in this mode is made in the
+// browser, by the server's rules, and shared the same way.
+//
+// The confirmation page of a zero-knowledge secret reads the key from its
+// fragment, derives the proofs and posts them itself (fetch: the only
+// connection the policy allows, to the handler's origin), then opens the
+// value in the page. A visit without the fragment, as a link scanner
+// makes, and any post without the proofs consume nothing and spend no
+// attempt; a wrong passphrase is counted as in the server-side mode,
+// since its proof is wrong. Without JavaScript, or without WebCrypto (a
+// page that is no secure context), the form shares in the server-side
+// mode and says so; a zero-knowledge link then says that it needs
+// JavaScript. A customer's recipient field is hidden in the mode, with
+// the reason: the server could only mail a link that does not open, and
+// refuses to.
 //
 // # Mounting
 //
@@ -49,7 +81,8 @@
 // # Security
 //
 // Every response carries a Content-Security-Policy that allows only the
-// handler's own stylesheet, script and icon and forbids framing
+// handler's own stylesheet, scripts, icon and connections and forbids
+// framing
 // ([ContentSecurityPolicy]), Referrer-Policy: no-referrer, Cache-Control:
 // no-store (the static files excepted), X-Robots-Tag: noindex and
 // X-Content-Type-Options: nosniff. Form posts from other sites are refused

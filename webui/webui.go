@@ -30,6 +30,7 @@ import (
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/internal/frontdoor"
+	"github.com/onetimego/onetime/zk"
 )
 
 // DefaultBasePath is where the pages live unless Options.BasePath says
@@ -38,9 +39,11 @@ const DefaultBasePath = "/"
 
 // ContentSecurityPolicy is sent with every response: nothing but the
 // handler's own stylesheet, script and icon loads, forms post only to the
-// handler's own origin, and no site may frame the pages.
+// handler's own origin (and the script of the zero-knowledge mode, which
+// posts a reveal's proofs itself, only there), and no site may frame the
+// pages.
 const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // PermissionsPolicy is sent with every response: the pages use none of
 // the browser's powerful features (copying needs none of these), so no
@@ -172,8 +175,9 @@ var staticFS embed.FS
 var pageNames = []string{"share", "receipt", "generated", "burn", "secret", "revealed", "message", "recent"}
 
 type asset struct {
-	body  []byte
-	ctype string
+	body      []byte
+	ctype     string
+	integrity template.HTMLAttr // see Handler.integrity
 }
 
 // A Handler serves the pages. Create it with [New].
@@ -268,24 +272,11 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	return h, nil
 }
 
-// load parses the templates and reads the static files.
+// load reads the static files and parses the templates.
 func (h *Handler) load() error {
-	funcs := template.FuncMap{"value": valueHTML, "raw": rawValue}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/link.html")
-	if err != nil {
-		return fmt.Errorf("webui: templates: %w", err)
-	}
-	h.pages = make(map[string]*template.Template, len(pageNames))
-	for _, name := range pageNames {
-		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
-		if err != nil {
-			return fmt.Errorf("webui: templates: %w", err)
-		}
-		h.pages[name] = t
-	}
 	h.static = map[string]asset{}
 	sum := sha256.New()
-	err = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -300,7 +291,9 @@ func (h *Handler) load() error {
 		if strings.HasPrefix(ctype, "text/") && !strings.Contains(ctype, "charset") {
 			ctype += "; charset=utf-8"
 		}
-		h.static[path.Base(p)] = asset{body: b, ctype: ctype}
+		digest := sha256.Sum256(b)
+		h.static[path.Base(p)] = asset{body: b, ctype: ctype,
+			integrity: template.HTMLAttr(`integrity="sha256-` + base64.StdEncoding.EncodeToString(digest[:]) + `"`)}
 		sum.Write(b)
 		return nil
 	})
@@ -308,7 +301,35 @@ func (h *Handler) load() error {
 		return fmt.Errorf("webui: static files: %w", err)
 	}
 	h.version = hex.EncodeToString(sum.Sum(nil))[:12]
+
+	funcs := template.FuncMap{"value": valueHTML, "raw": rawValue, "sri": h.integrity}
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/link.html")
+	if err != nil {
+		return fmt.Errorf("webui: templates: %w", err)
+	}
+	h.pages = make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("webui: templates: %w", err)
+		}
+		h.pages[name] = t
+	}
 	return nil
+}
+
+// integrity returns the Subresource Integrity attribute of a static file
+// (integrity="sha256-..."), computed from the embedded file at start: a
+// stylesheet or script altered on its way (a proxy, a cache, a CDN in
+// front of the pages) is not applied. It matters most for zk.js, which
+// holds the keys of the zero-knowledge mode. A name that is no static
+// file is a template error.
+func (h *Handler) integrity(name string) (template.HTMLAttr, error) {
+	a, ok := h.static[name]
+	if !ok {
+		return "", fmt.Errorf("webui: no static file %q", name)
+	}
+	return a.integrity, nil
 }
 
 // valueHTML escapes a secret value for a <pre> whose template puts a line
@@ -620,6 +641,25 @@ type pageData struct {
 	// The recent list.
 	Recent []*onetime.Metadata
 
+	// ZK loads zk.js: on the share form, where the zero-knowledge mode
+	// is the default wherever the browser can run it, and on the pages
+	// of a secret shared in that mode.
+	ZK bool
+	// The bounds that zk.js checks on the form, since the server sees
+	// neither the value nor the passphrase: the passphrase's length in
+	// characters, the largest value that fits the service's MaxSize once
+	// sealed, the length of a password generated in the browser.
+	MinPassphrase  int
+	ZKMaxValue     int
+	PasswordLength int
+	// KeylessLink is the link of a zero-knowledge secret without its key
+	// (the fragment, which only the sender's copy has): zk.js completes
+	// it where this tab still holds the key.
+	KeylessLink string
+	// Sealed is a revealed zero-knowledge value as the sender sealed it
+	// (zk1), for zk.js to open.
+	Sealed string
+
 	// The confirmation page of a secret.
 	Key            onetime.SecretKey
 	NeedPassphrase bool
@@ -803,11 +843,13 @@ func (h *Handler) link(r *http.Request, rel string) string {
 }
 
 // A shareForm is what the share form was filled with, shown again when it
-// is refused. The passphrase is never shown again.
+// is refused. The passphrase is never shown again, nor a value sealed in
+// the browser.
 type shareForm struct {
 	Secret    string
 	Recipient string
 	TTL       time.Duration
+	ZK        bool // posted in the zero-knowledge mode
 }
 
 // A ttlChoice is one option of the lifetime menu.
@@ -845,20 +887,25 @@ func (h *Handler) ttlChoices(l *locale, customer string, chosen time.Duration) [
 func (h *Handler) shareForm(q *request, status int, f shareForm, inputErr error) {
 	p := h.page(q, q.l.T("share.title"))
 	p.Script = true
+	p.ZK = true
 	p.Form = f
 	p.Nonce = newNonce()
 	p.TTLs = h.ttlChoices(q.l, q.customer, f.TTL)
+	p.MinPassphrase = h.svc.Options().MinPassphraseLen
 	p.MaxPassphrase = onetime.MaxPassphraseLen
+	p.ZKMaxValue = zkMaxValue(h.maxSize)
+	p.PasswordLength = onetime.DefaultPasswordLength
 	if inputErr != nil {
-		msg, field := h.inputMessage(q.l, inputErr)
+		msg, field := h.inputMessage(q.l, inputErr, f.ZK)
 		p.Errors = []string{msg}
 		p.Fields = []string{field}
 	}
 	h.render(q, status, "share", p)
 }
 
-// inputMessage translates a refused share into the caller's language.
-func (h *Handler) inputMessage(l *locale, err error) (msg, field string) {
+// inputMessage translates a refused share into the caller's language;
+// zk tells a share made in the zero-knowledge mode.
+func (h *Handler) inputMessage(l *locale, err error, zk bool) (msg, field string) {
 	switch {
 	case errors.Is(err, frontdoor.ErrInvalidTTL):
 		return l.T("error.ttl"), "ttl"
@@ -871,12 +918,16 @@ func (h *Handler) inputMessage(l *locale, err error) (msg, field string) {
 	}
 	o := h.svc.Options()
 	switch {
+	case ie.Field == "secret" && errors.Is(err, onetime.ErrTooLarge) && zk:
+		return l.T("error.secret.toolarge", zkMaxValue(o.MaxSize)), "secret"
 	case ie.Field == "secret" && errors.Is(err, onetime.ErrTooLarge):
 		return l.T("error.secret.toolarge", o.MaxSize), "secret"
 	case ie.Field == "secret":
 		return l.T("error.secret.empty"), "secret"
 	case ie.Field == "passphrase":
 		return l.T("error.passphrase", o.MinPassphraseLen, onetime.MaxPassphraseLen), "passphrase"
+	case ie.Field == "recipient" && zk:
+		return l.T("zk.recipient.note"), "recipient"
 	case ie.Field == "recipient":
 		return l.T("error.recipient"), "recipient"
 	}
@@ -945,12 +996,23 @@ func (h *Handler) create(q *request, generate bool) {
 		Secret:    strings.ReplaceAll(form.Get(frontdoor.ParamSecret), "\r\n", "\n"),
 		Recipient: strings.TrimSpace(form.Get(frontdoor.ParamRecipient)),
 	}
+	value := f.Secret
+	v, verr := verifier(form)
+	if v != nil || verr != nil {
+		// A value sealed in the browser (zk.js), stored as sealed, and
+		// never shown again: the sender would see ciphertext.
+		value = form.Get(frontdoor.ParamSecret)
+		f.Secret, f.ZK = "", true
+	}
 	if generate {
 		f.Secret = "" // not shared: nothing to show again
 	}
 	ttl, err := form.TTL()
 	if err == nil && !generate {
-		err = frontdoor.CheckValue(f.Secret, h.maxSize)
+		err = frontdoor.CheckValue(value, h.maxSize)
+	}
+	if err == nil {
+		err = verr
 	}
 	if errors.Is(err, frontdoor.ErrNotUTF8) {
 		// Shown again, it would read as other characters (U+FFFD) that a
@@ -974,13 +1036,13 @@ func (h *Handler) create(q *request, generate bool) {
 	}
 	req := onetime.ShareRequest{
 		Owner: q.customer, TTL: ttl, MaxTTL: h.maxTTL(q.customer), Passphrase: form.Get(frontdoor.ParamPassphrase),
-		Recipients: recipients, ShareDomain: h.opts.ShareDomain,
+		Recipients: recipients, ShareDomain: h.opts.ShareDomain, Verifier: v,
 	}
 	var m *onetime.Metadata
 	if generate {
 		m, err = h.svc.Generate(q.ctx, onetime.GenerateRequest{ShareRequest: req})
 	} else {
-		req.Value = []byte(f.Secret)
+		req.Value = []byte(value)
 		m, err = h.svc.Share(q.ctx, req)
 	}
 	switch {
@@ -1048,10 +1110,17 @@ func (h *Handler) showReceipt(q *request, m *onetime.Metadata, err error, status
 	p.Notice = notice
 	p.Times = true
 	if m.SecretKey != "" {
-		p.Link = h.link(q.r, "secret/"+string(m.SecretKey))
+		link := h.link(q.r, "secret/"+string(m.SecretKey))
+		if m.ZeroKnowledge {
+			// The link opens only with the key the sender's browser made;
+			// zk.js completes it where this tab still holds the key.
+			p.KeylessLink, p.ZK = link, true
+		} else {
+			p.Link = link
+		}
 		p.Script = true
 	}
-	if p.Ready = p.Link != "" && m.State == onetime.StateNew && notice == ""; p.Ready {
+	if p.Ready = (p.Link != "" || p.KeylessLink != "") && m.State == onetime.StateNew && notice == ""; p.Ready {
 		p.Title = q.l.T("receipt.ready.title")
 	}
 	h.render(q, status, "receipt", p)
@@ -1114,7 +1183,8 @@ func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 		return
 	}
 	p := h.page(q, q.l.T("secret.title"))
-	p.Script = st.PassphraseRequired
+	p.Script = st.PassphraseRequired || st.ZeroKnowledge
+	p.ZK = st.ZeroKnowledge
 	p.Key = key
 	p.Nonce = newNonce()
 	p.NeedPassphrase = st.PassphraseRequired
@@ -1123,13 +1193,22 @@ func (h *Handler) confirm(q *request, key onetime.SecretKey, status int, wrong b
 	h.render(q, status, "secret", p)
 }
 
-// reveal shows the secret's value, once.
+// reveal shows the secret's value, once. A post with the proofs of the
+// zero-knowledge mode (made by zk.js, which posts them with fetch and
+// opens the answer in the page) reveals with them; without, in the
+// server-side mode, which consumes no zero-knowledge secret.
 func (h *Handler) reveal(q *request, key onetime.SecretKey) {
 	form, ok := h.form(q)
 	if !ok || !h.nonce(q, form) {
 		return
 	}
-	s, err := h.svc.Reveal(q.ctx, key, form.Get(frontdoor.ParamPassphrase))
+	var s *onetime.Secret
+	var err error
+	if pr, ok := proof(form); ok {
+		s, err = h.svc.RevealProof(q.ctx, key, pr)
+	} else {
+		s, err = h.svc.Reveal(q.ctx, key, form.Get(frontdoor.ParamPassphrase))
+	}
 	switch {
 	case errors.Is(err, onetime.ErrWrongPassphrase):
 		// The attempt counted; the last allowed one burned the secret,
@@ -1147,6 +1226,10 @@ func (h *Handler) reveal(q *request, key onetime.SecretKey) {
 	}
 	p := h.page(q, q.l.T("revealed.title"))
 	p.Script = true
-	p.Value = s.Value
+	if zk.IsSealed(string(s.Value)) {
+		p.Sealed = string(s.Value)
+	} else {
+		p.Value = s.Value
+	}
 	h.render(q, http.StatusOK, "revealed", p)
 }

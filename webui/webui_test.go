@@ -764,6 +764,7 @@ func TestStatic(t *testing.T) {
 		"style.css": "text/css; charset=utf-8",
 		"copy.js":   "text/javascript; charset=utf-8",
 		"time.js":   "text/javascript; charset=utf-8",
+		"zk.js":     "text/javascript; charset=utf-8",
 		"icon.svg":  "image/svg+xml",
 	} {
 		res := s.get("/static/" + name + "?v=" + v[1])
@@ -773,13 +774,14 @@ func TestStatic(t *testing.T) {
 		assert.NotEmpty(t, res.body)
 		assert.NotEmpty(t, res.header.Get("Content-Security-Policy"))
 	}
-	// The page script is the only script: on the form (the generate
-	// warning) and where there is something to copy.
-	assert.Equal(t, 1, strings.Count(page, "<script"))
+	// The page script, and on the form the zero-knowledge mode's (each
+	// with its Subresource Integrity: TestZKSubresourceIntegrity): on the
+	// form (the generate warning) and where there is something to copy.
+	assert.Equal(t, 2, strings.Count(page, "<script"))
 	assert.NotContains(t, s.get("/nope").body, "<script")
 	receipt := s.share(url.Values{"secret": {"v"}})
-	assert.Contains(t, s.get(receipt).body, `<script src="./../static/copy.js?v=`+v[1]+`" defer></script>`)
-	assert.Contains(t, s.get(receipt).body, `<script src="./../static/time.js?v=`+v[1]+`" defer></script>`, "the receipt's times in local time")
+	assert.Regexp(t, `<script src="\./\.\./static/copy\.js\?v=`+v[1]+`" integrity="sha256-[^"]+" defer></script>`, s.get(receipt).body)
+	assert.Regexp(t, `<script src="\./\.\./static/time\.js\?v=`+v[1]+`" integrity="sha256-[^"]+" defer></script>`, s.get(receipt).body, "the receipt's times in local time")
 }
 
 func TestUnexpectedErrorsLogNoSecrets(t *testing.T) {
