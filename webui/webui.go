@@ -1109,12 +1109,13 @@ func (h *Handler) showReceipt(q *request, m *onetime.Metadata, err error, status
 	p.Expires = m.Created.Add(m.TTL)
 	p.Notice = notice
 	p.Times = true
+	// zk.js completes a zero-knowledge link where this tab still holds
+	// its key, and forgets the key once the secret is gone.
+	p.ZK = m.ZeroKnowledge
 	if m.SecretKey != "" {
 		link := h.link(q.r, "secret/"+string(m.SecretKey))
 		if m.ZeroKnowledge {
-			// The link opens only with the key the sender's browser made;
-			// zk.js completes it where this tab still holds the key.
-			p.KeylessLink, p.ZK = link, true
+			p.KeylessLink = link // it opens only with the sender's key
 		} else {
 			p.Link = link
 		}

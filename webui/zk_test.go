@@ -333,6 +333,7 @@ func TestZKShareReveal(t *testing.T) {
 
 	require.EqualValues(t, http.StatusOK, creator.open(receipt))
 	assert.Equal(t, "received", eval[string](creator, `document.getElementById("receipt").dataset.state`))
+	assert.Equal(t, 0, eval[int](creator, `sessionStorage.length`), "the tab forgets the key of a secret gone")
 
 	// What the server was sent and what it stored.
 	secrets := map[string][]byte{"value": []byte(secret), "passphrase": []byte(passphrase),
@@ -419,6 +420,8 @@ func TestZKGenerate(t *testing.T) {
 	require.EqualValues(t, http.StatusOK, creator.click("receipt-link"))
 	assert.Equal(t, 0, eval[int](creator, `document.querySelectorAll("#value").length`), "shown once")
 	assert.Equal(t, link, creator.text("link"), "the link, still, in this tab")
+	assert.Equal(t, []string{"onetime.zk.link."}, eval[[]string](creator, `Object.keys(sessionStorage).map(function (k) { return k.replace(/[^.]+$/, ""); })`),
+		"the tab keeps the link's key, and no password")
 
 	require.EqualValues(t, http.StatusOK, reader.open(link))
 	revealZK(reader, "")

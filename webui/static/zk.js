@@ -288,8 +288,30 @@
     form.appendChild(input);
   }
 
+  // forget removes what this tab keeps under the prefix: a password
+  // generated for a share that never reached its receipt page.
+  function forget(prefix) {
+    var s = storage();
+    try {
+      for (var i = s ? s.length - 1 : -1; i >= 0; i--) {
+        var k = s.key(i);
+        if (k && k.indexOf(prefix) === 0) {
+          s.removeItem(k);
+        }
+      }
+    } catch (e) {
+      // Refused: there is nothing kept either.
+    }
+  }
+
   // The share form.
   function shareForm(form) {
+    forget(GENERATED_KEY);
+    if (location.hash) {
+      // The form again after a refused share: the key of that try, which
+      // opens nothing, leaves the address bar and the history.
+      history.replaceState(history.state, "", location.pathname + location.search);
+    }
     if (!available()) {
       show(byId("mode-nocrypto"), true);
       return; // the server-side mode, as without JavaScript
@@ -585,6 +607,11 @@
   var rec = byId("zk-receipt");
   if (rec) {
     receipt(rec);
+  }
+  // The receipt of a secret gone: its link's key is of no more use here.
+  var gone = document.querySelector("[data-zk-forget]");
+  if (gone) {
+    recall(LINK_KEY + gone.getAttribute("data-zk-forget"), true);
   }
   var reveal = document.querySelector("form[data-zk-reveal]");
   if (reveal) {
