@@ -276,8 +276,16 @@ func TestZKShareReveal(t *testing.T) {
 	const secret = "zk: line one\n  two — indented\n\nünïcödé 秘密 🔑 <b>not bold</b> & done\n"
 	const passphrase = "correct horse battery"
 
+	grantPermission(t, creator, z.srv.URL, "clipboard-read")
+	grantPermission(t, creator, z.srv.URL, "clipboard-write")
 	link, receipt := shareZK(creator, z.base, secret, passphrase)
 	assert.NotContains(t, receipt, "#", "the receipt's address keeps no key")
+	require.NoError(t, chromedp.Do(creator.ctx, chromedp.Click(chromedp.ID("copy-link"))))
+	_, err := chromedp.Run(creator.ctx, chromedp.Poll[bool](`document.getElementById("link-status").textContent !== ""`))
+	require.NoError(t, err)
+	copied, err := chromedp.Run(creator.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	assert.Equal(t, link, copied, "Copy copies the whole link, key included")
 	assert.True(t, creator.visible("#zk-keyhere"), "the page says where the key is")
 	assert.False(t, creator.visible("#zk-nokey"))
 	assert.Equal(t, "new", eval[string](creator, `document.getElementById("receipt").dataset.state`))
