@@ -34,8 +34,8 @@
 //
 // share and generate take -ttl (a lifetime such as 90s, 1h, 7d or 1d12h;
 // a bare number is seconds; by default the server's), -recipient ADDR
-// (repeatable, needs credentials and -plain), -plain, -v, and the
-// passphrase flags below.
+// (repeatable, needs credentials, and -plain with a server that takes
+// zero-knowledge shares), -plain, -v, and the passphrase flags below.
 //
 // # Zero-knowledge links
 //
@@ -221,8 +221,8 @@ flags of share and generate:
   -plain             let the server see the value (no '#' key in the link);
                      by default it is encrypted here when the server
                      takes zero-knowledge shares
-  -recipient ADDR    e-mail the link (repeatable; needs credentials and
-                     -plain)
+  -recipient ADDR    e-mail the link (repeatable; needs credentials, and
+                     -plain with a server that takes zero-knowledge shares)
   -length N          generate: password length
   -v                 also print the receipt link
 flags of share, generate and get:
