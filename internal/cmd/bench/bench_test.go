@@ -565,7 +565,8 @@ func TestClientsLabel(t *testing.T) {
 }
 
 func TestFirstLine(t *testing.T) {
-	out := "go: downloading github.com/x/y v1.0.0\n\ngo: github.com/jhaals/yopass/cmd/yopass-server@latest: module lookup: 403 Forbidden\n\tserver response: not available\n"
-	assert.Equal(t, "go: github.com/jhaals/yopass/cmd/yopass-server@latest: module lookup: 403 Forbidden", firstLine(out, errors.New("exit status 1")))
+	out := "go: downloading github.com/x/y v1.0.0\n\ngo: github.com/jhaals/yopass/cmd/yopass-server@latest: module github.com/jhaals/yopass/cmd/yopass-server: reading https://proxy.example/github.com/jhaals/yopass/cmd/yopass-server/@v/list: 403 Forbidden\n\tserver response: not available\n"
+	assert.Equal(t, "go: github.com/jhaals/yopass/cmd/yopass-server@latest: module github.com/jhaals/yopass/cmd/yopass-server: reading the Go module proxy: 403 Forbidden", firstLine(out, errors.New("exit status 1")))
+	assert.Equal(t, "go: no route to the Go module proxy", firstLine("go: no route to http://proxy.example/x\n", nil))
 	assert.Equal(t, "exit status 1", firstLine("", errors.New("exit status 1")))
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,16 +131,24 @@ func versionNote(bin string) string {
 }
 
 // firstLine returns the first line of a command's output that says why
-// it failed, or err.
+// it failed, or err; an address in it reads "the Go module proxy" (the
+// report names no registry's host).
 func firstLine(out string, err error) string {
 	for line := range strings.Lines(out) {
 		line = strings.TrimSpace(line)
 		if line != "" && !strings.HasPrefix(line, "go: downloading") {
-			return line
+			return urlInText.ReplaceAllStringFunc(line, func(u string) string {
+				if strings.HasSuffix(u, ":") {
+					return "the Go module proxy:"
+				}
+				return "the Go module proxy"
+			})
 		}
 	}
 	return err.Error()
 }
+
+var urlInText = regexp.MustCompile(`https?://\S+`)
 
 // startPeer starts a peer (or, for peerOnetime, the example server on the
 // Redis store) on an emptied Redis.
