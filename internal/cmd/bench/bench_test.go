@@ -152,6 +152,7 @@ func TestParseOptions(t *testing.T) {
 	assert.Equal(t, 6, o.GoCount, "enough counts for benchstat's 95% interval")
 	assert.Equal(t, []int{1000, 100000, 1000000}, o.ScaleSizes)
 	assert.Equal(t, 3*time.Second, o.Dur)
+	assert.Equal(t, "100ms", o.BenchTime)
 	assert.Equal(t, 500*time.Millisecond, o.Warmup)
 	assert.Equal(t, []int{4, 16}, o.Concs)
 	assert.True(t, o.Skip["go"] && o.Skip["burst"] && !o.Skip["http"])

@@ -45,7 +45,7 @@
 //
 // Usage, from the module's root directory:
 //
-//	go run ./internal/cmd/bench            full run (about 25 minutes on 2 cores), rewrites BENCHMARKS.md
+//	go run ./internal/cmd/bench            full run (about 22 minutes on 2 quiet cores), rewrites BENCHMARKS.md
 //	go run ./internal/cmd/bench -quick     a pass of about 7 minutes: short runs, figures not to publish
 //	go run ./internal/cmd/bench -scale     also 1,000,000 stored and the Go *Scale* benchmarks (slow)
 //	go run ./internal/cmd/bench -peers yopass=BIN,ots=BIN   the peers' binaries, built elsewhere
@@ -123,7 +123,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	burstStores := fs.String("burst-stores", "sqlite", "stores of the passphrase burst")
 	sizes := fs.String("sizes", "", "secrets stored for the scale runs (default 1000,100000; 1000,10000 with -quick; 1000000 added by -scale)")
 	fs.IntVar(&o.GoCount, "count", 0, "go test -count (default 6, the fewest that give a 95% interval; 1 with -quick)")
-	fs.StringVar(&o.BenchTime, "benchtime", "", "go test -benchtime (default 200ms; 100ms with -quick)")
+	fs.StringVar(&o.BenchTime, "benchtime", "", "go test -benchtime (default 100ms)")
 	serverArgs := fs.String("server-args", "", "flags added to every example server's command line, space-separated (e.g. -access-log=false)")
 	skip := fs.String("skip", "", "phases to leave out, comma-separated: "+strings.Join(phases, ", "))
 	if err := fs.Parse(args); err != nil {
@@ -158,7 +158,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.GoCount == 0 {
 		o.GoCount = map[bool]int{false: 6, true: 1}[o.Quick]
 	}
-	o.BenchTime = pick(o.BenchTime, "200ms", "100ms")
+	o.BenchTime = pick(o.BenchTime, "100ms", "100ms")
 	o.RBRequests = map[bool]int{false: 100_000, true: 20_000}[o.Quick]
 	o.RawRequests = map[bool]int{false: 100_000, true: 20_000}[o.Quick]
 	var err error

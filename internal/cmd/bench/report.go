@@ -496,6 +496,7 @@ func (b *bench) renderGo(p printer, setRPS float64) {
 	if !o.Scale || o.Quick {
 		p("Benchmarks named *Scale*, *Stored*, *Growth* or *Million* fill stores to scale and ran only with `-scale`.")
 	}
+	p("store/redis's BenchmarkYardstick is left out: it runs redis-benchmark, which the section \"Yardsticks\" measures on the same Redis.")
 	p("")
 	if len(r.Go) == 0 {
 		p("Not measured in this run.")
