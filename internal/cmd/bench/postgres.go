@@ -343,7 +343,7 @@ func (b *bench) pgbenchRounds(ctx context.Context) error {
 				b.fail("pgbench -c %d: %d failed transactions", c, res.Failed)
 			}
 			b.res.Pgbench[c] = append(b.res.Pgbench[c], res)
-			b.logf("  pgbench pair, %d clients, round %d/%d: %.0f pairs/s, %.1f µs PostgreSQL CPU per pair", c, r+1, b.o.Runs, res.TPS, res.CPUPerPair)
+			b.logf("  pgbench pair, %s, round %d/%d: %.0f pairs/s, %.1f µs PostgreSQL CPU per pair", clientsLabel(c), r+1, b.o.Runs, res.TPS, res.CPUPerPair)
 		}
 	}
 	return nil

@@ -24,12 +24,12 @@ func (b *bench) rawPairRounds(ctx context.Context) error {
 					return err
 				}
 				// The other client counts and rounds still say something.
-				b.fail("raw Redis pair, %d clients, round %d/%d: %v", c, r+1, b.o.Runs, err)
+				b.fail("raw Redis pair, %s, round %d/%d: %v", clientsLabel(c), r+1, b.o.Runs, err)
 				continue
 			}
 			b.res.RawPair[c] = append(b.res.RawPair[c], res)
-			b.logf("  raw Redis pair, %d clients, round %d/%d: SET %.0f/s, GETDEL %.0f/s (%.0f%% found): %.0f pairs/s, %.1f µs Redis CPU per pair",
-				c, r+1, b.o.Runs, res.SetRPS, res.GetDelRPS, 100*res.HitRate, res.PairsPerSec(), res.CPUPerPair)
+			b.logf("  raw Redis pair, %s, round %d/%d: SET %.0f/s, GETDEL %.0f/s (%.0f%% found): %.0f pairs/s, %.1f µs Redis CPU per pair",
+				clientsLabel(c), r+1, b.o.Runs, res.SetRPS, res.GetDelRPS, 100*res.HitRate, res.PairsPerSec(), res.CPUPerPair)
 		}
 	}
 	return b.rdb.FlushAll(ctx).Err()

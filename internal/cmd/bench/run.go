@@ -663,7 +663,7 @@ func (b *bench) httpRuns(ctx context.Context, target, mode string, concs []int) 
 			}
 			b.res.HTTP[k] = append(b.res.HTTP[k], run)
 			srv, be := run.CPUPerOp()
-			b.logf("  %s %s, %d clients, round %d/%d: %.0f ops/s, p99 %.3f ms, CPU per op %.1f µs server, %.1f µs backend", target, mode, n, r+1, b.o.Runs, run.Rep.OpsPerSec, run.Rep.Latency.P99, srv, be)
+			b.logf("  %s %s, %s, round %d/%d: %.0f ops/s, p99 %.3f ms, CPU per op %.1f µs server, %.1f µs backend", target, mode, clientsLabel(n), r+1, b.o.Runs, run.Rep.OpsPerSec, run.Rep.Latency.P99, srv, be)
 		}
 	}
 	return nil
