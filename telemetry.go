@@ -268,8 +268,9 @@ func newInstruments(mp metric.MeterProvider, tp trace.TracerProvider) *instrumen
 type opRun struct {
 	t     *instruments
 	op    op
-	start time.Time  // zero when the duration is not recorded
-	span  trace.Span // nil when not made
+	timed bool          // whether the duration is recorded
+	start time.Duration // telemetry.Clock
+	span  trace.Span    // nil when not made
 }
 
 // noSpan is what trace.SpanFromContext returns for a context without a
@@ -283,11 +284,13 @@ var noSpan = trace.SpanFromContext(context.Background())
 // the histogram together.
 func (t *instruments) begin(ctx context.Context, o op) (context.Context, opRun) {
 	r := opRun{t: t, op: o}
-	if parent := trace.SpanFromContext(ctx); t.tracer != nil && (parent == noSpan || parent.IsRecording()) {
-		ctx, r.span = t.tracer.Start(ctx, t.opSpans[o])
+	if t.tracer != nil {
+		if parent := trace.SpanFromContext(ctx); parent == noSpan || parent.IsRecording() {
+			ctx, r.span = t.tracer.Start(ctx, t.opSpans[o])
+		}
 	}
 	if t.opTime.Enabled(ctx) {
-		r.start = time.Now()
+		r.timed, r.start = true, telemetry.Clock()
 	}
 	return ctx, r
 }
@@ -296,8 +299,8 @@ func (t *instruments) begin(ctx context.Context, o op) (context.Context, opRun) 
 // err as the method returns it (opErr).
 func (r opRun) end(ctx context.Context, err error) error {
 	oc := outcomeOf(err)
-	if !r.start.IsZero() {
-		r.t.opTime.Record(ctx, time.Since(r.start).Seconds(), r.t.opAttrs[r.op][oc].Record...)
+	if r.timed {
+		r.t.opTime.Record(ctx, telemetry.Seconds(r.start), r.t.opAttrs[r.op][oc].Record...)
 	}
 	if r.span != nil {
 		endSpan(r.span, oc)
@@ -343,8 +346,8 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 	if t.tracer != nil && trace.SpanFromContext(ctx).IsRecording() { // as for a store call's span
 		_, span = t.tracer.Start(ctx, "onetime.kdf")
 	}
-	start := time.Now()
-	var running time.Time
+	start := telemetry.Clock()
+	var running time.Duration
 	waited = func(err error) {
 		oc, kdfOC := outcomeOK, kdfAcquired
 		switch {
@@ -353,18 +356,18 @@ func (t *instruments) kdf(ctx context.Context) (waited func(error), done func())
 		case err != nil:
 			oc, kdfOC = outcomeCanceled, kdfCanceled
 		}
-		t.kdfWait.Record(ctx, time.Since(start).Seconds(), t.kdfAttrs[kdfOC].Record...)
+		t.kdfWait.Record(ctx, telemetry.Seconds(start), t.kdfAttrs[kdfOC].Record...)
 		if err != nil {
 			endSpan(span, oc)
 			return
 		}
 		span.AddEvent("slot acquired")
 		t.kdfRunning.Add(ctx, 1)
-		running = time.Now()
+		running = telemetry.Clock()
 	}
 	done = func() {
 		t.kdfRunning.Add(ctx, -1)
-		t.kdfTime.Record(ctx, time.Since(running).Seconds())
+		t.kdfTime.Record(ctx, telemetry.Seconds(running))
 		endSpan(span, outcomeOK)
 	}
 	return waited, done
@@ -395,7 +398,7 @@ func (s measuredStore) call(ctx context.Context, m storeMethod) (context.Context
 	}
 	r := storeRun{t: s.t, m: m, span: span}
 	if s.t.storeTime.Enabled(ctx) {
-		r.start = time.Now()
+		r.timed, r.start = true, telemetry.Clock()
 	}
 	return ctx, r
 }
@@ -403,14 +406,15 @@ func (s measuredStore) call(ctx context.Context, m storeMethod) (context.Context
 type storeRun struct {
 	t     *instruments
 	m     storeMethod
-	start time.Time  // zero when the duration is not recorded
-	span  trace.Span // nil when not recorded
+	timed bool          // whether the duration is recorded
+	start time.Duration // telemetry.Clock
+	span  trace.Span    // nil when not recorded
 }
 
 func (r storeRun) end(ctx context.Context, err error) {
 	oc := outcomeOf(err)
-	if !r.start.IsZero() {
-		r.t.storeTime.Record(ctx, time.Since(r.start).Seconds(), r.t.storeAttrs[r.m][oc].Record...)
+	if r.timed {
+		r.t.storeTime.Record(ctx, telemetry.Seconds(r.start), r.t.storeAttrs[r.m][oc].Record...)
 	}
 	if !oc.answer() {
 		r.t.storeErrors.Add(ctx, 1, r.t.storeErrAttrs[r.m][oc].Add...)

@@ -41,6 +41,7 @@ import (
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
+	"github.com/onetimego/onetime/internal/telemetry"
 	"github.com/onetimego/onetime/ratelimit"
 )
 
@@ -126,7 +127,8 @@ type Request struct {
 	Intended int
 	Message  string
 
-	start  time.Time       // zero without an access log or a duration to record
+	timed  bool            // false without an access log or a duration to record
+	start  time.Duration   // telemetry.Clock
 	rid    [1]string       // X-Request-Id's value
 	ctx    context.Context // the request's, with its span
 	span   trace.Span      // nil when tracing is off (a no-op provider)
@@ -297,7 +299,7 @@ func (d *Door) Log(ctx context.Context, q *Request, route string) {
 		slog.String("request_id", q.ID),
 		slog.String("route", route),
 		slog.Int("status", q.Status),
-		slog.Duration("duration", time.Since(q.start)),
+		slog.Duration("duration", telemetry.Clock()-q.start),
 	)
 	if q.Intended != 0 {
 		attrs = append(attrs, slog.Int("intended_status", q.Intended), slog.String("message", q.Message))

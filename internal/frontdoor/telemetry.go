@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -50,8 +50,10 @@ type doorTelemetry struct {
 
 	byRate, byGuess telemetry.Measure
 
-	mu       sync.RWMutex
-	measures map[routeStatus]telemetry.Measure
+	// measures holds the attribute sets made so far, read without a lock
+	// on every request; a new one replaces the map with a copy under mu.
+	measures atomic.Pointer[map[routeStatus]telemetry.Measure]
+	mu       sync.Mutex
 }
 
 type routeStatus struct {
@@ -67,7 +69,7 @@ func newDoorTelemetry(name string, mp metric.MeterProvider, tp trace.TracerProvi
 		tp = otel.GetTracerProvider()
 	}
 	m := mp.Meter(scopePrefix + name)
-	return &doorTelemetry{
+	t := &doorTelemetry{
 		tracer: telemetry.Tracer(tp, scopePrefix+name),
 		duration: telemetry.Duration(m, "onetime.http.request.duration",
 			"Duration of requests, by route and intended status; its count counts the requests."),
@@ -75,27 +77,31 @@ func newDoorTelemetry(name string, mp metric.MeterProvider, tp trace.TracerProvi
 			"Requests refused by the rate limiter or the guess limiter, by limiter."),
 		guesses: telemetry.Counter(m, "onetime.http.failed_guesses", "{guess}",
 			"Failed guesses counted against the guess limit: bad credentials, unknown keys, wrong passphrases."),
-		byRate:   telemetry.NewMeasure(attribute.String("limiter", "rate")),
-		byGuess:  telemetry.NewMeasure(attribute.String("limiter", "guess")),
-		measures: make(map[routeStatus]telemetry.Measure),
+		byRate:  telemetry.NewMeasure(attribute.String("limiter", "rate")),
+		byGuess: telemetry.NewMeasure(attribute.String("limiter", "guess")),
 	}
+	t.measures.Store(&map[routeStatus]telemetry.Measure{})
+	return t
 }
 
 // measure returns the attribute set of a route and status.
 func (t *doorTelemetry) measure(route string, status int) telemetry.Measure {
 	k := routeStatus{route, status}
-	t.mu.RLock()
-	m, ok := t.measures[k]
-	t.mu.RUnlock()
-	if ok {
+	if m, ok := (*t.measures.Load())[k]; ok {
 		return m
 	}
-	m = telemetry.NewMeasure(attribute.String("route", route), attribute.Int("status", status))
+	m := telemetry.NewMeasure(attribute.String("route", route), attribute.Int("status", status))
 	t.mu.Lock()
-	if len(t.measures) < maxMeasures {
-		t.measures[k] = m
+	defer t.mu.Unlock()
+	old := *t.measures.Load()
+	if _, ok := old[k]; !ok && len(old) < maxMeasures {
+		ms := make(map[routeStatus]telemetry.Measure, len(old)+1)
+		for k, v := range old {
+			ms[k] = v
+		}
+		ms[k] = m
+		t.measures.Store(&ms)
 	}
-	t.mu.Unlock()
 	return m
 }
 
@@ -112,7 +118,7 @@ func (t *doorTelemetry) start(r *http.Request, q *Request, logging bool) {
 		q.ctx, q.span = t.tracer.Start(ctx, q.method, serverSpan...)
 	}
 	if logging || t.duration.Enabled(q.ctx) {
-		q.start = time.Now()
+		q.timed, q.start = true, telemetry.Clock()
 	}
 }
 
@@ -140,11 +146,16 @@ func (q *Request) IntendedStatus() int {
 // log names it ("POST /api/v1/share", "unrouted"), never the path.
 func (d *Door) End(ctx context.Context, q *Request, route string) {
 	t, status := d.tel, q.IntendedStatus()
-	named := metricRoute(route)
-	if !q.start.IsZero() && t.duration.Enabled(ctx) {
-		t.duration.Record(ctx, time.Since(q.start).Seconds(), t.measure(named, status).Record...)
+	measured := q.timed && t.duration.Enabled(ctx)
+	recording := q.span != nil && q.span.IsRecording()
+	var named string
+	if measured || recording {
+		named = metricRoute(route)
 	}
-	if q.span != nil && q.span.IsRecording() {
+	if measured {
+		t.duration.Record(ctx, telemetry.Seconds(q.start), t.measure(named, status).Record...)
+	}
+	if recording {
 		if _, path, routed := strings.Cut(named, " "); routed {
 			q.span.SetName(named)
 			q.span.SetAttributes(attribute.String("http.route", path))

@@ -10,6 +10,8 @@
 package telemetry
 
 import (
+	"time"
+
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -25,6 +27,19 @@ import (
 // They are advice: a View of the application's MeterProvider may replace
 // them.
 var DurationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// epoch is the origin of Clock, a reading that holds the monotonic clock.
+var epoch = time.Now()
+
+// Clock returns the time since the process started by the monotonic clock:
+// the start of a duration, whose end is another reading. It reads the
+// clock once, where time.Now reads the wall clock too, and a request reads
+// it for each duration it records, in the Service, around each store call
+// and in the handler (the Service reads the wall clock for its own rules).
+func Clock() time.Duration { return time.Since(epoch) }
+
+// Seconds returns the seconds since start, a reading of Clock.
+func Seconds(start time.Duration) float64 { return (Clock() - start).Seconds() }
 
 // A Measure is one attribute set as the options of a counter's Add and a
 // histogram's Record, made once: passed as Add... or Record..., the
