@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -525,13 +524,15 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if err != nil {
 			return err
 		}
-		return writeOK(w, &revealed{Value: string(v.Value), SecretKey: string(v.Key), ShareDomain: v.ShareDomain})
+		writeRevealed(w, v)
+		return nil
 	case actReceipt:
 		rc, err := h.svc.Receipt(ctx, onetime.MetadataKey(rt.key))
 		if err != nil {
 			return err
 		}
-		return writeOK(w, newReceipt(rc, modeReceipt))
+		writeReceipt(w, rc, modeReceipt)
+		return nil
 	case actBurn:
 		ctx, err := withIdempotencyKey(ctx, r)
 		if err != nil {
@@ -541,7 +542,8 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if err != nil {
 			return err
 		}
-		return writeOK(w, &burned{State: newReceipt(rc, modeReceipt), ShortKey: rc.ShortKey})
+		writeBurned(w, rc)
+		return nil
 	case actRecent:
 		if customer == "" {
 			return errNotAuthorized
@@ -550,11 +552,12 @@ func (h *Handler) serve(ctx context.Context, q *frontdoor.Request, r *http.Reque
 		if err != nil {
 			return err
 		}
-		list := make([]*receipt, len(rcs))
+		list := make(receiptList, len(rcs))
 		for i, rc := range rcs {
 			list[i] = newReceipt(rc, modeRecent)
 		}
-		return writeOK(w, list)
+		writeOK(w, list)
+		return nil
 	}
 	return errNoRoute
 }
@@ -618,7 +621,8 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	return writeOK(w, newReceipt(rc, mode))
+	writeReceipt(w, rc, mode)
+	return nil
 }
 
 func (h *Handler) shareDomain(asked string) string {
@@ -720,6 +724,6 @@ func (h *Handler) writeError(q *frontdoor.Request, e *apiError, key string) {
 	if e != errUnexpected {
 		body.SecretKey = key
 	}
-	b, _ := json.Marshal(&body) // two strings: it cannot fail
-	writeJSON(q, status, b)
+	buf := buffers.Get().(*[]byte)
+	writeBuffer(q, buf, status, body.appendJSON((*buf)[:0]))
 }
