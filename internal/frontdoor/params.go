@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The parameters the API and the pages read. Every other name is ignored,
@@ -127,21 +128,7 @@ func ParseParams(contentType, rawQuery string, body io.Reader, contentLength int
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
 		err = parseJSON(b, body)
 	case contentLength >= 0 && contentLength <= maxBufferedBody:
-		// The usual form body, of a known and small length: read whole
-		// into a buffer of its size (not bufio's 4 KiB, nor one grown
-		// by doubling), then sniffed for JSON.
-		var data []byte
-		if data, err = readAll(body, contentLength); err != nil {
-			err = readErr(err)
-			break
-		}
-		// Leading white space is skipped, as the stream below skips it.
-		data = data[skipSpace(data, 0):]
-		if len(data) > 0 && data[0] == '{' && mediaType != "application/x-www-form-urlencoded" {
-			err = parseJSON(b, bytes.NewReader(data))
-			break
-		}
-		err = parseForm(b, string(data))
+		err = parseSmallBody(b, body, contentLength, mediaType)
 	default:
 		br := bufio.NewReader(body)
 		first, perr := firstNonSpace(br)
@@ -189,10 +176,46 @@ func parseMediaType(contentType string) (string, map[string]string) {
 	return mediaType, params
 }
 
-// readAll is io.ReadAll into a buffer sized for a body of the given
+// parseSmallBody reads the usual form body, of a known and small length,
+// whole into a buffer of at least its size (not bufio's 4 KiB, nor one
+// grown by doubling), then sniffs it for JSON. The buffer is pooled: the
+// parameters are copied out of it (as strings), so it is free again once
+// the body is parsed, and cleared first, so that a value does not linger
+// in it.
+func parseSmallBody(p Params, body io.Reader, contentLength int64, mediaType string) error {
+	buf := bodyBuffers.Get().(*[]byte)
+	data, err := readAll((*buf)[:0], body, contentLength)
+	if cap(data) <= maxPooledBody {
+		defer func(read []byte) {
+			clear(read)
+			*buf = read[:0]
+			bodyBuffers.Put(buf)
+		}(data)
+	}
+	if err != nil {
+		return readErr(err)
+	}
+	// Leading white space is skipped, as the stream below skips it.
+	data = data[skipSpace(data, 0):]
+	if len(data) > 0 && data[0] == '{' && mediaType != "application/x-www-form-urlencoded" {
+		return parseJSON(p, bytes.NewReader(data))
+	}
+	return parseForm(p, string(data))
+}
+
+// bodyBuffers are the buffers of parseSmallBody, up to maxPooledBody
+// bytes: a larger one, rare, is left to the collector.
+var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBody = 16 << 10
+
+// readAll is io.ReadAll into buf, grown first to hold a body of the given
 // length (a hint: a longer or shorter body is read all the same).
-func readAll(r io.Reader, hint int64) ([]byte, error) {
-	b := make([]byte, 0, hint+1) // + 1: the read that sees EOF needs no growth
+func readAll(buf []byte, r io.Reader, hint int64) ([]byte, error) {
+	b := buf[:0]
+	if int64(cap(b)) < hint+1 { // + 1: the read that sees EOF needs no growth
+		b = make([]byte, 0, hint+1)
+	}
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
