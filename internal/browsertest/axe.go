@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,6 +107,42 @@ func axeScript(t testing.TB) string {
 	return axeSource
 }
 
+// AxePath is the path at which a test's server may serve axe-core
+// ([AxeHandler]) on the origin of the pages that it tests. [Axe] loads it
+// from there when it can: a script of the page's own origin, which a
+// Content-Security-Policy of script-src 'self' allows, and which the
+// browser keeps (parsed and compiled) from one page to the next. Else
+// Axe sends the script over the DevTools protocol, half a megabyte for
+// every page, which costs more than the run itself.
+const AxePath = "/.browsertest/axe-core.js"
+
+// AxeHandler serves axe-core, for a test's server to mount at [AxePath]
+// next to the pages it tests, for browsers to keep for an hour. Like
+// [Axe] it skips the test when axe-core is not installed (fails it under
+// CI=true).
+func AxeHandler(t testing.TB) http.Handler {
+	t.Helper()
+	src := []byte(axeScript(t))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
+		w.Write(src)
+	})
+}
+
+// axeLoad loads axe-core from the page's origin (AxePath) unless the page
+// has it already, and tells whether it is there. The script element goes
+// once loaded, so that axe sees the page as it was.
+const axeLoad = `new Promise(function (resolve) {
+  if (typeof axe !== "undefined") { resolve(true); return; }
+  var s = document.createElement("script");
+  s.src = location.origin + %q;
+  s.onload = function () { s.remove(); resolve(typeof axe !== "undefined"); };
+  s.onerror = function () { s.remove(); resolve(false); };
+  (document.head || document.documentElement).appendChild(s);
+})`
+
 // RequireAxe skips the test when axe-core is not installed (fails it under
 // CI=true), before it does any work that [Axe] would need.
 func RequireAxe(t testing.TB) { t.Helper(); axeScript(t) }
@@ -120,9 +157,11 @@ const axeRun = `(async () => {
   return JSON.stringify({violations: rules(r.violations), incomplete: rules(r.incomplete)});
 })()`
 
-// Axe injects axe-core into the tab's current page through the DevTools
-// protocol (which the page's Content-Security-Policy does not govern) and
-// runs the rules of [AxeTags] on it.
+// Axe injects axe-core into the tab's current page and runs the rules of
+// [AxeTags] on it. It loads the script from the page's origin when the
+// page's server serves it at [AxePath], else it injects it through the
+// DevTools protocol (which the page's Content-Security-Policy does not
+// govern).
 //
 // axe is a script: in a tab whose page scripts are off ([DisableJavaScript])
 // Axe turns them on for its run, without reloading, so the page stays as it
@@ -136,8 +175,14 @@ func Axe(t testing.TB, tab context.Context, scriptsOff bool) AxeResults {
 		defer setScripts(t, tab, true)
 	}
 	tags, _ := json.Marshal(AxeTags)
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[*cdpruntime.RemoteObject](src)); err != nil {
-		t.Fatalf("browsertest: injecting axe-core: %v", err)
+	loaded, err := chromedp.Run(tab, chromedp.Evaluate[bool](fmt.Sprintf(axeLoad, AxePath), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("browsertest: loading axe-core: %v", err)
+	}
+	if !loaded {
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[*cdpruntime.RemoteObject](src)); err != nil {
+			t.Fatalf("browsertest: injecting axe-core: %v", err)
+		}
 	}
 	js, err := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(axeRun, tags), chromedp.EvalAwaitPromise))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -102,6 +103,45 @@ func TestAxe(t *testing.T) {
 		js, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById("js").textContent`))
 		require.NoError(t, err)
 		assert.Equal(t, "off", js, "the page's own script blocked by its CSP, or never run with scripts off")
+	}
+}
+
+// Axe loads axe-core from the page's origin where the server serves it at
+// AxePath (allowed by a CSP of script-src 'self'), once for the pages of
+// that origin that the tab opens, and finds the same violation there, with
+// scripts on and off.
+func TestAxeFromOrigin(t *testing.T) {
+	browsertest.RequireAxe(t)
+	var loads atomic.Int32
+	axe := browsertest.AxeHandler(t)
+	mux := http.NewServeMux()
+	mux.Handle(browsertest.AxePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loads.Add(1)
+		axe.ServeHTTP(w, r)
+	}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; img-src data:")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(axePage))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, off := range []bool{false, true} {
+		tab := browsertest.New(t)
+		if off {
+			browsertest.DisableJavaScript(t, tab)
+		}
+		before := loads.Load()
+		for _, page := range []string{"/one", "/two"} {
+			require.NoError(t, chromedp.Do(tab, chromedp.Navigate(srv.URL+page)))
+			res := browsertest.Axe(t, tab, off)
+			require.Len(t, res.Violations, 1, res.String())
+			assert.Equal(t, "image-alt", res.Violations[0].ID)
+			js, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById("js").textContent + document.querySelectorAll("script").length`))
+			require.NoError(t, err)
+			assert.Equal(t, "off1", js, "the page's own script blocked by its CSP, or never run; axe's script element gone")
+		}
+		assert.Equal(t, before+1, loads.Load(), "loaded from the origin, once for both pages")
 	}
 }
 
