@@ -596,7 +596,7 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	req := onetime.ShareRequest{
 		Owner: customer, TTL: ttl, MaxTTL: maxTTL, Passphrase: p.Get(frontdoor.ParamPassphrase),
-		Recipients: p[frontdoor.ParamRecipient], ShareDomain: h.shareDomain(p.Get(frontdoor.ParamShareDomain)),
+		Recipients: p.Values(frontdoor.ParamRecipient), ShareDomain: h.shareDomain(p.Get(frontdoor.ParamShareDomain)),
 	}
 	if req.Verifier, err = zkVerifier(p); err != nil {
 		return err

@@ -944,10 +944,10 @@ func (h *Handler) form(q *request) (frontdoor.Params, bool) {
 	switch {
 	case frontdoor.IsTooLarge(err):
 		h.message(q, http.StatusRequestEntityTooLarge, "toolarge")
-		return nil, false
+		return p, false
 	case err != nil:
 		h.message(q, http.StatusBadRequest, "error")
-		return nil, false
+		return p, false
 	}
 	return p, true
 }

@@ -74,12 +74,12 @@ func TestTTL(t *testing.T) {
 		"1e300":       math.MaxInt64,
 		"-1e300":      -math.MaxInt64,
 	} {
-		got, err := Params{ParamTTL: {in}}.TTL()
+		got, err := paramsOf(ParamTTL, in).TTL()
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
 	for _, bad := range []string{"abc", "1.5", "0x10", "1_000", "60s", "inf", "NaN", strings.Repeat("1", 65)} {
-		_, err := Params{ParamTTL: {bad}}.TTL()
+		_, err := paramsOf(ParamTTL, bad).TTL()
 		assert.ErrorIs(t, err, ErrInvalidTTL, bad)
 	}
 }
@@ -89,11 +89,11 @@ func TestLength(t *testing.T) {
 		"": 0, "12": 12, "0": onetime.MinPasswordLength, "-3": onetime.MinPasswordLength,
 		"1e9": onetime.MaxPasswordLength, "20.0": 20,
 	} {
-		got, err := Params{ParamLength: {in}}.Length()
+		got, err := paramsOf(ParamLength, in).Length()
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	_, err := Params{ParamLength: {"ten"}}.Length()
+	_, err := paramsOf(ParamLength, "ten").Length()
 	assert.ErrorIs(t, err, ErrInvalidLength)
 }
 
@@ -234,4 +234,11 @@ func BenchmarkRequestID(b *testing.B) {
 	for b.Loop() {
 		_ = newRequestID()
 	}
+}
+
+// paramsOf returns the Params of one name and value.
+func paramsOf(name, value string) Params {
+	var p Params
+	p.add(name, value)
+	return p
 }

@@ -34,7 +34,7 @@ const (
 // written, booleans as "true" or "false"; null is absent; an array is a
 // list of such scalars (recipient). Objects and nested arrays are ignored.
 // An empty body, or null, is no parameters.
-func parseJSON(p Params, r io.Reader) error {
+func parseJSON(p *Params, r io.Reader) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	switch {
@@ -74,6 +74,16 @@ func parseJSON(p Params, r io.Reader) error {
 	return nil
 }
 
+// parseJSONInto is parseJSON into dst, through Params of its own: the
+// decoder keeps what it is given, which would move dst to the heap on
+// every path, JSON or not.
+func parseJSONInto(dst *Params, r io.Reader) error {
+	p := new(Params)
+	err := parseJSON(p, r)
+	*dst = *p
+	return err
+}
+
 // jsonErr passes the body bound's error through; anything else (broken
 // JSON, a body cut short, a bound of this file) is ErrBadBody.
 func jsonErr(err error) error {
@@ -87,7 +97,7 @@ func jsonErr(err error) error {
 // decoder hands UnmarshalJSON the value's bytes from its own buffer,
 // checked to be valid JSON, without building anything from them.
 type jsonParam struct {
-	p      Params
+	p      *Params
 	name   string // canonical, "" for a name that is not read
 	budget *int
 }

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"iter"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,40 +54,143 @@ var (
 	ErrBadQuery = errors.New("frontdoor: malformed query string")
 )
 
-// canonicalName maps a parameter name as sent to the one that is read,
-// or "" for a name it ignores. recipient[] is how PHP-style clients send a
-// list.
-func canonicalName(name string) string {
+// names are the parameters that are read, each in its slot of Params.
+var names = [...]string{ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain, ParamNonce,
+	ParamProofVerifier, ParamPassphraseVerifier, ParamProof, ParamPassphraseProof}
+
+const numNames = len(names)
+
+// slot returns the slot of a parameter name as sent, or -1 for a name it
+// ignores. recipient[] is how PHP-style clients send a list.
+func slot(name string) int {
 	switch name {
-	case ParamSecret, ParamPassphrase, ParamTTL, ParamLength, ParamRecipient, ParamShareDomain, ParamNonce,
-		ParamProofVerifier, ParamPassphraseVerifier, ParamProof, ParamPassphraseProof:
-		return name
-	case "recipient[]":
-		return ParamRecipient
+	case ParamSecret:
+		return 0
+	case ParamPassphrase:
+		return 1
+	case ParamTTL:
+		return 2
+	case ParamLength:
+		return 3
+	case ParamRecipient, "recipient[]":
+		return 4
+	case ParamShareDomain:
+		return 5
+	case ParamNonce:
+		return 6
+	case ParamProofVerifier:
+		return 7
+	case ParamPassphraseVerifier:
+		return 8
+	case ParamProof:
+		return 9
+	case ParamPassphraseProof:
+		return 10
+	}
+	return -1
+}
+
+// canonicalName maps a parameter name as sent to the one that is read,
+// or "" for a name it ignores.
+func canonicalName(name string) string {
+	if i := slot(name); i >= 0 {
+		return names[i]
 	}
 	return ""
 }
 
 // Params are a request's parameters, merged: known names only, empty
-// values dropped (an empty value is the same as an absent one).
-type Params map[string][]string
+// values dropped (an empty value is the same as an absent one). The zero
+// value holds none.
+//
+// It is a struct of the known names' slots rather than a map: a request
+// makes one, and a map of even one parameter costs an allocation of some
+// 350 bytes (its first group), a struct on the stack none.
+type Params struct {
+	first [numNames]string // each name's first value, "" for none
+	count [numNames]uint8  // the values of each name, up to maxValues
+	more  []nameValue      // the values after the first, in order
+}
+
+// A nameValue is a value of the name in a slot.
+type nameValue struct {
+	slot  uint8
+	value string
+}
 
 // Get returns the first value of name, or "".
 func (p Params) Get(name string) string {
-	if v := p[name]; len(v) > 0 {
-		return v[0]
+	if i := slot(name); i >= 0 && names[i] == name {
+		return p.first[i]
 	}
 	return ""
 }
 
+// Values returns the values of name, in the order they came, or nil.
+func (p Params) Values(name string) []string {
+	i := slot(name)
+	if i < 0 || names[i] != name || p.count[i] == 0 {
+		return nil
+	}
+	vs := make([]string, 1, p.count[i])
+	vs[0] = p.first[i]
+	for _, nv := range p.more {
+		if int(nv.slot) == i {
+			vs = append(vs, nv.value)
+		}
+	}
+	return vs
+}
+
+// All yields each name that has values, with its values, in the order of
+// the names' slots.
+func (p Params) All() iter.Seq2[string, []string] {
+	return func(yield func(string, []string) bool) {
+		for i, name := range names {
+			if p.count[i] > 0 && !yield(name, p.Values(name)) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns the number of names that have values.
+func (p Params) Len() int {
+	n := 0
+	for _, c := range p.count {
+		if c > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // add records a value under its canonical name, dropping empty values,
 // unknown names and values past the per-name bound.
-func (p Params) add(name, value string) {
-	name = canonicalName(name)
-	if name == "" || value == "" || len(p[name]) >= maxValues {
+func (p *Params) add(name, value string) {
+	i := slot(name)
+	if i < 0 || value == "" || p.count[i] >= maxValues {
 		return
 	}
-	p[name] = append(p[name], value)
+	if p.count[i] == 0 {
+		p.first[i] = value
+	} else {
+		p.more = append(p.more, nameValue{uint8(i), value})
+	}
+	p.count[i]++
+}
+
+// replace sets every name that has values in b to b's values only.
+func (p *Params) replace(b *Params) {
+	if b.more != nil {
+		p.more = slices.DeleteFunc(p.more, func(nv nameValue) bool { return b.count[nv.slot] > 0 })
+	}
+	for i, c := range b.count {
+		if c > 0 {
+			p.first[i], p.count[i] = b.first[i], c
+		}
+	}
+	p.more = append(p.more, b.more...)
 }
 
 // ParseParams reads the parameters of a request, the API's and the pages'
@@ -102,16 +207,12 @@ func (p Params) add(name, value string) {
 // '{', which makes it a JSON object (fetch() sends a string body as
 // text/plain). JSON is read as a stream (see parseJSON).
 func ParseParams(contentType, rawQuery string, body io.Reader, contentLength int64) (Params, error) {
-	p := Params{}
-	if err := parseForm(p, rawQuery); err != nil {
-		return nil, ErrBadQuery
+	var p, b Params
+	if err := parseForm(&p, rawQuery); err != nil {
+		return Params{}, ErrBadQuery
 	}
 	if body == nil {
 		return p, nil
-	}
-	b := p // with no query parameters, the body's go straight in
-	if len(p) > 0 {
-		b = Params{}
 	}
 	mediaType, mtParams := parseMediaType(contentType)
 	var err error
@@ -124,11 +225,11 @@ func ParseParams(contentType, rawQuery string, body io.Reader, contentLength int
 		if _, perr := br.Peek(1); perr == io.EOF {
 			break
 		}
-		err = parseMultipart(b, br, mtParams["boundary"])
+		err = parseMultipart(&b, br, mtParams["boundary"])
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
-		err = parseJSON(b, body)
+		err = parseJSONInto(&b, body)
 	case contentLength >= 0 && contentLength <= maxBufferedBody:
-		err = parseSmallBody(b, body, contentLength, mediaType)
+		err = parseSmallBody(&b, body, contentLength, mediaType)
 	default:
 		br := bufio.NewReader(body)
 		first, perr := firstNonSpace(br)
@@ -137,7 +238,7 @@ func ParseParams(contentType, rawQuery string, body io.Reader, contentLength int
 			break
 		}
 		if first == '{' && mediaType != "application/x-www-form-urlencoded" {
-			err = parseJSON(b, br)
+			err = parseJSONInto(&b, br)
 			break
 		}
 		var data []byte
@@ -145,16 +246,12 @@ func ParseParams(contentType, rawQuery string, body io.Reader, contentLength int
 			err = readErr(err)
 			break
 		}
-		err = parseForm(b, string(data))
+		err = parseForm(&b, string(data))
 	}
 	if err != nil {
-		return nil, err
+		return Params{}, err
 	}
-	if len(p) > 0 {
-		for name, vs := range b {
-			p[name] = vs
-		}
-	}
+	p.replace(&b)
 	return p, nil
 }
 
@@ -182,7 +279,7 @@ func parseMediaType(contentType string) (string, map[string]string) {
 // parameters are copied out of it (as strings), so it is free again once
 // the body is parsed, and cleared first, so that a value does not linger
 // in it.
-func parseSmallBody(p Params, body io.Reader, contentLength int64, mediaType string) error {
+func parseSmallBody(p *Params, body io.Reader, contentLength int64, mediaType string) error {
 	buf := bodyBuffers.Get().(*[]byte)
 	data, err := readAll((*buf)[:0], body, contentLength)
 	if cap(data) <= maxPooledBody {
@@ -198,7 +295,7 @@ func parseSmallBody(p Params, body io.Reader, contentLength int64, mediaType str
 	// Leading white space is skipped, as the stream below skips it.
 	data = data[skipSpace(data, 0):]
 	if len(data) > 0 && data[0] == '{' && mediaType != "application/x-www-form-urlencoded" {
-		return parseJSON(p, bytes.NewReader(data))
+		return parseJSONInto(p, bytes.NewReader(data))
 	}
 	return parseForm(p, string(data))
 }
@@ -265,13 +362,13 @@ func firstNonSpace(br *bufio.Reader) (byte, error) {
 // passphrase, silently. A broken escape in a name that is read is
 // ErrBadBody (Rack refuses such a request too); pairs of other names are
 // skipped unread.
-func parseForm(p Params, s string) error {
+func parseForm(p *Params, s string) error {
 	for s != "" {
 		var pair string
 		pair, s, _ = strings.Cut(s, "&")
 		name, value, _ := strings.Cut(pair, "=")
 		name, err := url.QueryUnescape(name)
-		if err != nil || canonicalName(name) == "" {
+		if err != nil || slot(name) < 0 {
 			continue
 		}
 		if value, err = url.QueryUnescape(value); err != nil {
@@ -282,7 +379,7 @@ func parseForm(p Params, s string) error {
 	return nil
 }
 
-func parseMultipart(p Params, body io.Reader, boundary string) error {
+func parseMultipart(p *Params, body io.Reader, boundary string) error {
 	if boundary == "" {
 		return ErrBadBody
 	}
