@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -40,8 +41,9 @@ type GuessOptions struct {
 // token.
 //
 // Only failures are remembered: looking up a client that has not failed
-// takes a lock and a map lookup, and stores nothing, so that honest
-// traffic costs next to nothing. At most MaxClients are remembered, least
+// stores nothing, and while no client is remembered it takes one atomic
+// load (else a lock and a map lookup), so that honest traffic costs next
+// to nothing. At most MaxClients are remembered, least
 // recently failed first out; a client whose bucket is full again is
 // forgotten, which loses nothing, and a client pushed out by others while
 // its bucket was not full starts over with a full one.
@@ -55,6 +57,10 @@ type GuessOptions struct {
 // A GuessLimiter is safe for concurrent use.
 type GuessLimiter struct {
 	now func() time.Time // time.Now; tests replace it
+
+	// remembered is clients.len(), stored under mu and read without it:
+	// while it is zero, no client can have to wait.
+	remembered atomic.Int64
 
 	mu      sync.Mutex
 	clients buckets // of clients that failed, most recently at the front
@@ -86,14 +92,16 @@ func NewGuessLimiter(opts *GuessOptions) *GuessLimiter {
 // when its bucket holds a whole token. It takes nothing and never returns
 // an error; the error result is there to satisfy access.GuessLimiter.
 func (l *GuessLimiter) RetryAfter(_ context.Context, client string) (time.Duration, error) {
-	now := l.now()
+	if l.remembered.Load() == 0 {
+		return 0, nil // no one has failed lately: no lock, no clock
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	g := l.clients.peek(client)
 	if g == nil {
 		return 0, nil
 	}
-	tokens := g.lim.TokensAt(now)
+	tokens := g.lim.TokensAt(l.now())
 	if tokens >= 1 {
 		return 0, nil
 	}
@@ -111,6 +119,7 @@ func (l *GuessLimiter) Failed(_ context.Context, client string) error {
 	g := l.clients.get(client)
 	g.lim.ReserveN(now, 1) // n <= burst: always granted, in debt if need be
 	g.until = now.Add(l.refill(float64(l.clients.burst) - g.lim.TokensAt(now)))
+	l.remembered.Store(int64(l.clients.len()))
 	return nil
 }
 
