@@ -89,19 +89,26 @@ func NewGuessLimiter(opts *GuessOptions) *GuessLimiter {
 }
 
 // RetryAfter reports how long client must wait before it may try again: 0
-// when its bucket holds a whole token. It takes nothing and never returns
-// an error; the error result is there to satisfy access.GuessLimiter.
+// when its bucket holds a whole token. It takes nothing (it may forget
+// buckets full again, as Failed does) and never returns an error; the
+// error result is there to satisfy access.GuessLimiter.
 func (l *GuessLimiter) RetryAfter(_ context.Context, client string) (time.Duration, error) {
 	if l.remembered.Load() == 0 {
 		return 0, nil // no one has failed lately: no lock, no clock
 	}
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Buckets full again are forgotten here too (which changes no
+	// answer), so that the lock-free answer above comes back once the
+	// last client that failed has waited out its debt.
+	l.clients.forget(now)
+	l.remembered.Store(int64(l.clients.len()))
 	g := l.clients.peek(client)
 	if g == nil {
 		return 0, nil
 	}
-	tokens := g.lim.TokensAt(l.now())
+	tokens := g.lim.TokensAt(now)
 	if tokens >= 1 {
 		return 0, nil
 	}

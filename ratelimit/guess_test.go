@@ -132,3 +132,31 @@ func TestGuessOptions(t *testing.T) {
 
 // A GuessLimiter is what the handlers of httpapi and webui take.
 var _ access.GuessLimiter = (*GuessLimiter)(nil)
+
+// TestGuessForgetsOnLook: RetryAfter forgets the buckets full again, as
+// Failed does, so that once every client that failed has waited out its
+// debt the limiter remembers no one (and answers without its lock), and a
+// client that fails afterwards starts from a full budget.
+func TestGuessForgetsOnLook(t *testing.T) {
+	clock := newClock()
+	l := newGuessLimiter(clock, nil)
+	fail(t, l, "b", 1)
+	fail(t, l, "a", access.DefaultGuessBurst+2) // the most recent: forgotten last
+	require.Equal(t, 2, l.Len())
+	assert.Equal(t, 3*time.Second, retryAfter(t, l, "a"))
+	assert.Zero(t, retryAfter(t, l, "b"))
+	assert.Equal(t, 2, l.Len(), "buckets not yet full are kept")
+
+	clock.add(time.Second) // b's bucket is full again, a's not
+	assert.Zero(t, retryAfter(t, l, "c"))
+	assert.Equal(t, 1, l.Len(), "b forgotten by a look at another client")
+	assert.Equal(t, 2*time.Second, retryAfter(t, l, "a"))
+
+	clock.add(time.Duration(access.DefaultGuessBurst+2) * time.Second)
+	assert.Zero(t, retryAfter(t, l, "a"))
+	assert.Zero(t, l.Len(), "every bucket full again: no one remembered")
+	assert.Zero(t, l.remembered.Load())
+
+	fail(t, l, "a", access.DefaultGuessBurst)
+	assert.Equal(t, time.Second, retryAfter(t, l, "a"), "a full budget again after it was forgotten")
+}
