@@ -10,7 +10,8 @@
 // Each call of New opens a tab in a browser context of its own (cookies,
 // cache and storage apart, like a separate incognito window), closed when
 // the test ends; two tabs of one test are two independent browsers as far
-// as the pages can tell.
+// as the pages can tell. Every tab acts as the focused window, so that
+// focus behaves the same whatever runs beside it.
 //
 // The browser is Debian's chromium (or $ONETIME_CHROMIUM, or another
 // Chrome on PATH), run headless with a fresh, empty profile directory and
@@ -158,6 +159,12 @@ func New(t testing.TB) context.Context {
 	if err := chromedp.Do(tab); err != nil {
 		t.Fatalf("browsertest: opening a tab: %v", err)
 	}
+	// Every tab acts as the focused window: tabs of parallel tests would
+	// otherwise take the focus from one another, and an element focused
+	// in a page without it matches neither :focus nor :focus-visible.
+	if _, err := chromedp.Call(tab, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatalf("browsertest: emulating focus: %v", err)
+	}
 	return tab
 }
 
@@ -166,6 +173,15 @@ func DisableJavaScript(t testing.TB, tab context.Context) {
 	t.Helper()
 	if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatalf("browsertest: disabling JavaScript: %v", err)
+	}
+}
+
+// EnableJavaScript turns scripts in the tab's pages back on, from the next
+// page it opens (the page shown stays as it was rendered).
+func EnableJavaScript(t testing.TB, tab context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatalf("browsertest: enabling JavaScript: %v", err)
 	}
 }
 

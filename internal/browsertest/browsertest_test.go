@@ -54,6 +54,13 @@ func TestTabs(t *testing.T) {
 	assert.Equal(t, "off", text(second, "js"))
 	assert.Equal(t, "ja", text(second, "l"))
 
+	// Both tabs act as the focused window: focus works in each.
+	for _, tab := range []context.Context{first, second} {
+		focused, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.hasFocus()`))
+		require.NoError(t, err)
+		assert.True(t, focused)
+	}
+
 	file := browsertest.Screenshot(t, second, "page")
 	info, err := os.Stat(file)
 	require.NoError(t, err)
