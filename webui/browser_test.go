@@ -6,18 +6,21 @@ package webui_test
 //
 // # Variants
 //
-// Every page is seen in 16 variants ([variants]): 360 px (a phone) and
+// Every page is seen in 16 variants: 360 px (a phone) and
 // 1280 px, English and Japanese, the light and the dark colour scheme,
 // JavaScript on and off. The journeys of TestPages and TestPagesAccount run
-// once per variant, one tab each (plus the few a journey needs for another
-// person), and on every page they reach call [variant.check], which asserts
-// what every page must be and runs axe-core on it: 0 violations and 0
-// "needs review".
+// once per combination of width, language and JavaScript ([journeys]), one
+// tab each, and on every page they reach call [variant.check], which
+// asserts what every page must be and runs axe-core on it, in the light and
+// in the dark scheme (switched in place: the scheme changes nothing but
+// colours): 0 violations and 0 "needs review".
 //
 // # Issue 21: what covers each item
 //
 // "check" is [variant.check], run on every page of every journey in all 16
-// variants; "TestPages/<variant>/<phase>" is a phase of the journey.
+// variants; "TestPages/<journey>/<phase>" is a phase of a journey, run in
+// the 8 journeys and so, for what the colour scheme can change (colours:
+// the focus ring, axe's contrast rules), through check, in all 16.
 //
 //	 #  item                                          covered by                                   variants
 //	 1  footer: the receipt is the sender's alone     check (every page)                           16
@@ -50,10 +53,18 @@ package webui_test
 //	14  Permissions-Policy, CORP (and the other       check (the headers of every page);           16; robots.txt once
 //	    headers); robots.txt                            TestPagesHeadersAndRobots                      (no variant)
 //
+// Where JavaScript runs the share form encrypts in the browser (the
+// zero-knowledge mode, zk.js): the journeys share that way in the JS
+// variants and the server's way in the others, and TestPages/*/zk goes
+// through the pages of a zero-knowledge secret (its receipt without the
+// key, its confirmation page with and without the key or JavaScript, a
+// wrong passphrase and the value opened in the page).
+//
 // axe-core also runs, in every variant, on the pages only errors reach
-// (TestPages/*/errors): not found, gone receipt, the refused form, 400,
-// 403 (a post from another site), 405, 413, 429 (rate limit and guess
-// limit), 500 and 503 (busy); and on the 401 pages (TestPagesAccount).
+// (TestPages/*/errors): not found, gone receipt, the refused form (by the
+// browser and by the server), 400, 403 (a post from another site), 405,
+// 413, 429 (rate limit and guess limit), 500 and 503 (busy); and on the
+// 401 pages (TestPagesAccount/*/signin, mailer).
 
 import (
 	"context"
@@ -317,8 +328,11 @@ func cancelPrompts(b *tab) {
 			}
 		}
 	}()
+	// Only pages can be asked for credentials here: the other requests
+	// (stylesheet, scripts, icon) need not wait for the test.
 	handle := true
-	_, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handle})
+	_, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handle,
+		Patterns: []*fetch.RequestPattern{{URLPattern: "*", ResourceType: network.ResourceTypeDocument}}})
 	require.NoError(b.t, err)
 }
 
@@ -339,20 +353,34 @@ func (v variant) String() string {
 	return fmt.Sprintf("%d-%s-%s-%s", v.width, v.lang, v.scheme, js)
 }
 
-// variants are every combination the issue asks for: 360 and 1280 px,
-// English and Japanese, light and dark, JavaScript on and off.
-func variants() []variant {
+// schemes are the colour schemes that check sees every page in: with
+// journeys, the 16 variants that the issue asks for (360 and 1280 px,
+// English and Japanese, light and dark, JavaScript on and off).
+var schemes = []string{"light", "dark"}
+
+// journeys are the variants but for the colour scheme, in which the
+// journeys run: the scheme changes nothing but colours (no page, script or
+// answer depends on it), so check sees each page in both, switching the
+// scheme in place, rather than walking every journey twice.
+func journeys() []variant {
 	var vs []variant
 	for _, w := range []int64{360, 1280} {
 		for _, lang := range []string{"en", "ja"} {
-			for _, scheme := range []string{"light", "dark"} {
-				for _, js := range []bool{true, false} {
-					vs = append(vs, variant{w, lang, scheme, js})
-				}
+			for _, js := range []bool{true, false} {
+				vs = append(vs, variant{w, lang, schemes[0], js})
 			}
 		}
 	}
 	return vs
+}
+
+// journey names a journey: its variant without the scheme.
+func (v variant) journey() string {
+	js := "js"
+	if !v.js {
+		js = "nojs"
+	}
+	return fmt.Sprintf("%d-%s-%s", v.width, v.lang, js)
 }
 
 // acceptLanguage is what a browser set to the variant's language sends.
@@ -442,9 +470,10 @@ const factsJS = `(function(){
 // "(任意)" for "（任意）", "受信済み. " for "受信済み。".
 var halfWidth = regexp.MustCompile(`[\p{Han}\p{Hiragana}\p{Katakana}ー。、]\s?[?!():;,.]|[?!(:;,.]\s?[\p{Han}\p{Hiragana}\p{Katakana}]`)
 
-// check asserts what every page must be in every variant, then runs
-// axe-core's WCAG 2.x A/AA rules on it and wants no violation and nothing
-// left for review:
+// check asserts what every page must be in every variant, in both colour
+// schemes (the page switched in place: see journeys), and runs axe-core's
+// WCAG 2.x A/AA rules on it in each, wanting no violation and nothing left
+// for review:
 //
 //   - in the variant's language, with no horizontal scrolling at its width;
 //   - item 1: the footer keeps the receipt to the sender;
@@ -454,8 +483,28 @@ var halfWidth = regexp.MustCompile(`[\p{Han}\p{Hiragana}\p{Katakana}ー。、]\s
 //     least 2 px that contrasts by 3:1 with the background it is drawn on;
 //   - item 14: the security headers, Permissions-Policy and CORP among them.
 //
-// On a failure it saves a screenshot to the artifacts.
+// On a failure it saves a screenshot to the artifacts. The tab is left in
+// the first scheme.
 func (v variant) check(b *tab, page string) {
+	t := b.t
+	t.Helper()
+	where := fmt.Sprintf("%s (%s) at %s", page, v.journey(), b.url())
+	assert.Equal(t, "same-origin", b.header("Cross-Origin-Resource-Policy"), where)
+	assert.Equal(t, webui.PermissionsPolicy, b.header("Permissions-Policy"), where)
+	assert.Equal(t, webui.ContentSecurityPolicy, b.header("Content-Security-Policy"), where)
+	assert.Equal(t, "nosniff", b.header("X-Content-Type-Options"), where)
+	assert.Equal(t, "no-referrer", b.header("Referrer-Policy"), where)
+	assert.Equal(t, "no-store", b.header("Cache-Control"), where)
+	for _, scheme := range append(schemes[1:], schemes[0]) {
+		vs := v
+		vs.scheme = scheme
+		browsertest.SetColorScheme(t, b.ctx, scheme)
+		vs.checkScheme(b, page)
+	}
+}
+
+// checkScheme is check in the variant's colour scheme, set already.
+func (v variant) checkScheme(b *tab, page string) {
 	t := b.t
 	t.Helper()
 	failed := t.Failed()
@@ -487,16 +536,9 @@ func (v variant) check(b *tab, page string) {
 		}
 	}
 
-	assert.Equal(t, "same-origin", b.header("Cross-Origin-Resource-Policy"), where)
-	assert.Equal(t, webui.PermissionsPolicy, b.header("Permissions-Policy"), where)
-	assert.Equal(t, webui.ContentSecurityPolicy, b.header("Content-Security-Policy"), where)
-	assert.Equal(t, "nosniff", b.header("X-Content-Type-Options"), where)
-	assert.Equal(t, "no-referrer", b.header("Referrer-Policy"), where)
-	assert.Equal(t, "no-store", b.header("Cache-Control"), where)
-
 	res := browsertest.Axe(t, b.ctx, !v.js)
 	assert.True(t, res.Clean(), "axe on %s:\n%s", where, res)
 	if t.Failed() && !failed {
-		browsertest.Screenshot(t, b.ctx, page)
+		browsertest.Screenshot(t, b.ctx, page+"-"+v.scheme)
 	}
 }

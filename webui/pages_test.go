@@ -68,17 +68,18 @@ var words = map[string]map[string]string{
 	},
 }
 
-// TestPages walks, in each of the 16 variants, through every page that an
-// anonymous visitor can reach, sharing, generating, revealing and burning
-// as a person would, and through the pages that only errors reach. Every
-// page gets [variant.check] (axe-core among it); each phase checks the
-// items of issue 21 that its pages carry (see the map in browser_test.go).
+// TestPages walks, in each of the 8 journeys (every page is checked in the
+// 16 variants: see journeys), through every page that an anonymous
+// visitor can reach, sharing, generating, revealing and burning as a
+// person would, and through the pages that only errors reach. Every page
+// gets [variant.check] (axe-core among it); each phase checks the items of
+// issue 21 that its pages carry (see the map in browser_test.go).
 func TestPages(t *testing.T) {
 	browsertest.RequireAxe(t)
 	t.Parallel()
 	errs := newErrorSites(t)
-	for _, v := range variants() {
-		t.Run(v.String(), func(t *testing.T) {
+	for _, v := range journeys() {
+		t.Run(v.journey(), func(t *testing.T) {
 			t.Parallel()
 			s := pagesSite(t, &onetime.Options{MaxAttempts: 3, MaxSize: 1024}, nil)
 			s.clock.Set(time.Now().Truncate(time.Second))
@@ -91,27 +92,25 @@ func TestPages(t *testing.T) {
 			t.Run("reveal", func(t *testing.T) { pagesReveal(t, v, b.in(t), s) })
 			t.Run("burn", func(t *testing.T) { pagesBurn(t, v, b.in(t), s) })
 			t.Run("value", func(t *testing.T) { pagesValue(t, v, b.in(t), s) })
-			if zkPages(t, s) {
-				t.Run("zk", func(t *testing.T) { pagesZK(t, v, b.in(t), s) })
-			}
+			t.Run("zk", func(t *testing.T) { pagesZK(t, v, b.in(t), s) })
 			t.Run("errors", func(t *testing.T) { pagesErrors(t, v, b.in(t), s, errs) })
 		})
 	}
 }
 
-// pagesShare: the form, sharing with a passphrase typed in the open
-// (item 8), the page after a share (items 2, 3, 5), the receipt seen again.
+// pagesShare: the form, its passphrase seen while typed (item 8), the
+// page after a share (items 2, 3, 5), the receipt seen again.
 func pagesShare(t *testing.T, v variant, b *tab, s *site) {
 	w := words[v.lang]
 	require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
 	v.check(b, "share form")
 	assert.Zero(t, b.count("#recipient"), "recipients are for customers with a mailer")
 	assert.NotContains(t, strings.ToLower(b.body()), w["email"])
-	zk := v.js && zkPages(t, s)
-	if zkPages(t, s) {
-		assert.Equal(t, zk, b.visible("#mode-zk"), "the browser encrypts where JavaScript runs")
-		assert.Equal(t, !v.js, b.visible("#mode-server"), "without JavaScript the server does, and the form says so")
-	}
+	// Where JavaScript runs the browser encrypts (the zero-knowledge
+	// mode), and the form says so; without, the server does.
+	zk := v.js
+	assert.Equal(t, zk, b.visible("#mode-zk"))
+	assert.Equal(t, !zk, b.visible("#mode-server"))
 
 	// Item 8: the sender can see the passphrase before sharing.
 	passType := `document.getElementById("passphrase").type`
@@ -129,6 +128,8 @@ func pagesShare(t *testing.T, v variant, b *tab, s *site) {
 		assert.Equal(t, "false", b.attr("show-passphrase", "aria-pressed"))
 	}
 
+	// (TestPages/*/reveal and zk share and reveal with a passphrase.)
+	eval[bool](b, `(document.getElementById("passphrase").value = "", true)`)
 	const secret = "line one\n  two — indented\n\nünïcödé 秘密 🔑 <b>not bold</b> & done"
 	b.set("secret", secret)
 	require.EqualValues(t, http.StatusOK, b.click("share"))
@@ -227,7 +228,7 @@ func pagesGenerate(t *testing.T, v variant, b *tab, s *site) {
 	assert.Regexp(t, `^`+s.base+`/private/[0-9a-z]+$`, b.url(), "redirected after the post")
 	v.check(b, "generated password")
 	assert.Len(t, b.text("value"), onetime.DefaultPasswordLength)
-	assert.Regexp(t, shareLinkRE(s, v.js && zkPages(t, s)), b.text("link"))
+	assert.Regexp(t, shareLinkRE(s, v.js), b.text("link"))
 	assert.Equal(t, v.js, b.visible("#copy-link"))
 	assert.Equal(t, v.js, b.visible(`button[data-copy="value"]`))
 	assert.Equal(t, !v.js, b.visible("#link-select"))
@@ -429,22 +430,24 @@ func pagesValue(t *testing.T, v variant, b *tab, s *site) {
 func pagesZK(t *testing.T, v variant, b *tab, s *site) {
 	w := words[v.lang]
 	const secret = "sealed in the browser\n二行目 🔑"
-	sender := b
 	if !v.js {
-		sender = newTab(t)
+		browsertest.EnableJavaScript(t, b.ctx) // the sender's browser runs scripts
 	}
-	link, receipt := shareInBrowser(sender, s.base, secret, "correct horse")
+	link, receipt := shareInBrowser(b, s.base, secret, "correct horse")
 	require.Regexp(t, shareLinkRE(s, true), link)
 	keyless, _, _ := strings.Cut(link, "#")
 
-	elsewhere := b
+	// The receipt where the key is not: another browser, or the sender's
+	// tab closed (the key was kept in that tab's session storage).
 	if v.js {
-		elsewhere = v.open(t) // another browser: it holds no key
+		eval[bool](b, `(sessionStorage.clear(), true)`)
+	} else {
+		browsertest.DisableJavaScript(t, b.ctx)
 	}
-	require.EqualValues(t, http.StatusOK, elsewhere.open(receipt))
-	v.check(elsewhere, "receipt, the link's key elsewhere")
-	assert.True(t, elsewhere.visible("#zk-nokey"))
-	assert.False(t, elsewhere.visible("#link-field"))
+	require.EqualValues(t, http.StatusOK, b.open(receipt))
+	v.check(b, "receipt, the link's key elsewhere")
+	assert.True(t, b.visible("#zk-nokey"))
+	assert.False(t, b.visible("#link-field"))
 
 	if !v.js {
 		require.EqualValues(t, http.StatusOK, b.open(link))
@@ -499,7 +502,7 @@ func pagesErrors(t *testing.T, v variant, b *tab, s *site, e *errorSites) {
 	require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
 	big := strings.Repeat("秘", 400) // 1200 bytes, past MaxSize
 	b.set("secret", big)
-	if v.js && zkPages(t, s) {
+	if v.js {
 		b.press("share")
 		b.waitFor(`!document.getElementById("zk-error").hidden`)
 		v.check(b, "share form, refused in the browser")
@@ -580,16 +583,6 @@ func serveWithAxe(t *testing.T, svc *onetime.Service, clock *onetimetest.Clock, 
 	}
 }
 
-// zkPages reports whether the pages have the zero-knowledge mode
-// (zk.js): the share form says so. Where JavaScript runs, the form then
-// encrypts in the browser, which changes what sharing looks like.
-func zkPages(t *testing.T, s *site) bool {
-	t.Helper()
-	res := s.get("/")
-	require.Equal(t, http.StatusOK, res.status)
-	return strings.Contains(res.body, " data-zk")
-}
-
 // shareLinkRE matches the link that the page after a share shows: with the key
 // in its fragment in the zero-knowledge mode.
 func shareLinkRE(s *site, zk bool) string {
@@ -661,16 +654,16 @@ func newErrorSites(t *testing.T) *errorSites {
 	return &e
 }
 
-// TestPagesAccount walks, in each of the 16 variants, through the pages of
-// a signed-in customer (item 12: /recent, its burn, sign-out) with a
-// mailer and without one (item 13), and through the 401 pages: credentials
-// refused, an anonymous visitor at /recent. Every page gets
-// [variant.check].
+// TestPagesAccount walks, in each of the 8 journeys (every page is checked
+// in the 16 variants), through the pages of a signed-in customer (item 12:
+// /recent, its burn, sign-out) with a mailer and without one (item 13),
+// and through the 401 pages: credentials refused, an anonymous visitor at
+// /recent. Every page gets [variant.check].
 func TestPagesAccount(t *testing.T) {
 	browsertest.RequireAxe(t)
 	t.Parallel()
-	for _, v := range variants() {
-		t.Run(v.String(), func(t *testing.T) {
+	for _, v := range journeys() {
+		t.Run(v.journey(), func(t *testing.T) {
 			t.Parallel()
 			b := v.open(t)
 			sendHeaders(b, map[string]string{"Accept-Language": v.acceptLanguage(), "Authorization": "Basic YWRhOnRva2Vu"}) // ada:token
@@ -678,7 +671,7 @@ func TestPagesAccount(t *testing.T) {
 			mailer := accountSite(t, true)
 			t.Run("mailer", func(t *testing.T) { accountMailer(t, v, b.in(t), mailer) })
 			t.Run("nomailer", func(t *testing.T) { accountNoMailer(t, v, b.in(t), accountSite(t, false)) })
-			t.Run("signin", func(t *testing.T) { accountSignIn(t, v, mailer) })
+			t.Run("signin", func(t *testing.T) { accountSignIn(t, v, b.in(t), mailer) })
 		})
 	}
 }
@@ -706,7 +699,7 @@ func accountMailer(t *testing.T, v variant, b *tab, s *site) {
 
 	require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
 	v.check(b, "share form, signed in, with a mailer")
-	zk := v.js && zkPages(t, s)
+	zk := v.js // the zero-knowledge mode
 	if zk {
 		// The browser encrypts: the server could only mail a link that
 		// does not open, and the form says so instead of asking.
@@ -819,10 +812,8 @@ func accountNoMailer(t *testing.T, v variant, b *tab, s *site) {
 // accountSignIn: credentials refused, and an anonymous visitor at /recent
 // (the prompts cancelled): each page says what happened, with the ways
 // on; the anonymous form offers sign-in and no recipient.
-func accountSignIn(t *testing.T, v variant, s *site) {
+func accountSignIn(t *testing.T, v variant, b *tab, s *site) {
 	w := words[v.lang]
-	b := v.open(t)
-	cancelPrompts(b)
 	sendHeaders(b, map[string]string{"Accept-Language": v.acceptLanguage(), "Authorization": "Basic YWRhOndyb25n"}) // ada:wrong
 	require.EqualValues(t, http.StatusUnauthorized, b.open(s.base+"/"))
 	v.check(b, "sign-in failed")
