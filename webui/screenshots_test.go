@@ -8,13 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/internal/browsertest"
+	"github.com/onetimego/onetime/webui"
 )
 
 var update = flag.Bool("update", false, "TestScreenshots: write the pictures of docs/ (go test -run TestScreenshots -update ./webui/)")
@@ -25,7 +28,9 @@ var update = flag.Bool("update", false, "TestScreenshots: write the pictures of 
 // fonts (fonts-noto-cjk, installed by .ci/run).
 func TestScreenshots(t *testing.T) {
 	t.Parallel()
-	s := newSite(t, nil, nil)
+	// Links as a deployment hands them out, times of today.
+	s := newSite(t, nil, &webui.Options{PublicURL: "https://secrets.example.com"})
+	s.clock.Set(time.Now().Truncate(time.Minute))
 	dir := browsertest.ArtifactsDir(t)
 	if *update {
 		dir = filepath.Join("..", "docs")
@@ -45,6 +50,11 @@ func TestScreenshots(t *testing.T) {
 		t.Run(shot.file, func(t *testing.T) {
 			t.Parallel()
 			b := shot.v.open(t)
+			if shot.v.lang == "en" {
+				// The open's Asia/Tokyo is for the Japanese pictures.
+				_, err := chromedp.Call(b.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "UTC"})
+				require.NoError(t, err)
+			}
 			require.EqualValues(t, http.StatusOK, b.open(s.base+"/"))
 			secret := map[string]string{"en": "The staging database password:\ncorrect-horse-battery-staple", "ja": "検証環境のデータベースのパスワード：\ncorrect-horse-battery-staple"}[shot.v.lang]
 			switch shot.page {
