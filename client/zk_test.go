@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/client"
 	"github.com/onetimego/onetime/httpapi"
+	"github.com/onetimego/onetime/internal/zkvectors"
 	"github.com/onetimego/onetime/onetimetest"
 	"github.com/onetimego/onetime/store/memory"
 	"github.com/onetimego/onetime/zk"
@@ -442,15 +442,7 @@ func TestZKLostAnswers(t *testing.T) {
 // served by a server that answers the sealed value only to the vector's
 // proofs, open to the vector's value.
 func TestZKVectorsOpen(t *testing.T) {
-	raw, err := os.ReadFile("../zk/testdata/vectors.json")
-	require.NoError(t, err)
-	var vectors []struct {
-		Fragment, Passphrase, Value, Sealed string
-		KeyProof                            string `json:"key_proof"`
-		PassphraseProof                     string `json:"passphrase_proof"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &vectors))
-	require.NotEmpty(t, vectors)
+	vectors := zkvectors.Load(t)
 	for i, v := range vectors {
 		var srv *hostile
 		srv = newHostile(t, func(w http.ResponseWriter, r *http.Request) {

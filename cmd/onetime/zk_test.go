@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/onetimego/onetime"
 	"github.com/onetimego/onetime/access"
 	"github.com/onetimego/onetime/httpapi"
+	"github.com/onetimego/onetime/internal/zkvectors"
 	"github.com/onetimego/onetime/onetimetest"
 	"github.com/onetimego/onetime/store/memory"
 	"github.com/onetimego/onetime/zk"
@@ -300,15 +300,7 @@ func TestZKUnsealedAnswerNoted(t *testing.T) {
 // (zk/testdata/vectors.json, which the pages' tests read too), served by
 // a server that answers the sealed value only to the vector's proofs.
 func TestZKBrowserLinksOpen(t *testing.T) {
-	raw, err := os.ReadFile("../../zk/testdata/vectors.json")
-	require.NoError(t, err)
-	var vectors []struct {
-		Fragment, Passphrase, Value, Sealed string
-		KeyProof                            string `json:"key_proof"`
-		PassphraseProof                     string `json:"passphrase_proof"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &vectors))
-	require.NotEmpty(t, vectors)
+	vectors := zkvectors.Load(t)
 	for i, v := range vectors {
 		srv := newRecorder(t, "127.0.0.1", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
