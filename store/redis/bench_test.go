@@ -227,7 +227,7 @@ type mode struct {
 // modes are the ways the Store can send its commands: one round trip per
 // command on the client's pool ("direct", Options.Direct), every command
 // through go-redis's automatic pipeliner ("pipelined", what
-// Options.AutoPipeline did before it became the default), and the default,
+// the old AutoPipeline option did), and the default,
 // the pipeliner only while other commands are in flight ("adaptive").
 var modes = []mode{{"direct", true, false}, {"pipelined", false, true}, {"adaptive", false, false}}
 

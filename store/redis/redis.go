@@ -102,11 +102,6 @@ type Options struct {
 	// past it. go-redis keeps one pipeliner per client, shared by every
 	// Store on that client, and closes it with the client.
 	Direct bool
-
-	// Deprecated: the Store pipelines commands by default, when other
-	// commands are in flight (see Direct, which turns it off).
-	// AutoPipeline has no effect.
-	AutoPipeline bool
 }
 
 // Store is a [onetime.Store] in Redis. It is safe for concurrent use by
