@@ -154,6 +154,18 @@ type Options struct {
 	// body" (intended status 414).
 	MaxQueryBytes int
 
+	// RequestTimeout, when positive, bounds the work of each request: its
+	// context gets a deadline that far ahead. Net/http's WriteTimeout only
+	// closes the connection and does not stop the handler, so without a
+	// deadline a reveal queued behind a burst of passphrase derivations,
+	// or waiting on a stalled store, could consume a secret after its
+	// answer can no longer be sent. With one, the service gives up while
+	// waiting and every store refuses to consume past the deadline (see
+	// onetime.Store), so the secret survives. Zero (the default) sets no
+	// deadline of the handler's own; set it a few seconds under the
+	// server's WriteTimeout, and give webui the same.
+	RequestTimeout time.Duration
+
 	// HealthTimeout bounds the store check of GET {BasePath}status; zero
 	// means [DefaultHealthTimeout].
 	HealthTimeout time.Duration
@@ -228,7 +240,8 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 		maxQuery: o.MaxQueryBytes, healthTTL: o.HealthTimeout}
 	h.door, err = frontdoor.New(frontdoor.Options{Name: "httpapi", Auth: o.Auth, RateLimiter: o.RateLimiter,
 		GuessLimiter: o.GuessLimiter, ClientIPHeader: o.ClientIPHeader, TrustedProxies: o.TrustedProxies,
-		Logger: o.Logger, AccessLog: o.AccessLog, MeterProvider: o.MeterProvider, TracerProvider: o.TracerProvider})
+		Logger: o.Logger, AccessLog: o.AccessLog, MeterProvider: o.MeterProvider, TracerProvider: o.TracerProvider,
+		Timeout: o.RequestTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}

@@ -155,6 +155,18 @@ type Options struct {
 	// be the same logger as Logger, and the same as httpapi's.
 	AccessLog *slog.Logger
 
+	// RequestTimeout, when positive, bounds the work of each request: its
+	// context gets a deadline that far ahead. Net/http's WriteTimeout only
+	// closes the connection and does not stop the handler, so without a
+	// deadline a reveal queued behind a burst of passphrase derivations,
+	// or waiting on a stalled store, could consume a secret after its
+	// answer can no longer be sent. With one, the service gives up while
+	// waiting and every store refuses to consume past the deadline (see
+	// onetime.Store), so the secret survives. Zero (the default) sets no
+	// deadline of the handler's own; set it a few seconds under the
+	// server's WriteTimeout, as httpapi's.
+	RequestTimeout time.Duration
+
 	// MeterProvider records the requests' metrics and TracerProvider
 	// their spans, through the OpenTelemetry API, as httpapi's do (see
 	// "Metrics and traces" in the package doc). nil means the Service's
@@ -249,7 +261,8 @@ func New(svc *onetime.Service, opts *Options) (*Handler, error) {
 	h := &Handler{svc: svc, opts: o, base: o.BasePath, log: o.Logger, maxSize: maxSize}
 	h.door, err = frontdoor.New(frontdoor.Options{Name: "webui", Auth: o.Auth, RateLimiter: o.RateLimiter,
 		GuessLimiter: o.GuessLimiter, ClientIPHeader: o.ClientIPHeader, TrustedProxies: o.TrustedProxies,
-		Logger: o.Logger, AccessLog: o.AccessLog, MeterProvider: o.MeterProvider, TracerProvider: o.TracerProvider})
+		Logger: o.Logger, AccessLog: o.AccessLog, MeterProvider: o.MeterProvider, TracerProvider: o.TracerProvider,
+		Timeout: o.RequestTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("webui: %w", err)
 	}

@@ -395,6 +395,7 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, use
 		Auth: auth, RateLimiter: limiter, GuessLimiter: guess,
 		ClientIPHeader: c.clientIPHeader, TrustedProxies: proxies,
 		Logger: log, AccessLog: accessLog, MaxQueryBytes: c.maxHeaderBytes,
+		RequestTimeout: c.requestTimeout,
 	})
 	if err != nil {
 		return nil, err
@@ -408,6 +409,7 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, use
 			Auth: auth, RateLimiter: limiter, GuessLimiter: guess,
 			ClientIPHeader: c.clientIPHeader, TrustedProxies: proxies,
 			Logger: log, AccessLog: accessLog, PublicURL: c.publicURL,
+			RequestTimeout: c.requestTimeout,
 		}
 		if auth != nil {
 			uo.SignInRealm = "onetime"
@@ -419,7 +421,7 @@ func newHandler(c config, svc *onetime.Service, rdb goredis.UniversalClient, use
 		mux.Handle("/", ui) // api.Wrap(mux) still sends /api/v1/... to the API
 	}
 	// Wrap: paths the mux would redirect (/api/v1, //) reach the API.
-	return withDeadline(api.Wrap(mux), c.requestTimeout), nil
+	return api.Wrap(mux), nil
 }
 
 // newRateLimiter returns the limiter of -rate and -burst, or nil (no
@@ -632,22 +634,6 @@ func decodeSecret(b []byte) ([]byte, error) {
 		return []byte(t), nil
 	}
 	return nil, fmt.Errorf("a server secret must be at least %d bytes (or %d hex digits)", onetime.MinServerSecretLen, 2*onetime.MinServerSecretLen)
-}
-
-// withDeadline bounds the work of each request by d (-request-timeout).
-// The server's WriteTimeout only closes the connection; it does not stop
-// the handler, so a reveal queued behind a burst of passphrase derivations,
-// or waiting on a stalled store, could consume a secret after its answer
-// can no longer be sent. The deadline on the request's context stops it
-// first: the service gives up while waiting, and every store refuses to
-// consume past the deadline, checked where the change happens (see
-// onetime.Store), so the secret survives.
-func withDeadline(h http.Handler, d time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		h.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // logNotifier stands in for a mailer: it logs that a notification would

@@ -72,6 +72,10 @@ type Options struct {
 	// telemetry.go); nil means the global providers.
 	MeterProvider  metric.MeterProvider
 	TracerProvider trace.TracerProvider
+	// Timeout, when positive, bounds the work of each request: Begin puts
+	// a deadline that far ahead on the request's context (see
+	// [Request.Context]) and End releases it.
+	Timeout time.Duration
 }
 
 // A Door admits the requests of one handler. It is safe for concurrent
@@ -86,12 +90,13 @@ type Door struct {
 	log      *slog.Logger
 	access   *slog.Logger
 	tel      *doorTelemetry
+	timeout  time.Duration
 }
 
 // New returns a Door for o, or an error for a ClientIPHeader without
 // TrustedProxies ([ErrNoTrustedProxies]) or a prefix that is not valid.
 func New(o Options) (*Door, error) {
-	d := &Door{name: o.Name, auth: o.Auth, limiter: o.RateLimiter, guess: o.GuessLimiter, log: o.Logger, access: o.AccessLog,
+	d := &Door{name: o.Name, auth: o.Auth, limiter: o.RateLimiter, guess: o.GuessLimiter, log: o.Logger, access: o.AccessLog, timeout: o.Timeout,
 		// As a header name: one option means one header to both handlers.
 		ipHeader: http.CanonicalHeaderKey(strings.TrimSpace(o.ClientIPHeader))}
 	var err error
@@ -133,6 +138,7 @@ type Request struct {
 	ctx    context.Context // the request's, with its span
 	span   trace.Span      // nil when tracing is off (a no-op provider)
 	method string          // the request's method, _OTHER when not a standard one
+	cancel func()          // releases ctx's deadline (Options.Timeout); nil without one
 }
 
 // A Writer is a request's http.ResponseWriter that remembers the status it
@@ -163,11 +169,17 @@ func (w *Writer) Write(b []byte) (int, error) {
 func (w *Writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Begin starts serving r: it gives the request an id, sent as X-Request-Id,
-// and tells its client's address. The handler writes its answer to the
-// returned Request's Writer.
+// tells its client's address, and puts the deadline of Options.Timeout on
+// its context. The handler writes its answer to the returned Request's
+// Writer, serves it with the Request's Context, and calls [Door.End].
 func (d *Door) Begin(w http.ResponseWriter, r *http.Request) *Request {
 	q := &Request{Writer: Writer{ResponseWriter: w}, Addr: ClientAddr(r, d.ipHeader, d.trusted)}
 	d.tel.start(r, q, d.access != nil)
+	if d.timeout > 0 {
+		// Here rather than by a middleware's r.WithContext, which would
+		// copy the whole http.Request of every request.
+		q.ctx, q.cancel = context.WithTimeout(q.ctx, d.timeout)
+	}
 	q.ID = newRequestID()
 	q.rid[0] = q.ID
 	w.Header()["X-Request-Id"] = q.rid[:] // canonical already: as Set would, without its allocation

@@ -138,6 +138,35 @@ func TestAllow(t *testing.T) {
 	assert.Contains(t, logs.String(), "level=WARN msg=\"test: rate limiter failed; request let through\"")
 }
 
+// TestTimeout: Options.Timeout puts a deadline on the request's context,
+// inside the http.Request's (whose values it keeps), and End releases it;
+// without it the context is the http.Request's own.
+func TestTimeout(t *testing.T) {
+	type key struct{}
+	r := httptest.NewRequest("GET", "/", nil)
+	r = r.WithContext(context.WithValue(r.Context(), key{}, "kept"))
+
+	q := mustNew(t, Options{Name: "test"}).Begin(httptest.NewRecorder(), r)
+	_, ok := q.Context().Deadline()
+	assert.False(t, ok, "no Timeout: no deadline of the door's own")
+
+	d := mustNew(t, Options{Name: "test", Timeout: time.Hour})
+	before := time.Now()
+	q = d.Begin(httptest.NewRecorder(), r)
+	deadline, ok := q.Context().Deadline()
+	require.True(t, ok)
+	assert.WithinRange(t, deadline, before.Add(time.Hour), time.Now().Add(time.Hour))
+	assert.Equal(t, "kept", q.Context().Value(key{}))
+	require.NoError(t, q.Context().Err())
+	d.End(q.Context(), q, "GET /")
+	assert.ErrorIs(t, q.Context().Err(), context.Canceled, "End releases the deadline's timer")
+	assert.NoError(t, r.Context().Err(), "and leaves the http.Request's context alone")
+
+	q = mustNew(t, Options{Name: "test", Timeout: time.Millisecond}).Begin(httptest.NewRecorder(), r)
+	<-q.Context().Done()
+	assert.ErrorIs(t, q.Context().Err(), context.DeadlineExceeded)
+}
+
 func TestAuthenticate(t *testing.T) {
 	down := errors.New("directory down")
 	auth := access.AuthenticatorFunc(func(r *http.Request) (string, error) {

@@ -123,8 +123,9 @@ func (t *doorTelemetry) start(r *http.Request, q *Request, logging bool) {
 }
 
 // Context returns the request's context: the http.Request's, with the
-// request's span in it. Serve the request with it, so that the Service's
-// spans nest inside the request's.
+// request's span in it and the deadline of Options.Timeout. Serve the
+// request with it, so that the Service's spans nest inside the request's
+// and its work stops at the deadline.
 func (q *Request) Context() context.Context { return q.ctx }
 
 // IntendedStatus is the status that q's answer means: Intended when set
@@ -142,8 +143,9 @@ func (q *Request) IntendedStatus() int {
 
 // End ends q once its answer is written: it records its duration (and so
 // counts it) by route and intended status, ends its span, and writes its
-// access log line (Door.Log). route is the route's pattern as the access
-// log names it ("POST /api/v1/share", "unrouted"), never the path.
+// access log line (Door.Log), and releases the deadline of
+// Options.Timeout. route is the route's pattern as the access log names it
+// ("POST /api/v1/share", "unrouted"), never the path.
 func (d *Door) End(ctx context.Context, q *Request, route string) {
 	t, status := d.tel, q.IntendedStatus()
 	measured := q.timed && t.duration.Enabled(ctx)
@@ -171,6 +173,9 @@ func (d *Door) End(ctx context.Context, q *Request, route string) {
 		q.span.End()
 	}
 	d.Log(ctx, q, route)
+	if q.cancel != nil {
+		q.cancel()
+	}
 }
 
 // metricRoute is route with a method outside the standard ones named
