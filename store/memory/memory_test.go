@@ -392,3 +392,60 @@ func TestSpaceReclaimed(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroID: an id of all zeros, whose key is the zero key, is stored
+// like any other, and an id that is not Valid does not find it, though it
+// has no key of its own.
+func TestZeroID(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	s, m := storetest.NewPair("", t0, time.Hour)
+	s.ID, m.SecretID = onetime.ID(strings.Repeat("0", 40)), onetime.ID(strings.Repeat("0", 40))
+	s.MetadataID, m.ID = onetime.ID(strings.Repeat("0", 39)+"1"), onetime.ID(strings.Repeat("0", 39)+"1")
+	require.NoError(t, st.Create(ctx, s, m))
+	for _, id := range []onetime.ID{"", "0", "not an id", onetime.ID(strings.Repeat("0", 41))} {
+		_, err := st.Peek(ctx, id, t0)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Peek of %q", id)
+		_, err = st.Reveal(ctx, id, onetime.Credentials{}, t0, nil)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Reveal of %q", id)
+		_, err = st.Receipt(ctx, id, t0)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Receipt of %q", id)
+		_, err = st.Burn(ctx, id, t0, nil)
+		assert.ErrorIs(t, err, onetime.ErrNotFound, "Burn of %q", id)
+	}
+	got, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, nil)
+	require.NoError(t, err)
+	assert.Equal(t, s, got)
+}
+
+// TestTimesKept: times come back as the same instants in UTC, to the
+// microsecond the contract lets a store keep, the zero time as zero,
+// and a time before 1970 or far ahead as it was.
+func TestTimesKept(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	created := time.Date(1969, 12, 31, 23, 59, 59, 999_999_000, time.UTC)
+	s, m := storetest.NewPair("", created, time.Hour)
+	s.ExpiresAt = time.Date(9999, 12, 31, 23, 59, 59, 999_999_000, time.UTC)
+	m.SecretExpiresAt, m.ExpiresAt = s.ExpiresAt, s.ExpiresAt
+	m.Received, m.Burned = time.Time{}, created.Add(time.Microsecond)
+	require.NoError(t, st.Create(ctx, s, m))
+	now := time.Date(2031, 1, 2, 3, 4, 5, 6_000, time.FixedZone("east", 3600))
+	got, err := st.Receipt(ctx, m.ID, now)
+	require.NoError(t, err)
+	want := *m
+	want.SecretPresent = true
+	assert.Equal(t, &want, got)
+	assert.True(t, got.Received.IsZero())
+	info, err := st.Peek(ctx, s.ID, now)
+	require.NoError(t, err)
+	assert.Equal(t, s.ExpiresAt, info.ExpiresAt)
+
+	// Expired from the very microsecond of ExpiresAt, whatever its zone.
+	s, m = storetest.NewPair("", t0, time.Minute)
+	require.NoError(t, st.Create(ctx, s, m))
+	_, err = st.Peek(ctx, s.ID, s.ExpiresAt.Add(-time.Microsecond).In(time.FixedZone("west", -7200)))
+	require.NoError(t, err, "a microsecond before its expiry")
+	_, err = st.Peek(ctx, s.ID, s.ExpiresAt.In(time.FixedZone("west", -7200)))
+	require.ErrorIs(t, err, onetime.ErrNotFound, "at its expiry")
+}

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,4 +85,24 @@ func TestDeadlineWhileLocked(t *testing.T) {
 	}
 	_, err := st.Peek(ctx, s.ID, t0)
 	require.NoError(t, err, "a call whose deadline passed while it waited consumed the secret")
+}
+
+// TestMalformedReplayID: a Reveal or Burn given a replay whose id is not
+// an ID, under which the store could record nothing, fails with
+// ErrInvalid, as in the other stores, and consumes nothing.
+func TestMalformedReplayID(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	s, m := storetest.NewPair("", t0, time.Hour)
+	require.NoError(t, st.Create(ctx, s, m))
+	for _, id := range []onetime.ID{"", "not an id", onetime.ID(strings.ToUpper(string(s.ID)))} {
+		rp := &onetime.Replay{ID: id, ExpiresAt: t0.Add(time.Minute)}
+		_, err := st.Reveal(ctx, s.ID, onetime.Credentials{}, t0, rp)
+		require.ErrorIs(t, err, onetime.ErrInvalid, "Reveal with replay id %q", id)
+		_, err = st.Burn(ctx, m.ID, t0, rp)
+		require.ErrorIs(t, err, onetime.ErrInvalid, "Burn with replay id %q", id)
+	}
+	assert.Zero(t, st.Replays())
+	_, err := st.Peek(ctx, s.ID, t0)
+	require.NoError(t, err, "the secret after the refused calls")
 }
