@@ -74,3 +74,33 @@ func TestGeneratePassword(t *testing.T) {
 		}
 	}
 }
+
+// TestIDValid: Valid's table agrees with the definition (40 lowercase
+// hexadecimal digits) for every byte at every position.
+func TestIDValid(t *testing.T) {
+	const good = "0123456789abcdef0123456789abcdef01234567"
+	require.True(t, ID(good).Valid())
+	for _, id := range []ID{"", ID(good[:39]), ID(good + "0")} {
+		assert.False(t, id.Valid(), "length %d", len(id))
+	}
+	hex := func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+	b := []byte(good)
+	for i := range b {
+		for c := range 256 {
+			b[i] = byte(c)
+			if ID(b).Valid() != hex(byte(c)) {
+				t.Fatalf("byte %#x at %d: Valid = %v", c, i, !hex(byte(c)))
+			}
+		}
+		b[i] = good[i]
+	}
+}
+
+func BenchmarkIDValid(b *testing.B) {
+	id := ID("0123456789abcdef0123456789abcdef01234567")
+	for b.Loop() {
+		if !id.Valid() {
+			b.Fatal("not valid")
+		}
+	}
+}

@@ -239,14 +239,24 @@ func (id ID) Valid() bool {
 	if len(id) != idLen {
 		return false
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
+	// One table lookup per byte, OR-ed, and one test at the end: a branch
+	// per byte cost more than the map lookup of a memory store's Create.
+	var bad byte
+	for i := 0; i < idLen; i++ {
+		bad |= notHex[id[i]]
+	}
+	return bad == 0
+}
+
+// notHex is 1 at every byte that is not a lowercase hexadecimal digit.
+var notHex = func() (t [256]byte) {
+	for c := range t {
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 // MaxAttemptsLimit is the largest Options.MaxAttempts, and so the largest
 // Attempts and MaxAttempts a Store is given: every Store MUST hold values
