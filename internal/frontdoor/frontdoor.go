@@ -138,7 +138,7 @@ type Request struct {
 	ctx    context.Context // the request's, with its span
 	span   trace.Span      // nil when tracing is off (a no-op provider)
 	method string          // the request's method, _OTHER when not a standard one
-	cancel func()          // releases ctx's deadline (Options.Timeout); nil without one
+	bound  *deadlineCtx    // ctx's deadline (Options.Timeout), released by End; nil without one
 }
 
 // A Writer is a request's http.ResponseWriter that remembers the status it
@@ -177,8 +177,10 @@ func (d *Door) Begin(w http.ResponseWriter, r *http.Request) *Request {
 	d.tel.start(r, q, d.access != nil)
 	if d.timeout > 0 {
 		// Here rather than by a middleware's r.WithContext, which would
-		// copy the whole http.Request of every request.
-		q.ctx, q.cancel = context.WithTimeout(q.ctx, d.timeout)
+		// copy the whole http.Request of every request; and with no timer
+		// until something waits (see deadlineCtx).
+		q.bound = withDeadline(q.ctx, time.Now().Add(d.timeout))
+		q.ctx = q.bound
 	}
 	q.ID = newRequestID()
 	q.rid[0] = q.ID

@@ -173,8 +173,8 @@ func (d *Door) End(ctx context.Context, q *Request, route string) {
 		q.span.End()
 	}
 	d.Log(ctx, q, route)
-	if q.cancel != nil {
-		q.cancel()
+	if q.bound != nil {
+		q.bound.release()
 	}
 }
 
