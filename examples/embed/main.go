@@ -54,7 +54,10 @@ func main() {
 		// Bound what a client can make the server hold before a handler
 		// runs; values larger than the header bound come in the body.
 		ReadHeaderTimeout: 5 * time.Second,
-		MaxHeaderBytes:    httpapi.RecommendedMaxHeaderBytes,
+		// WriteTimeout closes a connection whose answer is late, but does
+		// not stop its handler: requestTimeout (below) does.
+		WriteTimeout:   requestTimeout + 5*time.Second,
+		MaxHeaderBytes: httpapi.RecommendedMaxHeaderBytes,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -70,12 +73,18 @@ func main() {
 	}
 }
 
+// requestTimeout bounds the work of each API request.
+const requestTimeout = 25 * time.Second
+
 // newMux returns the program's routes: the v1 API under apiPath, and
 // POST /onboard, which uses the Service directly.
 func newMux(svc *onetime.Service, logger *slog.Logger) (*http.ServeMux, error) {
 	api, err := httpapi.New(svc, &httpapi.Options{
 		BasePath: apiPath, // no http.StripPrefix needed
 		Logger:   logger,
+		// A reveal still running after this consumes nothing, rather than
+		// a secret whose answer can no longer reach its reader.
+		RequestTimeout: requestTimeout,
 	})
 	if err != nil {
 		return nil, err

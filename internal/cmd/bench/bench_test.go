@@ -315,7 +315,7 @@ func TestRender(t *testing.T) {
 		},
 		Go: []*benchRow{
 			{Pkg: "", Name: "BenchmarkPair/serial", Units: []string{"ns/op"}, Values: map[string][]float64{"ns/op": {7000}}},
-			{Pkg: "store/redis", Name: "BenchmarkModes/Share/autopipeline", Units: []string{"ns/op", "B/op"}, Values: map[string][]float64{"ns/op": {20000, 20000, 20000, 20000, 20000, 20000}, "B/op": {2767}}},
+			{Pkg: "store/redis", Name: "BenchmarkModes/Share/adaptive", Units: []string{"ns/op", "B/op"}, Values: map[string][]float64{"ns/op": {20000, 20000, 20000, 20000, 20000, 20000}, "B/op": {2767}}},
 		},
 		Failures: []string{"postgres: pairs: server did not start"},
 		Commands: []string{"go build -o $TMP/bin/server ./cmd/onetime-server"},
@@ -341,7 +341,7 @@ func TestRender(t *testing.T) {
 	assert.NotContains(t, s, "| memory: pairs/s with", "the memory store has no scale target")
 	assert.Contains(t, s, "| memory | 10000 | 20000 | 9000 | 5 | 90% | 1750 |", "its scale figures are still reported")
 	assert.Contains(t, s, "| redis: pairs/s with 10000 stored within 20% of 1000 stored | n/a | not measured |")
-	assert.Contains(t, s, "| Redis store Share, autopipeline (store/redis BenchmarkModes/Share/autopipeline, 32 goroutines) >= 60% of redis-benchmark SET | 50000/s = 62% of 80000 | met |")
+	assert.Contains(t, s, "| Redis store Share, adaptive (store/redis BenchmarkModes/Share/adaptive, 32 goroutines) >= 60% of redis-benchmark SET | 50000/s = 62% of 80000 | met |")
 	assert.Contains(t, s, "| memory | share | 20000 |")
 
 	// The yardsticks, the sweep against them, and the peers.

@@ -11,8 +11,11 @@
 //     same run, same value size as the load;
 //  3. the bare handler (internal/yardstick, a process of its own) against
 //     the example server on the memory store, share and reveal, their runs
-//     interleaved: requests/s and server CPU time per request, the targets
-//     of issues 14 and 22 as ratios measured in the same run;
+//     interleaved (5 rounds; 3 with -quick): requests/s and server CPU time
+//     per request, the targets of issues 14 and 22 as ratios measured in
+//     the same run; and for shares the same server with -metrics-addr
+//     right after it in each round, issue 20's instrumentation cost over
+//     HTTP;
 //  4. a concurrency sweep (-c, default 1,8,32,128 clients): pairs over HTTP
 //     of the example server (built with go build, a child process) on
 //     every store (memory, sqlite, redis, postgres) and of the bare

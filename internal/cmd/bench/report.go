@@ -312,7 +312,10 @@ func (b *bench) renderBare(p printer, img imager) {
 	o, r := b.o, b.res
 	p("## The bare handler against the example server (memory store)")
 	p("")
-	p("The yardstick `internal/yardstick`: a bare net/http handler that parses the same forms (POST /api/v1/share with secret=...&ttl=..., POST /api/v1/secret/KEY) and writes a %d-byte JSON receipt (the value, for a reveal), keeping secrets in a map; run as a process of its own, like the example server on the memory store. Both were loaded in turn, %d rounds, with the same load: %d clients, %d-byte values, %v per run (share: after %v of untimed warm-up; reveal: of secrets shared beforehand, untimed); medians of the rounds.", yardstick.ReceiptSize, max(o.Runs, 3), o.Clients, o.Size, o.Dur, o.Warmup)
+	p("The yardstick `internal/yardstick`: a bare net/http handler that parses the same forms (POST /api/v1/share with secret=...&ttl=..., POST /api/v1/secret/KEY) and writes a %d-byte JSON receipt (the value, for a reveal), keeping secrets in a map; run as a process of its own, like the example server on the memory store. Both were loaded in turn, %d rounds, with the same load: %d clients, %d-byte values, %v per run (share: after %v of untimed warm-up; reveal: of secrets shared beforehand, untimed); medians of the rounds.", yardstick.ReceiptSize, o.cmpRounds(), o.Clients, o.Size, o.Dur, o.Warmup)
+	if _, ok := r.Cmp[runKey{metered, "share", o.Clients}]; ok {
+		p("In each round's shares, %s is the same example server started with -metrics-addr (the OpenTelemetry SDK's MeterProvider and the Prometheus exporter installed, as an operator runs it; nothing scrapes it during the runs), loaded right after the one without: the instrumentation's cost over HTTP (issue 20).", targetName(metered))
+	}
 	p("Server CPU per request is the server process's CPU time (user + system, /proc/PID/stat) over the timed phase, divided by its requests.")
 	p("")
 	if len(r.Cmp) == 0 {
@@ -323,7 +326,10 @@ func (b *bench) renderBare(p printer, img imager) {
 	p("| server | request | requests/s (median) | server CPU µs/request (median) | p50 ms | p99 ms | errors + wrong values | runs (requests/s) |")
 	p("|---|---|---:|---:|---:|---:|---:|---|")
 	for _, mode := range []string{"share", "reveal"} {
-		for _, t := range []string{bare, "memory"} {
+		for _, t := range b.cmpTargets(mode) {
+			if _, ok := r.Cmp[runKey{t, mode, o.Clients}]; !ok {
+				continue
+			}
 			a := aggregate(r.Cmp[runKey{t, mode, o.Clients}])
 			p("| %s | %s | %s | %s | %s | %s | %d | %s |", targetName(t), mode, fmtFloat(a.RPS, 0), fmtFloat(a.CPUs, 1), fmtFloat(a.P50, 3), fmtFloat(a.P99, 3), a.Bad, a.Runs)
 		}
@@ -342,8 +348,11 @@ func (b *bench) renderBare(p printer, img imager) {
 }
 
 func targetName(t string) string {
-	if t == bare {
+	switch t {
+	case bare:
 		return "bare handler"
+	case metered:
+		return "memory, -metrics-addr"
 	}
 	return t
 }
@@ -646,7 +655,9 @@ func (b *bench) scaleTargets(p printer) {
 func (b *bench) goTargets(p printer) {
 	r := b.res
 	for _, op := range []string{"Share", "Reveal"} {
-		for _, mode := range []string{"autopipeline", "direct"} {
+		// adaptive: the default (go-redis's pipeliner only while other
+		// commands are in flight); direct: Options.Direct.
+		for _, mode := range []string{"adaptive", "direct"} {
 			name := "BenchmarkModes/" + op + "/" + mode
 			ops := perSecond(r.goMedian("store/redis", name, "ns/op"))
 			v := ops / r.rbMedian("SET")

@@ -31,6 +31,13 @@ import (
 // a store.
 const bare = "bare"
 
+// metered is the example server on the memory store with -metrics-addr:
+// the SDK MeterProvider and the Prometheus exporter installed, as an
+// operator runs it. It is measured beside "memory" (the same server
+// without) in the bare handler's rounds: issue 20's instrumentation cost
+// on a share, over HTTP.
+const metered = "memory+metrics"
+
 // runKey names a set of HTTP runs.
 type runKey struct {
 	Target string // bare, memory, sqlite, redis or postgres; for peers: onetime, yopass or ots
@@ -271,16 +278,14 @@ func (b *bench) plan() []step {
 	}
 	if !o.Skip["bare"] {
 		add("starting the bare handler and the example server on the memory store", time.Second, b.startCmp)
-		// At least 3 rounds even with -quick: a single pair of runs on a
-		// noisy machine says little.
-		for r := range max(o.Runs, 3) {
+		for r := range o.cmpRounds() {
 			for _, mode := range []string{"share", "reveal"} {
-				for _, t := range []string{bare, "memory"} {
+				for _, t := range b.cmpTargets(mode) {
 					est := httpRun
 					if mode == "reveal" {
 						est = 2*o.Dur + 300*time.Millisecond
 					}
-					add(fmt.Sprintf("%s: %s, %d clients, round %d/%d", targetName(t), mode, o.Clients, r+1, max(o.Runs, 3)), est,
+					add(fmt.Sprintf("%s: %s, %d clients, round %d/%d", targetName(t), mode, o.Clients, r+1, o.cmpRounds()), est,
 						func(ctx context.Context) error { return b.cmpRun(ctx, t, mode) })
 				}
 			}
@@ -456,6 +461,12 @@ func (b *bench) startTarget(ctx context.Context, target string) (*child, error) 
 	switch target {
 	case "memory":
 		args = []string{"-store", "memory"}
+	case metered:
+		ports, err := proc.FreePorts(1)
+		if err != nil {
+			return nil, err
+		}
+		args = []string{"-store", "memory", "-metrics-addr", "127.0.0.1:" + strconv.Itoa(ports[0])}
 	case "sqlite":
 		db := filepath.Join(b.work, "bench.db")
 		for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -485,8 +496,11 @@ func (b *bench) startTarget(ctx context.Context, target string) (*child, error) 
 	args = append(args, "-guess-limit=false")
 	args = append(args, b.o.ServerArgs...)
 	noted := slices.Clone(args)
-	if target == "postgres" {
+	switch target {
+	case "postgres":
 		noted[3] = "postgres://postgres@127.0.0.1:PGPORT/bench_N?sslmode=disable"
+	case metered:
+		noted[3] = "127.0.0.1:METRICSPORT"
 	}
 	b.note(append([]string{"server", "-addr", "127.0.0.1:PORT"}, noted...)...)
 	b.res.ServerArgs[target] = strings.Join(args, " ")
@@ -602,8 +616,30 @@ func (b *bench) loadArgs(mode string, conc int) []string {
 	return append(args, "-warmup", b.o.Warmup.String())
 }
 
+// cmpRounds is the number of rounds of the bare handler against the
+// example server: at least 3 even with -quick (a single pair of runs on a
+// noisy machine says little), and 5 in a full run, where the
+// instrumentation's cost, a few percent, is among them.
+func (o options) cmpRounds() int {
+	if o.Quick {
+		return max(o.Runs, 3)
+	}
+	return max(o.Runs, 5)
+}
+
+// cmpTargets are the servers of the comparison's rounds in mode, in the
+// order they run: the bare handler, the example server on the memory
+// store, and for shares the same server with -metrics-addr (unless the
+// phase "telemetry" is skipped).
+func (b *bench) cmpTargets(mode string) []string {
+	if mode == "share" && !b.o.Skip["telemetry"] {
+		return []string{bare, "memory", metered}
+	}
+	return []string{bare, "memory"}
+}
+
 func (b *bench) startCmp(ctx context.Context) error {
-	for _, t := range []string{bare, "memory"} {
+	for _, t := range b.cmpTargets("share") {
 		c, err := b.startTarget(ctx, t)
 		if err != nil {
 			b.stopCmp(ctx)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onetimego/onetime/internal/loadgen"
 )
 
 // Two rounds of BenchmarkShareMetrics, its cases in turn within each, as
@@ -38,11 +40,39 @@ func TestRenderTelemetry(t *testing.T) {
 	// two is their mean.
 	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=off | 25000 | baseline | 19000 | baseline | 5666 | 53 | 2 |")
 	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=on | 25350 | +1.5% (+1% .. +2%) | 19580 | +3% (+2% .. +4%) | 5665 | 53 | 2 |")
-	assert.Contains(t, s, "| Instrumentation: a share with metrics on costs < 5% more CPU (cmd/onetime-server BenchmarkShareMetrics, metrics=on against metrics=off) | cpu-ns/op +3% (+2% .. +4%); ns/op +1.5% (+1% .. +2%) | met |")
+	assert.Contains(t, s, "| Instrumentation in process (no HTTP): a share with metrics on costs < 5% more CPU (cmd/onetime-server BenchmarkShareMetrics, metrics=on against metrics=off) | cpu-ns/op +3% (+2% .. +4%); ns/op +1.5% (+1% .. +2%) | met |")
+	assert.NotContains(t, s, "Instrumentation over HTTP", "no such row without the HTTP runs")
 
 	md, _ = (&bench{o: o, res: &results{RB: map[string][]rbResult{}, Cmp: map[runKey][]*httpRun{}, HTTP: map[runKey][]*httpRun{},
 		HTTPFail: map[runKey]string{}, Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}}}).render()
 	assert.Contains(t, string(md), "cpu-ns/op n/a; ns/op n/a | not measured |")
+}
+
+// The shares of the example server with and without -metrics-addr, in the
+// bare handler's rounds, are compared round by round: the target over
+// HTTP.
+func TestRenderTelemetryHTTP(t *testing.T) {
+	o, err := parseOptions(nil, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 5, o.cmpRounds(), "5 rounds in a full run")
+	share := func(cpuSeconds ...float64) []*httpRun {
+		var runs []*httpRun
+		for _, c := range cpuSeconds {
+			runs = append(runs, &httpRun{Rep: &loadgen.Report{Ops: 100000, ElapsedS: 3}, Requests: 100000, ServerCPU: c})
+		}
+		return runs
+	}
+	res := &results{RB: map[string][]rbResult{}, HTTP: map[runKey][]*httpRun{}, HTTPFail: map[runKey]string{},
+		Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}, Cmp: map[runKey][]*httpRun{
+			{bare, "share", 32}:     share(1.5, 1.5, 1.5),
+			{"memory", "share", 32}: share(2.0, 2.5, 2.0),
+			{metered, "share", 32}:  share(2.06, 2.55, 2.2), // +3%, +2%, +10%
+		}}
+	md, _ := (&bench{o: o, res: res}).render()
+	s := string(md)
+	assert.Contains(t, s, "| Instrumentation over HTTP: a share with metrics on (-metrics-addr) costs < 5% more server CPU per request (memory store, the bare-handler rounds, paired) | +3% (+2% .. +10%) (rounds: 3% / 2% / 10%; medians 22 / 20 µs) | met |")
+	assert.Contains(t, s, "| memory, -metrics-addr | share | 33333 | 22 |")
+	assert.Contains(t, s, "In each round's shares, memory, -metrics-addr is the same example server started with -metrics-addr")
 }
 
 // The phase "go" leaves the telemetry benchmarks to their own phase.
