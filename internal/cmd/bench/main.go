@@ -14,8 +14,8 @@
 //     interleaved (5 rounds; 3 with -quick): requests/s and server CPU time
 //     per request, the targets of issues 14 and 22 as ratios measured in
 //     the same run; and for shares the same server with -metrics-addr
-//     right after it in each round, issue 20's instrumentation cost over
-//     HTTP;
+//     next to it in each round (after it, then before it), issue 20's
+//     instrumentation cost over HTTP;
 //  4. a concurrency sweep (-c, default 1,8,32,128 clients): pairs over HTTP
 //     of the example server (built with go build, a child process) on
 //     every store (memory, sqlite, redis, postgres) and of the bare

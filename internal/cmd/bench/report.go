@@ -314,7 +314,7 @@ func (b *bench) renderBare(p printer, img imager) {
 	p("")
 	p("The yardstick `internal/yardstick`: a bare net/http handler that parses the same forms (POST /api/v1/share with secret=...&ttl=..., POST /api/v1/secret/KEY) and writes a %d-byte JSON receipt (the value, for a reveal), keeping secrets in a map; run as a process of its own, like the example server on the memory store. Both were loaded in turn, %d rounds, with the same load: %d clients, %d-byte values, %v per run (share: after %v of untimed warm-up; reveal: of secrets shared beforehand, untimed); medians of the rounds.", yardstick.ReceiptSize, o.cmpRounds(), o.Clients, o.Size, o.Dur, o.Warmup)
 	if _, ok := r.Cmp[runKey{metered, "share", o.Clients}]; ok {
-		p("In each round's shares, %s is the same example server started with -metrics-addr (the OpenTelemetry SDK's MeterProvider and the Prometheus exporter installed, as an operator runs it; nothing scrapes it during the runs), loaded right after the one without: the instrumentation's cost over HTTP (issue 20).", targetName(metered))
+		p("In each round's shares, %s is the same example server started with -metrics-addr (the OpenTelemetry SDK's MeterProvider and the Prometheus exporter installed, as an operator runs it; nothing scrapes it during the runs), loaded right after the one without (right before it every other round): the instrumentation's cost over HTTP (issue 20).", targetName(metered))
 	}
 	p("Server CPU per request is the server process's CPU time (user + system, /proc/PID/stat) over the timed phase, divided by its requests.")
 	p("")
