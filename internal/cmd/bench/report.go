@@ -559,7 +559,7 @@ func (b *bench) renderTargets(p printer) {
 	b.goTargets(p)
 	b.telemetryTargets(p)
 	p("")
-	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. The bare-handler target rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio.")
+	p("Rows from Go benchmarks read them by their current names; \"not measured\" means a name has changed or the phase did not run. The bare-handler target rows compare the rounds of the section \"The bare handler against the example server\" below: the median of each round's ratio. Rows marked \"check\" measure a target's quantity another way and have no verdict of their own.")
 	p("")
 }
 

@@ -40,12 +40,14 @@ func TestRenderTelemetry(t *testing.T) {
 	// two is their mean.
 	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=off | 25000 | baseline | 19000 | baseline | 5666 | 53 | 2 |")
 	assert.Contains(t, s, "| cmd/onetime-server | BenchmarkShareMetrics | metrics=on | 25350 | +1.5% (+1% .. +2%) | 19580 | +3% (+2% .. +4%) | 5665 | 53 | 2 |")
-	assert.Contains(t, s, "| Instrumentation in process (no HTTP): a share with metrics on costs < 5% more CPU (cmd/onetime-server BenchmarkShareMetrics, metrics=on against metrics=off) | cpu-ns/op +3% (+2% .. +4%); ns/op +1.5% (+1% .. +2%) | met |")
-	assert.NotContains(t, s, "Instrumentation over HTTP", "no such row without the HTTP runs")
+	assert.Contains(t, s, "| Check: in process, the handler alone without HTTP (cmd/onetime-server BenchmarkShareMetrics, metrics=on against metrics=off) | cpu-ns/op +3% (+2% .. +4%); ns/op +1.5% (+1% .. +2%) | check |")
+	assert.Contains(t, s, "| n/a (0.58 µs of n/a µs; in-process difference per round: 360 / 800 ns) | not measured |", "no target without the share over HTTP")
+	assert.NotContains(t, s, "the same over HTTP directly", "no such row without the HTTP runs")
 
 	md, _ = (&bench{o: o, res: &results{RB: map[string][]rbResult{}, Cmp: map[runKey][]*httpRun{}, HTTP: map[runKey][]*httpRun{},
 		HTTPFail: map[runKey]string{}, Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}}}).render()
-	assert.Contains(t, string(md), "cpu-ns/op n/a; ns/op n/a | not measured |")
+	assert.Contains(t, string(md), "cpu-ns/op n/a; ns/op n/a | check |")
+	assert.Contains(t, string(md), "| n/a (n/a µs of n/a µs; in-process difference per round: n/a ns) | not measured |")
 }
 
 // The shares of the example server with and without -metrics-addr, in the
@@ -62,15 +64,20 @@ func TestRenderTelemetryHTTP(t *testing.T) {
 		}
 		return runs
 	}
+	rows, err := parseGoBench(strings.NewReader(telemetryOutput), "cmd/onetime-server")
+	require.NoError(t, err)
 	res := &results{RB: map[string][]rbResult{}, HTTP: map[runKey][]*httpRun{}, HTTPFail: map[runKey]string{},
-		Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}, Cmp: map[runKey][]*httpRun{
+		Bursts: map[string][]burstRun{}, Scale: map[scaleKey]*scaleResult{}, Telemetry: rows, Cmp: map[runKey][]*httpRun{
 			{bare, "share", 32}:     share(1.5, 1.5, 1.5),
 			{"memory", "share", 32}: share(2.0, 2.5, 2.0),
 			{metered, "share", 32}:  share(2.06, 2.55, 2.2), // +3%, +2%, +10%
 		}}
 	md, _ := (&bench{o: o, res: res}).render()
 	s := string(md)
-	assert.Contains(t, s, "| Instrumentation over HTTP: a share with metrics on (-metrics-addr) costs < 5% more server CPU per request (memory store, the bare-handler rounds, paired) | +3% (+2% .. +10%) (rounds: 3% / 2% / 10%; medians 22 / 20 µs) | met |")
+	// The in-process differences are 360 and 800 ns: 0.58 µs of the 20 µs
+	// of a share over HTTP.
+	assert.Contains(t, s, "| Instrumentation: a share with metrics on costs < 5% more server CPU (the instrumentation's CPU per share, cmd/onetime-server BenchmarkShareMetrics metrics=on minus metrics=off, over the server's CPU per share over HTTP, memory store) | 2.9% (0.58 µs of 20 µs; in-process difference per round: 360 / 800 ns) | met |")
+	assert.Contains(t, s, "| Check: the same over HTTP directly, the server with and without -metrics-addr in the bare-handler rounds (paired; no target of its own: its rounds spread wider than 5%) | +3% (+2% .. +10%) (rounds: 3% / 2% / 10%; medians 22 / 20 µs) | check |")
 	assert.Contains(t, s, "| memory, -metrics-addr | share | 33333 | 22 |")
 	assert.Contains(t, s, "In each round's shares, memory, -metrics-addr is the same example server started with -metrics-addr")
 }
