@@ -61,7 +61,7 @@ func defineFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.db, "db", "onetime.db", "SQLite database file (the server key file is kept beside it)")
 	fs.StringVar(&c.redis, "redis", "", "with -store redis: Redis URL, or comma-separated host:port addresses of a Redis Cluster")
 	fs.StringVar(&c.postgres, "postgres", "", "with -store postgres: PostgreSQL URL (default $DATABASE_URL)")
-	fs.BoolVar(&c.autoPipeline, "redis-autopipeline", true, "with -store redis: batch commands into pipelines while others are in flight (a lone caller goes direct); false: never")
+	fs.BoolVar(&c.autoPipeline, "redis-autopipeline", false, "with -store redis: batch commands into pipelines while others are in flight (a lone caller goes direct); off by default, which made more pairs/s at every concurrency measured (BENCHMARKS.md)")
 	fs.StringVar(&c.users, "users", "", "file of custid:apitoken lines enabling HTTP Basic auth; SIGHUP reads it again")
 	fs.Float64Var(&c.rate, "rate", 0, "requests per second per client; 0 disables rate limiting")
 	fs.IntVar(&c.burst, "burst", 20, "requests a client may make at once when rate limited")

@@ -17,7 +17,7 @@
 //	                       for a Redis Cluster
 //	-postgres URL          with -store postgres: postgres://user@host:port/db
 //	                       (or the DATABASE_URL environment variable)
-//	-redis-autopipeline    pipeline Redis commands while others are in flight (true)
+//	-redis-autopipeline    pipeline Redis commands while others are in flight (false)
 //	-redis-accept-replay   start even on a Redis whose persistence can bring
 //	                       revealed secrets back after a crash (RDB snapshots
 //	                       without AOF); refused by default

@@ -25,7 +25,7 @@ func openRedis(ctx context.Context, rdb goredis.UniversalClient, c config, log *
 	if err := checkPersistence(pctx, rdb, c.acceptReplay, log); err != nil {
 		return nil, err
 	}
-	return redis.New(rdb, &redis.Options{Direct: !c.autoPipeline})
+	return redis.New(rdb, &redis.Options{Pipeline: c.autoPipeline})
 }
 
 // checkPersistence refuses a Redis that persists by RDB snapshots without

@@ -77,7 +77,7 @@ func benchClient(b *testing.B) *goredis.Client {
 
 // benchService returns a Service on a Store over c.
 func benchService(b *testing.B, c goredis.UniversalClient, m mode) *onetime.Service {
-	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b), Direct: m.direct})
+	st, err := redis.New(c, &redis.Options{Prefix: redistest.Prefix(b), Pipeline: !m.direct})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -220,15 +220,15 @@ var value100 = bytes.Repeat([]byte("0123456789"), 10)
 // A mode is a way the Store can send its commands.
 type mode struct {
 	name        string
-	direct      bool // Options.Direct
+	direct      bool // not Options.Pipeline
 	pipelineAll bool // every command through the pipeliner
 }
 
 // modes are the ways the Store can send its commands: one round trip per
-// command on the client's pool ("direct", Options.Direct), every command
-// through go-redis's automatic pipeliner ("pipelined", what
-// the old AutoPipeline option did), and the default,
-// the pipeliner only while other commands are in flight ("adaptive").
+// command on the client's pool ("direct", the default), every command
+// through go-redis's automatic pipeliner ("pipelined", what the old
+// AutoPipeline option did), and Options.Pipeline, the pipeliner only while
+// other commands are in flight ("adaptive").
 var modes = []mode{{"direct", true, false}, {"pipelined", false, true}, {"adaptive", false, false}}
 
 // BenchmarkModes runs, in each of the Store's modes (direct, pipelined

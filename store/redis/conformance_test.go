@@ -34,27 +34,28 @@ func TestConformanceCluster(t *testing.T) {
 }
 
 // TestConformanceModes runs the suite in the Store's other ways of
-// sending commands: each command on its own round trip (Options.Direct),
-// and every command through the client's auto-pipeliner, on one server
-// and on the Cluster (the default pipelines only when other commands are
-// in flight). Batching commands must change nothing that a caller can
+// sending commands: through the client's auto-pipeliner when other
+// commands are in flight (Options.Pipeline), and every command through
+// it, on one server and on the Cluster (the default sends each command on
+// its own round trip). Batching commands must change nothing that a caller can
 // see.
 func TestConformanceModes(t *testing.T) {
 	standalone, cluster := redistest.Standalone(t).Client(t), redistest.Cluster(t).Client(t)
 	for _, tc := range []struct {
-		name   string
-		client goredis.UniversalClient
-		direct bool
+		name     string
+		client   goredis.UniversalClient
+		adaptive bool
 	}{
-		{"direct", standalone, true},
+		{"adaptive/standalone", standalone, true},
+		{"adaptive/cluster", cluster, true},
 		{"pipelined/standalone", standalone, false},
 		{"pipelined/cluster", cluster, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) onetime.Store {
-				s, err := redis.New(tc.client, &redis.Options{Prefix: redistest.Prefix(t), Direct: tc.direct})
+				s, err := redis.New(tc.client, &redis.Options{Prefix: redistest.Prefix(t), Pipeline: true})
 				require.NoError(t, err)
-				if !tc.direct {
+				if !tc.adaptive {
 					redis.PipelineAll(s)
 				}
 				return s
@@ -68,7 +69,7 @@ func TestConformanceModes(t *testing.T) {
 func TestCloseSharedClient(t *testing.T) {
 	ctx := context.Background()
 	c := redistest.Shared(t).Client(t)
-	o := &redis.Options{Prefix: redistest.Prefix(t)}
+	o := &redis.Options{Prefix: redistest.Prefix(t), Pipeline: true}
 	a, err := redis.New(c, o)
 	require.NoError(t, err)
 	b, err := redis.New(c, o)

@@ -146,7 +146,7 @@ func TestStalledRedis(t *testing.T) {
 		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: bounded})
 		t.Cleanup(func() { c.Close() })
 		require.NoError(t, c.Ping(ctx).Err())
-		st, err := New(c, &Options{Prefix: prefix, Direct: !pipelined})
+		st, err := New(c, &Options{Prefix: prefix, Pipeline: pipelined})
 		require.NoError(t, err)
 		if pipelined {
 			PipelineAll(st)

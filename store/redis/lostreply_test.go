@@ -271,7 +271,7 @@ func TestLostReplies(t *testing.T) {
 			prefix := redistest.Prefix(t)
 			setup, err := New(direct, &Options{Prefix: prefix})
 			require.NoError(t, err)
-			st, err := New(c, &Options{Prefix: prefix, Direct: !tc.pipelined})
+			st, err := New(c, &Options{Prefix: prefix, Pipeline: tc.pipelined})
 			require.NoError(t, err)
 			if tc.pipelined {
 				PipelineAll(st)

@@ -96,8 +96,8 @@ var _ commander = pipelined{}
 // (p50 235 us a pair, against 205) for the same CPU in all.
 const pipelineAbove = 2
 
-// adaptive is the commander of a Store that pipelines (the default; see
-// Options.Direct): the pipeliner while more than above commands of the
+// adaptive is the commander of a Store that pipelines (see
+// Options.Pipeline): the pipeliner while more than above commands of the
 // Store are in flight, the client itself otherwise.
 type adaptive struct {
 	direct goredis.UniversalClient

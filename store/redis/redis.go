@@ -82,26 +82,35 @@ type Options struct {
 	// keys.
 	Prefix string
 
-	// Direct sends each command on a round trip of its own, from the
-	// client's connection pool. By default, a command that two or more
-	// others of the Store are already waiting on goes through go-redis's
-	// automatic pipeliner instead (its AsyncAutoPipeline, on the client's
-	// pipeline pool): commands that goroutines issue at the same time
-	// travel to Redis in one write and come back in one read, which cuts
-	// the system calls per operation, the larger part of both sides' cost
-	// under concurrency. A lone command goes straight, as with Direct: the
-	// pipeliner would only add hand-overs between goroutines. Each
-	// operation is one command either way. BenchmarkConcurrency measures
-	// both modes at 1, 8 and 32 callers (BENCHMARKS.md has the figures of
-	// a run). A client that cannot auto-pipeline (one that is neither a
-	// *goredis.Client nor a *goredis.ClusterClient) is always direct.
+	// Pipeline sends a command that two or more others of the Store are
+	// already waiting on through go-redis's automatic pipeliner (its
+	// AsyncAutoPipeline, on the client's pipeline pool): commands that
+	// goroutines issue at the same time travel to Redis in one write and
+	// come back in one read, which cuts the system calls per operation. A
+	// lone command still goes straight: the pipeliner would only add
+	// hand-overs between goroutines. By default (false) every command goes
+	// on a round trip of its own from the client's connection pool. Each
+	// operation is one command either way.
+	//
+	// The default is the faster of the two where it was measured: the
+	// example server over HTTP on one 2-core machine with Redis on
+	// loopback (internal/cmd/bench, pairs of a share and a reveal) made
+	// 8-50% more pairs/s without the pipeliner at 1, 8 and 32 clients and
+	// 4% more at 128, for about the same server CPU per pair: the
+	// pipeliner's hand-overs between goroutines cost about what its saved
+	// system calls did, and added latency. The Store alone, without HTTP,
+	// spends less client CPU per operation pipelined under concurrency
+	// (BenchmarkConcurrency). Measure your own deployment (Redis across a
+	// network, more cores) before turning it on. A client that cannot
+	// auto-pipeline (one that is neither a *goredis.Client nor a
+	// *goredis.ClusterClient) never pipelines.
 	//
 	// go-redis marks the pipeliner experimental. It runs commands under a
 	// context of its own; the Store still returns at the caller's deadline
 	// (see pipeline.go), and the Reveal and Burn scripts change nothing
 	// past it. go-redis keeps one pipeliner per client, shared by every
 	// Store on that client, and closes it with the client.
-	Direct bool
+	Pipeline bool
 }
 
 // Store is a [onetime.Store] in Redis. It is safe for concurrent use by
@@ -148,7 +157,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 	st.forgetter.timer.Stop()
 	if c, ok := client.(interface {
 		AsyncAutoPipeline() (*goredis.AutoPipeliner, error)
-	}); ok && !o.Direct {
+	}); ok && o.Pipeline {
 		ap, err := c.AsyncAutoPipeline()
 		if err != nil {
 			return nil, fmt.Errorf("redis: auto-pipelining: %w", err)

@@ -655,8 +655,8 @@ func (b *bench) scaleTargets(p printer) {
 func (b *bench) goTargets(p printer) {
 	r := b.res
 	for _, op := range []string{"Share", "Reveal"} {
-		// adaptive: the default (go-redis's pipeliner only while other
-		// commands are in flight); direct: Options.Direct.
+		// adaptive: Options.Pipeline (go-redis's pipeliner only while
+		// other commands are in flight); direct: the default.
 		for _, mode := range []string{"adaptive", "direct"} {
 			name := "BenchmarkModes/" + op + "/" + mode
 			ops := perSecond(r.goMedian("store/redis", name, "ns/op"))
