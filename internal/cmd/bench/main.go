@@ -48,7 +48,7 @@
 //
 // Usage, from the module's root directory:
 //
-//	go run ./internal/cmd/bench            full run (about 22 minutes on 2 quiet cores), rewrites BENCHMARKS.md
+//	go run ./internal/cmd/bench            full run (about 16 minutes on 2 quiet cores), rewrites BENCHMARKS.md
 //	go run ./internal/cmd/bench -quick     a pass of about 7 minutes: short runs, figures not to publish
 //	go run ./internal/cmd/bench -scale     also 1,000,000 stored and the Go *Scale* benchmarks (slow)
 //	go run ./internal/cmd/bench -peers yopass=BIN,ots=BIN   the peers' binaries, built elsewhere
