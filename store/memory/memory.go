@@ -89,8 +89,8 @@ type key [20]byte
 
 // keyOf returns the key of id, and false if id is not Valid: its key is
 // then zero, which is also the key of a Valid id, so callers check. It
-// checks and decodes in one pass, a table lookup per digit: ID.Valid's
-// branches cost more than the map lookup that follows.
+// checks and decodes in one pass, a table lookup per digit, rather than
+// ID.Valid and then a decoding.
 func keyOf(id onetime.ID) (k key, ok bool) {
 	if len(id) != 2*len(k) {
 		return key{}, false
