@@ -19,8 +19,9 @@ import (
 )
 
 // zkForm seals value under a fresh key as zk.js does and returns the share
-// form's fields, and what derives from the key.
-func zkForm(t *testing.T, value, passphrase string) (url.Values, *zk.Derived) {
+// form's fields, what derives from the key, and the key (the link's
+// fragment).
+func zkForm(t *testing.T, value, passphrase string) (url.Values, *zk.Derived, zk.Key) {
 	t.Helper()
 	k, err := zk.NewKey()
 	require.NoError(t, err)
@@ -32,7 +33,7 @@ func zkForm(t *testing.T, value, passphrase string) (url.Values, *zk.Derived) {
 	if passphrase != "" {
 		form.Set("passphrase_verifier", zk.EncodeBytes(d.Verifier().Passphrase))
 	}
-	return form, d
+	return form, d, k
 }
 
 var sealedRE = regexp.MustCompile(`data-sealed="([^"]+)"`)
@@ -48,7 +49,7 @@ func TestZKForms(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, nil)
 	ctx := context.Background()
-	form, d := zkForm(t, "sealed in the browser", "pass")
+	form, d, _ := zkForm(t, "sealed in the browser", "pass")
 	receipt := s.share(form)
 	res := s.get(receipt)
 	require.Equal(t, http.StatusOK, res.status)
@@ -96,7 +97,7 @@ func TestZKForms(t *testing.T) {
 	assert.NotContains(t, ok.body, "sealed in the browser")
 
 	// Refused.
-	good, _ := zkForm(t, "x", "")
+	good, _, _ := zkForm(t, "x", "")
 	for name, f := range map[string]url.Values{
 		"malformed verifier":    with(good, "proof_verifier", "short"),
 		"malformed passphrase":  with(good, "passphrase_verifier", "short"),
@@ -135,10 +136,10 @@ func TestZKSizeLimit(t *testing.T) {
 	limit, err := strconv.Atoi(m[1])
 	require.NoError(t, err)
 	assert.Greater(t, limit, 600)
-	form, _ := zkForm(t, strings.Repeat("v", limit), "")
+	form, _, _ := zkForm(t, strings.Repeat("v", limit), "")
 	assert.LessOrEqual(t, len(form.Get("secret")), 1000)
 	s.share(form)
-	form, _ = zkForm(t, strings.Repeat("v", limit+1), "")
+	form, _, _ = zkForm(t, strings.Repeat("v", limit+1), "")
 	res := s.post("/share", form)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status)
 	assert.Contains(t, res.body, "at most "+m[1]+" bytes", "the limit a sender can act on")
@@ -150,7 +151,7 @@ func TestZKSizeLimit(t *testing.T) {
 func TestZKSubresourceIntegrity(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, nil, nil)
-	form, _ := zkForm(t, "x", "")
+	form, _, _ := zkForm(t, "x", "")
 	receipt := s.share(form)
 	tags := regexp.MustCompile(`<(?:script src|link rel="stylesheet" href)="([^"]+)"([^>]*)>`)
 	seen := map[string]bool{}

@@ -478,16 +478,7 @@ func shareFromGo(t *testing.T, z *zkSite, value, passphrase string) string {
 // shareFromGoReceipt is shareFromGo, and also returns the receipt's page.
 func shareFromGoReceipt(t *testing.T, z *zkSite, value, passphrase string) (link, receipt string) {
 	t.Helper()
-	k, err := zk.NewKey()
-	require.NoError(t, err)
-	d, err := zk.Derive(k, passphrase)
-	require.NoError(t, err)
-	sealed, err := d.Seal([]byte(value))
-	require.NoError(t, err)
-	form := url.Values{"secret": {sealed}, "proof_verifier": {zk.EncodeBytes(d.Verifier().Key)}}
-	if passphrase != "" {
-		form.Set("passphrase_verifier", zk.EncodeBytes(d.Verifier().Passphrase))
-	}
+	form, _, k := zkForm(t, value, passphrase)
 	res, err := http.PostForm(z.base+"/api/v1/share", form)
 	require.NoError(t, err)
 	defer res.Body.Close()
@@ -660,17 +651,12 @@ func TestZKRecipients(t *testing.T) {
 	assert.False(t, noJS.visible("#zk-recipient-note"))
 
 	// The form's field bypassed: refused, with the same sentence.
-	k, err := zk.NewKey()
-	require.NoError(t, err)
-	d, err := zk.Derive(k, "")
-	require.NoError(t, err)
-	sealed, err := d.Seal([]byte("x"))
-	require.NoError(t, err)
-	res := z.do(http.MethodPost, "/share", url.Values{"secret": {sealed}, "proof_verifier": {zk.EncodeBytes(d.Verifier().Key)},
-		"recipient": {"reader@example.com"}}, http.Header{"Authorization": {"Basic YWRhOnRva2Vu"}})
+	form, _, _ := zkForm(t, "x", "")
+	form.Set("recipient", "reader@example.com")
+	res := z.do(http.MethodPost, "/share", form, http.Header{"Authorization": {"Basic YWRhOnRva2Vu"}})
 	assert.Equal(t, http.StatusBadRequest, res.status)
 	assert.Contains(t, res.body, "<li>The link is not sent by e-mail")
-	assert.NotContains(t, res.body, sealed, "the ciphertext is not shown back")
+	assert.NotContains(t, res.body, form.Get("secret"), "the ciphertext is not shown back")
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Empty(t, mailed, "no link that cannot open was mailed")
