@@ -102,17 +102,7 @@ func (r *results) telemetryRow(tb telemetryBenchmark, c string) *benchRow {
 // overhead returns on/off - 1 of unit for each count that measured both,
 // in order: the pairs of the cases run in turn.
 func overhead(off, on *benchRow, unit string) []float64 {
-	if off == nil || on == nil {
-		return nil
-	}
-	a, z := off.Values[unit], on.Values[unit]
-	var out []float64
-	for i := range min(len(a), len(z)) {
-		if a[i] > 0 {
-			out = append(out, z[i]/a[i]-1)
-		}
-	}
-	return out
+	return paired(off, on, unit, func(a, z float64) (float64, bool) { return z/a - 1, a > 0 })
 }
 
 // fmtOverhead formats paired overheads as their median and range, in
@@ -210,13 +200,21 @@ func (b *bench) telemetryTargets(p printer) {
 // difference returns on - off of unit for each count that measured both,
 // in order.
 func difference(off, on *benchRow, unit string) []float64 {
+	return paired(off, on, unit, func(a, z float64) (float64, bool) { return z - a, true })
+}
+
+// paired returns f(off, on) of unit for each count that measured both and
+// for which f says ok, in order: the pairs of the cases run in turn.
+func paired(off, on *benchRow, unit string, f func(off, on float64) (v float64, ok bool)) []float64 {
 	if off == nil || on == nil {
 		return nil
 	}
 	a, z := off.Values[unit], on.Values[unit]
 	var out []float64
 	for i := range min(len(a), len(z)) {
-		out = append(out, z[i]-a[i])
+		if v, ok := f(a[i], z[i]); ok {
+			out = append(out, v)
+		}
 	}
 	return out
 }
