@@ -29,10 +29,9 @@ type deadlineCtx struct {
 	parent   context.Context
 	deadline time.Time
 
-	mu       sync.Mutex
-	started  atomic.Pointer[startedDeadline] // set once, under mu
-	released bool                            // under mu
-	err      error                           // under mu: the first reason seen before the start
+	mu      sync.Mutex
+	started atomic.Pointer[startedDeadline] // set once, under mu
+	err     error                           // under mu: the first reason seen before the start
 }
 
 // startedDeadline is the context.WithDeadline that a deadlineCtx became.
@@ -95,7 +94,9 @@ func (c *deadlineCtx) Value(key any) any {
 }
 
 // start returns the context.WithDeadline that c stands for, made on the
-// first call (and cancelled at once if c was released already).
+// first call (and cancelled at once if c had a reason to be done already:
+// released, or its parent's error, or its deadline passed, which
+// context.WithDeadline would see for itself).
 func (c *deadlineCtx) start() *startedDeadline {
 	if s := c.started.Load(); s != nil {
 		return s
@@ -106,7 +107,7 @@ func (c *deadlineCtx) start() *startedDeadline {
 		return s
 	}
 	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
-	if c.released {
+	if c.err != nil {
 		cancel()
 	}
 	s := &startedDeadline{ctx, cancel}
@@ -119,7 +120,6 @@ func (c *deadlineCtx) start() *startedDeadline {
 func (c *deadlineCtx) release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.released = true
 	if s := c.started.Load(); s != nil {
 		s.cancel()
 	} else if c.reason() == nil {
