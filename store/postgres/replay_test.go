@@ -232,15 +232,8 @@ func TestSweepReclaimsReplays(t *testing.T) {
 // new calls (replays) work on it. The previous release's reveal function
 // stays, for its processes still running during a rolling upgrade.
 func TestUpgradeFromVersion1(t *testing.T) {
-	srv := pgtest.Shared(t)
 	ctx := context.Background()
-	pool := srv.Pool(t, "postgres", nil)
-	opts := &postgres.Options{Schema: srv.Schema(t)}
-	old, err := postgres.NewAtVersion(ctx, pool, opts, 1)
-	require.NoError(t, err)
-	var version int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+old.Table("schema_version")).Scan(&version))
-	require.Equal(t, 1, version)
+	pool, opts, old := atVersion(t, 1)
 	var replays bool
 	require.NoError(t, pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, old.Table("replays")).Scan(&replays))
 	require.False(t, replays, "version 1 has no replay table")
@@ -267,8 +260,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 
 	st, err := postgres.New(ctx, pool, opts)
 	require.NoError(t, err, "the upgrade")
-	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+st.Table("schema_version")).Scan(&version))
-	require.Equal(t, postgres.SchemaVersion, version)
+	require.Equal(t, postgres.SchemaVersion, schemaVersion(t, pool, st))
 
 	sec, err := st.Reveal(ctx, plain[0].ID, onetime.Credentials{}, t0, nil)
 	require.NoError(t, err)

@@ -66,15 +66,8 @@ const (
 // bound to their proof, which the functions of the earlier releases,
 // still called by their processes during a rolling upgrade, cannot open.
 func TestUpgradeFromVersion2(t *testing.T) {
-	srv := pgtest.Shared(t)
 	ctx := context.Background()
-	pool := srv.Pool(t, "postgres", nil)
-	opts := &postgres.Options{Schema: srv.Schema(t)}
-	old, err := postgres.NewAtVersion(ctx, pool, opts, 2)
-	require.NoError(t, err)
-	var version int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+old.Table("schema_version")).Scan(&version))
-	require.Equal(t, 2, version)
+	pool, opts, old := atVersion(t, 2)
 	require.False(t, hasProofColumn(t, pool, old), "version 2 has no proof column: the test proves nothing")
 	v1, v2 := fmt.Sprintf(revealV1, old.Table("reveal")), fmt.Sprintf(revealV2, old.Table("reveal"))
 
@@ -105,8 +98,7 @@ func TestUpgradeFromVersion2(t *testing.T) {
 
 	st, err := postgres.New(ctx, pool, opts)
 	require.NoError(t, err, "the upgrade")
-	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM `+st.Table("schema_version")).Scan(&version))
-	require.Equal(t, postgres.SchemaVersion, version)
+	require.Equal(t, postgres.SchemaVersion, schemaVersion(t, pool, st))
 	require.True(t, hasProofColumn(t, pool, st), "the proof column after the upgrade")
 
 	stray := []byte("a proof the secret does not have")
@@ -176,4 +168,27 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		_, err := st.Reveal(ctx, zs.ID, onetime.Credentials{}, t0, rp)
 		assert.ErrorIs(t, err, onetime.ErrNotFound, "an old function's call recorded an outcome")
 	}
+}
+
+// atVersion returns a store whose schema (of its own, on the shared
+// server) is at version, as the release that wrote that version left it,
+// with its pool and options, for New to upgrade.
+func atVersion(t *testing.T, version int) (*pgxpool.Pool, *postgres.Options, *postgres.Store) {
+	t.Helper()
+	srv := pgtest.Shared(t)
+	ctx := context.Background()
+	pool := srv.Pool(t, "postgres", nil)
+	opts := &postgres.Options{Schema: srv.Schema(t)}
+	old, err := postgres.NewAtVersion(ctx, pool, opts, version)
+	require.NoError(t, err)
+	require.Equal(t, version, schemaVersion(t, pool, old))
+	return pool, opts, old
+}
+
+// schemaVersion returns the version of st's schema, as stored.
+func schemaVersion(t *testing.T, pool *pgxpool.Pool, st *postgres.Store) int {
+	t.Helper()
+	var v int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT version FROM `+st.Table("schema_version")).Scan(&v))
+	return v
 }
