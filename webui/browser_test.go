@@ -74,6 +74,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
@@ -243,11 +244,20 @@ func (b *tab) grantClipboard(origin string) {
 	}
 }
 
+// clipboard is held from a Copy to the read of what it copied: the tests'
+// browser contexts all share the one Chromium's clipboard, and a test
+// running in parallel could copy in between (TestPages once read another
+// test's link).
+var clipboard sync.Mutex
+
 // copyWith presses the Copy button matched by sel, waits for its status
 // line (id status) and returns what the clipboard then holds and what the
-// status says.
+// status says. The page's origin must be granted the clipboard
+// (grantClipboard).
 func (b *tab) copyWith(sel, status string) (copied, said string) {
 	b.t.Helper()
+	clipboard.Lock()
+	defer clipboard.Unlock()
 	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(sel))))
 	_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById(%q).textContent !== ""`, status)))
 	require.NoError(b.t, err)

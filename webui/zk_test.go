@@ -18,7 +18,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -276,15 +275,10 @@ func TestZKShareReveal(t *testing.T) {
 	const secret = "zk: line one\n  two — indented\n\nünïcödé 秘密 🔑 <b>not bold</b> & done\n"
 	const passphrase = "correct horse battery"
 
-	grantPermission(t, creator, z.srv.URL, "clipboard-read")
-	grantPermission(t, creator, z.srv.URL, "clipboard-write")
+	creator.grantClipboard(z.srv.URL)
 	link, receipt := shareZK(creator, z.base, secret, passphrase)
 	assert.NotContains(t, receipt, "#", "the receipt's address keeps no key")
-	require.NoError(t, chromedp.Do(creator.ctx, chromedp.Click(chromedp.ID("copy-link"))))
-	_, err := chromedp.Run(creator.ctx, chromedp.Poll[bool](`document.getElementById("link-status").textContent !== ""`))
-	require.NoError(t, err)
-	copied, err := chromedp.Run(creator.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
-	require.NoError(t, err)
+	copied, _ := creator.copyWith("#copy-link", "link-status")
 	assert.Equal(t, link, copied, "Copy copies the whole link, key included")
 	assert.True(t, creator.visible("#zk-keyhere"), "the page says where the key is")
 	assert.False(t, creator.visible("#zk-nokey"))
@@ -450,20 +444,14 @@ func TestZKValueControlCharacters(t *testing.T) {
 	t.Parallel()
 	z := newZKSite(t, nil, nil)
 	b := newTab(t)
-	for _, name := range []string{"clipboard-read", "clipboard-write"} {
-		grantPermission(t, b, z.srv.URL, name)
-	}
+	b.grantClipboard(z.srv.URL)
 	value := "pass\x00word\x1b\nline two\u0085"
 	link := shareFromGo(t, z, value, "")
 	require.EqualValues(t, http.StatusOK, b.open(link))
 	revealZK(b, "")
 	assert.Equal(t, "passNULwordESC\nline twoU+0085", b.text("value"))
 	assert.True(t, b.visible("#value-controls"))
-	require.NoError(t, chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`button[data-copy="value"]`))))
-	_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.getElementById("value-status").textContent !== ""`))
-	require.NoError(t, err)
-	copied, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
-	require.NoError(t, err)
+	copied, _ := b.copyWith(`button[data-copy="value"]`, "value-status")
 	assert.Equal(t, value, copied)
 }
 
@@ -780,16 +768,4 @@ func TestZKAxe(t *testing.T) {
 			require.True(t, noCrypto.visible("#zk-nocrypto"))
 		})
 	}
-}
-
-// grantPermission grants the tab's browser context a permission on origin.
-func grantPermission(t *testing.T, b *tab, origin, name string) {
-	t.Helper()
-	_, err := chromedp.CallBrowser(b.ctx, browser.SetPermission, browser.SetPermissionParams{
-		Permission:       &browser.PermissionDescriptor{Name: name},
-		Setting:          browser.PermissionSettingGranted,
-		Origin:           origin,
-		BrowserContextID: chromedp.FromContext(b.ctx).BrowserContextID,
-	})
-	require.NoError(t, err)
 }
